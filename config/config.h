@@ -1,0 +1,82 @@
+/*
+ * The VM configuration: what a config file and command-line overrides
+ * describe, after parsing and validation.  The code in config/ (key table:
+ * keys.c; loader: lexer.c, parse.c, loader.c, config.c; printing: print.c)
+ * is the only code that knows the file format; the rest of picovm reads
+ * this struct.
+ *
+ * Contract:
+ *  - config_load() never exits; it prints every error it finds to stderr as
+ *    "picovm: FILE:LINE: KEY: message" (or "picovm: command line: argument
+ *    N: KEY: message" for overrides) and returns -1, or returns 0 with *c
+ *    filled.  main() turns -1 into exit status 2.
+ *  - Paths in *c are absolute: the loader has already resolved
+ *    file-relative paths against the config file's folder, and override
+ *    paths against the current directory.
+ *  - Strings are heap copies owned by *c; config_free() releases them.
+ */
+#ifndef PICOVM_CONFIG_H
+#define PICOVM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum kernel_format {
+	KERNEL_FORMAT_AUTO,
+	KERNEL_FORMAT_ELF,	/* 64-bit ELF vmlinux, 64-bit boot protocol */
+	KERNEL_FORMAT_PVH,	/* ELF with XEN_ELFNOTE_PHYS32_ENTRY */
+	KERNEL_FORMAT_BZIMAGE,	/* Linux boot protocol, 64-bit entry */
+};
+
+enum sink_kind {
+	SINK_STDOUT,	/* for `log`: stderr */
+	SINK_FILE,
+	SINK_NONE,
+};
+
+struct sink {
+	enum sink_kind kind;
+	char *path;	/* SINK_FILE only */
+};
+
+/* Limits the validator checks against; filled from /dev/kvm when it can be
+ * opened, otherwise from conservative built-in values. */
+struct config_limits {
+	unsigned max_vcpus;
+};
+
+#define CONFIG_MIN_MEMORY (8ULL << 20)
+#define CONFIG_MAX_MEMORY (1ULL << 40)
+#define CONFIG_MAX_VCPUS 254	/* xAPIC ids, MP table: 255 is broadcast,
+				   one id is left for the IOAPIC */
+/* Numbered device keys ("disk.N.path") take N = 0 .. CONFIG_MAX_DEVICES-1;
+ * per-device arrays in struct config have this many elements. */
+#define CONFIG_MAX_DEVICES 16
+
+struct config {
+	char *file;		/* the config file as given */
+	char *name;		/* default: config file name without ".conf" */
+	char *kernel;		/* required */
+	enum kernel_format kernel_format;
+	char *initrd;		/* NULL: none */
+	char *cmdline;		/* never NULL; "" by default */
+	uint64_t memory;	/* bytes, default 256 MiB */
+	bool hugepages;
+	unsigned vcpus;		/* default 1 */
+	struct sink serial;	/* default stdout */
+	struct sink log;	/* default stderr (SINK_STDOUT) */
+	uint64_t timeout_ms;	/* 0: none */
+};
+
+int config_load(struct config *c, const char *file, int noverrides,
+		char *const overrides[], const struct config_limits *lim);
+/* Prints the effective configuration, one "key = value" per line, in a
+ * form that config_load() reads back to the same struct. */
+void config_print(const struct config *c, FILE *out);
+void config_free(struct config *c);
+/* Lists every key with its type, default and a line of help (for
+ * `picovm --help`; generated from the key table so it cannot drift). */
+void config_print_keys(FILE *out);
+
+#endif

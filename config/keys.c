@@ -1,0 +1,202 @@
+/*
+ * picovm's key table.  Adding a key is one entry here plus the field it
+ * fills in struct config; the loader, `check` output, --help and the
+ * errors all follow from the entry.  Keep the docs (doc/picovm.conf.5,
+ * config/README-keys.md) in step: tests/t-golden.sh checks that every key
+ * named here appears in both.
+ */
+#include "keys.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define AT(field) offsetof(struct config, field)
+
+/* KEY_ENUM values are stored through an unsigned *. */
+_Static_assert(sizeof(enum kernel_format) == sizeof(unsigned),
+	       "enum kernel_format is not unsigned-sized");
+
+static const char *const kernel_formats[] = {
+	[KERNEL_FORMAT_AUTO] = "auto",
+	[KERNEL_FORMAT_ELF] = "elf",
+	[KERNEL_FORMAT_PVH] = "pvh",
+	[KERNEL_FORMAT_BZIMAGE] = "bzimage",
+};
+
+/* By enum sink_kind; SINK_FILE is spelled file:PATH. */
+static const char *const serial_sinks[] = {
+	[SINK_STDOUT] = "stdout",
+	[SINK_FILE] = NULL,
+	[SINK_NONE] = "none",
+};
+static const char *const log_sinks[] = {
+	[SINK_STDOUT] = "stderr",
+};
+
+#define NAME_MAX_LEN 64
+
+int config_check_name(const char *name, char *why, size_t n)
+{
+	static const char expect[] = "expected 1 to 64 characters of "
+				     "A-Z a-z 0-9 . _ -";
+	size_t len = strlen(name);
+
+	if (len == 0) {
+		snprintf(why, n, "the name is empty; %s", expect);
+		return -1;
+	}
+	if (len > NAME_MAX_LEN) {
+		snprintf(why, n, "'%.20s...' is %zu characters long; %s", name,
+			 len, expect);
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+			  ch == '-';
+		if (ok)
+			continue;
+		if (ch >= 0x20 && ch < 0x7f)
+			snprintf(why, n, "'%s' contains '%c'; %s", name, ch,
+				 expect);
+		else
+			snprintf(why, n, "'%s' contains the byte 0x%02x; %s",
+				 name, ch, expect);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_name(const union key_value *v, const void *ctx, char *why,
+		      size_t n)
+{
+	(void)ctx;
+	return config_check_name(v->s, why, n);
+}
+
+/* The whole range is checked here, not by the table's min/max, because
+ * the maximum depends on the host and the message must say whose limit
+ * it is. */
+static int check_vcpus(const union key_value *v, const void *ctx, char *why,
+		       size_t n)
+{
+	const struct config_limits *lim = ctx;
+	unsigned max = CONFIG_MAX_VCPUS;
+	bool kvm = lim && lim->max_vcpus && lim->max_vcpus < max;
+
+	if (kvm)
+		max = lim->max_vcpus;
+	if (v->u < 1) {
+		snprintf(why, n, "%u is below the minimum of 1; expected 1..%u",
+			 v->u, max);
+		return -1;
+	}
+	if (v->u > max) {
+		snprintf(why, n, "%u is above the maximum of %u; expected "
+			 "1..%u (%s allows at most %u)", v->u, max, max,
+			 kvm ? "KVM on this host" : "picovm", max);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct key_def keys[] = {
+	{
+		.name = "name",
+		.type = KEY_STRING,
+		.offset = AT(name),
+		.check = check_name,
+		.def_doc = "the config file name without .conf",
+		.help = "the VM's name in picovm's messages",
+	},
+	{
+		.name = "kernel",
+		.type = KEY_PATH,
+		.flags = KEYF_REQUIRED | KEYF_FILE,
+		.offset = AT(kernel),
+		.help = "the guest kernel: ELF vmlinux, PVH ELF or bzImage",
+	},
+	{
+		.name = "kernel.format",
+		.type = KEY_ENUM,
+		.offset = AT(kernel_format),
+		.def = "auto",
+		.choices = kernel_formats,
+		.nchoices = sizeof(kernel_formats) / sizeof(kernel_formats[0]),
+		.help = "how to boot the kernel; auto picks by its content",
+	},
+	{
+		.name = "initrd",
+		.type = KEY_PATH,
+		.flags = KEYF_FILE,
+		.offset = AT(initrd),
+		.def_doc = "none",
+		.help = "an initial RAM disk for the kernel",
+	},
+	{
+		.name = "cmdline",
+		.type = KEY_STRING,
+		.offset = AT(cmdline),
+		.def = "",
+		.max = 65535,
+		.help = "the kernel command line",
+	},
+	{
+		.name = "memory",
+		.type = KEY_SIZE,
+		.offset = AT(memory),
+		.def = "256M",
+		.min = CONFIG_MIN_MEMORY,
+		.max = CONFIG_MAX_MEMORY,
+		.align = 4096,
+		.help = "guest RAM: 8M..1T, a multiple of 4K",
+	},
+	{
+		.name = "memory.hugepages",
+		.type = KEY_BOOL,
+		.offset = AT(hugepages),
+		.def = "false",
+		.help = "back guest RAM with 2M huge pages (memory: a "
+			"multiple of 2M)",
+	},
+	{
+		.name = "vcpus",
+		.type = KEY_UINT,
+		.offset = AT(vcpus),
+		.def = "1",
+		.check = check_vcpus,
+		.help = "virtual CPUs: 1..254, or fewer if KVM allows fewer",
+	},
+	{
+		.name = "serial",
+		.type = KEY_SINK,
+		.offset = AT(serial),
+		.def = "stdout",
+		.choices = serial_sinks,
+		.nchoices = sizeof(serial_sinks) / sizeof(serial_sinks[0]),
+		.help = "where the guest's COM1 UART output goes",
+	},
+	{
+		.name = "log",
+		.type = KEY_SINK,
+		.offset = AT(log),
+		.def = "stderr",
+		.choices = log_sinks,
+		.nchoices = sizeof(log_sinks) / sizeof(log_sinks[0]),
+		.help = "where picovm's own messages go",
+	},
+	{
+		.name = "timeout",
+		.type = KEY_DURATION,
+		.offset = AT(timeout_ms),
+		.def = "0",
+		.help = "stop the VM after this long, exit status 124 "
+			"(0: never)",
+	},
+};
+
+const struct key_table config_keys = {
+	.keys = keys,
+	.nkeys = sizeof(keys) / sizeof(keys[0]),
+};

@@ -1,0 +1,228 @@
+/* Host side of the serial console; see console.h. */
+#include "console.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "serial.h"
+#include "../vm/log.h"
+#include "../vm/vm.h"
+
+#define CONSOLE_CHUNK 4096
+/* How long console_stop() keeps trying to deliver output to a stalled
+ * reader before it gives up on the rest. */
+#define CONSOLE_FLUSH_MS 2000
+#define CTRL_A 0x01
+
+struct console {
+	struct vm *vm;
+	struct serial *s;
+	int out_fd, in_fd, wake_fd;
+	bool in_eof, tty, escape;
+	struct termios saved;
+	atomic_bool stop;
+	pthread_t thread;
+};
+
+/* Writes what the UART holds, as far as the sink takes it now.  Returns
+ * false when the sink is gone (EPIPE, EIO...): output is then discarded. */
+static bool pump_output(struct console *c)
+{
+	uint8_t buf[CONSOLE_CHUNK];
+	size_t n = serial_peek_output(c->s, buf, sizeof(buf));
+
+	if (n == 0)
+		return true;
+	if (c->out_fd < 0) {
+		serial_consume_output(c->s, n);
+		return true;
+	}
+	ssize_t w = write(c->out_fd, buf, n);
+	if (w < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return true;
+		log_err("serial output: %s; discarding further output",
+			strerror(errno));
+		c->out_fd = -1;
+		return false;
+	}
+	serial_consume_output(c->s, (size_t)w);
+	return true;
+}
+
+/* Handles the Ctrl-A escapes of an interactive terminal; returns the
+ * number of bytes left in buf for the guest. */
+static size_t filter_escapes(struct console *c, uint8_t *buf, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = buf[i];
+		if (c->escape) {
+			c->escape = false;
+			if (b == 'x' || b == 'X') {
+				vm_stop(c->vm, EXIT_VM_SIGNAL_BASE + SIGINT,
+					"stopped from the console (Ctrl-A x)");
+				return o;
+			}
+			if (b != CTRL_A)
+				continue;
+		} else if (b == CTRL_A) {
+			c->escape = true;
+			continue;
+		}
+		buf[o++] = b;
+	}
+	return o;
+}
+
+static void pump_input(struct console *c)
+{
+	uint8_t buf[SERIAL_IN_SIZE];
+	size_t room = serial_input_space(c->s);
+	ssize_t n = read(c->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+
+	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+		c->in_eof = true;
+		return;
+	}
+	if (n < 0)
+		return;
+	size_t len = (size_t)n;
+	if (c->tty)
+		len = filter_escapes(c, buf, len);
+	serial_push_input(c->s, buf, len);
+}
+
+static void *console_thread(void *arg)
+{
+	struct console *c = arg;
+	uint8_t scratch[CONSOLE_CHUNK];
+
+	while (!atomic_load(&c->stop)) {
+		struct pollfd p[3];
+		nfds_t n = 0;
+		p[n++] = (struct pollfd){ .fd = c->wake_fd, .events = POLLIN };
+		int out_i = -1, in_i = -1;
+		if (serial_peek_output(c->s, scratch, 1)) {
+			if (c->out_fd < 0) {
+				pump_output(c);
+				continue;
+			}
+			out_i = (int)n;
+			p[n++] = (struct pollfd){ .fd = c->out_fd, .events = POLLOUT };
+		}
+		if (c->in_fd >= 0 && !c->in_eof && serial_input_space(c->s)) {
+			in_i = (int)n;
+			p[n++] = (struct pollfd){ .fd = c->in_fd, .events = POLLIN };
+		}
+		if (poll(p, n, -1) < 0)
+			continue;
+		if (p[0].revents & POLLIN) {
+			uint64_t v;
+			if (read(c->wake_fd, &v, sizeof(v)) < 0)
+				continue;
+		}
+		if (out_i >= 0 && p[out_i].revents)
+			pump_output(c);
+		if (in_i >= 0 && p[in_i].revents)
+			pump_input(c);
+	}
+	return NULL;
+}
+
+static void flush_at_stop(struct console *c)
+{
+	struct timespec t0, now;
+	uint8_t scratch[1];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (c->out_fd >= 0 && serial_peek_output(c->s, scratch, 1)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long ms = (now.tv_sec - t0.tv_sec) * 1000 +
+			  (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ms >= CONSOLE_FLUSH_MS) {
+			log_err("serial output: reader stalled; %s", "dropping "
+				"what is left");
+			break;
+		}
+		struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
+		if (poll(&p, 1, (int)(CONSOLE_FLUSH_MS - ms)) > 0 &&
+		    !pump_output(c))
+			break;
+	}
+}
+
+struct console *console_start(struct vm *vm, struct serial *s, int out_fd,
+			      int in_fd)
+{
+	struct console *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->vm = vm;
+	c->s = s;
+	c->out_fd = out_fd;
+	c->in_fd = in_fd;
+	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->wake_fd < 0) {
+		log_err("console: eventfd: %s", strerror(errno));
+		free(c);
+		return NULL;
+	}
+	serial_set_wake_fd(s, c->wake_fd);
+	if (in_fd >= 0 && isatty(in_fd) && tcgetattr(in_fd, &c->saved) == 0) {
+		struct termios raw = c->saved;
+		cfmakeraw(&raw);
+		/* Keep output processing: the guest writes "\n" and the user's
+		 * terminal should still see lines. */
+		raw.c_oflag = c->saved.c_oflag;
+		if (tcsetattr(in_fd, TCSANOW, &raw) == 0)
+			c->tty = true;
+	}
+	int ret = pthread_create(&c->thread, NULL, console_thread, c);
+	if (ret) {
+		log_err("console: cannot start thread: %s", strerror(ret));
+		if (c->tty)
+			tcsetattr(in_fd, TCSANOW, &c->saved);
+		close(c->wake_fd);
+		free(c);
+		return NULL;
+	}
+	pthread_setname_np(c->thread, "console");
+	return c;
+}
+
+void console_stop(struct console *c)
+{
+	uint64_t one = 1;
+
+	if (!c)
+		return;
+	atomic_store(&c->stop, true);
+	if (write(c->wake_fd, &one, sizeof(one)) < 0)
+		log_err("console: cannot wake thread: %s", strerror(errno));
+	pthread_join(c->thread, NULL);
+	flush_at_stop(c);
+	if (c->tty)
+		tcsetattr(c->in_fd, TCSANOW, &c->saved);
+	uint64_t dropped = serial_dropped(c->s);
+	if (dropped)
+		log_err("serial: the guest wrote %llu bytes while the output "
+			"buffer was full; they were dropped",
+			(unsigned long long)dropped);
+	serial_set_wake_fd(c->s, -1);
+	close(c->wake_fd);
+	free(c);
+}

@@ -1,0 +1,26 @@
+/*
+ * The host side of the serial console: one thread ("console") that moves
+ * bytes between the UART model and the host (stdout or a file; stdin), and
+ * the terminal's raw mode.
+ *
+ * When stdin is a terminal it is put in raw mode for the VM's lifetime, so
+ * keys reach the guest; Ctrl-A x stops the VM (exit status 130, as for
+ * Ctrl-C), Ctrl-A Ctrl-A sends a Ctrl-A.  The terminal is restored by
+ * console_stop().
+ */
+#ifndef PICOVM_DEVICES_CONSOLE_H
+#define PICOVM_DEVICES_CONSOLE_H
+
+struct vm;
+struct serial;
+struct console;
+
+/* out_fd: where guest output goes (-1: nowhere); in_fd: guest input (-1:
+ * none).  Returns NULL after printing why. */
+struct console *console_start(struct vm *vm, struct serial *s, int out_fd,
+			      int in_fd);
+/* Flushes pending output (giving up after a bounded time if the reader is
+ * stalled), restores the terminal, joins the thread. */
+void console_stop(struct console *c);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * picovm's own ports (ports.h): the exit port, through which a guest hands
+ * `picovm run` its exit status (how a CI job inside a VM reports), and the
+ * boot-timer port, which logs the time since picovm started, once.
+ */
+#include <stdatomic.h>
+#include <string.h>
+
+#include "devices.h"
+#include "ports.h"
+#include "../vm/log.h"
+#include "../vm/vm.h"
+
+static atomic_bool boot_time_logged;
+
+static void debugport_access(void *opaque, uint64_t off, uint8_t *data,
+			     uint32_t len, bool is_write)
+{
+	struct vm *vm = opaque;
+	uint16_t port = (uint16_t)(PICOVM_PORT_EXIT + off);
+
+	if (!is_write) {
+		memset(data, 0xff, len);
+		return;
+	}
+	if (port == PICOVM_PORT_EXIT) {
+		vm_stop(vm, data[0], NULL);
+	} else if (port == PICOVM_PORT_BOOTTIME &&
+		   !atomic_exchange(&boot_time_logged, true)) {
+		uint64_t ns = log_ns_since_start();
+		log_info("boot-timer: %llu.%03llu ms since picovm started",
+			 (unsigned long long)(ns / 1000000),
+			 (unsigned long long)(ns / 1000 % 1000));
+	}
+}
+
+int debugport_attach(struct vm *vm)
+{
+	return bus_add(&vm->pio, PICOVM_PORT_EXIT,
+		       PICOVM_PORT_BOOTTIME - PICOVM_PORT_EXIT + 1,
+		       debugport_access, vm);
+}

@@ -1,0 +1,15 @@
+/* The small legacy and picovm-specific devices, one file each. */
+#ifndef PICOVM_DEVICES_DEVICES_H
+#define PICOVM_DEVICES_DEVICES_H
+
+struct vm;
+struct i8042;
+
+/* devices/i8042.c: reset through the keyboard controller. */
+struct i8042 *i8042_create(struct vm *vm);
+void i8042_destroy(struct i8042 *k);
+
+/* devices/debugport.c: the exit port and the boot-timer port (ports.h). */
+int debugport_attach(struct vm *vm);
+
+#endif

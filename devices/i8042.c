@@ -1,0 +1,132 @@
+/*
+ * i8042 keyboard controller, just enough for a guest to reset the machine
+ * (command 0xfe, what Linux does with reboot=k) and for Linux's i8042
+ * driver to find a controller with neither keyboard nor mouse behind it
+ * quickly instead of waiting out its timeouts.  Resetting ends the VM with
+ * status 0: a microVM has nothing to reboot into.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices.h"
+#include "ports.h"
+#include "../vm/vm.h"
+
+#define STATUS_OBF 0x01
+#define STATUS_SYS 0x04
+#define STATUS_CMD 0x08
+#define CTR_KBD_DISABLED 0x10
+#define CTR_AUX_DISABLED 0x20
+
+struct i8042 {
+	pthread_mutex_t lock;
+	struct vm *vm;
+	uint8_t status, ctr, out, pending_cmd;
+};
+
+static void reply(struct i8042 *k, uint8_t v)
+{
+	k->out = v;
+	k->status |= STATUS_OBF;
+}
+
+static void command(struct i8042 *k, uint8_t cmd)
+{
+	k->status |= STATUS_CMD;
+	switch (cmd) {
+	case 0x20: reply(k, k->ctr); break;		/* read CTR */
+	case 0x60:					/* write CTR */
+	case 0xd1:					/* write output port */
+	case 0xd2: case 0xd3: case 0xd4:		/* to kbd/aux: dropped */
+		k->pending_cmd = cmd;
+		break;
+	case 0xa7: k->ctr |= CTR_AUX_DISABLED; break;
+	case 0xa8: k->ctr &= (uint8_t)~CTR_AUX_DISABLED; break;
+	case 0xa9: reply(k, 0xff); break;	/* aux test: no aux port */
+	case 0xaa: reply(k, 0x55); break;	/* self test passed */
+	case 0xab: reply(k, 0x00); break;	/* kbd interface ok */
+	case 0xad: k->ctr |= CTR_KBD_DISABLED; break;
+	case 0xae: k->ctr &= (uint8_t)~CTR_KBD_DISABLED; break;
+	default:
+		/* 0xf0-0xff pulse output lines; bit 0 low pulses reset. */
+		if ((cmd & 0xf0) == 0xf0 && !(cmd & 1))
+			vm_stop(k->vm, EXIT_VM_OK, NULL);
+		break;
+	}
+}
+
+static void data_write(struct i8042 *k, uint8_t v)
+{
+	k->status &= (uint8_t)~STATUS_CMD;
+	switch (k->pending_cmd) {
+	case 0x60:
+		k->ctr = v;
+		break;
+	case 0xd1:
+		if (!(v & 1))	/* output port bit 0 is the reset line */
+			vm_stop(k->vm, EXIT_VM_OK, NULL);
+		break;
+	default:
+		break;	/* no keyboard or mouse: nothing answers */
+	}
+	k->pending_cmd = 0;
+}
+
+static void i8042_access(void *opaque, uint64_t off, uint8_t *data,
+			 uint32_t len, bool is_write)
+{
+	struct i8042 *k = opaque;
+	uint16_t port = (uint16_t)(PICOVM_PORT_I8042_DATA + off);
+
+	if (len != 1) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	pthread_mutex_lock(&k->lock);
+	if (port == PICOVM_PORT_I8042_CMD) {
+		if (is_write)
+			command(k, data[0]);
+		else
+			data[0] = k->status;
+	} else if (port == PICOVM_PORT_I8042_DATA) {
+		if (is_write) {
+			data_write(k, data[0]);
+		} else {
+			data[0] = k->out;
+			k->status &= (uint8_t)~STATUS_OBF;
+		}
+	} else if (!is_write) {
+		data[0] = 0xff;
+	}
+	pthread_mutex_unlock(&k->lock);
+}
+
+struct i8042 *i8042_create(struct vm *vm)
+{
+	struct i8042 *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		return NULL;
+	pthread_mutex_init(&k->lock, NULL);
+	k->vm = vm;
+	k->status = STATUS_SYS;
+	k->ctr = CTR_AUX_DISABLED | STATUS_SYS;
+	/* One region 0x60-0x64; 0x61 between is the PIT's speaker port,
+	 * handled in the kernel before it can reach us. */
+	if (bus_add(&vm->pio, PICOVM_PORT_I8042_DATA,
+		    PICOVM_PORT_I8042_CMD - PICOVM_PORT_I8042_DATA + 1,
+		    i8042_access, k) < 0) {
+		free(k);
+		return NULL;
+	}
+	return k;
+}
+
+void i8042_destroy(struct i8042 *k)
+{
+	if (k)
+		pthread_mutex_destroy(&k->lock);
+	free(k);
+}

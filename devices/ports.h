@@ -1,0 +1,28 @@
+/*
+ * picovm's own I/O ports: the contract between picovm and any guest that
+ * wants to talk to it without a device driver.  This header is also
+ * compiled into the freestanding test guests, so it must stay plain C with
+ * nothing but macros.
+ *
+ * PICOVM_PORT_EXIT      one byte written (OUT imm8/dx, AL) ends the VM;
+ *                       `picovm run` exits with that byte as its status.
+ *                       Wider writes use their low byte.
+ * PICOVM_PORT_BOOTTIME  any write: picovm logs the time since it was
+ *                       started, once (first write only).
+ *
+ * Both ports read as 0xff.  The legacy ports picovm also emulates:
+ *   0x3f8-0x3ff  8250 UART (COM1), IRQ 4
+ *   0x60, 0x64   i8042 (command 0xfe on 0x64 resets, i.e. ends, the VM)
+ */
+#ifndef PICOVM_DEVICES_PORTS_H
+#define PICOVM_DEVICES_PORTS_H
+
+#define PICOVM_PORT_EXIT     0x510
+#define PICOVM_PORT_BOOTTIME 0x511
+
+#define PICOVM_PORT_COM1     0x3f8
+#define PICOVM_IRQ_COM1      4
+#define PICOVM_PORT_I8042_DATA 0x60
+#define PICOVM_PORT_I8042_CMD  0x64
+
+#endif

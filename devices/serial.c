@@ -1,0 +1,316 @@
+/* 8250/16550A UART register model; see serial.h. */
+#include "serial.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ports.h"
+#include "../vm/vm.h"
+
+enum {
+	UART_RBR_THR_DLL = 0, UART_IER_DLM = 1, UART_IIR_FCR = 2, UART_LCR = 3,
+	UART_MCR = 4, UART_LSR = 5, UART_MSR = 6, UART_SCR = 7, UART_REGS = 8,
+};
+#define IER_RDI 0x01
+#define IER_THRI 0x02
+#define IIR_NONE 0x01
+#define IIR_THRI 0x02
+#define IIR_RDI 0x04
+#define IIR_FIFO 0xc0
+#define FCR_ENABLE 0x01
+#define FCR_CLEAR_RX 0x02
+#define LCR_DLAB 0x80
+#define MCR_DTR 0x01
+#define MCR_RTS 0x02
+#define MCR_OUT1 0x04
+#define MCR_OUT2 0x08
+#define MCR_LOOP 0x10
+#define LSR_DR 0x01
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+#define MSR_CTS 0x10
+#define MSR_DSR 0x20
+#define MSR_RI 0x40
+#define MSR_DCD 0x80
+/* A driver may write this many bytes per THRE (the 16550A FIFO depth). */
+#define UART_FIFO 16
+
+struct serial {
+	pthread_mutex_t lock;
+	struct vm *vm;
+	bool discard;
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+	bool thri_pending;
+	int irq_level;
+	uint8_t out[SERIAL_OUT_SIZE];
+	size_t out_head, out_len;
+	uint8_t in[SERIAL_IN_SIZE];
+	size_t in_head, in_len;
+	uint64_t dropped;
+	int wake_fd;
+};
+
+static void serial_wake(struct serial *s)
+{
+	uint64_t one = 1;
+
+	if (s->wake_fd >= 0 && write(s->wake_fd, &one, sizeof(one)) < 0)
+		return;	/* counter saturated: the reader is awake anyway */
+}
+
+static bool thr_empty(const struct serial *s)
+{
+	return s->discard || SERIAL_OUT_SIZE - s->out_len >= UART_FIFO;
+}
+
+static uint8_t iir(const struct serial *s)
+{
+	uint8_t fifo = (s->fcr & FCR_ENABLE) ? IIR_FIFO : 0;
+
+	if ((s->ier & IER_RDI) && s->in_len)
+		return fifo | IIR_RDI;
+	if ((s->ier & IER_THRI) && s->thri_pending)
+		return fifo | IIR_THRI;
+	return fifo | IIR_NONE;
+}
+
+/* Called with the lock held after anything that may change IIR. */
+static void update_irq(struct serial *s)
+{
+	int level = (iir(s) & IIR_NONE) ? 0 : 1;
+
+	if (!(s->mcr & MCR_OUT2))
+		level = 0;	/* OUT2 gates the interrupt on a PC */
+	if (level != s->irq_level) {
+		s->irq_level = level;
+		vm_irq_line(s->vm, PICOVM_IRQ_COM1, level);
+	}
+}
+
+static void rx_push(struct serial *s, uint8_t b)
+{
+	if (s->in_len == SERIAL_IN_SIZE)
+		return;	/* overrun: the byte is lost, as on real hardware */
+	s->in[(s->in_head + s->in_len) % SERIAL_IN_SIZE] = b;
+	s->in_len++;
+}
+
+static void thr_write(struct serial *s, uint8_t b)
+{
+	if (s->mcr & MCR_LOOP) {
+		rx_push(s, b);
+	} else if (!s->discard) {
+		if (s->out_len < SERIAL_OUT_SIZE) {
+			s->out[(s->out_head + s->out_len) % SERIAL_OUT_SIZE] = b;
+			if (s->out_len++ == 0)
+				serial_wake(s);
+		} else {
+			s->dropped++;
+		}
+	}
+	/* Transmission is instant from the guest's point of view: the THR
+	 * is empty again unless the host buffer is full. */
+	s->thri_pending = thr_empty(s);
+}
+
+static uint8_t serial_read(struct serial *s, uint64_t off)
+{
+	bool dlab = s->lcr & LCR_DLAB;
+	uint8_t v;
+
+	switch (off) {
+	case UART_RBR_THR_DLL:
+		if (dlab)
+			return s->dll;
+		if (!s->in_len)
+			return 0;
+		v = s->in[s->in_head];
+		s->in_head = (s->in_head + 1) % SERIAL_IN_SIZE;
+		if (s->in_len-- == SERIAL_IN_SIZE)
+			serial_wake(s);	/* room again: resume reading stdin */
+		return v;
+	case UART_IER_DLM:
+		return dlab ? s->dlm : s->ier;
+	case UART_IIR_FCR:
+		v = iir(s);
+		if ((v & 0x0f) == IIR_THRI)
+			s->thri_pending = false;	/* reading IIR acks THRI */
+		return v;
+	case UART_LCR:
+		return s->lcr;
+	case UART_MCR:
+		return s->mcr;
+	case UART_LSR:
+		return (uint8_t)((s->in_len ? LSR_DR : 0) |
+				 (thr_empty(s) ? LSR_THRE | LSR_TEMT : 0));
+	case UART_MSR:
+		if (s->mcr & MCR_LOOP)
+			return (uint8_t)(((s->mcr & MCR_RTS) ? MSR_CTS : 0) |
+					 ((s->mcr & MCR_DTR) ? MSR_DSR : 0) |
+					 ((s->mcr & MCR_OUT1) ? MSR_RI : 0) |
+					 ((s->mcr & MCR_OUT2) ? MSR_DCD : 0));
+		return MSR_DCD | MSR_DSR | MSR_CTS;
+	case UART_SCR:
+		return s->scr;
+	}
+	return 0xff;
+}
+
+static void serial_write(struct serial *s, uint64_t off, uint8_t v)
+{
+	bool dlab = s->lcr & LCR_DLAB;
+
+	switch (off) {
+	case UART_RBR_THR_DLL:
+		/* The divisor is only stored: no baud rate is ever computed
+		 * from it, so 0 or 0xffff is harmless. */
+		if (dlab)
+			s->dll = v;
+		else
+			thr_write(s, v);
+		break;
+	case UART_IER_DLM:
+		if (dlab) {
+			s->dlm = v;
+		} else {
+			/* Enabling THRI with an empty THR raises it at once. */
+			if ((v & IER_THRI) && !(s->ier & IER_THRI) && thr_empty(s))
+				s->thri_pending = true;
+			s->ier = v & 0x0f;
+		}
+		break;
+	case UART_IIR_FCR:
+		s->fcr = v & 0xc9;
+		if (v & FCR_CLEAR_RX) {
+			bool was_full = s->in_len == SERIAL_IN_SIZE;
+			s->in_len = 0;
+			if (was_full)
+				serial_wake(s);
+		}
+		break;
+	case UART_LCR:
+		s->lcr = v;
+		break;
+	case UART_MCR:
+		s->mcr = v & 0x1f;
+		break;
+	case UART_SCR:
+		s->scr = v;
+		break;
+	default:
+		break;	/* LSR and MSR are read-only */
+	}
+}
+
+static void serial_access(void *opaque, uint64_t off, uint8_t *data,
+			  uint32_t len, bool is_write)
+{
+	struct serial *s = opaque;
+
+	if (len != 1) {		/* the UART has byte registers only */
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (is_write)
+		serial_write(s, off, data[0]);
+	else
+		data[0] = serial_read(s, off);
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+struct serial *serial_create(struct vm *vm, bool discard)
+{
+	struct serial *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	pthread_mutex_init(&s->lock, NULL);
+	s->vm = vm;
+	s->discard = discard;
+	s->wake_fd = -1;
+	s->lcr = 0x03;		/* 8N1 */
+	s->dll = 12;		/* 9600 baud, for a guest that reads it back */
+	return s;
+}
+
+int serial_attach(struct serial *s)
+{
+	return bus_add(&s->vm->pio, PICOVM_PORT_COM1, UART_REGS, serial_access, s);
+}
+
+void serial_destroy(struct serial *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void serial_set_wake_fd(struct serial *s, int fd)
+{
+	pthread_mutex_lock(&s->lock);
+	s->wake_fd = fd;
+	pthread_mutex_unlock(&s->lock);
+}
+
+size_t serial_peek_output(struct serial *s, uint8_t *buf, size_t max)
+{
+	pthread_mutex_lock(&s->lock);
+	size_t n = s->out_len < max ? s->out_len : max;
+	size_t first = SERIAL_OUT_SIZE - s->out_head;
+	if (first > n)
+		first = n;
+	memcpy(buf, s->out + s->out_head, first);
+	memcpy(buf + first, s->out, n - first);
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+void serial_consume_output(struct serial *s, size_t n)
+{
+	pthread_mutex_lock(&s->lock);
+	bool was_full = !thr_empty(s);
+	if (n > s->out_len)
+		n = s->out_len;
+	s->out_head = (s->out_head + n) % SERIAL_OUT_SIZE;
+	s->out_len -= n;
+	if (was_full && thr_empty(s)) {
+		s->thri_pending = true;	/* THR empty again */
+		update_irq(s);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+size_t serial_input_space(struct serial *s)
+{
+	pthread_mutex_lock(&s->lock);
+	size_t n = SERIAL_IN_SIZE - s->in_len;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+size_t serial_push_input(struct serial *s, const uint8_t *buf, size_t n)
+{
+	pthread_mutex_lock(&s->lock);
+	size_t room = SERIAL_IN_SIZE - s->in_len;
+	if (n > room)
+		n = room;
+	for (size_t i = 0; i < n; i++)
+		rx_push(s, buf[i]);
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+uint64_t serial_dropped(struct serial *s)
+{
+	pthread_mutex_lock(&s->lock);
+	uint64_t n = s->dropped;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}

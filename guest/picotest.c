@@ -1,0 +1,179 @@
+/*
+ * The test table, the command line dispatcher, and the tests that fit in
+ * a few lines.  The exact output of every test is listed in README.md.
+ */
+#include <stdint.h>
+
+#include "devices/ports.h"
+#include "picotest.h"
+#include "rt/cpu.h"
+#include "rt/io.h"
+#include "rt/layout.h"
+
+/* How long reset waits for the VMM to act before saying it did not:
+ * ~0.2 s at 2 GHz, enough for QEMU's asynchronous reset. */
+#define GRACE_TICKS 400000000ULL
+
+static int test_hello(const struct bootinfo *bi, const char *arg,
+		      size_t arglen)
+{
+	unsigned cpl = cpu_cpl();
+
+	(void)bi, (void)arg, (void)arglen;
+	rt_printf("picotest: hello from cpl=%u\n", cpl);
+	return cpl == 3 ? 0 : 1;
+}
+
+static int test_exit(const struct bootinfo *bi, const char *arg,
+		     size_t arglen)
+{
+	uint64_t v;
+
+	(void)bi;
+	if (parse_u64(arg, arglen, &v) || v > 255) {
+		rt_printf("picotest: bad exit status '%.*s'\n", (int)arglen,
+			  arg);
+		return EXIT_USAGE;
+	}
+	return (int)v;
+}
+
+static int test_reset(const struct bootinfo *bi, const char *arg,
+		      size_t arglen)
+{
+	(void)bi, (void)arg, (void)arglen;
+	outb(PICOVM_PORT_I8042_CMD, 0xfe);
+	delay_ticks(GRACE_TICKS);
+	rt_puts("picotest: reset did not happen");
+	return 1;
+}
+
+static int test_triple(const struct bootinfo *bi, const char *arg,
+		       size_t arglen)
+{
+	(void)bi, (void)arg, (void)arglen;
+	rt_syscall(SYS_TRIPLE, 0);
+	rt_puts("picotest: triple fault did not happen");
+	return 1;
+}
+
+static int test_spin(const struct bootinfo *bi, const char *arg,
+		     size_t arglen)
+{
+	(void)bi, (void)arg, (void)arglen;
+	rt_puts("picotest: spinning");
+	for (;;)
+		barrier();
+	return 0;	/* not reached */
+}
+
+static int test_boottime(const struct bootinfo *bi, const char *arg,
+			 size_t arglen)
+{
+	(void)bi, (void)arg, (void)arglen;
+	outb(PICOVM_PORT_BOOTTIME, 0);
+	outb(PICOVM_PORT_BOOTTIME, 0);
+	rt_puts("boottime: written");
+	return 0;
+}
+
+/* What CPL0 costs here, in TSC ticks: the start-up from the entry to the
+ * first CPL3 C code, then each of a service round trip, a CPL3 inb of LSR
+ * (trapped or native), an MMIO read of the LAPIC id register from CPL3. */
+static int test_cost(const struct bootinfo *bi, const char *arg,
+		     size_t arglen)
+{
+	enum { N = 1000 };
+	uint64_t t0, t1, t2, t3;
+
+	(void)bi, (void)arg, (void)arglen;
+	t0 = rdtsc();
+	for (int i = 0; i < N; i++)
+		rt_syscall(SYS_NOP, 0);
+	t1 = rdtsc();
+	for (int i = 0; i < N; i++)
+		(void)inb(PICOVM_PORT_COM1 + 5);
+	t2 = rdtsc();
+	for (int i = 0; i < N; i++)
+		(void)mmio_read32(0xfee00020);
+	t3 = rdtsc();
+	rt_printf("cost: setup=%llu service=%llu inb=%llu mmio=%llu "
+		  "io-trapped=%s\n",
+		  (unsigned long long)(user_tsc - boot_tsc),
+		  (unsigned long long)(t1 - t0) / N,
+		  (unsigned long long)(t2 - t1) / N,
+		  (unsigned long long)(t3 - t2) / N,
+		  rt_io_trapped ? "yes" : "no");
+	return 0;
+}
+
+enum takes { NO_ARG, ARG };
+
+static const struct {
+	const char *name;
+	enum takes takes;
+	test_fn *run;
+} tests[] = {
+	{ "hello", NO_ARG, test_hello },
+	{ "exit", ARG, test_exit },
+	{ "info", NO_ARG, test_info },
+	{ "smp", NO_ARG, test_smp },
+	{ "echo", NO_ARG, test_echo },
+	{ "reset", NO_ARG, test_reset },
+	{ "triple", NO_ARG, test_triple },
+	{ "spin", NO_ARG, test_spin },
+	{ "flood", ARG, test_flood },
+	{ "boottime", NO_ARG, test_boottime },
+	{ "uart", NO_ARG, test_uart },
+	{ "cost", NO_ARG, test_cost },
+};
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The value of the first word "picotest=VALUE"; *len = 0 when absent. */
+static const char *find_value(const char *cl, size_t n, size_t *len)
+{
+	static const char key[] = "picotest=";
+	const size_t klen = sizeof(key) - 1;
+
+	for (size_t i = 0; i + klen <= n; i++) {
+		size_t j;
+
+		if ((i > 0 && !is_space(cl[i - 1])) ||
+		    memcmp(cl + i, key, klen))
+			continue;
+		for (j = i + klen; j < n && !is_space(cl[j]); j++)
+			;
+		*len = j - i - klen;
+		return cl + i + klen;
+	}
+	*len = 0;
+	return "";
+}
+
+int picotest_main(const struct bootinfo *bi)
+{
+	size_t vlen, nlen;
+	const char *v = find_value(bi->cmdline, bi->cmdline_len, &vlen);
+	const char *arg = NULL;
+	size_t arglen = 0;
+
+	for (nlen = 0; nlen < vlen && v[nlen] != ':'; nlen++)
+		;
+	if (nlen < vlen) {
+		arg = v + nlen + 1;
+		arglen = vlen - nlen - 1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(tests); i++) {
+		if (strlen(tests[i].name) != nlen ||
+		    memcmp(tests[i].name, v, nlen) ||
+		    (tests[i].takes == ARG) != (arg != NULL))
+			continue;
+		return tests[i].run(bi, arg, arglen);
+	}
+	rt_printf("picotest: unknown test '%.*s'\n", (int)vlen, v);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,114 @@
+/*
+ * Tests of picovm's 8250: input (echo), output without flow control
+ * (flood), and register pokes a hostile guest might make (uart).
+ */
+#include <stdint.h>
+
+#include "devices/ports.h"
+#include "picotest.h"
+#include "rt/io.h"
+
+#define COM1 PICOVM_PORT_COM1
+#define UART_LCR 3
+#define UART_IER 1
+#define UART_FCR 2
+#define UART_MCR 4
+#define LCR_DLAB 0x80
+#define LCR_8N1 0x03
+
+#define ECHO_MAX 4096
+
+int test_echo(const struct bootinfo *bi, const char *arg, size_t arglen)
+{
+	char buf[ECHO_MAX];
+	size_t n;
+
+	(void)bi, (void)arg, (void)arglen;
+	n = serial_read(buf, sizeof(buf), '\n');
+	rt_printf("echo: len=%zu cksum=%u\n", n, cksum(buf, n));
+	rt_printf("echo: ");
+	serial_write(buf, n);
+	rt_printf("\n");
+	return 0;
+}
+
+/* Flood bytes come in 64-byte lines: 63 letters a..z,a..z,a..k and '\n'.
+ * FLOOD_CHUNK is a multiple of 64, so every chunk starts a line. */
+#define FLOOD_LINE 64
+#define FLOOD_CHUNK 4096
+
+int test_flood(const struct bootinfo *bi, const char *arg, size_t arglen)
+{
+	char chunk[FLOOD_CHUNK];
+	uint64_t n;
+
+	(void)bi;
+	if (parse_u64(arg, arglen, &n)) {
+		rt_printf("picotest: bad flood length '%.*s'\n", (int)arglen,
+			  arg);
+		return EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < FLOOD_CHUNK; i++) {
+		unsigned col = i % FLOOD_LINE;
+
+		chunk[i] = col == FLOOD_LINE - 1 ? '\n' : (char)('a' + col % 26);
+	}
+	/* Straight to THR, never looking at LSR. */
+	for (uint64_t done = 0; done < n;) {
+		size_t k = n - done < FLOOD_CHUNK ? (size_t)(n - done)
+						  : FLOOD_CHUNK;
+
+		rt_outsb(COM1, chunk, k);
+		done += k;
+	}
+	if (n % FLOOD_LINE)
+		serial_putc('\n');
+	rt_puts("flood: done");
+	return 0;
+}
+
+static void set_dlab(int on)
+{
+	outb(COM1 + UART_LCR, on ? LCR_DLAB : 0);
+}
+
+int test_uart(const struct bootinfo *bi, const char *arg, size_t arglen)
+{
+	volatile uint8_t sink = 0;
+
+	(void)bi, (void)arg, (void)arglen;
+	/* Divisor 0, then the largest. */
+	set_dlab(1);
+	outb(COM1 + 0, 0);
+	outb(COM1 + 1, 0);
+	outb(COM1 + 0, 0xff);
+	outb(COM1 + 1, 0xff);
+	/* 0x00 and 0xff to every register, with and without DLAB (each
+	 * write may itself change DLAB via LCR, so it is set before each). */
+	for (int dlab = 1; dlab >= 0; dlab--) {
+		for (uint16_t off = 0; off < 8; off++) {
+			set_dlab(dlab);
+			outb((uint16_t)(COM1 + off), 0x00);
+			set_dlab(dlab);
+			outb((uint16_t)(COM1 + off), 0xff);
+		}
+	}
+	/* Read everything, both ways. */
+	for (int dlab = 1; dlab >= 0; dlab--) {
+		set_dlab(dlab);
+		for (uint16_t off = 0; off < 8; off++)
+			sink = (uint8_t)(sink + inb((uint16_t)(COM1 + off)));
+	}
+	(void)sink;
+	/* Back to 115200 8N1, no interrupts, no FIFO, DTR|RTS. */
+	set_dlab(1);
+	outb(COM1 + 0, 1);
+	outb(COM1 + 1, 0);
+	outb(COM1 + UART_LCR, LCR_8N1);
+	outb(COM1 + UART_IER, 0);
+	outb(COM1 + UART_FCR, 0);
+	outb(COM1 + UART_MCR, 0x03);
+	rt_puts("");
+	rt_puts("uart: survived");
+	return 0;
+}

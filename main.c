@@ -1,0 +1,120 @@
+/*
+ * picovm's command line: picovm run|check FILE [key=value ...].
+ * Only this file decides exit statuses (see picovm(1) and usage()).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "vm/vmm.h"
+
+#ifndef PICOVM_VERSION
+#define PICOVM_VERSION "unknown"	/* the Makefile defines it */
+#endif
+
+#define EXIT_BAD_INPUT 2
+
+static void short_usage(FILE *out)
+{
+	fputs("usage: picovm run FILE [key=value ...]\n"
+	      "       picovm check FILE [key=value ...]\n"
+	      "       picovm --help | --version\n", out);
+}
+
+static void usage(FILE *out)
+{
+	short_usage(out);
+	fputs("\n"
+	      "Commands:\n"
+	      "  run FILE     boot the VM that the config FILE describes and "
+	      "run it\n"
+	      "               until the guest stops it\n"
+	      "  check FILE   validate FILE, the kernel and the initrd without"
+	      " starting\n"
+	      "               anything, and print the effective "
+	      "configuration\n"
+	      "  --help, -h, help    this text\n"
+	      "  --version, -V       the version\n"
+	      "\n"
+	      "Each key=value after FILE overrides (or adds) one key of FILE;"
+	      " the\n"
+	      "value is written as in the file, quotes included, and "
+	      "relative paths are\n"
+	      "relative to the current folder.\n"
+	      "\n"
+	      "Keys (FILE holds one `key = value` per line; see "
+	      "`man picovm.conf`):\n", out);
+	config_print_keys(out);
+	fputs("\n"
+	      "Exit status of run:\n"
+	      "  0        the guest shut down cleanly (wrote 0 to the exit "
+	      "port, or\n"
+	      "           reset through the i8042)\n"
+	      "  N        the guest wrote the byte N to the exit port "
+	      "(0x510)\n"
+	      "  1        picovm or the guest failed (KVM error, triple "
+	      "fault, internal\n"
+	      "           error)\n"
+	      "  2        bad config, command line or input file; nothing "
+	      "was started\n"
+	      "  124      the timeout ran out\n"
+	      "  128+N    stopped by signal N (SIGINT 130, SIGTERM 143)\n"
+	      "check exits 0 when the VM is valid, 2 when not.\n"
+	      "\n"
+	      "See picovm(1) and picovm.conf(5).\n", out);
+}
+
+static int load(struct config *c, int argc, char **argv)
+{
+	/* Built-in limits unless KVM answers; when it cannot be opened,
+	 * `run` reports that itself and `check` does not need it. */
+	struct config_limits lim = { .max_vcpus = CONFIG_MAX_VCPUS };
+
+	(void)vmm_limits(&lim);
+	return config_load(c, argv[2], argc - 3, argv + 3, &lim);
+}
+
+int main(int argc, char **argv)
+{
+	struct config c;
+
+	if (argc < 2) {
+		short_usage(stderr);
+		return EXIT_BAD_INPUT;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") ||
+	    !strcmp(cmd, "help")) {
+		usage(stdout);
+		return fflush(stdout) ? 1 : 0;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+		printf("picovm %s\n", PICOVM_VERSION);
+		return fflush(stdout) ? 1 : 0;
+	}
+	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0) {
+		fprintf(stderr, "picovm: unknown command '%s' (try 'picovm "
+			"--help')\n", cmd);
+		return EXIT_BAD_INPUT;
+	}
+	if (argc < 3) {
+		fprintf(stderr, "picovm: %s: missing the config FILE (try "
+			"'picovm --help')\n", cmd);
+		short_usage(stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (load(&c, argc, argv) < 0)
+		return EXIT_BAD_INPUT;
+
+	int status;
+	if (!strcmp(cmd, "run")) {
+		status = vmm_run(&c);
+	} else if (vmm_check(&c) < 0) {
+		status = EXIT_BAD_INPUT;
+	} else {
+		config_print(&c, stdout);
+		status = fflush(stdout) || ferror(stdout) ? 1 : 0;
+	}
+	config_free(&c);
+	return status;
+}

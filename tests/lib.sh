@@ -1,0 +1,47 @@
+# Shared helpers for the test scripts (tests/t-*.sh).  Source it; then report
+# each check with exactly one of
+#   pass NAME            the check held
+#   fail NAME WHY...     it did not; WHY is shown to the reader
+#   skip NAME WHY...     it could not run here (say why)
+# tests/run.sh counts the lines these write to $RESULTS and prints the
+# summary line "N passed, N failed, N skipped".
+#
+# Every guest run goes through vm_run, which puts a hard timeout on picovm.
+
+set -u
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+PICOVM=${PICOVM:-$TOP/picovm}
+GUEST=${GUEST:-$TOP/guest/build}
+RESULTS=${RESULTS:-/dev/null}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/picovm-test.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+pass() { echo "ok    $1"; echo "pass $1" >>"$RESULTS"; }
+fail() { local n=$1; shift; echo "FAIL  $n: $*"; echo "fail $n" >>"$RESULTS"; }
+skip() { local n=$1; shift; echo "skip  $n: $*"; echo "skip $n" >>"$RESULTS"; }
+
+# vm_run SECONDS OUTFILE picovm-arguments...
+# Runs picovm with a hard timeout; stdout to OUTFILE, stderr to OUTFILE.err;
+# sets VM_STATUS to picovm's exit status (124/137 when the timeout hit).
+vm_run() {
+	local secs=$1 out=$2; shift 2
+	timeout -k 3 "$secs" "$PICOVM" "$@" >"$out" 2>"$out.err" </dev/null
+	VM_STATUS=$?
+}
+
+# check NAME CONDITION-COMMAND... : pass if the command succeeds, else fail
+# and show the last lines of $OUT/$OUT.err when set.
+check() {
+	local n=$1; shift
+	if "$@"; then pass "$n"; else
+		fail "$n" "'$*' did not hold${OUT:+; output: $(tail -c 300 "$OUT" 2>/dev/null | tr '\n' '|') stderr: $(tail -c 300 "$OUT.err" 2>/dev/null | tr '\n' '|')}"
+	fi
+}
+
+# conf FILE key=value... : writes a config file, one key = value per line
+conf() {
+	local f=$1; shift
+	: >"$f"
+	local kv
+	for kv in "$@"; do printf '%s = %s\n' "${kv%%=*}" "${kv#*=}" >>"$f"; done
+}

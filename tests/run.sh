@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the test tiers and prints one line per check, then the summary
+#   N passed, N failed, N skipped
+# Usage: tests/run.sh [PATTERN]   (runs tests/t-*PATTERN*.sh; default all
+# fast tiers).  Exit status 0 only when nothing failed.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+export TOP
+RESULTS=$(mktemp "${TMPDIR:-/tmp}/picovm-results.XXXXXX")
+export RESULTS
+pattern=${1:-}
+for t in "$TOP"/tests/t-*"$pattern"*.sh; do
+	[ -e "$t" ] || continue
+	echo "== $(basename "$t" .sh)"
+	# A hard limit per script on top of the per-VM timeouts inside it.
+	timeout -k 5 900 bash "$t"
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "FAIL  $(basename "$t"): script exited with status $rc"
+		echo "fail $(basename "$t")" >>"$RESULTS"
+	fi
+done
+p=$(grep -c '^pass ' "$RESULTS")
+f=$(grep -c '^fail ' "$RESULTS")
+s=$(grep -c '^skip ' "$RESULTS")
+rm -f "$RESULTS"
+echo "$p passed, $f failed, $s skipped"
+[ "$f" -eq 0 ]

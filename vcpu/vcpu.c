@@ -1,0 +1,200 @@
+/* vCPU threads and the KVM_RUN exit dispatch; see vcpu.h. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vcpu.h"
+#include "../vm/log.h"
+#include "../vm/vm.h"
+
+/* The signal that interrupts KVM_RUN; its handler does nothing, the
+ * interruption is the point.  Blocked in every other thread. */
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+int vcpu_init(struct vm *vm, struct vcpu *v, unsigned id)
+{
+	memset(v, 0, sizeof(*v));
+	v->vm = vm;
+	v->id = id;
+	v->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (v->fd < 0) {
+		log_err("vCPU %u: KVM_CREATE_VCPU: %s", id, strerror(errno));
+		return -1;
+	}
+	v->run = mmap(NULL, vm->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		log_err("vCPU %u: mapping kvm_run: %s", id, strerror(errno));
+		v->run = NULL;
+		return -1;
+	}
+	int ret = cpuid_apply(v->fd, vm->cpuid, id, vm->nvcpus);
+	if (ret < 0) {
+		log_err("vCPU %u: KVM_SET_CPUID2: %s", id, strerror(-ret));
+		return -1;
+	}
+	return regs_init(vm->kvm.fd, v->fd, id, &vm->entry) < 0 ? -1 : 0;
+}
+
+static void vcpu_io(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	bool wr = r->io.direction == KVM_EXIT_IO_OUT;
+	uint32_t size = r->io.size;
+	uint64_t off = r->io.data_offset;
+
+	/* KVM fills these; still, never index past the kvm_run page. */
+	if (size == 0 || size > 4 || r->io.count == 0 ||
+	    off + (uint64_t)size * r->io.count > v->vm->kvm.run_size)
+		return;
+	uint8_t *data = (uint8_t *)r + off;
+	for (uint32_t i = 0; i < r->io.count; i++, data += size)
+		bus_access(&v->vm->pio, r->io.port, data, size, wr);
+}
+
+static void vcpu_mmio(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+
+	if (r->mmio.len == 0 || r->mmio.len > sizeof(r->mmio.data))
+		return;
+	bus_access(&v->vm->mmio, r->mmio.phys_addr, r->mmio.data, r->mmio.len,
+		   r->mmio.is_write);
+}
+
+static void vcpu_fatal(struct vcpu *v, const char *what)
+{
+	struct kvm_regs regs;
+	unsigned long long rip = 0;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) == 0)
+		rip = regs.rip;
+	vm_stop(v->vm, EXIT_VM_FAILURE, "vCPU %u: %s (guest RIP 0x%llx)", v->id,
+		what, rip);
+}
+
+/* Handles one exit; returns false when the vCPU must stop running. */
+static bool vcpu_exit(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	char why[96];
+
+	switch (r->exit_reason) {
+	case KVM_EXIT_IO:
+		vcpu_io(v);
+		return true;
+	case KVM_EXIT_MMIO:
+		vcpu_mmio(v);
+		return true;
+	case KVM_EXIT_INTR:
+	case KVM_EXIT_HLT:
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		vcpu_fatal(v, "guest triple fault (KVM_EXIT_SHUTDOWN)");
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		if (r->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN ||
+		    r->system_event.type == KVM_SYSTEM_EVENT_RESET) {
+			vm_stop(v->vm, EXIT_VM_OK, NULL);
+			return false;
+		}
+		snprintf(why, sizeof(why), "system event %u", r->system_event.type);
+		vcpu_fatal(v, why);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(why, sizeof(why), "KVM entry failed, reason 0x%llx",
+			 (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
+		vcpu_fatal(v, why);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(why, sizeof(why), "KVM internal error, suberror %u%s",
+			 r->internal.suberror,
+			 r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+				 " (instruction emulation failed)" : "");
+		vcpu_fatal(v, why);
+		return false;
+	default:
+		snprintf(why, sizeof(why), "unexpected KVM exit reason %u",
+			 r->exit_reason);
+		vcpu_fatal(v, why);
+		return false;
+	}
+}
+
+static void vcpu_kick_handler(int sig)
+{
+	(void)sig;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	while (!vm_stopping(v->vm)) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			char why[64];
+			snprintf(why, sizeof(why), "KVM_RUN: %s", strerror(errno));
+			vcpu_fatal(v, why);
+			break;
+		}
+		if (!vcpu_exit(v))
+			break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *v)
+{
+	static bool handler_set;
+	char name[16];
+
+	if (!handler_set) {
+		struct sigaction sa = { .sa_handler = vcpu_kick_handler };
+		sigemptyset(&sa.sa_mask);
+		sigaction(VCPU_KICK_SIGNAL, &sa, NULL);	/* no SA_RESTART */
+		handler_set = true;
+	}
+	int ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	if (ret) {
+		log_err("vCPU %u: cannot start thread: %s", v->id, strerror(ret));
+		return -1;
+	}
+	snprintf(name, sizeof(name), "vcpu%u", v->id);
+	pthread_setname_np(v->thread, name);
+	v->started = true;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	if (!v->started)
+		return;
+	/* immediate_exit covers a kick that lands just before KVM_RUN. */
+	if (v->run)
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (v->started) {
+		pthread_join(v->thread, NULL);
+		v->started = false;
+	}
+	if (v->run)
+		munmap(v->run, v->vm->kvm.run_size);
+	if (v->fd >= 0)
+		close(v->fd);
+	v->run = NULL;
+	v->fd = -1;
+}

@@ -1,0 +1,47 @@
+/*
+ * vCPUs: one thread each, named vcpuN.  A vCPU thread only runs KVM_RUN
+ * and dispatches the register accesses that exit to user space (port I/O,
+ * MMIO) to the device buses; device work happens elsewhere.
+ *
+ * vCPU 0 starts at the kernel's entry state; the others start in KVM's
+ * wait-for-SIPI state, as on real hardware, until the guest wakes them.
+ */
+#ifndef PICOVM_VCPU_VCPU_H
+#define PICOVM_VCPU_VCPU_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "../boot/boot.h"
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+/* Creates vCPU id and sets CPUID, MSRs, LAPIC, FPU and (vCPU 0) the entry
+ * registers.  Returns 0 or -1 after printing why. */
+int vcpu_init(struct vm *vm, struct vcpu *v, unsigned id);
+int vcpu_start(struct vcpu *v);
+/* Makes the vCPU leave KVM_RUN soon (used when stopping). */
+void vcpu_kick(struct vcpu *v);
+void vcpu_destroy(struct vcpu *v);
+
+/* vcpu/cpuid.c */
+struct kvm_cpuid2 *cpuid_supported(int kvm_fd);
+int cpuid_apply(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned id,
+		unsigned nvcpus);
+void cpuid_signature(const struct kvm_cpuid2 *supported, uint32_t *signature,
+		     uint32_t *features);
+
+/* vcpu/regs.c */
+int regs_init(int kvm_fd, int vcpu_fd, unsigned id, const struct boot_entry *e);
+
+#endif

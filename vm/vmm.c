@@ -1,0 +1,286 @@
+/*
+ * Building, running and tearing down a VM: the order of things.
+ *
+ *   probe the kernel and initrd (bad input: status 2, nothing created)
+ *   open the output sinks
+ *   /dev/kvm, the VM, guest RAM, the boot structures, the devices, vCPUs
+ *   start the console thread, then the vCPU threads
+ *   wait for a stop: guest exit port / reset / failure, a signal, timeout
+ *   kick and join the vCPUs, flush and stop the console, restore the tty
+ */
+#include "vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "vm.h"
+#include "../boot/boot.h"
+#include "../devices/console.h"
+#include "../devices/devices.h"
+#include "../devices/serial.h"
+#include "../vcpu/vcpu.h"
+
+void vm_stop(struct vm *vm, int status, const char *fmt, ...)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	if (!vm_stopping(vm)) {
+		vm->exit_status = status;
+		if (fmt) {
+			char msg[256];
+			va_list ap;
+			va_start(ap, fmt);
+			vsnprintf(msg, sizeof(msg), fmt, ap);
+			va_end(ap);
+			log_err("%s", msg);
+		}
+		atomic_store_explicit(&vm->stopping, true, memory_order_release);
+		if (write(vm->stop_efd, &one, sizeof(one)) < 0)
+			log_err("cannot wake the main thread: %s", strerror(errno));
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+}
+
+int vm_irq_line(struct vm *vm, unsigned irq, int level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };
+
+	return ioctl(vm->kvm.vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
+}
+
+int vmm_limits(struct config_limits *lim)
+{
+	struct kvm k;
+	int ret = kvm_open(&k, 1);
+
+	if (ret < 0)
+		return ret;
+	lim->max_vcpus = k.max_vcpus < CONFIG_MAX_VCPUS ? k.max_vcpus :
+							 CONFIG_MAX_VCPUS;
+	kvm_close(&k);
+	return 0;
+}
+
+int vmm_check(const struct config *c)
+{
+	struct boot_plan p;
+	int ret = boot_probe(c, &p);
+
+	boot_plan_free(&p);
+	return ret;
+}
+
+/* Opens a sink file for writing; prints why not and returns -1. */
+static int open_sink(const char *key, const struct sink *s, int std_fd,
+		     int flags)
+{
+	if (s->kind == SINK_NONE)
+		return -1;
+	if (s->kind == SINK_STDOUT)
+		return std_fd;
+	int fd = open(s->path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
+	if (fd < 0)
+		log_err("%s: cannot open %s: %s", key, s->path, strerror(errno));
+	return fd;
+}
+
+static int vm_build(struct vm *vm, const struct boot_plan *plan)
+{
+	const struct config *c = vm->cfg;
+	int ret;
+
+	if (kvm_open(&vm->kvm, 0) < 0 || kvm_create_vm(&vm->kvm) < 0)
+		return -1;
+	if (c->vcpus > vm->kvm.max_vcpus) {
+		log_err("vcpus: %u is more than KVM on this host allows (%u)",
+			c->vcpus, vm->kvm.max_vcpus);
+		return -1;
+	}
+	ret = gmem_init(&vm->mem, c->memory, c->hugepages);
+	if (ret < 0) {
+		log_err("memory: cannot allocate %llu MiB%s: %s",
+			(unsigned long long)(c->memory >> 20),
+			c->hugepages ? " of hugepages (see "
+				       "/proc/sys/vm/nr_hugepages)" : "",
+			strerror(-ret));
+		return -1;
+	}
+	ret = gmem_register(&vm->mem, vm->kvm.vm_fd);
+	if (ret < 0) {
+		log_err("KVM_SET_USER_MEMORY_REGION: %s", strerror(-ret));
+		return -1;
+	}
+	if (kvm_create_irqchip(&vm->kvm) < 0)
+		return -1;
+	vm->cpuid = cpuid_supported(vm->kvm.fd);
+	if (!vm->cpuid)
+		return -1;
+	if (boot_place(c, plan, &vm->mem, &vm->entry) < 0)
+		return -1;
+	uint32_t sig, features;
+	cpuid_signature(vm->cpuid, &sig, &features);
+	if (mptable_write(&vm->mem, vm->nvcpus, sig, features) < 0) {
+		log_err("cannot write the MP table for %u vCPUs", vm->nvcpus);
+		return -1;
+	}
+	vm->serial = serial_create(vm, c->serial.kind == SINK_NONE);
+	vm->i8042 = i8042_create(vm);
+	if (!vm->serial || serial_attach(vm->serial) < 0 || !vm->i8042 ||
+	    debugport_attach(vm) < 0) {
+		log_err("cannot set up the legacy devices");
+		return -1;
+	}
+	vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -1;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		vm->vcpus[i].fd = -1;
+		if (vcpu_init(vm, &vm->vcpus[i], i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Waits for the VM to stop; turns signals and the timeout into stops. */
+static void vm_wait(struct vm *vm, int sig_fd, int timer_fd)
+{
+	while (!vm_stopping(vm)) {
+		struct pollfd p[3] = {
+			{ .fd = vm->stop_efd, .events = POLLIN },
+			{ .fd = sig_fd, .events = POLLIN },
+			{ .fd = timer_fd, .events = POLLIN },
+		};
+		if (poll(p, 3, -1) < 0)
+			continue;
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+				vm_stop(vm, EXIT_VM_SIGNAL_BASE + (int)si.ssi_signo,
+					"stopping on %s", strsignal((int)si.ssi_signo));
+		}
+		if (p[2].revents & POLLIN)
+			vm_stop(vm, EXIT_VM_TIMEOUT, "timeout: stopped the VM after "
+				"%llu ms", (unsigned long long)vm->cfg->timeout_ms);
+	}
+}
+
+static void vm_teardown(struct vm *vm)
+{
+	atomic_store(&vm->stopping, true);
+	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
+		if (vm->vcpus[i].vm)
+			vcpu_destroy(&vm->vcpus[i]);
+	console_stop(vm->console);
+	vm->console = NULL;
+	free(vm->vcpus);
+	i8042_destroy(vm->i8042);
+	serial_destroy(vm->serial);
+	free(vm->cpuid);
+	gmem_free(&vm->mem);
+	kvm_close(&vm->kvm);
+}
+
+int vmm_run(const struct config *c)
+{
+	struct vm vm;
+	struct boot_plan plan;
+	sigset_t sigs;
+	int status = EXIT_VM_FAILURE;
+	int out_fd = -1, log_fd = -1, sig_fd = -1, timer_fd = -1;
+
+	memset(&vm, 0, sizeof(vm));
+	vm.cfg = c;
+	vm.nvcpus = c->vcpus;
+	vm.kvm.fd = vm.kvm.vm_fd = -1;
+	pthread_mutex_init(&vm.stop_lock, NULL);
+
+	/* A vanished stdout reader must not kill us; signals are read from
+	 * a signalfd by this thread only. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sigdelset(&sigs, SIGUSR1);
+
+	if (boot_probe(c, &plan) < 0) {
+		boot_plan_free(&plan);
+		return EXIT_VM_BADINPUT;
+	}
+	if (c->log.kind == SINK_FILE) {
+		log_fd = open_sink("log", &c->log, 2, O_APPEND);
+		if (log_fd < 0) {
+			status = EXIT_VM_BADINPUT;
+			goto free_plan;
+		}
+		log_set_fd(log_fd);
+	}
+	out_fd = open_sink("serial", &c->serial, 1, O_TRUNC);
+	if (c->serial.kind == SINK_FILE && out_fd < 0) {
+		status = EXIT_VM_BADINPUT;
+		goto close_sinks;
+	}
+	vm.stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (vm.stop_efd < 0 || sig_fd < 0 || timer_fd < 0) {
+		log_err("cannot create event descriptors: %s", strerror(errno));
+		goto close_fds;
+	}
+	if (vm_build(&vm, &plan) < 0)
+		goto teardown;
+	boot_plan_free(&plan);
+	vm.console = console_start(&vm, vm.serial, out_fd,
+				   c->serial.kind == SINK_NONE ? -1 : 0);
+	if (!vm.console)
+		goto teardown;
+	if (c->timeout_ms) {
+		struct itimerspec t = { .it_value = {
+			.tv_sec = (time_t)(c->timeout_ms / 1000),
+			.tv_nsec = (long)(c->timeout_ms % 1000) * 1000000 } };
+		timerfd_settime(timer_fd, 0, &t, NULL);
+	}
+	for (unsigned i = 0; i < vm.nvcpus; i++)
+		if (vcpu_start(&vm.vcpus[i]) < 0) {
+			vm_stop(&vm, EXIT_VM_FAILURE, NULL);
+			break;
+		}
+	vm_wait(&vm, sig_fd, timer_fd);
+	status = vm.exit_status;
+teardown:
+	vm_teardown(&vm);
+close_fds:
+	if (vm.stop_efd >= 0)
+		close(vm.stop_efd);
+	if (sig_fd >= 0)
+		close(sig_fd);
+	if (timer_fd >= 0)
+		close(timer_fd);
+close_sinks:
+	if (out_fd > 2)
+		close(out_fd);
+	if (log_fd > 2) {
+		log_set_fd(2);
+		close(log_fd);
+	}
+free_plan:
+	boot_plan_free(&plan);
+	return status;
+}
