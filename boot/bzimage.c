@@ -32,7 +32,7 @@
 
 bool bzimage_is_bzimage(const uint8_t *head, uint64_t size)
 {
-	return size >= HDR_END && get_le16(head + HDR_BOOT_FLAG) == 0xaa55 &&
+	return size >= HDR_MAGIC + 4 && get_le16(head + HDR_BOOT_FLAG) == 0xaa55 &&
 	       memcmp(head + HDR_MAGIC, "HdrS", 4) == 0;
 }
 

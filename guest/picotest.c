@@ -123,6 +123,7 @@ static const struct {
 	{ "triple", NO_ARG, test_triple },
 	{ "spin", NO_ARG, test_spin },
 	{ "flood", ARG, test_flood },
+	{ "print", ARG, test_print },
 	{ "boottime", NO_ARG, test_boottime },
 	{ "uart", NO_ARG, test_uart },
 	{ "cost", NO_ARG, test_cost },

@@ -24,6 +24,7 @@ test_fn test_info;	/* t_info.c */
 test_fn test_smp;	/* t_smp.c */
 test_fn test_echo;	/* t_serial.c */
 test_fn test_flood;
+test_fn test_print;
 test_fn test_uart;
 
 #endif

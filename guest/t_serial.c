@@ -67,6 +67,37 @@ int test_flood(const struct bootinfo *bi, const char *arg, size_t arglen)
 	return 0;
 }
 
+/* The flood pattern again, but flow controlled (LSR.THRE before each
+ * byte): with a stalled reader on the host, nothing may be lost. */
+int test_print(const struct bootinfo *bi, const char *arg, size_t arglen)
+{
+	char chunk[FLOOD_CHUNK];
+	uint64_t n;
+
+	(void)bi;
+	if (parse_u64(arg, arglen, &n)) {
+		rt_printf("picotest: bad print length '%.*s'\n", (int)arglen,
+			  arg);
+		return EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < FLOOD_CHUNK; i++) {
+		unsigned col = i % FLOOD_LINE;
+
+		chunk[i] = col == FLOOD_LINE - 1 ? '\n' : (char)('a' + col % 26);
+	}
+	for (uint64_t done = 0; done < n;) {
+		size_t k = n - done < FLOOD_CHUNK ? (size_t)(n - done)
+						  : FLOOD_CHUNK;
+
+		serial_write(chunk, k);
+		done += k;
+	}
+	if (n % FLOOD_LINE)
+		serial_putc('\n');
+	rt_puts("print: done");
+	return 0;
+}
+
 static void set_dlab(int on)
 {
 	outb(COM1 + UART_LCR, on ? LCR_DLAB : 0);

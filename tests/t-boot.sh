@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Boot tier: the test guests (guest/) through each boot path, checking what
+# a user would check: output, exit status, what the guest saw.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if [ ! -x "$PICOVM" ] || [ ! -f "$GUEST/test64.elf" ]; then
+	fail boot "picovm or the test guests are not built (make picovm guests)"
+	exit 0
+fi
+if [ ! -c /dev/kvm ]; then
+	skip boot "no /dev/kvm on this machine"
+	exit 0
+fi
+
+declare -A IMG=([elf]=test64.elf [pvh]=testpvh.elf [bzimage]=test.bzImage)
+head -c 300000 /dev/urandom >"$WORK/initrd.img"
+CMDLINE='picotest=info console=ttyS0 "quoted" ünïcode x=1'
+
+for path in elf pvh bzimage; do
+	C=$WORK/$path.conf
+	conf "$C" kernel="$GUEST/${IMG[$path]}" memory=64M cmdline=picotest=hello
+	OUT=$WORK/$path.hello
+	vm_run 20 "$OUT" run "$C"
+	check "$path: boots and reaches CPL3" grep -qx "picotest: hello from cpl=3" "$OUT"
+	check "$path: exit status 0" test "$VM_STATUS" = 0
+
+	# The command line (with quotes escaped in the file) and the initrd
+	# arrive byte for byte: the guest prints POSIX cksum sums.
+	esc=${CMDLINE//\\/\\\\}; esc=${esc//\"/\\\"}
+	printf 'kernel = %s\nmemory = 64M\ninitrd = initrd.img\ncmdline = "%s"\n' \
+		"$GUEST/${IMG[$path]}" "$esc" >"$C"
+	OUT=$WORK/$path.info
+	vm_run 20 "$OUT" run "$C"
+	check "$path: guest entered through the $path path" grep -qx "boot: $path" "$OUT"
+	want=$(printf '%s' "$CMDLINE" | cksum | awk '{print "cmdline: len=" $2 " cksum=" $1}')
+	check "$path: command line arrives intact" grep -qxF "$want" "$OUT"
+	want=$(cksum <"$WORK/initrd.img" | awk '{print "initrd: len=" $2 " cksum=" $1}')
+	check "$path: initrd arrives intact" grep -qxF "$want" "$OUT"
+	# RAM = memory minus the 640K-1M hole and the 1 KiB MP table area
+	check "$path: e820 RAM matches memory = 64M" grep -qx \
+		"e820: total-ram=$((64 * 1024 * 1024 - 0x60000 - 0x400))" "$OUT"
+
+	conf "$C" kernel="$GUEST/${IMG[$path]}" memory=64M vcpus=4 cmdline=picotest=smp
+	OUT=$WORK/$path.smp
+	vm_run 30 "$OUT" run "$C"
+	check "$path: vcpus = 4 all come up" grep -qx "smp: mptable=4 up=4 apicids=0,1,2,3" "$OUT"
+done
+
+# Memory above the 3 GiB hole moves to 4 GiB.
+C=$WORK/big.conf
+conf "$C" kernel="$GUEST/test64.elf" memory=5G cmdline=picotest=info
+OUT=$WORK/big.info
+vm_run 20 "$OUT" run "$C"
+check "memory = 5G: RAM below the hole ends at 3 GiB" grep -qx "e820: 0x100000-0xc0000000 1" "$OUT"
+check "memory = 5G: the rest starts at 4 GiB" grep -qx "e820: 0x100000000-0x180000000 1" "$OUT"
+check "memory = 5G: total RAM" grep -qx "e820: total-ram=$((5 * 1024 * 1024 * 1024 - 0x60000 - 0x400))" "$OUT"
+
+C=$WORK/one.conf
+conf "$C" kernel="$GUEST/test64.elf" memory=32M vcpus=1 cmdline=picotest=smp
+OUT=$WORK/one.smp
+vm_run 20 "$OUT" run "$C"
+check "vcpus = 1: one CPU" grep -qx "smp: mptable=1 up=1 apicids=0" "$OUT"
+
+# Exit status passthrough, the way a CI job returns its result.
+for n in 0 1 42 255; do
+	OUT=$WORK/exit$n
+	vm_run 20 "$OUT" run "$C" "cmdline=picotest=exit:$n"
+	check "exit port: status $n passes through" test "$VM_STATUS" = "$n"
+done
+OUT=$WORK/reset
+vm_run 20 "$OUT" run "$C" cmdline=picotest=reset
+check "i8042 reset ends the VM with status 0" test "$VM_STATUS" = 0
+check "i8042 reset: the guest did not run on" test ! -s "$OUT"
+OUT=$WORK/triple
+vm_run 20 "$OUT" run "$C" cmdline=picotest=triple
+check "triple fault ends the VM with status 1" test "$VM_STATUS" = 1
+check "triple fault is reported" grep -q "triple fault" "$OUT.err"
+OUT=$WORK/timeout
+vm_run 20 "$OUT" run "$C" cmdline=picotest=spin timeout=500ms
+check "timeout = 500ms stops a spinning guest with status 124" test "$VM_STATUS" = 124
+
+# SIGTERM / SIGINT stop a running VM in order.
+for sig in TERM INT; do
+	OUT=$WORK/sig$sig
+	timeout -k 3 20 "$PICOVM" run "$C" cmdline=picotest=spin >"$OUT" 2>"$OUT.err" </dev/null &
+	pid=$!
+	for _ in $(seq 100); do grep -q spinning "$OUT" && break; sleep 0.05; done
+	kill -s "$sig" "$pid"
+	wait "$pid"
+	st=$?
+	want=$((128 + $(kill -l "$sig")))
+	check "SIG$sig ends the VM with status $want" test "$st" = "$want"
+	check "SIG$sig: output written before the signal is kept" grep -qx "picotest: spinning" "$OUT"
+done
+
+# Serial: byte-exact output, input from stdin.
+n=100032	# 1563 lines of 64 bytes
+awk -v n=$n 'BEGIN { s = ""; for (i = 0; i < 63; i++) s = s sprintf("%c", 97 + i % 26);
+	for (i = 0; i < n / 64; i++) print s; print "flood: done" }' >"$WORK/flood.want"
+OUT=$WORK/flood
+vm_run 30 "$OUT" run "$C" "cmdline=picotest=flood:$n"
+check "serial: $n bytes of output are byte-exact" cmp -s "$WORK/flood.want" "$OUT"
+
+# A stalled stdout reader: a guest that honours LSR loses nothing...
+n=200000
+timeout -k 3 60 "$PICOVM" run "$C" "cmdline=picotest=print:$n" 2>"$WORK/stall.err" </dev/null |
+	(sleep 2; cat >"$WORK/stall.out")
+check "serial: stalled reader, flow-controlled output: nothing lost" \
+	test "$(wc -c <"$WORK/stall.out")" = $((n + 12))
+# ...and one that ignores it neither blocks its vCPU nor grows memory:
+# what does not fit is dropped and counted.
+n=400000
+timeout -k 3 60 /usr/bin/time -f 'maxrss %M' -o "$WORK/flood.rss" "$PICOVM" run "$C" \
+	"cmdline=picotest=flood:$n" 2>"$WORK/fstall.err" </dev/null | (sleep 2; cat >"$WORK/fstall.out")
+got=$(wc -c <"$WORK/fstall.out")
+dropped=$(sed -n 's/.*wrote \([0-9]*\) bytes while the output buffer was full.*/\1/p' "$WORK/fstall.err")
+check "serial: stalled reader, flood: the VM finishes, overflow is reported" test -n "$dropped"
+check "serial: delivered + dropped bytes = what the guest wrote" test "$((got + ${dropped:-0}))" = $((n + 12))
+rss=$(awk '/maxrss/ {print $2}' "$WORK/flood.rss")
+check "serial: memory stays bounded during the flood (${rss:-?} KiB)" test "${rss:-999999}" -lt 65536
+
+# Hostile UART register pokes (divisor 0 and 0xffff, every offset).
+OUT=$WORK/uart
+vm_run 20 "$OUT" run "$C" cmdline=picotest=uart
+check "serial: hostile register writes survived" grep -qx "uart: survived" "$OUT"
+check "serial: hostile register writes, exit 0" test "$VM_STATUS" = 0
+
+OUT=$WORK/echo
+printf 'the quick brown fox\n' | timeout -k 3 20 "$PICOVM" run "$C" cmdline=picotest=echo >"$OUT" 2>"$OUT.err"
+check "serial: stdin reaches the guest" grep -qx "echo: the quick brown fox" "$OUT"
+want=$(printf 'the quick brown fox' | cksum | awk '{print "echo: len=" $2 " cksum=" $1}')
+check "serial: input is byte-exact" grep -qxF "$want" "$OUT"
+
+# serial = file / none, log = file
+OUT=$WORK/sfile
+vm_run 20 "$OUT" run "$C" cmdline=picotest=hello "serial=file:$WORK/serial.out" "log=file:$WORK/log.out"
+check "serial = file: output goes to the file" grep -qx "picotest: hello from cpl=3" "$WORK/serial.out"
+check "serial = file: nothing on stdout" test ! -s "$OUT"
+OUT=$WORK/snone
+vm_run 20 "$OUT" run "$C" cmdline=picotest=hello serial=none
+check "serial = none: no output, clean exit" test "$VM_STATUS" = 0 -a ! -s "$OUT"
+
+# Boot-timer port: logged once, to the log sink.
+OUT=$WORK/boottime
+vm_run 20 "$OUT" run "$C" cmdline=picotest=boottime "log=file:$WORK/boot.log"
+check "boot-timer port logs once to the log file" test "$(grep -c 'boot-timer: [0-9.]* ms since picovm started' "$WORK/boot.log")" = 1
+check "boot-timer line is not on stderr when log = file" test "$(grep -c boot-timer "$OUT.err")" = 0
