@@ -1,4 +1,6 @@
 # picovm: one statically linked KVM microVM monitor.
+#   make run        install build dependencies if missing, build, boot
+#                   examples/hello.conf (the README's first command)
 #   make            build ./picovm
 #   make test       build everything and run every test tier (tests/run.sh)
 #   make guests     build the freestanding test guests (guest/)
@@ -36,10 +38,32 @@ picovm: $(OBJS)
 guests:
 	$(MAKE) -C guest
 
+# Debian packages the build needs; installed when missing and we are root.
+DEPS_LIBS := /usr/lib/x86_64-linux-gnu/libseccomp.a \
+	/usr/lib/x86_64-linux-gnu/liburing.a /usr/lib/x86_64-linux-gnu/libcap-ng.a
+DEPS_PKGS := gcc make libseccomp-dev liburing-dev libcap-ng-dev
+deps:
+	@for f in $(DEPS_LIBS); do [ -f $$f ] || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing build dependencies: $(DEPS_PKGS)"; \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -q $(DEPS_PKGS); \
+		else \
+			echo "missing build dependencies; run: sudo apt-get install $(DEPS_PKGS)"; \
+			exit 1; \
+		fi; \
+	fi
+
+run: deps
+	$(MAKE) picovm guests
+	./picovm run examples/hello.conf
+
 tools:
 	$(MAKE) -C tests tools
 
-test: picovm guests
+test: deps
+	$(MAKE) picovm guests
 	$(MAKE) -C tests tools
 	bash tests/run.sh
 
@@ -56,4 +80,4 @@ clean:
 	$(MAKE) -C guest clean
 	$(MAKE) -C tests clean
 
-.PHONY: all guests tools test bench install clean
+.PHONY: all deps run guests tools test bench install clean

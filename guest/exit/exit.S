@@ -1,8 +1,9 @@
 /*
  * exit.elf: the smallest guest, for start-up benchmarks.  PVH entry (32-bit
  * protected mode, no stack needed): exit through QEMU's isa-debug-exit at
- * 0xf4 (picovm ignores that port), then through picovm's exit port, then
- * halt for good in case neither ended the VM.
+ * 0xf4 (picovm ignores that port), then picovm's boot-timer port (so the
+ * benchmark can read the time from exec to the first guest instruction),
+ * then picovm's exit port, then halt for good in case nothing ended the VM.
  */
 #include "devices/ports.h"
 
@@ -14,6 +15,8 @@
 _start:
 	xorl	%eax, %eax
 	outb	%al, $0xf4
+	movw	$PICOVM_PORT_BOOTTIME, %dx
+	outb	%al, %dx
 	movw	$PICOVM_PORT_EXIT, %dx
 	outb	%al, %dx
 1:	hlt

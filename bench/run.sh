@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# picovm benchmarks.  Each prints figures, side by side with QEMU microvm in
+# the same run; none asserts a time.
+#   bash bench/run.sh [RUNS]        (default 21 runs per figure)
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=${1:-21}
+B=$TOP/bench/build
+mkdir -p "$B"
+cc -O2 -Wall -Werror -o "$B/exec2exit" "$TOP/bench/exec2exit.c"
+cc -O2 -Wall -Werror -static -o "$B/floor" "$TOP/bench/floor.c"
+EXIT_ELF=$TOP/guest/build/exit.elf
+[ -x "$TOP/picovm" ] && [ -f "$EXIT_ELF" ] || { echo "run 'make picovm guests' first" >&2; exit 1; }
+printf 'kernel = %s\nmemory = 64M\nserial = none\n' "$EXIT_ELF" >"$B/exit.conf"
+
+echo "== exec to exit, smallest guest (enter, write the exit port), $RUNS runs, medians"
+echo "   guest: guest/build/exit.elf (PVH ELF; writes QEMU's isa-debug-exit 0xf4, then picovm's 0x510)"
+"$B/exec2exit" "floor (no irqchip)" "$RUNS" 0 -- "$B/floor" | tee "$B/floor.txt"
+"$B/exec2exit" "floor (irqchip + PIT)" "$RUNS" 0 -- "$B/floor" irqchip | tee "$B/floor-irq.txt"
+"$B/exec2exit" "picovm" "$RUNS" 0 -- "$TOP/picovm" run "$B/exit.conf" | tee "$B/picovm.txt"
+if command -v qemu-system-x86_64 >/dev/null; then
+	# isa-debug-exit turns the guest's 0 into exit status (0 << 1) | 1 = 1.
+	"$B/exec2exit" "qemu -M microvm" "$RUNS" 1 -- qemu-system-x86_64 \
+		-M microvm -accel kvm -cpu host -m 64M -smp 1 -nodefaults \
+		-no-user-config -display none -serial none -monitor none \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$EXIT_ELF" |
+		tee "$B/qemu.txt"
+	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^wall_ms=/) { split($i, a, "="); print a[2] } }' \
+		"$B/picovm.txt" "$B/qemu.txt" | paste -sd' ' |
+		awk '{ printf "ratio: qemu microvm / picovm wall time = %.1fx\n", $2 / $1 }'
+else
+	echo "qemu-system-x86_64 not installed: no side-by-side figure (apt-get install qemu-system-x86)"
+fi
+
+echo "== exec to the guest's first instruction (picovm's boot-timer port, written first by exit.elf), $RUNS runs"
+: >"$B/boottime.txt"
+for _ in $(seq "$RUNS"); do
+	"$TOP/picovm" run "$B/exit.conf" 2>&1 >/dev/null |
+		sed -n 's/.*boot-timer: \([0-9.]*\) ms.*/\1/p' >>"$B/boottime.txt"
+done
+sort -n "$B/boottime.txt" | awk '{ v[NR] = $1 } END { printf "picovm exec -> first guest port write: median %.3f ms (min %.3f, max %.3f)\n", v[int((NR + 1) / 2)], v[1], v[NR] }'
