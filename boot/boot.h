@@ -37,6 +37,7 @@ struct boot_segment {
 };
 
 struct boot_plan {
+	const char *cmdline;		/* as the kernel gets it */
 	int kernel_fd, initrd_fd;
 	enum kernel_format format;	/* resolved: never AUTO */
 	uint64_t kernel_size;
@@ -57,7 +58,8 @@ struct boot_entry {
 	uint64_t rip, rsi, rbx, rsp;
 };
 
-int boot_probe(const struct config *c, struct boot_plan *p);
+int boot_probe(const struct config *c, const char *cmdline,
+	       struct boot_plan *p);
 int boot_place(const struct config *c, const struct boot_plan *p,
 	       struct guest_mem *m, struct boot_entry *e);
 void boot_plan_free(struct boot_plan *p);

@@ -112,18 +112,22 @@ static int probe_kernel(const struct config *c, struct boot_plan *p)
 	return elf_probe(path, p->kernel_fd, size, f == KERNEL_FORMAT_PVH, p);
 }
 
-int boot_probe(const struct config *c, struct boot_plan *p)
+int boot_probe(const struct config *c, const char *cmdline,
+	       struct boot_plan *p)
 {
 	uint64_t low = c->memory < MEM_HOLE_START ? c->memory : MEM_HOLE_START;
 
 	memset(p, 0, sizeof(*p));
 	p->kernel_fd = p->initrd_fd = -1;
+	p->cmdline = cmdline;
 	if (probe_kernel(c, p) < 0)
 		return -1;
-	size_t cmdlen = strlen(c->cmdline);
+	size_t cmdlen = strlen(cmdline);
 	if (cmdlen > p->cmdline_max || cmdlen >= BOOT_CMDLINE_MAX) {
-		log_err("%s: cmdline: %zu bytes is longer than the kernel's limit "
-			"of %llu", c->file, cmdlen,
+		log_err("%s: cmdline: %zu bytes%s is longer than the kernel's "
+			"limit of %llu", c->file, cmdlen,
+			cmdlen != strlen(c->cmdline) ? " (with picovm's "
+			"virtio_mmio.device= entries)" : "",
 			(unsigned long long)p->cmdline_max);
 		return -1;
 	}
@@ -195,11 +199,11 @@ int boot_place(const struct config *c, const struct boot_plan *p,
 		       p->initrd_size) < 0)
 		return -1;
 
-	size_t cmdlen = strlen(c->cmdline);
+	size_t cmdlen = strlen(p->cmdline);
 	char *cmd = gmem_ptr(m, BOOT_CMDLINE_ADDR, cmdlen + 1);
 	if (!cmd)
 		return -1;
-	memcpy(cmd, c->cmdline, cmdlen + 1);
+	memcpy(cmd, p->cmdline, cmdlen + 1);
 
 	if (x86_write_gdt_and_pagetables(m) < 0)
 		return -1;

@@ -13,7 +13,8 @@
 #define MPC_HDR_SIZE 44
 #define MPC_CPU_SIZE 20
 #define MPC_SMALL_SIZE 8
-#define MP_ISA_IRQS 16
+/* All 24 IOAPIC pins: ISA IRQs 0-15 and the virtio-mmio lines above. */
+#define MP_ISA_IRQS 24
 #define APIC_VERSION 0x14
 #define IOAPIC_VERSION 0x11
 
@@ -29,7 +30,7 @@ static uint8_t mp_checksum(const uint8_t *p, size_t len)
 int mptable_write(struct guest_mem *m, unsigned ncpus, uint32_t cpu_signature,
 		  uint32_t cpu_features)
 {
-	/* floating pointer + header + CPUs + bus + IOAPIC + 16 IRQs + 2 LINTs */
+	/* floating pointer + header + CPUs + bus + IOAPIC + 24 IRQs + 2 LINTs */
 	size_t nent = ncpus + 1 + 1 + MP_ISA_IRQS + 2;
 	size_t tlen = MPC_HDR_SIZE + ncpus * MPC_CPU_SIZE +
 		      (nent - ncpus) * MPC_SMALL_SIZE;
@@ -65,7 +66,7 @@ int mptable_write(struct guest_mem *m, unsigned ncpus, uint32_t cpu_signature,
 	e[3] = 1;			/* enabled */
 	put_le32(e + 4, (uint32_t)IOAPIC_ADDR);
 	e += MPC_SMALL_SIZE;
-	/* ISA IRQ n arrives at IOAPIC pin n: KVM's default GSI routing. */
+	/* IRQ n arrives at IOAPIC pin n: KVM's default GSI routing. */
 	for (uint8_t irq = 0; irq < MP_ISA_IRQS; irq++, e += MPC_SMALL_SIZE) {
 		e[0] = 3;		/* I/O interrupt assignment */
 		e[1] = 0;		/* INT */

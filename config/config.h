@@ -54,6 +54,28 @@ struct config_limits {
  * per-device arrays in struct config have this many elements. */
 #define CONFIG_MAX_DEVICES 16
 
+enum disk_cache {
+	DISK_CACHE_WRITEBACK,	/* FLUSH offered; writethrough if not acked */
+	DISK_CACHE_UNSAFE,	/* no FLUSH, no syncing at all */
+};
+
+enum console_kind {
+	CONSOLE_SERIAL,		/* the 8250 UART is the console */
+	CONSOLE_VIRTIO,		/* a virtio-console device (hvc0) is */
+};
+
+struct disk_config {
+	bool present;		/* some disk.N.* key was given */
+	char *path;		/* required when present */
+	bool readonly;
+	char *serial;		/* GET_ID, at most 20 bytes; NULL: none */
+	enum disk_cache cache;
+	bool direct;		/* O_DIRECT */
+	bool ephemeral;		/* writes go to a discarded overlay */
+};
+
+#define DISK_SERIAL_MAX 20
+
 struct config {
 	char *file;		/* the config file as given */
 	char *name;		/* default: config file name without ".conf" */
@@ -67,6 +89,8 @@ struct config {
 	struct sink serial;	/* default stdout */
 	struct sink log;	/* default stderr (SINK_STDOUT) */
 	uint64_t timeout_ms;	/* 0: none */
+	enum console_kind console;	/* takes the `serial` sink and stdin */
+	struct disk_config disk[CONFIG_MAX_DEVICES];
 };
 
 int config_load(struct config *c, const char *file, int noverrides,

@@ -33,6 +33,23 @@ static const char *const log_sinks[] = {
 	[SINK_STDOUT] = "stderr",
 };
 
+_Static_assert(sizeof(enum disk_cache) == sizeof(unsigned),
+	       "enum disk_cache is not unsigned-sized");
+_Static_assert(sizeof(enum console_kind) == sizeof(unsigned),
+	       "enum console_kind is not unsigned-sized");
+
+static const char *const disk_caches[] = {
+	[DISK_CACHE_WRITEBACK] = "writeback",
+	[DISK_CACHE_UNSAFE] = "unsafe",
+};
+static const char *const console_kinds[] = {
+	[CONSOLE_SERIAL] = "serial",
+	[CONSOLE_VIRTIO] = "virtio",
+};
+
+#define DISK(field) offsetof(struct config, disk[0].field)
+#define DISK_KEY .stride = sizeof(struct disk_config), .present = DISK(present)
+
 #define NAME_MAX_LEN 64
 
 int config_check_name(const char *name, char *why, size_t n)
@@ -193,6 +210,69 @@ static const struct key_def keys[] = {
 		.def = "0",
 		.help = "stop the VM after this long, exit status 124 "
 			"(0: never)",
+	},
+	{
+		.name = "console",
+		.type = KEY_ENUM,
+		.offset = AT(console),
+		.def = "serial",
+		.choices = console_kinds,
+		.nchoices = sizeof(console_kinds) / sizeof(console_kinds[0]),
+		.help = "the console device: serial (COM1) or virtio "
+			"(virtio-console, hvc0); it gets the serial sink and stdin",
+	},
+	{
+		.name = "disk.N.path",
+		.type = KEY_PATH,
+		.flags = KEYF_REQUIRED | KEYF_FILE,
+		.offset = DISK(path),
+		DISK_KEY,
+		.help = "virtio-blk disk N: a raw image (size a multiple of "
+			"512) or a block device",
+	},
+	{
+		.name = "disk.N.readonly",
+		.type = KEY_BOOL,
+		.offset = DISK(readonly),
+		DISK_KEY,
+		.def = "false",
+		.help = "the guest cannot write disk N (writes fail with IOERR)",
+	},
+	{
+		.name = "disk.N.serial",
+		.type = KEY_STRING,
+		.offset = DISK(serial),
+		DISK_KEY,
+		.max = DISK_SERIAL_MAX,
+		.def_doc = "none",
+		.help = "disk N's serial number (GET_ID), at most 20 bytes",
+	},
+	{
+		.name = "disk.N.cache",
+		.type = KEY_ENUM,
+		.offset = DISK(cache),
+		DISK_KEY,
+		.def = "writeback",
+		.choices = disk_caches,
+		.nchoices = sizeof(disk_caches) / sizeof(disk_caches[0]),
+		.help = "writeback: FLUSH reaches the disk; unsafe: never sync",
+	},
+	{
+		.name = "disk.N.direct",
+		.type = KEY_BOOL,
+		.offset = DISK(direct),
+		DISK_KEY,
+		.def = "false",
+		.help = "open disk N with O_DIRECT (bypass the host page cache)",
+	},
+	{
+		.name = "disk.N.ephemeral",
+		.type = KEY_BOOL,
+		.offset = DISK(ephemeral),
+		DISK_KEY,
+		.def = "false",
+		.help = "guest writes to disk N go to an overlay discarded at "
+			"exit; the image never changes",
 	},
 };
 

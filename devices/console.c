@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "serial.h"
+#include "chardev.h"
 #include "../vm/log.h"
 #include "../vm/vm.h"
 
@@ -27,7 +27,7 @@
 
 struct console {
 	struct vm *vm;
-	struct serial *s;
+	struct chardev cd;
 	int out_fd, in_fd, wake_fd;
 	bool in_eof, tty, escape;
 	struct termios saved;
@@ -40,24 +40,24 @@ struct console {
 static bool pump_output(struct console *c)
 {
 	uint8_t buf[CONSOLE_CHUNK];
-	size_t n = serial_peek_output(c->s, buf, sizeof(buf));
+	size_t n = c->cd.peek_output(c->cd.opaque, buf, sizeof(buf));
 
 	if (n == 0)
 		return true;
 	if (c->out_fd < 0) {
-		serial_consume_output(c->s, n);
+		c->cd.consume_output(c->cd.opaque, n);
 		return true;
 	}
 	ssize_t w = write(c->out_fd, buf, n);
 	if (w < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return true;
-		log_err("serial output: %s; discarding further output",
+		log_err("console output: %s; discarding further output",
 			strerror(errno));
 		c->out_fd = -1;
 		return false;
 	}
-	serial_consume_output(c->s, (size_t)w);
+	c->cd.consume_output(c->cd.opaque, (size_t)w);
 	return true;
 }
 
@@ -89,8 +89,8 @@ static size_t filter_escapes(struct console *c, uint8_t *buf, size_t n)
 
 static void pump_input(struct console *c)
 {
-	uint8_t buf[SERIAL_IN_SIZE];
-	size_t room = serial_input_space(c->s);
+	uint8_t buf[4096];
+	size_t room = c->cd.input_space(c->cd.opaque);
 	ssize_t n = read(c->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
 
 	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
@@ -102,7 +102,7 @@ static void pump_input(struct console *c)
 	size_t len = (size_t)n;
 	if (c->tty)
 		len = filter_escapes(c, buf, len);
-	serial_push_input(c->s, buf, len);
+	c->cd.push_input(c->cd.opaque, buf, len);
 }
 
 static void *console_thread(void *arg)
@@ -115,7 +115,7 @@ static void *console_thread(void *arg)
 		nfds_t n = 0;
 		p[n++] = (struct pollfd){ .fd = c->wake_fd, .events = POLLIN };
 		int out_i = -1, in_i = -1;
-		if (serial_peek_output(c->s, scratch, 1)) {
+		if (c->cd.peek_output(c->cd.opaque, scratch, 1)) {
 			if (c->out_fd < 0) {
 				pump_output(c);
 				continue;
@@ -123,7 +123,7 @@ static void *console_thread(void *arg)
 			out_i = (int)n;
 			p[n++] = (struct pollfd){ .fd = c->out_fd, .events = POLLOUT };
 		}
-		if (c->in_fd >= 0 && !c->in_eof && serial_input_space(c->s)) {
+		if (c->in_fd >= 0 && !c->in_eof && c->cd.input_space(c->cd.opaque)) {
 			in_i = (int)n;
 			p[n++] = (struct pollfd){ .fd = c->in_fd, .events = POLLIN };
 		}
@@ -148,12 +148,12 @@ static void flush_at_stop(struct console *c)
 	uint8_t scratch[1];
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (c->out_fd >= 0 && serial_peek_output(c->s, scratch, 1)) {
+	while (c->out_fd >= 0 && c->cd.peek_output(c->cd.opaque, scratch, 1)) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		long ms = (now.tv_sec - t0.tv_sec) * 1000 +
 			  (now.tv_nsec - t0.tv_nsec) / 1000000;
 		if (ms >= CONSOLE_FLUSH_MS) {
-			log_err("serial output: reader stalled; %s", "dropping "
+			log_err("console output: reader stalled; %s", "dropping "
 				"what is left");
 			break;
 		}
@@ -164,15 +164,15 @@ static void flush_at_stop(struct console *c)
 	}
 }
 
-struct console *console_start(struct vm *vm, struct serial *s, int out_fd,
-			      int in_fd)
+struct console *console_start(struct vm *vm, const struct chardev *cd,
+			      int out_fd, int in_fd)
 {
 	struct console *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
 	c->vm = vm;
-	c->s = s;
+	c->cd = *cd;
 	c->out_fd = out_fd;
 	c->in_fd = in_fd;
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -181,7 +181,7 @@ struct console *console_start(struct vm *vm, struct serial *s, int out_fd,
 		free(c);
 		return NULL;
 	}
-	serial_set_wake_fd(s, c->wake_fd);
+	c->cd.set_wake_fd(c->cd.opaque, c->wake_fd);
 	if (in_fd >= 0 && isatty(in_fd) && tcgetattr(in_fd, &c->saved) == 0) {
 		struct termios raw = c->saved;
 		cfmakeraw(&raw);
@@ -217,12 +217,12 @@ void console_stop(struct console *c)
 	flush_at_stop(c);
 	if (c->tty)
 		tcsetattr(c->in_fd, TCSANOW, &c->saved);
-	uint64_t dropped = serial_dropped(c->s);
+	uint64_t dropped = c->cd.dropped(c->cd.opaque);
 	if (dropped)
-		log_err("serial: the guest wrote %llu bytes while the output "
+		log_err("console: the guest wrote %llu bytes while the output "
 			"buffer was full; they were dropped",
 			(unsigned long long)dropped);
-	serial_set_wake_fd(c->s, -1);
+	c->cd.set_wake_fd(c->cd.opaque, -1);
 	close(c->wake_fd);
 	free(c);
 }

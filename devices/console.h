@@ -12,13 +12,13 @@
 #define PICOVM_DEVICES_CONSOLE_H
 
 struct vm;
-struct serial;
+struct chardev;
 struct console;
 
 /* out_fd: where guest output goes (-1: nowhere); in_fd: guest input (-1:
  * none).  Returns NULL after printing why. */
-struct console *console_start(struct vm *vm, struct serial *s, int out_fd,
-			      int in_fd);
+struct console *console_start(struct vm *vm, const struct chardev *cd,
+			      int out_fd, int in_fd);
 /* Flushes pending output (giving up after a bounded time if the reader is
  * stalled), restores the terminal, joins the thread. */
 void console_stop(struct console *c);

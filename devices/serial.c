@@ -251,15 +251,19 @@ void serial_destroy(struct serial *s)
 	free(s);
 }
 
-void serial_set_wake_fd(struct serial *s, int fd)
+static void serial_set_wake_fd(void *opaque, int fd)
 {
+	struct serial *s = opaque;
+
 	pthread_mutex_lock(&s->lock);
 	s->wake_fd = fd;
 	pthread_mutex_unlock(&s->lock);
 }
 
-size_t serial_peek_output(struct serial *s, uint8_t *buf, size_t max)
+static size_t serial_peek_output(void *opaque, uint8_t *buf, size_t max)
 {
+	struct serial *s = opaque;
+
 	pthread_mutex_lock(&s->lock);
 	size_t n = s->out_len < max ? s->out_len : max;
 	size_t first = SERIAL_OUT_SIZE - s->out_head;
@@ -271,8 +275,10 @@ size_t serial_peek_output(struct serial *s, uint8_t *buf, size_t max)
 	return n;
 }
 
-void serial_consume_output(struct serial *s, size_t n)
+static void serial_consume_output(void *opaque, size_t n)
 {
+	struct serial *s = opaque;
+
 	pthread_mutex_lock(&s->lock);
 	bool was_full = !thr_empty(s);
 	if (n > s->out_len)
@@ -286,16 +292,20 @@ void serial_consume_output(struct serial *s, size_t n)
 	pthread_mutex_unlock(&s->lock);
 }
 
-size_t serial_input_space(struct serial *s)
+static size_t serial_input_space(void *opaque)
 {
+	struct serial *s = opaque;
+
 	pthread_mutex_lock(&s->lock);
 	size_t n = SERIAL_IN_SIZE - s->in_len;
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
 
-size_t serial_push_input(struct serial *s, const uint8_t *buf, size_t n)
+static size_t serial_push_input(void *opaque, const uint8_t *buf, size_t n)
 {
+	struct serial *s = opaque;
+
 	pthread_mutex_lock(&s->lock);
 	size_t room = SERIAL_IN_SIZE - s->in_len;
 	if (n > room)
@@ -307,10 +317,25 @@ size_t serial_push_input(struct serial *s, const uint8_t *buf, size_t n)
 	return n;
 }
 
-uint64_t serial_dropped(struct serial *s)
+static uint64_t serial_dropped(void *opaque)
 {
+	struct serial *s = opaque;
+
 	pthread_mutex_lock(&s->lock);
 	uint64_t n = s->dropped;
 	pthread_mutex_unlock(&s->lock);
 	return n;
+}
+
+struct chardev serial_chardev(struct serial *s)
+{
+	return (struct chardev){
+		.opaque = s,
+		.peek_output = serial_peek_output,
+		.consume_output = serial_consume_output,
+		.input_space = serial_input_space,
+		.push_input = serial_push_input,
+		.dropped = serial_dropped,
+		.set_wake_fd = serial_set_wake_fd,
+	};
 }

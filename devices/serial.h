@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chardev.h"
+
 struct vm;
 struct serial;
 
@@ -24,14 +26,8 @@ struct serial *serial_create(struct vm *vm, bool discard);
 int serial_attach(struct serial *s);	/* registers on vm->pio */
 void serial_destroy(struct serial *s);
 
-/* Host side.  wake_fd (an eventfd) is signalled when output appears or
- * input space frees up. */
-void serial_set_wake_fd(struct serial *s, int fd);
-size_t serial_peek_output(struct serial *s, uint8_t *buf, size_t max);
-void serial_consume_output(struct serial *s, size_t n);
-size_t serial_input_space(struct serial *s);
-size_t serial_push_input(struct serial *s, const uint8_t *buf, size_t n);
-uint64_t serial_dropped(struct serial *s);
+/* The host side's view of the UART (devices/chardev.h). */
+struct chardev serial_chardev(struct serial *s);
 
 #define SERIAL_OUT_SIZE 65536
 #define SERIAL_IN_SIZE 4096

@@ -23,6 +23,8 @@ struct vcpu;
 struct serial;
 struct console;
 struct i8042;
+struct blk;
+struct vcon;
 
 /* Exit statuses, documented in picovm(1). */
 #define EXIT_VM_OK 0
@@ -44,6 +46,8 @@ struct vm {
 	struct serial *serial;
 	struct console *console;
 	struct i8042 *i8042;
+	struct blk *disks[CONFIG_MAX_DEVICES];	/* by disk.N; NULL: absent */
+	struct vcon *vcon;			/* console = virtio */
 
 	pthread_mutex_t stop_lock;
 	atomic_bool stopping;

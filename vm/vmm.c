@@ -30,6 +30,10 @@
 #include "../devices/console.h"
 #include "../devices/devices.h"
 #include "../devices/serial.h"
+#include "../virtio/blk.h"
+#include "../virtio/console.h"
+#include "../virtio/mmio.h"
+#include "iothread.h"
 #include "../vcpu/vcpu.h"
 
 void vm_stop(struct vm *vm, int status, const char *fmt, ...)
@@ -74,12 +78,63 @@ int vmm_limits(struct config_limits *lim)
 	return 0;
 }
 
+/* The kernel command line as the guest gets it: the configured one plus
+ * one virtio_mmio.device= entry per virtio device, numbered the way
+ * attach_devices() numbers them (disks by N, then the console). */
+static char *full_cmdline(const struct config *c)
+{
+	size_t n = strlen(c->cmdline) + 1 + 64 * (CONFIG_MAX_DEVICES + 1);
+	char *s = malloc(n);
+	unsigned index = 0;
+
+	if (!s)
+		return NULL;
+	strcpy(s, c->cmdline);
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
+		if (c->disk[i].present && virtio_mmio_cmdline(index++, s, n) < 0)
+			goto fail;
+	if (c->console == CONSOLE_VIRTIO && virtio_mmio_cmdline(index++, s, n) < 0)
+		goto fail;
+	return s;
+fail:
+	free(s);
+	return NULL;
+}
+
+/* Opens every disk image: all the ways a disk can be wrong for the user
+ * to fix show up here, before a VM exists.  Returns -1 after printing. */
+static int open_disks(const struct config *c, struct blk **disks)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
+		disks[i] = NULL;
+		if (c->disk[i].present && !(disks[i] = blk_open(c, i)))
+			ret = -1;
+	}
+	return ret;
+}
+
+static void close_disks(struct blk **disks)
+{
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
+		blk_close(disks[i]);
+		disks[i] = NULL;
+	}
+}
+
 int vmm_check(const struct config *c)
 {
 	struct boot_plan p;
-	int ret = boot_probe(c, &p);
+	struct blk *disks[CONFIG_MAX_DEVICES];
+	char *cmdline = full_cmdline(c);
+	int ret = cmdline ? boot_probe(c, cmdline, &p) : -1;
 
 	boot_plan_free(&p);
+	free(cmdline);
+	if (open_disks(c, disks) < 0)
+		ret = -1;
+	close_disks(disks);
 	return ret;
 }
 
@@ -95,6 +150,37 @@ static int open_sink(const char *key, const struct sink *s, int std_fd,
 	if (fd < 0)
 		log_err("%s: cannot open %s: %s", key, s->path, strerror(errno));
 	return fd;
+}
+
+/* Virtio devices in the order full_cmdline() announced them. */
+static int attach_devices(struct vm *vm)
+{
+	unsigned index = 0;
+
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
+		if (!vm->disks[i])
+			continue;
+		if (blk_attach(vm->disks[i], vm, index++) < 0)
+			return -1;
+		blk_arm(vm->disks[i]);
+	}
+	if (vm->cfg->console == CONSOLE_VIRTIO) {
+		vm->vcon = vcon_create(vm, index++);
+		if (!vm->vcon)
+			return -1;
+		vcon_arm(vm->vcon);
+	}
+	return 0;
+}
+
+static int disks_busy(void *arg)
+{
+	struct vm *vm = arg;
+
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
+		if (vm->disks[i] && blk_inflight(vm->disks[i]))
+			return 1;
+	return 0;
 }
 
 static int vm_build(struct vm *vm, const struct boot_plan *plan)
@@ -136,13 +222,17 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 		log_err("cannot write the MP table for %u vCPUs", vm->nvcpus);
 		return -1;
 	}
-	vm->serial = serial_create(vm, c->serial.kind == SINK_NONE);
+	/* With console = virtio the UART stays, but its output goes nowhere. */
+	vm->serial = serial_create(vm, c->serial.kind == SINK_NONE ||
+					       c->console == CONSOLE_VIRTIO);
 	vm->i8042 = i8042_create(vm);
 	if (!vm->serial || serial_attach(vm->serial) < 0 || !vm->i8042 ||
 	    debugport_attach(vm) < 0) {
 		log_err("cannot set up the legacy devices");
 		return -1;
 	}
+	if (iothread_init(512) < 0 || attach_devices(vm) < 0)
+		return -1;
 	vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return -1;
@@ -185,8 +275,15 @@ static void vm_teardown(struct vm *vm)
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
 		if (vm->vcpus[i].vm)
 			vcpu_destroy(&vm->vcpus[i]);
+	/* The vCPUs are gone: no new requests.  Let the disks finish what the
+	 * guest already handed them, then flush them. */
+	iothread_stop(disks_busy, vm);
 	console_stop(vm->console);
 	vm->console = NULL;
+	close_disks(vm->disks);
+	vcon_destroy(vm->vcon);
+	vm->vcon = NULL;
+	iothread_exit();
 	free(vm->vcpus);
 	i8042_destroy(vm->i8042);
 	serial_destroy(vm->serial);
@@ -220,8 +317,12 @@ int vmm_run(const struct config *c)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	sigdelset(&sigs, SIGUSR1);
 
-	if (boot_probe(c, &plan) < 0) {
+	char *cmdline = full_cmdline(c);
+	if (!cmdline || boot_probe(c, cmdline, &plan) < 0 ||
+	    open_disks(c, vm.disks) < 0) {
 		boot_plan_free(&plan);
+		close_disks(vm.disks);
+		free(cmdline);
 		return EXIT_VM_BADINPUT;
 	}
 	if (c->log.kind == SINK_FILE) {
@@ -247,9 +348,10 @@ int vmm_run(const struct config *c)
 	if (vm_build(&vm, &plan) < 0)
 		goto teardown;
 	boot_plan_free(&plan);
-	vm.console = console_start(&vm, vm.serial, out_fd,
+	struct chardev cd = vm.vcon ? vcon_chardev(vm.vcon) : serial_chardev(vm.serial);
+	vm.console = console_start(&vm, &cd, out_fd,
 				   c->serial.kind == SINK_NONE ? -1 : 0);
-	if (!vm.console)
+	if (!vm.console || iothread_start() < 0)
 		goto teardown;
 	if (c->timeout_ms) {
 		struct itimerspec t = { .it_value = {
@@ -282,5 +384,7 @@ close_sinks:
 	}
 free_plan:
 	boot_plan_free(&plan);
+	close_disks(vm.disks);
+	free(cmdline);
 	return status;
 }

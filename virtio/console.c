@@ -1,0 +1,343 @@
+/*
+ * virtio-console (virtio 1.2 section 5.3) without multiport: queue 0
+ * receives host input, queue 1 carries guest output.
+ *
+ * Bounded both ways, and no byte is ever dropped: guest output is copied
+ * out of the transmit queue only as far as the output buffer has room (a
+ * chain that does not fit waits, half-copied, until the host side drains
+ * the buffer); host input waits in its buffer until the guest posts
+ * receive buffers, and picovm stops reading stdin while it is full.
+ *
+ * Locks: dev->lock (I/O thread, vCPUs), then buf_lock (also the console
+ * thread, which never takes dev->lock).
+ */
+#include "console.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "mmio.h"
+#include "virtio.h"
+#include "../vm/log.h"
+#include "../vm/vm.h"
+
+#define VCON_RX 0
+#define VCON_TX 1
+#define VCON_QUEUE_MAX 64
+#define VCON_OUT_SIZE 65536
+#define VCON_IN_SIZE 4096
+
+struct vcon {
+	struct virtio_dev *dev;
+	pthread_mutex_t buf_lock;
+	uint8_t out[VCON_OUT_SIZE];
+	size_t out_head, out_len;
+	uint8_t in[VCON_IN_SIZE];
+	size_t in_head, in_len;
+	int wake_fd;			/* the console thread's */
+	int host_fd;			/* host side -> I/O thread */
+	struct io_event host_ev;
+	/* A transmit chain only partly copied out (the buffer was full). */
+	bool tx_pending;
+	struct vq_chain tx;
+	uint64_t tx_done;
+	struct vq_chain scratch;
+};
+
+static void wake(int fd)
+{
+	uint64_t one = 1;
+
+	if (fd >= 0 && write(fd, &one, sizeof(one)) < 0)
+		return;	/* counter saturated: the reader is awake anyway */
+}
+
+/* Copies what fits of the pending transmit chain; true when all did. */
+static bool tx_copy(struct vcon *v)
+{
+	pthread_mutex_lock(&v->buf_lock);
+	bool was_empty = v->out_len == 0;
+	while (v->tx_done < v->tx.out_len && v->out_len < VCON_OUT_SIZE) {
+		size_t tail = (v->out_head + v->out_len) % VCON_OUT_SIZE;
+		size_t room = VCON_OUT_SIZE - v->out_len;
+		if (room > VCON_OUT_SIZE - tail)
+			room = VCON_OUT_SIZE - tail;
+		uint64_t k = iov_copy_from(v->tx.iov, v->tx.nout, v->tx_done,
+					   v->out + tail, room);
+		v->out_len += k;
+		v->tx_done += k;
+	}
+	bool all = v->tx_done == v->tx.out_len;
+	if (was_empty && v->out_len)
+		wake(v->wake_fd);
+	pthread_mutex_unlock(&v->buf_lock);
+	return all;
+}
+
+static void vcon_tx(struct vcon *v)
+{
+	struct virtio_dev *d = v->dev;
+	struct vq *q = &d->vq[VCON_TX];
+	const char *why = NULL;
+
+	if (!q->ready)
+		return;
+	while (virtio_live(d)) {
+		if (!v->tx_pending) {
+			int r = vq_pop(q, &v->tx, &why);
+			if (r < 0) {
+				virtio_fail(d, why);
+				break;
+			}
+			if (r == 0) {
+				if (vq_enable_kicks(q))
+					continue;
+				break;
+			}
+			v->tx_pending = true;
+			v->tx_done = 0;
+		}
+		if (!tx_copy(v))
+			break;	/* resumes when the host side drains */
+		v->tx_pending = false;
+		vq_push(q, v->tx.head, 0);
+	}
+	virtio_notify(d, q);
+}
+
+static void vcon_rx(struct vcon *v)
+{
+	struct virtio_dev *d = v->dev;
+	struct vq *q = &d->vq[VCON_RX];
+	const char *why = NULL;
+
+	if (!q->ready)
+		return;
+	while (virtio_live(d)) {
+		pthread_mutex_lock(&v->buf_lock);
+		size_t have = v->in_len;
+		pthread_mutex_unlock(&v->buf_lock);
+		if (!have)
+			break;
+		int r = vq_pop(q, &v->scratch, &why);
+		if (r < 0) {
+			virtio_fail(d, why);
+			break;
+		}
+		if (r == 0) {
+			if (vq_enable_kicks(q))
+				continue;
+			break;
+		}
+		if (v->scratch.nout) {
+			virtio_fail(d, "receive buffer is not device-writable");
+			break;
+		}
+		uint64_t done = 0;
+		pthread_mutex_lock(&v->buf_lock);
+		bool was_full = v->in_len == VCON_IN_SIZE;
+		while (v->in_len && done < v->scratch.in_len) {
+			size_t k = v->in_len;
+			if (k > VCON_IN_SIZE - v->in_head)
+				k = VCON_IN_SIZE - v->in_head;
+			k = (size_t)iov_copy_to(v->scratch.iov, v->scratch.nin, done,
+						v->in + v->in_head, k);
+			v->in_head = (v->in_head + k) % VCON_IN_SIZE;
+			v->in_len -= k;
+			done += k;
+		}
+		if (was_full && v->in_len < VCON_IN_SIZE)
+			wake(v->wake_fd);
+		pthread_mutex_unlock(&v->buf_lock);
+		vq_push(q, v->scratch.head, (uint32_t)done);
+	}
+	virtio_notify(d, q);
+}
+
+static void vcon_kick(struct virtio_dev *d, unsigned q)
+{
+	struct vcon *v = d->priv;
+
+	if (q == VCON_TX)
+		vcon_tx(v);
+	else
+		vcon_rx(v);
+}
+
+/* The host side drained output or brought input (I/O thread). */
+static void vcon_host(void *arg)
+{
+	struct vcon *v = arg;
+	struct virtio_dev *d = v->dev;
+
+	pthread_mutex_lock(&d->lock);
+	if (virtio_live(d)) {
+		vcon_tx(v);
+		vcon_rx(v);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void vcon_activate(struct virtio_dev *d)
+{
+	struct vcon *v = d->priv;
+
+	wake(v->host_fd);	/* input may already be waiting */
+}
+
+static void vcon_reset(struct virtio_dev *d)
+{
+	struct vcon *v = d->priv;
+
+	v->tx_pending = false;
+}
+
+static void vcon_config_rw(struct virtio_dev *d, uint32_t off, uint8_t *data,
+			   uint32_t len, bool is_write)
+{
+	(void)d, (void)off;
+	if (!is_write)
+		memset(data, 0, len);	/* cols, rows, max_nr_ports: unused */
+}
+
+static const struct virtio_ops vcon_ops = {
+	.name = "virtio-console",
+	.device_id = VIRTIO_ID_CONSOLE,
+	.nqueues = 2,
+	.queue_max = VCON_QUEUE_MAX,
+	.config_size = 12,
+	.config_rw = vcon_config_rw,
+	.queue_kick = vcon_kick,
+	.activate = vcon_activate,
+	.reset = vcon_reset,
+};
+
+/* chardev, for the console thread */
+static size_t vcon_peek_output(void *opaque, uint8_t *buf, size_t max)
+{
+	struct vcon *v = opaque;
+
+	pthread_mutex_lock(&v->buf_lock);
+	size_t n = v->out_len < max ? v->out_len : max;
+	size_t first = VCON_OUT_SIZE - v->out_head;
+	if (first > n)
+		first = n;
+	memcpy(buf, v->out + v->out_head, first);
+	memcpy(buf + first, v->out, n - first);
+	pthread_mutex_unlock(&v->buf_lock);
+	return n;
+}
+
+static void vcon_consume_output(void *opaque, size_t n)
+{
+	struct vcon *v = opaque;
+
+	pthread_mutex_lock(&v->buf_lock);
+	bool was_full = v->out_len == VCON_OUT_SIZE;
+	if (n > v->out_len)
+		n = v->out_len;
+	v->out_head = (v->out_head + n) % VCON_OUT_SIZE;
+	v->out_len -= n;
+	pthread_mutex_unlock(&v->buf_lock);
+	/* A half-copied transmit chain waits only while the buffer is full. */
+	if (was_full)
+		wake(v->host_fd);
+}
+
+static size_t vcon_input_space(void *opaque)
+{
+	struct vcon *v = opaque;
+
+	pthread_mutex_lock(&v->buf_lock);
+	size_t n = VCON_IN_SIZE - v->in_len;
+	pthread_mutex_unlock(&v->buf_lock);
+	return n;
+}
+
+static size_t vcon_push_input(void *opaque, const uint8_t *buf, size_t n)
+{
+	struct vcon *v = opaque;
+
+	pthread_mutex_lock(&v->buf_lock);
+	if (n > VCON_IN_SIZE - v->in_len)
+		n = VCON_IN_SIZE - v->in_len;
+	for (size_t i = 0; i < n; i++)
+		v->in[(v->in_head + v->in_len + i) % VCON_IN_SIZE] = buf[i];
+	v->in_len += n;
+	pthread_mutex_unlock(&v->buf_lock);
+	if (n)
+		wake(v->host_fd);
+	return n;
+}
+
+static uint64_t vcon_dropped(void *opaque)
+{
+	(void)opaque;
+	return 0;	/* backpressure instead of loss */
+}
+
+static void vcon_set_wake_fd(void *opaque, int fd)
+{
+	struct vcon *v = opaque;
+
+	pthread_mutex_lock(&v->buf_lock);
+	v->wake_fd = fd;
+	pthread_mutex_unlock(&v->buf_lock);
+}
+
+struct chardev vcon_chardev(struct vcon *v)
+{
+	return (struct chardev){
+		.opaque = v,
+		.peek_output = vcon_peek_output,
+		.consume_output = vcon_consume_output,
+		.input_space = vcon_input_space,
+		.push_input = vcon_push_input,
+		.dropped = vcon_dropped,
+		.set_wake_fd = vcon_set_wake_fd,
+	};
+}
+
+struct vcon *vcon_create(struct vm *vm, unsigned index)
+{
+	struct vcon *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	pthread_mutex_init(&v->buf_lock, NULL);
+	v->wake_fd = -1;
+	v->host_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->host_fd < 0) {
+		vcon_destroy(v);
+		return NULL;
+	}
+	v->dev = virtio_mmio_create(vm, index, &vcon_ops, v,
+				    BIT64(VIRTIO_F_RING_EVENT_IDX) |
+				    BIT64(VIRTIO_F_RING_INDIRECT_DESC));
+	if (!v->dev) {
+		vcon_destroy(v);
+		return NULL;
+	}
+	return v;
+}
+
+void vcon_arm(struct vcon *v)
+{
+	virtio_mmio_arm(v->dev);
+	io_event_arm(&v->host_ev, v->host_fd, vcon_host, v);
+}
+
+void vcon_destroy(struct vcon *v)
+{
+	if (!v)
+		return;
+	virtio_mmio_destroy(v->dev);
+	if (v->host_fd >= 0)
+		close(v->host_fd);
+	pthread_mutex_destroy(&v->buf_lock);
+	free(v);
+}

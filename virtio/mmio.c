@@ -1,0 +1,359 @@
+/* virtio-mmio transport: the register block and status machine; see
+ * mmio.h.  Register semantics follow virtio 1.2 section 4.2.2; where a
+ * guest misbehaves, the write is ignored or the device fails (NEEDS_RESET)
+ * rather than picovm. */
+#include "mmio.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "virtio.h"
+#include "../vm/log.h"
+#include "../vm/vm.h"
+
+enum {
+	REG_MAGIC = 0x000, REG_VERSION = 0x004, REG_DEVICE_ID = 0x008,
+	REG_VENDOR_ID = 0x00c, REG_DEVICE_FEATURES = 0x010,
+	REG_DEVICE_FEATURES_SEL = 0x014, REG_DRIVER_FEATURES = 0x020,
+	REG_DRIVER_FEATURES_SEL = 0x024, REG_QUEUE_SEL = 0x030,
+	REG_QUEUE_NUM_MAX = 0x034, REG_QUEUE_NUM = 0x038,
+	REG_QUEUE_READY = 0x044, REG_QUEUE_NOTIFY = 0x050,
+	REG_INTERRUPT_STATUS = 0x060, REG_INTERRUPT_ACK = 0x064,
+	REG_STATUS = 0x070, REG_QUEUE_DESC_LOW = 0x080,
+	REG_QUEUE_DESC_HIGH = 0x084, REG_QUEUE_DRIVER_LOW = 0x090,
+	REG_QUEUE_DRIVER_HIGH = 0x094, REG_QUEUE_DEVICE_LOW = 0x0a0,
+	REG_QUEUE_DEVICE_HIGH = 0x0a4, REG_CONFIG_GENERATION = 0x0fc,
+	REG_CONFIG = 0x100,
+};
+#define VIRTIO_MMIO_MAGIC 0x74726976	/* "virt" */
+#define VIRTIO_MMIO_VENDOR 0x4f434950	/* "PICO" */
+/* Log this many guest errors per device, then stay quiet: a hostile
+ * guest must not be able to fill the host's disk with our log. */
+#define VIRTIO_MAX_ERRORS_LOGGED 8
+
+bool virtio_has(const struct virtio_dev *d, unsigned feature)
+{
+	return d->driver_features & BIT64(feature);
+}
+
+bool virtio_live(const struct virtio_dev *d)
+{
+	return (d->status & VIRTIO_STATUS_DRIVER_OK) &&
+	       !(d->status & VIRTIO_STATUS_NEEDS_RESET) && !d->reset_pending;
+}
+
+void virtio_interrupt(struct virtio_dev *d, uint32_t bits)
+{
+	uint64_t one = 1;
+
+	d->isr |= bits;
+	if (write(d->irq_fd, &one, sizeof(one)) < 0)
+		log_err("%s: irqfd: %s", d->ops->name, strerror(errno));
+}
+
+void virtio_notify(struct virtio_dev *d, struct vq *q)
+{
+	if (vq_should_notify(q))
+		virtio_interrupt(d, VIRTIO_INT_USED_RING);
+}
+
+void virtio_fail(struct virtio_dev *d, const char *why)
+{
+	if (d->status & VIRTIO_STATUS_NEEDS_RESET)
+		return;
+	if (d->errors_logged < VIRTIO_MAX_ERRORS_LOGGED) {
+		d->errors_logged++;
+		log_info("%s%u: guest error: %s; device needs reset",
+			 d->ops->name, d->index, why);
+	}
+	d->status |= VIRTIO_STATUS_NEEDS_RESET;
+	virtio_interrupt(d, VIRTIO_INT_CONFIG);
+}
+
+static void virtio_do_reset(struct virtio_dev *d)
+{
+	d->ops->reset(d);
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		vq_reset(&d->vq[i]);
+	d->driver_features = 0;
+	d->device_features_sel = d->driver_features_sel = d->queue_sel = 0;
+	d->status = d->isr = 0;
+	d->reset_pending = false;
+}
+
+void virtio_request_done(struct virtio_dev *d)
+{
+	if (d->inflight)
+		d->inflight--;
+	if (d->reset_pending && d->inflight == 0)
+		virtio_do_reset(d);
+}
+
+/* The queue registers may change only between FEATURES_OK and DRIVER_OK,
+ * for an existing queue that is not live. */
+static struct vq *setup_queue(struct virtio_dev *d)
+{
+	if (!(d->status & VIRTIO_STATUS_FEATURES_OK) ||
+	    (d->status & VIRTIO_STATUS_DRIVER_OK) ||
+	    d->queue_sel >= d->ops->nqueues || d->vq[d->queue_sel].ready)
+		return NULL;
+	return &d->vq[d->queue_sel];
+}
+
+static void set_addr_half(uint64_t *a, bool high, uint32_t v)
+{
+	if (high)
+		*a = (*a & 0xffffffffULL) | ((uint64_t)v << 32);
+	else
+		*a = (*a & ~0xffffffffULL) | v;
+}
+
+static void write_status(struct virtio_dev *d, uint32_t v)
+{
+	if (v == 0) {
+		if (d->inflight)
+			d->reset_pending = true;	/* finishes in request_done */
+		else
+			virtio_do_reset(d);
+		return;
+	}
+	v &= 0xff;
+	/* Only the device sets NEEDS_RESET; the driver may not clear bits. */
+	v |= d->status & VIRTIO_STATUS_NEEDS_RESET;
+	if ((d->status & ~v) || d->reset_pending)
+		return;
+	uint32_t added = v & ~d->status;
+	if (added & VIRTIO_STATUS_FEATURES_OK) {
+		bool ok = !(d->driver_features & ~d->device_features) &&
+			  (d->driver_features & BIT64(VIRTIO_F_VERSION_1));
+		if (!ok)
+			v &= ~(uint32_t)VIRTIO_STATUS_FEATURES_OK;
+	}
+	if ((added & VIRTIO_STATUS_DRIVER_OK) &&
+	    !(v & VIRTIO_STATUS_FEATURES_OK))
+		v &= ~(uint32_t)VIRTIO_STATUS_DRIVER_OK;
+	d->status = v;
+	if ((added & VIRTIO_STATUS_DRIVER_OK) && (v & VIRTIO_STATUS_DRIVER_OK))
+		d->ops->activate(d);
+}
+
+static void queue_ready(struct virtio_dev *d, uint32_t v)
+{
+	struct vq *q = setup_queue(d);
+	const char *why = NULL;
+
+	if (!q || v != 1)
+		return;
+	if (vq_enable(q, &d->vm->mem, d->ops->queue_max,
+		      virtio_has(d, VIRTIO_F_RING_EVENT_IDX),
+		      virtio_has(d, VIRTIO_F_RING_INDIRECT_DESC), &why) < 0 &&
+	    d->errors_logged < VIRTIO_MAX_ERRORS_LOGGED) {
+		d->errors_logged++;
+		log_info("%s%u: queue %u not enabled: %s", d->ops->name, d->index,
+			 d->queue_sel, why);
+	}
+}
+
+static void reg_write(struct virtio_dev *d, uint32_t off, uint32_t v)
+{
+	struct vq *q;
+	uint64_t one = 1;
+
+	switch (off) {
+	case REG_DEVICE_FEATURES_SEL:
+		d->device_features_sel = v;
+		break;
+	case REG_DRIVER_FEATURES:
+		if (!(d->status & VIRTIO_STATUS_FEATURES_OK) &&
+		    d->driver_features_sel < 2)
+			set_addr_half(&d->driver_features,
+				      d->driver_features_sel == 1, v);
+		break;
+	case REG_DRIVER_FEATURES_SEL:
+		d->driver_features_sel = v;
+		break;
+	case REG_QUEUE_SEL:
+		d->queue_sel = v;
+		break;
+	case REG_QUEUE_NUM:
+		if ((q = setup_queue(d)))
+			q->num = v <= VQ_MAX_SIZE ? (uint16_t)v : 0;
+		break;
+	case REG_QUEUE_READY:
+		queue_ready(d, v);
+		break;
+	case REG_QUEUE_NOTIFY:
+		/* Normally KVM's ioeventfd catches these; this path is the
+		 * same kick for a write that exited to user space.  Unknown
+		 * queue numbers are ignored. */
+		if (v < d->ops->nqueues &&
+		    write(d->kick_fd[v], &one, sizeof(one)) < 0)
+			log_err("%s: kick: %s", d->ops->name, strerror(errno));
+		break;
+	case REG_INTERRUPT_ACK:
+		d->isr &= ~v;
+		break;
+	case REG_STATUS:
+		write_status(d, v);
+		break;
+	case REG_QUEUE_DESC_LOW: case REG_QUEUE_DESC_HIGH:
+		if ((q = setup_queue(d)))
+			set_addr_half(&q->desc_gpa, off == REG_QUEUE_DESC_HIGH, v);
+		break;
+	case REG_QUEUE_DRIVER_LOW: case REG_QUEUE_DRIVER_HIGH:
+		if ((q = setup_queue(d)))
+			set_addr_half(&q->avail_gpa, off == REG_QUEUE_DRIVER_HIGH, v);
+		break;
+	case REG_QUEUE_DEVICE_LOW: case REG_QUEUE_DEVICE_HIGH:
+		if ((q = setup_queue(d)))
+			set_addr_half(&q->used_gpa, off == REG_QUEUE_DEVICE_HIGH, v);
+		break;
+	default:
+		break;	/* read-only or unknown: ignored */
+	}
+}
+
+static uint32_t reg_read(struct virtio_dev *d, uint32_t off)
+{
+	bool qok = d->queue_sel < d->ops->nqueues;
+
+	switch (off) {
+	case REG_MAGIC: return VIRTIO_MMIO_MAGIC;
+	case REG_VERSION: return 2;
+	case REG_DEVICE_ID: return d->ops->device_id;
+	case REG_VENDOR_ID: return VIRTIO_MMIO_VENDOR;
+	case REG_DEVICE_FEATURES:
+		if (d->device_features_sel >= 2)
+			return 0;
+		return (uint32_t)(d->device_features >> (32 * d->device_features_sel));
+	case REG_QUEUE_NUM_MAX: return qok ? d->ops->queue_max : 0;
+	case REG_QUEUE_READY: return qok && d->vq[d->queue_sel].ready;
+	case REG_INTERRUPT_STATUS: return d->isr;
+	case REG_STATUS: return d->status;
+	case REG_CONFIG_GENERATION: return d->config_generation;
+	default: return 0;
+	}
+}
+
+static void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data,
+			       uint32_t len, bool is_write)
+{
+	struct virtio_dev *d = opaque;
+
+	pthread_mutex_lock(&d->lock);
+	if (off >= REG_CONFIG) {
+		uint64_t coff = off - REG_CONFIG;
+		if (coff + len <= d->ops->config_size && d->ops->config_rw)
+			d->ops->config_rw(d, (uint32_t)coff, data, len, is_write);
+		else if (!is_write)
+			memset(data, 0, len);
+	} else if (len == 4 && !(off & 3)) {
+		uint32_t v;
+		if (is_write) {
+			memcpy(&v, data, 4);
+			reg_write(d, (uint32_t)off, v);
+		} else {
+			v = reg_read(d, (uint32_t)off);
+			memcpy(data, &v, 4);
+		}
+	} else if (!is_write) {
+		memset(data, 0, len);	/* wrong width: ignored */
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void virtio_kick(void *arg)
+{
+	struct virtio_kick *k = arg;
+	struct virtio_dev *d = k->d;
+
+	pthread_mutex_lock(&d->lock);
+	if (virtio_live(d) && d->vq[k->q].ready)
+		d->ops->queue_kick(d, k->q);
+	pthread_mutex_unlock(&d->lock);
+}
+
+struct virtio_dev *virtio_mmio_create(struct vm *vm, unsigned index,
+				      const struct virtio_ops *ops, void *priv,
+				      uint64_t features)
+{
+	struct virtio_dev *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	pthread_mutex_init(&d->lock, NULL);
+	d->vm = vm;
+	d->ops = ops;
+	d->priv = priv;
+	d->index = index;
+	d->base = VIRTIO_MMIO_BASE + VIRTIO_MMIO_SIZE * index;
+	d->irq = VIRTIO_MMIO_IRQ + index;
+	d->device_features = features | BIT64(VIRTIO_F_VERSION_1);
+	d->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		d->kick_fd[q] = -1;
+	if (d->irq_fd < 0)
+		goto fail;
+	struct kvm_irqfd irqfd = { .fd = (uint32_t)d->irq_fd, .gsi = d->irq };
+	if (ioctl(vm->kvm.vm_fd, KVM_IRQFD, &irqfd) < 0)
+		goto fail;
+	for (unsigned q = 0; q < ops->nqueues; q++) {
+		d->kick[q] = (struct virtio_kick){ d, q };
+		d->kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (d->kick_fd[q] < 0)
+			goto fail;
+		/* A QueueNotify write of q signals the eventfd inside KVM:
+		 * no exit to user space on the kick path. */
+		struct kvm_ioeventfd io = {
+			.datamatch = q,
+			.addr = d->base + REG_QUEUE_NOTIFY,
+			.len = 4,
+			.fd = d->kick_fd[q],
+			.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+		};
+		if (ioctl(vm->kvm.vm_fd, KVM_IOEVENTFD, &io) < 0)
+			goto fail;
+	}
+	if (bus_add(&vm->mmio, d->base, VIRTIO_MMIO_SIZE, virtio_mmio_access, d) < 0)
+		goto fail;
+	return d;
+fail:
+	log_err("%s: cannot set up the device: %s", ops->name, strerror(errno));
+	virtio_mmio_destroy(d);
+	return NULL;
+}
+
+void virtio_mmio_arm(struct virtio_dev *d)
+{
+	for (unsigned q = 0; q < d->ops->nqueues; q++)
+		io_event_arm(&d->kick_ev[q], d->kick_fd[q], virtio_kick, &d->kick[q]);
+}
+
+void virtio_mmio_destroy(struct virtio_dev *d)
+{
+	if (!d)
+		return;
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		if (d->kick_fd[q] >= 0)
+			close(d->kick_fd[q]);
+	if (d->irq_fd >= 0)
+		close(d->irq_fd);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
+int virtio_mmio_cmdline(unsigned index, char *buf, size_t n)
+{
+	size_t len = strlen(buf);
+	int w = snprintf(buf + len, n - len, "%svirtio_mmio.device=4K@0x%llx:%u",
+			 len ? " " : "",
+			 (unsigned long long)(VIRTIO_MMIO_BASE + VIRTIO_MMIO_SIZE * index),
+			 VIRTIO_MMIO_IRQ + index);
+	return w < 0 || (size_t)w >= n - len ? -1 : 0;
+}

@@ -1,0 +1,103 @@
+/*
+ * virtio-mmio transport (virtio 1.2 section 4.2, register layout version
+ * 2): one 4 KiB window and one interrupt line per device.  The transport
+ * knows nothing of device types; a device is a small ops table (below) and
+ * a private pointer.
+ *
+ * Threads and locking: register accesses come from vCPU threads, queue
+ * work runs on the I/O thread; both hold dev->lock.  ops callbacks are
+ * always called with it held.
+ *
+ * Announcement: each device is added to the kernel command line as
+ * virtio_mmio.device=4K@BASE:IRQ (Linux CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES;
+ * the test guests parse the same).  Windows start at VIRTIO_MMIO_BASE,
+ * interrupts at VIRTIO_MMIO_IRQ; the MP table routes them.
+ */
+#ifndef PICOVM_VIRTIO_MMIO_H
+#define PICOVM_VIRTIO_MMIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "queue.h"
+#include "../vm/iothread.h"
+
+#define VIRTIO_MMIO_BASE 0xd0000000ULL
+#define VIRTIO_MMIO_SIZE 0x1000ULL
+#define VIRTIO_MMIO_IRQ 5
+#define VIRTIO_MMIO_MAX_DEVICES 16	/* IRQs 5..20 */
+#define VIRTIO_MAX_QUEUES 2
+
+struct vm;
+struct virtio_dev;
+
+struct virtio_ops {
+	const char *name;		/* "virtio-blk" */
+	uint32_t device_id;
+	unsigned nqueues;
+	uint16_t queue_max;
+	/* Device configuration space access, off from 0x100; only called
+	 * for accesses inside config_size. */
+	uint32_t config_size;
+	void (*config_rw)(struct virtio_dev *d, uint32_t off, uint8_t *data,
+			  uint32_t len, bool is_write);
+	/* The driver kicked queue q (I/O thread). */
+	void (*queue_kick)(struct virtio_dev *d, unsigned q);
+	/* DRIVER_OK was set (vCPU thread): start work. */
+	void (*activate)(struct virtio_dev *d);
+	/* Forget all state; called only with no I/O in flight. */
+	void (*reset)(struct virtio_dev *d);
+};
+
+struct virtio_kick {
+	struct virtio_dev *d;
+	unsigned q;
+};
+
+struct virtio_dev {
+	pthread_mutex_t lock;
+	struct vm *vm;
+	const struct virtio_ops *ops;
+	void *priv;
+	unsigned index;			/* window and IRQ number */
+	uint64_t base;
+	unsigned irq;
+	int irq_fd;			/* irqfd bound to irq */
+	uint64_t device_features, driver_features;
+	uint32_t device_features_sel, driver_features_sel, queue_sel;
+	uint32_t status, isr, config_generation;
+	bool reset_pending;
+	unsigned inflight;		/* requests handed to the host */
+	unsigned errors_logged;
+	struct vq vq[VIRTIO_MAX_QUEUES];
+	int kick_fd[VIRTIO_MAX_QUEUES];	/* ioeventfd per queue */
+	struct io_event kick_ev[VIRTIO_MAX_QUEUES];
+	struct virtio_kick kick[VIRTIO_MAX_QUEUES];
+};
+
+/* Creates device number index and registers its window, ioeventfds and
+ * irqfd.  Returns NULL after printing why. */
+struct virtio_dev *virtio_mmio_create(struct vm *vm, unsigned index,
+				      const struct virtio_ops *ops, void *priv,
+				      uint64_t features);
+/* Arms the kick eventfds on the I/O thread's ring (before it starts). */
+void virtio_mmio_arm(struct virtio_dev *d);
+void virtio_mmio_destroy(struct virtio_dev *d);
+/* Appends " virtio_mmio.device=4K@0x...:N" to buf (of size n). */
+int virtio_mmio_cmdline(unsigned index, char *buf, size_t n);
+
+/* For devices (lock held): */
+bool virtio_has(const struct virtio_dev *d, unsigned feature);
+/* The guest broke the device: NEEDS_RESET + config interrupt; logs why
+ * (the first few times). */
+void virtio_fail(struct virtio_dev *d, const char *why);
+bool virtio_live(const struct virtio_dev *d);	/* DRIVER_OK, not broken */
+void virtio_interrupt(struct virtio_dev *d, uint32_t bits);
+/* After pushes on q: interrupt if the driver wants one. */
+void virtio_notify(struct virtio_dev *d, struct vq *q);
+/* A request finished: call after its vq_push (handles a pending reset). */
+void virtio_request_done(struct virtio_dev *d);
+
+#endif

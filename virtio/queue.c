@@ -1,0 +1,320 @@
+/* Split virtqueue, device side; see queue.h for the rules it keeps. */
+#include "queue.h"
+
+#include <string.h>
+
+#include "virtio.h"
+
+#define DESC_SIZE 16
+
+/* Ring layout (virtio 1.2, 2.7): avail = flags, idx, ring[num], used_event;
+ * used = flags, idx, ring[num] of {id u32, len u32}, avail_event. */
+static uint64_t avail_size(uint16_t num) { return 6 + 2ULL * num; }
+static uint64_t used_size(uint16_t num) { return 6 + 8ULL * num; }
+
+static uint16_t load16(const uint8_t *p)
+{
+	return __atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_ACQUIRE);
+}
+
+static void store16(uint8_t *p, uint16_t v)
+{
+	__atomic_store_n((uint16_t *)(void *)p, v, __ATOMIC_RELEASE);
+}
+
+static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+int vq_enable(struct vq *q, const struct guest_mem *m, uint16_t max,
+	      bool event_idx, bool indirect, const char **why)
+{
+	uint16_t n = q->num;
+	uint64_t dlen = (uint64_t)DESC_SIZE * n;
+
+	if (n == 0 || n > max || (n & (n - 1))) {
+		*why = "queue size is 0, not a power of two, or above QueueNumMax";
+		return -1;
+	}
+	if ((q->desc_gpa & 15) || (q->avail_gpa & 1) || (q->used_gpa & 3)) {
+		*why = "misaligned ring";
+		return -1;
+	}
+	q->desc = gmem_ptr(m, q->desc_gpa, dlen);
+	q->avail = gmem_ptr(m, q->avail_gpa, avail_size(n));
+	q->used = gmem_ptr(m, q->used_gpa, used_size(n));
+	if (!q->desc || !q->avail || !q->used) {
+		*why = "ring outside guest RAM";
+		return -1;
+	}
+	if (overlap(q->desc_gpa, dlen, q->avail_gpa, avail_size(n)) ||
+	    overlap(q->desc_gpa, dlen, q->used_gpa, used_size(n)) ||
+	    overlap(q->avail_gpa, avail_size(n), q->used_gpa, used_size(n))) {
+		*why = "rings overlap";
+		return -1;
+	}
+	q->mem = m;
+	q->event_idx = event_idx;
+	q->indirect = indirect;
+	q->last_avail = q->used_idx = q->notified_used = 0;
+	memset(q->inflight, 0, sizeof(q->inflight));
+	q->ninflight = 0;
+	q->ready = true;
+	return 0;
+}
+
+void vq_reset(struct vq *q)
+{
+	memset(q, 0, sizeof(*q));
+}
+
+struct desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags, next;
+};
+
+/* Copies descriptor i of a table into a local: read once, then checked. */
+static struct desc desc_read(const uint8_t *table, uint32_t i)
+{
+	struct desc d;
+
+	memcpy(&d.addr, table + (uint64_t)i * DESC_SIZE, 8);
+	memcpy(&d.len, table + (uint64_t)i * DESC_SIZE + 8, 4);
+	memcpy(&d.flags, table + (uint64_t)i * DESC_SIZE + 12, 2);
+	memcpy(&d.next, table + (uint64_t)i * DESC_SIZE + 14, 2);
+	return d;
+}
+
+/* Adds one buffer to the chain; -1 when it is not entirely guest RAM,
+ * readable follows writable, or the chain grows too long or too big. */
+static int chain_add(const struct vq *q, struct vq_chain *c,
+		     const struct desc *d, const char **why)
+{
+	bool w = d->flags & VRING_DESC_F_WRITE;
+	void *p = gmem_ptr(q->mem, d->addr, d->len);
+
+	if (!p) {
+		*why = "buffer not entirely in guest RAM";
+		return -1;
+	}
+	if (!w && c->nin) {
+		*why = "device-readable buffer after a writable one";
+		return -1;
+	}
+	if (d->len == 0)
+		return 0;	/* nothing to transfer; harmless */
+	if (c->nout + c->nin == VQ_MAX_SEGS) {
+		*why = "descriptor chain too long";
+		return -1;
+	}
+	uint64_t *total = w ? &c->in_len : &c->out_len;
+	*total += d->len;
+	if (c->in_len + c->out_len > VQ_MAX_CHAIN_BYTES) {
+		*why = "descriptor chain larger than 4 GiB";
+		return -1;
+	}
+	c->iov[c->nout + c->nin] = (struct iovec){ p, d->len };
+	if (w)
+		c->nin++;
+	else
+		c->nout++;
+	return 0;
+}
+
+static int walk_indirect(const struct vq *q, struct vq_chain *c,
+			 const struct desc *d, const char **why)
+{
+	if (!q->indirect) {
+		*why = "indirect descriptor without VIRTIO_F_RING_INDIRECT_DESC";
+		return -1;
+	}
+	if (d->flags & VRING_DESC_F_NEXT) {
+		*why = "descriptor has both INDIRECT and NEXT";
+		return -1;
+	}
+	if (d->len == 0 || d->len % DESC_SIZE ||
+	    d->len / DESC_SIZE > VQ_MAX_SEGS) {
+		*why = "indirect table length 0, not a multiple of 16, or too long";
+		return -1;
+	}
+	uint32_t n = d->len / DESC_SIZE;
+	const uint8_t *table = gmem_ptr(q->mem, d->addr, d->len);
+	if (!table) {
+		*why = "indirect table outside guest RAM";
+		return -1;
+	}
+	uint32_t i = 0;
+	for (uint32_t seen = 0;; seen++) {
+		if (seen == n) {
+			*why = "loop in an indirect table";
+			return -1;
+		}
+		struct desc e = desc_read(table, i);
+		if (e.flags & VRING_DESC_F_INDIRECT) {
+			*why = "nested indirect descriptor";
+			return -1;
+		}
+		if (chain_add(q, c, &e, why) < 0)
+			return -1;
+		if (!(e.flags & VRING_DESC_F_NEXT))
+			return 0;
+		if (e.next >= n) {
+			*why = "indirect next index out of range";
+			return -1;
+		}
+		i = e.next;
+	}
+}
+
+int vq_pop(struct vq *q, struct vq_chain *c, const char **why)
+{
+	uint16_t avail_idx = load16(q->avail + 2);
+	uint16_t pending = (uint16_t)(avail_idx - q->last_avail);
+
+	if (pending == 0)
+		return 0;
+	if (pending > q->num) {
+		*why = "avail index moved more than the queue size";
+		return -1;
+	}
+	uint16_t head = load16(q->avail + 4 + 2 * (q->last_avail % q->num));
+	if (head >= q->num) {
+		*why = "head index out of range";
+		return -1;
+	}
+	if (q->inflight[head / 64] & (1ULL << (head % 64))) {
+		*why = "head posted twice";
+		return -1;
+	}
+	c->head = head;
+	c->nout = c->nin = 0;
+	c->out_len = c->in_len = 0;
+	uint16_t i = head;
+	for (unsigned seen = 0;; seen++) {
+		if (seen == q->num) {
+			*why = "descriptor chain loops or exceeds the queue size";
+			return -1;
+		}
+		struct desc d = desc_read(q->desc, i);
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			if (walk_indirect(q, c, &d, why) < 0)
+				return -1;
+			break;
+		}
+		if (chain_add(q, c, &d, why) < 0)
+			return -1;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			break;
+		if (d.next >= q->num) {
+			*why = "next index out of range";
+			return -1;
+		}
+		i = d.next;
+	}
+	q->last_avail++;
+	q->inflight[head / 64] |= 1ULL << (head % 64);
+	q->ninflight++;
+	return 1;
+}
+
+void vq_push(struct vq *q, uint16_t head, uint32_t len)
+{
+	uint8_t *e = q->used + 4 + 8 * (uint64_t)(q->used_idx % q->num);
+	uint32_t id = head;
+
+	memcpy(e, &id, 4);
+	memcpy(e + 4, &len, 4);
+	q->used_idx++;
+	/* The element must be visible before the index that publishes it. */
+	store16(q->used + 2, q->used_idx);
+	if (q->inflight[head / 64] & (1ULL << (head % 64))) {
+		q->inflight[head / 64] &= ~(1ULL << (head % 64));
+		q->ninflight--;
+	}
+}
+
+bool vq_should_notify(struct vq *q)
+{
+	uint16_t old = q->notified_used, now = q->used_idx;
+
+	/* The used index store must be visible before we read the driver's
+	 * suppression state, or an interrupt could be lost. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (old == now)
+		return false;
+	q->notified_used = now;
+	if (!q->event_idx)
+		return !(load16(q->avail) & VRING_AVAIL_F_NO_INTERRUPT);
+	uint16_t used_event = load16(q->avail + 4 + 2 * (uint64_t)q->num);
+	return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
+}
+
+bool vq_enable_kicks(struct vq *q)
+{
+	if (q->event_idx)
+		store16(q->used + 4 + 8 * (uint64_t)q->num, q->last_avail);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return load16(q->avail + 2) != q->last_avail;
+}
+
+uint64_t iov_copy_from(const struct iovec *iov, unsigned n, uint64_t skip,
+		       void *dst, uint64_t len)
+{
+	uint64_t done = 0;
+
+	for (unsigned i = 0; i < n && done < len; i++) {
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		uint64_t k = iov[i].iov_len - skip;
+		if (k > len - done)
+			k = len - done;
+		memcpy((uint8_t *)dst + done, (uint8_t *)iov[i].iov_base + skip, k);
+		done += k;
+		skip = 0;
+	}
+	return done;
+}
+
+uint64_t iov_copy_to(const struct iovec *iov, unsigned n, uint64_t skip,
+		     const void *src, uint64_t len)
+{
+	uint64_t done = 0;
+
+	for (unsigned i = 0; i < n && done < len; i++) {
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		uint64_t k = iov[i].iov_len - skip;
+		if (k > len - done)
+			k = len - done;
+		memcpy((uint8_t *)iov[i].iov_base + skip, (const uint8_t *)src + done, k);
+		done += k;
+		skip = 0;
+	}
+	return done;
+}
+
+unsigned iov_slice(const struct iovec *iov, unsigned n, uint64_t skip,
+		   uint64_t len, struct iovec *dst)
+{
+	unsigned o = 0;
+
+	for (unsigned i = 0; i < n && len; i++) {
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		uint64_t k = iov[i].iov_len - skip;
+		if (k > len)
+			k = len;
+		dst[o++] = (struct iovec){ (uint8_t *)iov[i].iov_base + skip, k };
+		len -= k;
+		skip = 0;
+	}
+	return o;
+}

@@ -1,0 +1,44 @@
+/*
+ * The I/O thread: one thread, one io_uring, all device work.  Queue kicks
+ * (ioeventfd) arrive as completed eventfd reads; disk I/O is submitted and
+ * completed on the same ring; interrupts leave through irqfd.  Nothing
+ * here blocks except io_uring_enter, so one slow disk never stalls
+ * another device's queue.
+ *
+ * Contract: io_sqe() and everything that submits must run on the I/O
+ * thread (or before iothread_start()).  Each operation carries a struct
+ * io_op whose done() runs on the I/O thread with the CQE's result.
+ */
+#ifndef PICOVM_VM_IOTHREAD_H
+#define PICOVM_VM_IOTHREAD_H
+
+#include <liburing.h>
+#include <stdint.h>
+
+struct io_op {
+	void (*done)(struct io_op *op, int res);
+};
+
+/* An eventfd whose every signal runs fn(arg) on the I/O thread. */
+struct io_event {
+	struct io_op op;
+	int fd;
+	uint64_t buf;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+int iothread_init(unsigned entries);
+/* A free submission entry (submits the queued ones first when full). */
+struct io_uring_sqe *io_sqe(void);
+/* Arms ev to run fn(arg) each time ev->fd (an eventfd) is signalled. */
+void io_event_arm(struct io_event *ev, int fd, void (*fn)(void *), void *arg);
+/* Registers a function run once per loop iteration after completions are
+ * handled, used by devices to flush batched interrupts. */
+int iothread_start(void);
+/* Asks the thread to stop after in-flight work drains (drain() returns
+ * nonzero while a device still has I/O in flight), then joins it. */
+void iothread_stop(int (*drain)(void *), void *arg);
+void iothread_exit(void);
+
+#endif
