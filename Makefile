@@ -67,6 +67,9 @@ test: deps
 	$(MAKE) -C tests tools
 	bash tests/run.sh
 
+fuzz:
+	$(MAKE) -C tests fuzz
+
 bench: picovm guests
 	bash bench/run.sh
 
@@ -80,4 +83,4 @@ clean:
 	$(MAKE) -C guest clean
 	$(MAKE) -C tests clean
 
-.PHONY: all deps run guests tools test bench install clean
+.PHONY: all deps run guests tools fuzz test bench install clean

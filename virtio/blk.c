@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blkreq.h"
 #include "mmio.h"
 #include "overlay.h"
 #include "virtio.h"
@@ -41,26 +42,13 @@
 #define VIRTIO_BLK_F_DISCARD 13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
 
-#define VIRTIO_BLK_T_IN 0
-#define VIRTIO_BLK_T_OUT 1
-#define VIRTIO_BLK_T_FLUSH 4
-#define VIRTIO_BLK_T_GET_ID 8
-#define VIRTIO_BLK_T_DISCARD 11
-#define VIRTIO_BLK_T_WRITE_ZEROES 13
-#define VIRTIO_BLK_S_OK 0
-#define VIRTIO_BLK_S_IOERR 1
-#define VIRTIO_BLK_S_UNSUPP 2
-#define VIRTIO_BLK_WZ_UNMAP 1
-
-#define SECTOR 512ULL
-#define BLK_QUEUE_MAX 256
-#define BLK_CONFIG_SIZE 0x3c
-/* Discard / write-zeroes: one segment per request, up to 1 GiB. */
-#define BLK_MAX_DISCARD_SECTORS (1U << 21)
-#define BLK_ID_BYTES 20
 /* An ephemeral read split into more runs than this is served with
  * plain preadv calls instead (correct, just not asynchronous). */
 #define BLK_MAX_RUNS 16
+
+#define SECTOR BLK_SECTOR
+#define BLK_QUEUE_MAX 256
+#define BLK_CONFIG_SIZE 0x3c
 
 struct blk_req {
 	struct io_op op;
@@ -217,151 +205,81 @@ static void blk_read_ephemeral(struct blk_req *r, uint64_t off, uint64_t len)
 	}
 }
 
-/* Range check: [sector, sector + len/512) inside the disk, overflow-safe. */
-static bool in_range(const struct blk *b, uint64_t sector, uint64_t len)
-{
-	uint64_t end;
-
-	return !__builtin_add_overflow(sector, len / SECTOR, &end) &&
-	       end <= b->capacity;
-}
-
-static void blk_rw(struct blk_req *r, const struct vq_chain *c, bool write,
-		   uint64_t sector)
+static void blk_fallocate(struct blk_req *r, int mode, uint64_t off, uint64_t len)
 {
 	struct blk *b = r->b;
-	uint64_t len = write ? c->out_len - 16 : c->in_len - 1;
-
-	if (len == 0 || len % SECTOR || !in_range(b, sector, len) ||
-	    (write && b->ro)) {
-		blk_done_now(r, VIRTIO_BLK_S_IOERR);
-		return;
-	}
-	if (write)
-		r->niov = iov_slice(c->iov, c->nout, 16, len, r->iov);
-	else
-		r->niov = iov_slice(c->iov + c->nout, c->nin, 0, len, r->iov);
-	r->used_len = write ? 1 : (uint32_t)(len + 1);
-	r->total = len;
-	uint64_t off = sector * SECTOR;
-	if (!b->ovl) {
-		blk_submit_rw(r, b->fd, write, r->iov, r->niov, off);
-	} else if (write) {
-		overlay_mark(b->ovl, off, len);
-		blk_submit_rw(r, overlay_fd(b->ovl), true, r->iov, r->niov, off);
-	} else {
-		blk_read_ephemeral(r, off, len);
-	}
-	if (r->pending == 0)
-		blk_finish(r);
-}
-
-static void blk_flush(struct blk_req *r)
-{
-	struct blk *b = r->b;
-
-	r->used_len = 1;
-	if (b->cfg->cache == DISK_CACHE_UNSAFE || b->ro || b->ovl) {
-		blk_done_now(r, VIRTIO_BLK_S_OK);	/* nothing to make durable */
-		return;
-	}
-	/* Every write the driver has seen complete is in the page cache;
-	 * fdatasync now covers them all. */
-	struct io_uring_sqe *sqe = io_sqe();
-	io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
-	io_uring_sqe_set_data(sqe, &r->op);
-	r->pending = 1;
-}
-
-static void blk_discard(struct blk_req *r, const struct vq_chain *c, bool zeroes)
-{
-	struct blk *b = r->b;
-	uint8_t seg[16];
-	uint64_t sector;
-	uint32_t num, flags;
-
-	r->used_len = 1;
-	if (b->ro || c->out_len - 16 != sizeof(seg)) {
-		blk_done_now(r, VIRTIO_BLK_S_IOERR);
-		return;
-	}
-	iov_copy_from(c->iov, c->nout, 16, seg, sizeof(seg));
-	memcpy(&sector, seg, 8);
-	memcpy(&num, seg + 8, 4);
-	memcpy(&flags, seg + 12, 4);
-	uint64_t len = (uint64_t)num * SECTOR;
-	if (num == 0 || num > BLK_MAX_DISCARD_SECTORS || !in_range(b, sector, len) ||
-	    (flags & ~(uint32_t)VIRTIO_BLK_WZ_UNMAP)) {
-		blk_done_now(r, VIRTIO_BLK_S_IOERR);
-		return;
-	}
-	int mode = FALLOC_FL_KEEP_SIZE |
-		   (zeroes && !(flags & VIRTIO_BLK_WZ_UNMAP) ? FALLOC_FL_ZERO_RANGE :
-							      FALLOC_FL_PUNCH_HOLE);
 	int fd = b->fd;
+
 	if (b->ovl) {
-		/* The range now reads as zeros from the overlay. */
-		overlay_mark(b->ovl, sector * SECTOR, len);
+		/* The range now reads as zeros, from the overlay. */
+		overlay_mark(b->ovl, off, len);
 		fd = overlay_fd(b->ovl);
 		mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
 	}
 	struct io_uring_sqe *sqe = io_sqe();
-	io_uring_prep_fallocate(sqe, fd, mode, (off_t)(sector * SECTOR), (off_t)len);
+	io_uring_prep_fallocate(sqe, fd, mode, (off_t)off, (off_t)len);
 	io_uring_sqe_set_data(sqe, &r->op);
-	r->pending = 1;
+	r->pending++;
 }
 
-static void blk_request(struct blk *b, struct blk_req *r, const struct vq_chain *c)
+static void blk_request(struct blk *b, struct blk_req *r, const struct blk_cmd *cmd)
 {
-	uint8_t hdr[16];
-	uint32_t type;
-	uint64_t sector;
-
-	r->head = c->head;
 	r->pending = 0;
 	r->total = r->moved = 0;
 	r->error = false;
 	r->used_len = 1;
-	/* The last writable byte is the status; without one nothing can be
-	 * reported, so the device fails. */
-	const struct iovec *last = &c->iov[c->nout + c->nin - 1];
-	r->status = (uint8_t *)last->iov_base + last->iov_len - 1;
+	r->status = cmd->status_byte;
+	r->niov = cmd->niov;
 	b->dev->inflight++;
-	if (c->out_len < sizeof(hdr)) {
-		blk_done_now(r, VIRTIO_BLK_S_IOERR);	/* no readable header */
+	switch (cmd->op) {
+	case BLK_OP_DONE:
+		blk_done_now(r, cmd->status);
 		return;
-	}
-	iov_copy_from(c->iov, c->nout, 0, hdr, sizeof(hdr));
-	memcpy(&type, hdr, 4);
-	memcpy(&sector, hdr + 8, 8);
-	r->type = type;
-	switch (type) {
-	case VIRTIO_BLK_T_IN:
-		blk_rw(r, c, false, sector);
-		break;
-	case VIRTIO_BLK_T_OUT:
-		blk_rw(r, c, true, sector);
-		break;
-	case VIRTIO_BLK_T_FLUSH:
-		blk_flush(r);
-		break;
-	case VIRTIO_BLK_T_GET_ID:
-		if (c->in_len - 1 < BLK_ID_BYTES) {
-			blk_done_now(r, VIRTIO_BLK_S_IOERR);
-			break;
-		}
-		iov_copy_to(c->iov + c->nout, c->nin, 0, b->id, BLK_ID_BYTES);
+	case BLK_OP_GET_ID:
+		iov_copy_to(r->iov, r->niov, 0, b->id, BLK_ID_BYTES);
 		r->used_len = BLK_ID_BYTES + 1;
 		blk_done_now(r, VIRTIO_BLK_S_OK);
+		return;
+	case BLK_OP_FLUSH:
+		if (b->cfg->cache == DISK_CACHE_UNSAFE || b->ro || b->ovl) {
+			blk_done_now(r, VIRTIO_BLK_S_OK);	/* nothing to make durable */
+			return;
+		}
+		/* Every write the driver has seen complete is in the page
+		 * cache; fdatasync now covers them all. */
+		{
+			struct io_uring_sqe *sqe = io_sqe();
+			io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+			io_uring_sqe_set_data(sqe, &r->op);
+			r->pending++;
+		}
 		break;
-	case VIRTIO_BLK_T_DISCARD:
-	case VIRTIO_BLK_T_WRITE_ZEROES:
-		blk_discard(r, c, type == VIRTIO_BLK_T_WRITE_ZEROES);
+	case BLK_OP_READ:
+	case BLK_OP_WRITE:
+		r->used_len = cmd->op == BLK_OP_READ ? (uint32_t)(cmd->len + 1) : 1;
+		r->total = cmd->len;
+		if (!b->ovl) {
+			blk_submit_rw(r, b->fd, cmd->op == BLK_OP_WRITE, r->iov,
+				      r->niov, cmd->off);
+		} else if (cmd->op == BLK_OP_WRITE) {
+			overlay_mark(b->ovl, cmd->off, cmd->len);
+			blk_submit_rw(r, overlay_fd(b->ovl), true, r->iov, r->niov,
+				      cmd->off);
+		} else {
+			blk_read_ephemeral(r, cmd->off, cmd->len);
+		}
 		break;
-	default:
-		blk_done_now(r, VIRTIO_BLK_S_UNSUPP);
+	case BLK_OP_DISCARD:
+		blk_fallocate(r, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE,
+			      cmd->off, cmd->len);
+		break;
+	case BLK_OP_ZEROES:
+		blk_fallocate(r, FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE,
+			      cmd->off, cmd->len);
 		break;
 	}
+	if (r->pending == 0)
+		blk_finish(r);
 }
 
 static void blk_process(struct blk *b)
@@ -385,13 +303,15 @@ static void blk_process(struct blk *b)
 				continue;
 			break;
 		}
-		if (b->chain.nin == 0) {
+		struct blk_req *req = b->free;
+		struct blk_cmd cmd = { .iov = req->iov };
+		if (blk_parse(&b->chain, b->capacity, b->ro, &cmd) < 0) {
 			virtio_fail(d, "request without a writable status byte");
 			break;
 		}
-		struct blk_req *req = b->free;
 		b->free = req->next_free;
-		blk_request(b, req, &b->chain);
+		req->head = b->chain.head;
+		blk_request(b, req, &cmd);
 	}
 	virtio_notify(d, q);
 }
