@@ -15,6 +15,22 @@
 
 #define HUGEPAGE_SIZE (2ULL << 20)
 
+/* The default MAC of net.N: locally administered (02), 'p' (0x70), three
+ * bytes of an FNV-1a hash of the VM name, N: stable across runs. */
+static void tap_mac_default(const char *name, unsigned n, uint8_t mac[6])
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	mac[0] = 0x02;
+	mac[1] = 0x70;
+	mac[2] = (uint8_t)(h >> 16);
+	mac[3] = (uint8_t)(h >> 8);
+	mac[4] = (uint8_t)h;
+	mac[5] = (uint8_t)n;
+}
+
 /* `name` defaults to the config file's name without ".conf". */
 static void default_name(struct conf_loader *L, struct config *c)
 {
@@ -59,6 +75,38 @@ static void check_hugepages(struct conf_loader *L, const struct config *c)
 		   "with huge pages", mem);
 }
 
+/* Each net.N needs exactly one of tap and fd; fill in the MAC and fd. */
+static void check_nets(struct conf_loader *L, struct config *c)
+{
+	for (unsigned n = 0; n < CONFIG_MAX_DEVICES; n++) {
+		struct net_config *nc = &c->net[n];
+		char key[32];
+		struct conf_where w;
+
+		nc->fd = -1;
+		if (!nc->present)
+			continue;
+		snprintf(key, sizeof(key), "net.%u.fd", n);
+		int has_fd = conf_state(L, key, &w);
+		snprintf(key, sizeof(key), "net.%u.tap", n);
+		int has_tap = conf_state(L, key, &w);
+		if (has_fd < 0 || has_tap < 0)
+			continue;	/* already reported */
+		if (has_fd && has_tap)
+			conf_error(L, &w, key, "set either net.%u.tap or net.%u.fd, "
+				   "not both", n, n);
+		else if (!has_fd && !has_tap)
+			conf_error(L, NULL, key, "net.%u needs net.%u.tap (a tap "
+				   "name or auto) or net.%u.fd", n, n, n);
+		if (has_fd == 1)
+			nc->fd = (int)nc->fd_key;
+		if (nc->mac)
+			config_parse_mac(nc->mac, nc->mac_bytes);
+		else if (c->name)
+			tap_mac_default(c->name, n, nc->mac_bytes);
+	}
+}
+
 int config_load(struct config *c, const char *file, int noverrides,
 		char *const overrides[], const struct config_limits *lim)
 {
@@ -83,6 +131,7 @@ int config_load(struct config *c, const char *file, int noverrides,
 		conf_check(&L);
 		default_name(&L, c);
 		check_hugepages(&L, c);
+		check_nets(&L, c);
 	}
 	if (conf_finish(&L) < 0) {
 		config_free(c);

@@ -76,6 +76,18 @@ struct disk_config {
 
 #define DISK_SERIAL_MAX 20
 
+struct net_config {
+	bool present;		/* some net.N.* key was given */
+	char *tap;		/* NAME, "auto", or NULL when fd is used */
+	char *bridge;		/* NULL: none */
+	unsigned fd_key;	/* net.N.fd as given; 0: not given */
+	int fd;			/* the inherited descriptor, or -1 */
+	char *mac;		/* "52:54:00:12:34:56"; NULL: derived */
+	uint8_t mac_bytes[6];	/* parsed, or the derived default */
+	unsigned mtu;
+	bool offload;
+};
+
 struct config {
 	char *file;		/* the config file as given */
 	char *name;		/* default: config file name without ".conf" */
@@ -91,6 +103,7 @@ struct config {
 	uint64_t timeout_ms;	/* 0: none */
 	enum console_kind console;	/* takes the `serial` sink and stdin */
 	struct disk_config disk[CONFIG_MAX_DEVICES];
+	struct net_config net[CONFIG_MAX_DEVICES];
 };
 
 int config_load(struct config *c, const char *file, int noverrides,

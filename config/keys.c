@@ -50,6 +50,70 @@ static const char *const console_kinds[] = {
 #define DISK(field) offsetof(struct config, disk[0].field)
 #define DISK_KEY .stride = sizeof(struct disk_config), .present = DISK(present)
 
+#define NET(field) offsetof(struct config, net[0].field)
+#define NET_KEY .stride = sizeof(struct net_config), .present = NET(present)
+
+int config_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char end;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &end) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+static int check_mac(const union key_value *v, const void *ctx, char *why,
+		     size_t n)
+{
+	uint8_t mac[6];
+
+	(void)ctx;
+	if (config_parse_mac(v->s, mac) < 0) {
+		snprintf(why, n, "'%s' is not a MAC address; expected six hex "
+			 "bytes like 02:00:00:12:34:56", v->s);
+		return -1;
+	}
+	if (mac[0] & 1) {
+		snprintf(why, n, "'%s' is a multicast address; expected a "
+			 "unicast MAC (first byte even)", v->s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Interface names: what the kernel accepts (IFNAMSIZ, no '/' or space). */
+static int check_ifname(const union key_value *v, const void *ctx, char *why,
+			size_t n)
+{
+	size_t len = strlen(v->s);
+
+	(void)ctx;
+	if (len == 0 || len > 15 || strpbrk(v->s, "/: \t") ||
+	    strcmp(v->s, ".") == 0 || strcmp(v->s, "..") == 0) {
+		snprintf(why, n, "'%s' is not an interface name; expected 1 to 15 "
+			 "characters without '/', ':' or spaces", v->s);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_fd(const union key_value *v, const void *ctx, char *why,
+		    size_t n)
+{
+	(void)ctx;
+	if (v->u < 3) {
+		snprintf(why, n, "%u is a standard stream; expected an inherited "
+			 "tap descriptor, 3 or above", v->u);
+		return -1;
+	}
+	return 0;
+}
+
 #define NAME_MAX_LEN 64
 
 int config_check_name(const char *name, char *why, size_t n)
@@ -273,6 +337,63 @@ static const struct key_def keys[] = {
 		.def = "false",
 		.help = "guest writes to disk N go to an overlay discarded at "
 			"exit; the image never changes",
+	},
+	{
+		.name = "net.N.tap",
+		.type = KEY_STRING,
+		.offset = NET(tap),
+		NET_KEY,
+		.check = check_ifname,
+		.def_doc = "none",
+		.help = "virtio-net N on tap NAME (existing), or auto: create one "
+			"named after the VM (needs CAP_NET_ADMIN)",
+	},
+	{
+		.name = "net.N.fd",
+		.type = KEY_UINT,
+		.offset = NET(fd_key),
+		NET_KEY,
+		.check = check_fd,
+		.def_doc = "none",
+		.help = "virtio-net N on a tap descriptor inherited from the "
+			"parent (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR)",
+	},
+	{
+		.name = "net.N.bridge",
+		.type = KEY_STRING,
+		.offset = NET(bridge),
+		NET_KEY,
+		.check = check_ifname,
+		.def_doc = "none",
+		.help = "add net N's tap to this existing bridge "
+			"(needs CAP_NET_ADMIN)",
+	},
+	{
+		.name = "net.N.mac",
+		.type = KEY_STRING,
+		.offset = NET(mac),
+		NET_KEY,
+		.check = check_mac,
+		.def_doc = "02:70:xx:xx:xx:N, derived from name",
+		.help = "net N's MAC address",
+	},
+	{
+		.name = "net.N.mtu",
+		.type = KEY_UINT,
+		.offset = NET(mtu),
+		NET_KEY,
+		.def = "1500",
+		.min = 68,
+		.max = 65535,
+		.help = "net N's MTU, told to the guest (VIRTIO_NET_F_MTU)",
+	},
+	{
+		.name = "net.N.offload",
+		.type = KEY_BOOL,
+		.offset = NET(offload),
+		NET_KEY,
+		.def = "true",
+		.help = "offer checksum and TSO offloads on net N",
 	},
 };
 

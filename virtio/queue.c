@@ -219,6 +219,15 @@ int vq_pop(struct vq *q, struct vq_chain *c, const char **why)
 	return 1;
 }
 
+void vq_unpop(struct vq *q, uint16_t head)
+{
+	q->last_avail--;
+	if (q->inflight[head / 64] & (1ULL << (head % 64))) {
+		q->inflight[head / 64] &= ~(1ULL << (head % 64));
+		q->ninflight--;
+	}
+}
+
 void vq_push(struct vq *q, uint16_t head, uint32_t len)
 {
 	uint8_t *e = q->used + 4 + 8 * (uint64_t)(q->used_idx % q->num);

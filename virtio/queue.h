@@ -57,6 +57,9 @@ void vq_reset(struct vq *q);
 /* Takes the next available chain.  Returns 1 with *c filled, 0 when the
  * ring is empty, -1 when the guest broke the ring (why says how). */
 int vq_pop(struct vq *q, struct vq_chain *c, const char **why);
+/* Gives back the chain vq_pop() returned last, unused (only valid while
+ * no chain popped after it is still outstanding... in pop order). */
+void vq_unpop(struct vq *q, uint16_t head);
 /* Returns a chain to the driver with len bytes written into it. */
 void vq_push(struct vq *q, uint16_t head, uint32_t len);
 /* After one or more vq_push(): does the driver want an interrupt now?

@@ -24,6 +24,7 @@ struct serial;
 struct console;
 struct i8042;
 struct blk;
+struct vnet;
 struct vcon;
 
 /* Exit statuses, documented in picovm(1). */
@@ -47,6 +48,7 @@ struct vm {
 	struct console *console;
 	struct i8042 *i8042;
 	struct blk *disks[CONFIG_MAX_DEVICES];	/* by disk.N; NULL: absent */
+	struct vnet *nets[CONFIG_MAX_DEVICES];	/* by net.N */
 	struct vcon *vcon;			/* console = virtio */
 
 	pthread_mutex_t stop_lock;

@@ -33,6 +33,7 @@
 #include "../virtio/blk.h"
 #include "../virtio/console.h"
 #include "../virtio/mmio.h"
+#include "../virtio/net.h"
 #include "iothread.h"
 #include "../vcpu/vcpu.h"
 
@@ -80,7 +81,7 @@ int vmm_limits(struct config_limits *lim)
 
 /* The kernel command line as the guest gets it: the configured one plus
  * one virtio_mmio.device= entry per virtio device, numbered the way
- * attach_devices() numbers them (disks by N, then the console). */
+ * attach_devices() numbers them (disks by N, nets by N, the console). */
 static char *full_cmdline(const struct config *c)
 {
 	size_t n = strlen(c->cmdline) + 1 + 64 * (CONFIG_MAX_DEVICES + 1);
@@ -92,6 +93,9 @@ static char *full_cmdline(const struct config *c)
 	strcpy(s, c->cmdline);
 	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
 		if (c->disk[i].present && virtio_mmio_cmdline(index++, s, n) < 0)
+			goto fail;
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
+		if (c->net[i].present && virtio_mmio_cmdline(index++, s, n) < 0)
 			goto fail;
 	if (c->console == CONSOLE_VIRTIO && virtio_mmio_cmdline(index++, s, n) < 0)
 		goto fail;
@@ -120,6 +124,27 @@ static void close_disks(struct blk **disks)
 	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
 		blk_close(disks[i]);
 		disks[i] = NULL;
+	}
+}
+
+/* Taps: created, attached and bridged before a VM exists. */
+static int open_nets(const struct config *c, struct vnet **nets)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
+		nets[i] = NULL;
+		if (c->net[i].present && !(nets[i] = net_open(c, i)))
+			ret = -1;
+	}
+	return ret;
+}
+
+static void close_nets(struct vnet **nets)
+{
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
+		net_close(nets[i]);
+		nets[i] = NULL;
 	}
 }
 
@@ -164,6 +189,13 @@ static int attach_devices(struct vm *vm)
 			return -1;
 		blk_arm(vm->disks[i]);
 	}
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
+		if (!vm->nets[i])
+			continue;
+		if (net_attach(vm->nets[i], vm, index++) < 0)
+			return -1;
+		net_arm(vm->nets[i]);
+	}
 	if (vm->cfg->console == CONSOLE_VIRTIO) {
 		vm->vcon = vcon_create(vm, index++);
 		if (!vm->vcon)
@@ -178,7 +210,8 @@ static int disks_busy(void *arg)
 	struct vm *vm = arg;
 
 	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
-		if (vm->disks[i] && blk_inflight(vm->disks[i]))
+		if ((vm->disks[i] && blk_inflight(vm->disks[i])) ||
+		    (vm->nets[i] && net_inflight(vm->nets[i])))
 			return 1;
 	return 0;
 }
@@ -281,9 +314,10 @@ static void vm_teardown(struct vm *vm)
 	console_stop(vm->console);
 	vm->console = NULL;
 	close_disks(vm->disks);
+	iothread_exit();
+	close_nets(vm->nets);
 	vcon_destroy(vm->vcon);
 	vm->vcon = NULL;
-	iothread_exit();
 	free(vm->vcpus);
 	i8042_destroy(vm->i8042);
 	serial_destroy(vm->serial);
@@ -319,9 +353,10 @@ int vmm_run(const struct config *c)
 
 	char *cmdline = full_cmdline(c);
 	if (!cmdline || boot_probe(c, cmdline, &plan) < 0 ||
-	    open_disks(c, vm.disks) < 0) {
+	    open_disks(c, vm.disks) < 0 || open_nets(c, vm.nets) < 0) {
 		boot_plan_free(&plan);
 		close_disks(vm.disks);
+		close_nets(vm.nets);
 		free(cmdline);
 		return EXIT_VM_BADINPUT;
 	}
@@ -385,6 +420,7 @@ close_sinks:
 free_plan:
 	boot_plan_free(&plan);
 	close_disks(vm.disks);
+	close_nets(vm.nets);
 	free(cmdline);
 	return status;
 }

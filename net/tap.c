@@ -1,0 +1,153 @@
+/* Tap set-up; see tap.h. */
+#include "tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../vm/log.h"
+
+static int ifreq_ioctl(unsigned long req, struct ifreq *ifr)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int ret;
+
+	if (s < 0)
+		return -errno;
+	ret = ioctl(s, req, ifr) < 0 ? -errno : 0;
+	close(s);
+	return ret;
+}
+
+static const char *priv_hint(int err)
+{
+	return err == -EPERM || err == -EACCES ? " (this needs CAP_NET_ADMIN: run "
+						 "picovm as root, or hand it a "
+						 "prepared tap with net.N.fd)" : "";
+}
+
+static int tap_up(struct tap *t, unsigned mtu)
+{
+	struct ifreq ifr;
+	int ret;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->name);
+	ifr.ifr_mtu = (int)mtu;
+	if ((ret = ifreq_ioctl(SIOCSIFMTU, &ifr)) < 0)
+		return ret;
+	if ((ret = ifreq_ioctl(SIOCGIFFLAGS, &ifr)) < 0)
+		return ret;
+	ifr.ifr_flags = (short)(ifr.ifr_flags | IFF_UP);
+	return ifreq_ioctl(SIOCSIFFLAGS, &ifr);
+}
+
+static int tap_bridge(struct tap *t, const char *bridge)
+{
+	struct ifreq ifr;
+	int ret;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->name);
+	if ((ret = ifreq_ioctl(SIOCGIFINDEX, &ifr)) < 0)
+		return ret;
+	int index = ifr.ifr_ifindex;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", bridge);
+	ifr.ifr_ifindex = index;
+	return ifreq_ioctl(SIOCBRADDIF, &ifr);
+}
+
+int tap_open(const struct config *c, unsigned n, struct tap *t)
+{
+	const struct net_config *nc = &c->net[n];
+	struct ifreq ifr;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	memset(&ifr, 0, sizeof(ifr));
+	if (nc->fd >= 0) {
+		/* Inherited: check it really is a tap with a vnet header. */
+		if (ioctl(nc->fd, TUNGETIFF, &ifr) < 0) {
+			log_err("%s: net.%u.fd: descriptor %d is not a tap device: %s",
+				c->file, n, nc->fd, strerror(errno));
+			return -1;
+		}
+		if (!(ifr.ifr_flags & IFF_TAP) || !(ifr.ifr_flags & IFF_VNET_HDR) ||
+		    !(ifr.ifr_flags & IFF_NO_PI)) {
+			log_err("%s: net.%u.fd: tap %s must be opened with IFF_TAP, "
+				"IFF_NO_PI and IFF_VNET_HDR", c->file, n, ifr.ifr_name);
+			return -1;
+		}
+		t->fd = fcntl(nc->fd, F_DUPFD_CLOEXEC, 3);
+		if (t->fd < 0) {
+			log_err("%s: net.%u.fd: %s", c->file, n, strerror(errno));
+			return -1;
+		}
+		close(nc->fd);
+		snprintf(t->name, sizeof(t->name), "%s", ifr.ifr_name);
+	} else {
+		t->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (t->fd < 0) {
+			log_err("%s: net.%u.tap: cannot open /dev/net/tun: %s", c->file,
+				n, strerror(errno));
+			return -1;
+		}
+		t->created = strcmp(nc->tap, "auto") == 0;
+		if (t->created)
+			snprintf(t->name, sizeof(t->name), "%.11s-t%u", c->name, n);
+		else
+			snprintf(t->name, sizeof(t->name), "%s", nc->tap);
+		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->name);
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+		if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
+			int e = errno;
+			log_err("%s: net.%u.tap: cannot %s tap %s: %s%s", c->file, n,
+				t->created ? "create" : "attach to", t->name,
+				e == EBUSY ? "it is in use by another process" : strerror(e),
+				priv_hint(-e));
+			goto fail;
+		}
+	}
+	int hdr = TAP_VNET_HDR_LEN;
+	if (ioctl(t->fd, TUNSETVNETHDRSZ, &hdr) < 0) {
+		log_err("%s: net.%u: TUNSETVNETHDRSZ: %s", c->file, n, strerror(errno));
+		goto fail;
+	}
+	if (t->created && (ret = tap_up(t, nc->mtu)) < 0) {
+		log_err("%s: net.%u.tap: cannot bring %s up: %s%s", c->file, n, t->name,
+			strerror(-ret), priv_hint(ret));
+		goto fail;
+	}
+	if (nc->bridge && (ret = tap_bridge(t, nc->bridge)) < 0) {
+		log_err("%s: net.%u.bridge: cannot add %s to bridge %s: %s%s", c->file,
+			n, t->name, nc->bridge,
+			ret == -ENODEV ? "no such bridge" : strerror(-ret),
+			priv_hint(ret));
+		goto fail;
+	}
+	return 0;
+fail:
+	tap_close(t);
+	return -1;
+}
+
+int tap_set_offload(struct tap *t, unsigned flags)
+{
+	return ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)flags) < 0 ? -errno : 0;
+}
+
+void tap_close(struct tap *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}

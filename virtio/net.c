@@ -1,0 +1,423 @@
+/*
+ * virtio-net (virtio 1.2 section 5.1): one RX/TX queue pair on a tap.
+ *
+ * TX: each chain is written to the tap with one writev straight from
+ * guest memory; only the 12-byte virtio-net header is copied, so that what
+ * was validated is what the host kernel sees.  Frames shorter than a
+ * header plus an Ethernet header, longer than 64 KiB plus the header, or
+ * with GSO/checksum fields the guest did not negotiate or that point
+ * outside the frame, are dropped (and counted), never passed on.
+ *
+ * RX: reads go from the tap straight into the guest's posted buffers, and
+ * only while there are buffers; with none, frames wait in the tap (which
+ * drops them when its queue is full) and reading resumes on the next RX
+ * kick.  With MRG_RXBUF one read spans several chains; the ones it did
+ * not need are given back (the split ring allows that while no later
+ * chain has been taken).
+ */
+#include "net.h"
+
+#include <errno.h>
+#include <linux/if_tun.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmio.h"
+#include "virtio.h"
+#include "../net/tap.h"
+#include "../vm/log.h"
+#include "../vm/vm.h"
+
+#define VIRTIO_NET_F_CSUM 0
+#define VIRTIO_NET_F_GUEST_CSUM 1
+#define VIRTIO_NET_F_MTU 3
+#define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_GUEST_TSO4 7
+#define VIRTIO_NET_F_GUEST_TSO6 8
+#define VIRTIO_NET_F_GUEST_ECN 9
+#define VIRTIO_NET_F_HOST_TSO4 11
+#define VIRTIO_NET_F_HOST_TSO6 12
+#define VIRTIO_NET_F_HOST_ECN 13
+#define VIRTIO_NET_F_MRG_RXBUF 15
+#define VIRTIO_NET_F_STATUS 16
+
+#define HDR_F_NEEDS_CSUM 1
+#define GSO_NONE 0
+#define GSO_TCPV4 1
+#define GSO_TCPV6 4
+#define GSO_ECN 0x80
+
+#define NET_RX 0
+#define NET_TX 1
+#define NET_QUEUE_MAX 256
+#define NET_HDR TAP_VNET_HDR_LEN
+#define ETH_HLEN 14
+#define NET_MAX_FRAME (65535 + ETH_HLEN + 4)	/* + VLAN tag */
+#define NET_TX_INFLIGHT 64
+#define NET_CONFIG_SIZE 12
+
+struct net_tx {
+	struct io_op op;
+	struct vnet *v;
+	uint16_t head;
+	uint8_t hdr[NET_HDR];		/* the validated copy the tap sees */
+	unsigned niov;
+	struct iovec iov[VQ_MAX_SEGS + 1];
+	struct net_tx *next_free;
+};
+
+struct net_rx {
+	struct io_op op;
+	struct vnet *v;
+	bool busy;
+	unsigned nchains;
+	uint16_t head[VQ_MAX_SEGS];
+	uint64_t len[VQ_MAX_SEGS];	/* bytes each chain holds */
+	unsigned niov;
+	struct iovec iov[VQ_MAX_SEGS];
+};
+
+struct vnet {
+	const struct net_config *cfg;
+	unsigned n;
+	struct tap tap;
+	struct virtio_dev *dev;
+	uint8_t config[NET_CONFIG_SIZE];
+	struct net_tx tx[NET_TX_INFLIGHT], *tx_free;
+	bool tx_starved;
+	struct net_rx rx;
+	struct vq_chain chain;
+	uint64_t tx_dropped, rx_dropped;
+};
+
+static bool tx_header_ok(struct virtio_dev *d, const uint8_t *h, uint64_t frame)
+{
+	uint8_t flags = h[0], gso = h[1];
+	uint16_t hdr_len, gso_size, csum_start, csum_offset;
+
+	memcpy(&hdr_len, h + 2, 2);
+	memcpy(&gso_size, h + 4, 2);
+	memcpy(&csum_start, h + 6, 2);
+	memcpy(&csum_offset, h + 8, 2);
+	if (flags & ~HDR_F_NEEDS_CSUM)
+		return false;
+	if (flags & HDR_F_NEEDS_CSUM) {
+		if (!virtio_has(d, VIRTIO_NET_F_CSUM) ||
+		    (uint64_t)csum_start + csum_offset + 2 > frame)
+			return false;
+	}
+	switch (gso & ~GSO_ECN) {
+	case GSO_NONE:
+		return !(gso & GSO_ECN);
+	case GSO_TCPV4:
+		if (!virtio_has(d, VIRTIO_NET_F_HOST_TSO4))
+			return false;
+		break;
+	case GSO_TCPV6:
+		if (!virtio_has(d, VIRTIO_NET_F_HOST_TSO6))
+			return false;
+		break;
+	default:
+		return false;
+	}
+	if ((gso & GSO_ECN) && !virtio_has(d, VIRTIO_NET_F_HOST_ECN))
+		return false;
+	/* A GSO frame must need a checksum and have a sane segment size. */
+	return (flags & HDR_F_NEEDS_CSUM) && gso_size > 0 && hdr_len <= frame;
+}
+
+static void net_tx_process(struct vnet *v);
+
+static void net_tx_done(struct io_op *op, int res)
+{
+	struct net_tx *t = (struct net_tx *)op;
+	struct vnet *v = t->v;
+	struct virtio_dev *d = v->dev;
+
+	pthread_mutex_lock(&d->lock);
+	if (res < 0)
+		v->tx_dropped++;	/* the tap refused it: dropped, as on a wire */
+	vq_push(&d->vq[NET_TX], t->head, 0);
+	t->next_free = v->tx_free;
+	v->tx_free = t;
+	virtio_request_done(d);
+	virtio_notify(d, &d->vq[NET_TX]);
+	if (v->tx_starved && virtio_live(d)) {
+		v->tx_starved = false;
+		net_tx_process(v);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void net_tx_process(struct vnet *v)
+{
+	struct virtio_dev *d = v->dev;
+	struct vq *q = &d->vq[NET_TX];
+	const char *why = NULL;
+
+	while (virtio_live(d) && q->ready) {
+		if (!v->tx_free) {
+			v->tx_starved = true;
+			break;
+		}
+		int r = vq_pop(q, &v->chain, &why);
+		if (r < 0) {
+			virtio_fail(d, why);
+			break;
+		}
+		if (r == 0) {
+			if (vq_enable_kicks(q))
+				continue;
+			break;
+		}
+		struct vq_chain *c = &v->chain;
+		uint64_t frame = c->out_len - (c->out_len >= NET_HDR ? NET_HDR : c->out_len);
+		struct net_tx *t = v->tx_free;
+		if (c->nin || c->out_len < NET_HDR + ETH_HLEN || frame > NET_MAX_FRAME) {
+			v->tx_dropped++;	/* runt, giant, or writable parts */
+			vq_push(q, c->head, 0);
+			continue;
+		}
+		iov_copy_from(c->iov, c->nout, 0, t->hdr, NET_HDR);
+		if (!tx_header_ok(d, t->hdr, frame)) {
+			v->tx_dropped++;
+			vq_push(q, c->head, 0);
+			continue;
+		}
+		v->tx_free = t->next_free;
+		t->head = c->head;
+		t->iov[0] = (struct iovec){ t->hdr, NET_HDR };
+		t->niov = 1 + iov_slice(c->iov, c->nout, NET_HDR, frame, t->iov + 1);
+		struct io_uring_sqe *sqe = io_sqe();
+		io_uring_prep_writev(sqe, v->tap.fd, t->iov, t->niov, 0);
+		io_uring_sqe_set_data(sqe, &t->op);
+		d->inflight++;
+	}
+	virtio_notify(d, q);
+}
+
+static void net_rx_post(struct vnet *v);
+
+static void net_rx_done(struct io_op *op, int res)
+{
+	struct net_rx *rx = (struct net_rx *)op;
+	struct vnet *v = rx->v;
+	struct virtio_dev *d = v->dev;
+	struct vq *q = &d->vq[NET_RX];
+	unsigned used = 0;
+
+	pthread_mutex_lock(&d->lock);
+	rx->busy = false;
+	if (res >= NET_HDR && q->ready) {
+		/* Hand out the chains the frame filled, in order. */
+		uint64_t left = (uint64_t)res;
+		while (left && used < rx->nchains) {
+			uint64_t k = left < rx->len[used] ? left : rx->len[used];
+			left -= k;
+			used++;
+		}
+		uint16_t nbuf = (uint16_t)used;
+		iov_copy_to(rx->iov, rx->niov, 10, &nbuf, 2);	/* num_buffers */
+		left = (uint64_t)res;
+		for (unsigned i = 0; i < used; i++) {
+			uint64_t k = left < rx->len[i] ? left : rx->len[i];
+			vq_push(q, rx->head[i], (uint32_t)k);
+			left -= k;
+		}
+	} else if (res < 0 && res != -EAGAIN && res != -ECANCELED) {
+		v->rx_dropped++;	/* e.g. the frame did not fit: dropped */
+	}
+	/* Give back the chains this read did not use. */
+	for (unsigned i = rx->nchains; i > used; i--)
+		vq_unpop(q, rx->head[i - 1]);
+	rx->nchains = 0;
+	virtio_request_done(d);
+	virtio_notify(d, q);
+	net_rx_post(v);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Starts a tap read into the guest's RX buffers, if there are any. */
+static void net_rx_post(struct vnet *v)
+{
+	struct virtio_dev *d = v->dev;
+	struct vq *q = &d->vq[NET_RX];
+	struct net_rx *rx = &v->rx;
+	const char *why = NULL;
+	bool merge = virtio_has(d, VIRTIO_NET_F_MRG_RXBUF);
+	uint64_t total = 0;
+
+	if (rx->busy || !virtio_live(d) || !q->ready)
+		return;
+	rx->nchains = 0;
+	rx->niov = 0;
+	while (total < NET_HDR + NET_MAX_FRAME && rx->nchains < VQ_MAX_SEGS) {
+		int r = vq_pop(q, &v->chain, &why);
+		if (r < 0) {
+			virtio_fail(d, why);
+			break;
+		}
+		if (r == 0) {
+			if (rx->nchains == 0 && vq_enable_kicks(q))
+				continue;
+			break;
+		}
+		struct vq_chain *c = &v->chain;
+		if (c->nout || c->in_len < NET_HDR ||
+		    rx->niov + c->nin > VQ_MAX_SEGS) {
+			if (c->nout || c->in_len < NET_HDR) {
+				virtio_fail(d, "receive buffer not writable or "
+					       "smaller than the header");
+				return;
+			}
+			/* No room for its segments: give it back for later. */
+			vq_unpop(q, c->head);
+			break;
+		}
+		memcpy(rx->iov + rx->niov, c->iov, c->nin * sizeof(struct iovec));
+		rx->niov += c->nin;
+		rx->head[rx->nchains] = c->head;
+		rx->len[rx->nchains++] = c->in_len;
+		total += c->in_len;
+		if (!merge)
+			break;	/* one chain per frame */
+	}
+	if (rx->nchains == 0 || !virtio_live(d))
+		return;
+	rx->busy = true;
+	d->inflight++;
+	struct io_uring_sqe *sqe = io_sqe();
+	io_uring_prep_readv(sqe, v->tap.fd, rx->iov, rx->niov, 0);
+	io_uring_sqe_set_data(sqe, &rx->op);
+}
+
+static void net_kick(struct virtio_dev *d, unsigned q)
+{
+	struct vnet *v = d->priv;
+
+	if (q == NET_TX)
+		net_tx_process(v);
+	else
+		net_rx_post(v);
+}
+
+static void net_activate(struct virtio_dev *d)
+{
+	struct vnet *v = d->priv;
+	unsigned off = 0;
+
+	if (virtio_has(d, VIRTIO_NET_F_GUEST_CSUM))
+		off |= TUN_F_CSUM;
+	if (virtio_has(d, VIRTIO_NET_F_GUEST_TSO4))
+		off |= TUN_F_TSO4;
+	if (virtio_has(d, VIRTIO_NET_F_GUEST_TSO6))
+		off |= TUN_F_TSO6;
+	if (virtio_has(d, VIRTIO_NET_F_GUEST_ECN))
+		off |= TUN_F_TSO_ECN;
+	/* The tap may only hand the guest what it said it can take. */
+	if (tap_set_offload(&v->tap, off) < 0)
+		log_err("net.%u: TUNSETOFFLOAD: %s", v->n, strerror(errno));
+	/* RX buffers may already be posted; the I/O thread starts reading
+	 * on the first RX kick (a driver kicks after posting). */
+}
+
+static void net_reset(struct virtio_dev *d)
+{
+	struct vnet *v = d->priv;
+
+	v->tx_starved = false;
+	v->rx.nchains = 0;
+}
+
+static void net_config_rw(struct virtio_dev *d, uint32_t off, uint8_t *data,
+			  uint32_t len, bool is_write)
+{
+	struct vnet *v = d->priv;
+
+	if (!is_write)
+		memcpy(data, v->config + off, len);
+}
+
+static const struct virtio_ops net_ops = {
+	.name = "virtio-net",
+	.device_id = VIRTIO_ID_NET,
+	.nqueues = 2,
+	.queue_max = NET_QUEUE_MAX,
+	.config_size = NET_CONFIG_SIZE,
+	.config_rw = net_config_rw,
+	.queue_kick = net_kick,
+	.activate = net_activate,
+	.reset = net_reset,
+};
+
+struct vnet *net_open(const struct config *c, unsigned n)
+{
+	struct vnet *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->cfg = &c->net[n];
+	v->n = n;
+	if (tap_open(c, n, &v->tap) < 0) {
+		free(v);
+		return NULL;
+	}
+	for (unsigned i = 0; i < NET_TX_INFLIGHT; i++) {
+		v->tx[i].op.done = net_tx_done;
+		v->tx[i].v = v;
+		v->tx[i].next_free = v->tx_free;
+		v->tx_free = &v->tx[i];
+	}
+	v->rx.op.done = net_rx_done;
+	v->rx.v = v;
+	return v;
+}
+
+int net_attach(struct vnet *v, struct vm *vm, unsigned index)
+{
+	uint64_t f = BIT64(VIRTIO_F_RING_EVENT_IDX) |
+		     BIT64(VIRTIO_F_RING_INDIRECT_DESC) | BIT64(VIRTIO_NET_F_MAC) |
+		     BIT64(VIRTIO_NET_F_MTU) | BIT64(VIRTIO_NET_F_STATUS) |
+		     BIT64(VIRTIO_NET_F_MRG_RXBUF);
+	uint16_t status = 1, pairs = 1, mtu = (uint16_t)v->cfg->mtu;
+
+	if (v->cfg->offload)
+		f |= BIT64(VIRTIO_NET_F_CSUM) | BIT64(VIRTIO_NET_F_GUEST_CSUM) |
+		     BIT64(VIRTIO_NET_F_HOST_TSO4) | BIT64(VIRTIO_NET_F_HOST_TSO6) |
+		     BIT64(VIRTIO_NET_F_HOST_ECN) | BIT64(VIRTIO_NET_F_GUEST_TSO4) |
+		     BIT64(VIRTIO_NET_F_GUEST_TSO6) | BIT64(VIRTIO_NET_F_GUEST_ECN);
+	memcpy(v->config, v->cfg->mac_bytes, 6);
+	memcpy(v->config + 6, &status, 2);	/* VIRTIO_NET_S_LINK_UP */
+	memcpy(v->config + 8, &pairs, 2);
+	memcpy(v->config + 10, &mtu, 2);
+	v->dev = virtio_mmio_create(vm, index, &net_ops, v, f);
+	return v->dev ? 0 : -1;
+}
+
+void net_arm(struct vnet *v)
+{
+	virtio_mmio_arm(v->dev);
+}
+
+unsigned net_inflight(struct vnet *v)
+{
+	pthread_mutex_lock(&v->dev->lock);
+	/* A pending RX read waits for traffic that may never come: it does
+	 * not hold up a stop. */
+	unsigned n = v->dev->inflight - (v->rx.busy ? 1 : 0);
+	pthread_mutex_unlock(&v->dev->lock);
+	return n;
+}
+
+void net_close(struct vnet *v)
+{
+	if (!v)
+		return;
+	if (v->tx_dropped || v->rx_dropped)
+		log_info("net.%u: dropped %llu bad or refused TX frames, %llu RX "
+			 "frames", v->n, (unsigned long long)v->tx_dropped,
+			 (unsigned long long)v->rx_dropped);
+	tap_close(&v->tap);
+	virtio_mmio_destroy(v->dev);
+	free(v);
+}
