@@ -170,6 +170,7 @@ static void blk_submit_rw(struct blk_req *r, int fd, bool write,
 				      b->writethrough ? RWF_DSYNC : 0);
 	else
 		io_uring_prep_readv(sqe, fd, iov, n, off);
+	io_fix(sqe);
 	io_uring_sqe_set_data(sqe, &r->op);
 	r->pending++;
 }
@@ -218,6 +219,7 @@ static void blk_fallocate(struct blk_req *r, int mode, uint64_t off, uint64_t le
 	}
 	struct io_uring_sqe *sqe = io_sqe();
 	io_uring_prep_fallocate(sqe, fd, mode, (off_t)off, (off_t)len);
+	io_fix(sqe);
 	io_uring_sqe_set_data(sqe, &r->op);
 	r->pending++;
 }
@@ -250,6 +252,7 @@ static void blk_request(struct blk *b, struct blk_req *r, const struct blk_cmd *
 		{
 			struct io_uring_sqe *sqe = io_sqe();
 			io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+			io_fix(sqe);
 			io_uring_sqe_set_data(sqe, &r->op);
 			r->pending++;
 		}
@@ -464,6 +467,11 @@ int blk_attach(struct blk *b, struct vm *vm, unsigned index)
 
 void blk_arm(struct blk *b)
 {
+	io_file(b->fd);
+	if (b->fd_direct >= 0)
+		io_file(b->fd_direct);
+	if (b->ovl)
+		io_file(overlay_fd(b->ovl));
 	virtio_mmio_arm(b->dev);
 }
 
@@ -482,8 +490,13 @@ void blk_close(struct blk *b)
 	if (b->dev && b->fd >= 0 && !b->ro && !b->ovl &&
 	    b->cfg->cache != DISK_CACHE_UNSAFE && fdatasync(b->fd) < 0)
 		log_err("disk.%u: fdatasync at exit failed: %s", b->n, strerror(errno));
-	if (b->fd >= 0)
+	/* Unlock explicitly: the io_uring ring holds its own reference to
+	 * the file and the kernel drops it only some time after we exit, so
+	 * close() alone would keep the lock past picovm's exit. */
+	if (b->fd >= 0) {
+		flock(b->fd, LOCK_UN);
 		close(b->fd);
+	}
 	if (b->fd_direct >= 0)
 		close(b->fd_direct);
 	overlay_destroy(b->ovl);

@@ -190,6 +190,7 @@ static void net_tx_process(struct vnet *v)
 		t->niov = 1 + iov_slice(c->iov, c->nout, NET_HDR, frame, t->iov + 1);
 		struct io_uring_sqe *sqe = io_sqe();
 		io_uring_prep_writev(sqe, v->tap.fd, t->iov, t->niov, 0);
+		io_fix(sqe);
 		io_uring_sqe_set_data(sqe, &t->op);
 		d->inflight++;
 	}
@@ -288,6 +289,7 @@ static void net_rx_post(struct vnet *v)
 	d->inflight++;
 	struct io_uring_sqe *sqe = io_sqe();
 	io_uring_prep_readv(sqe, v->tap.fd, rx->iov, rx->niov, 0);
+	io_fix(sqe);
 	io_uring_sqe_set_data(sqe, &rx->op);
 }
 
@@ -396,6 +398,7 @@ int net_attach(struct vnet *v, struct vm *vm, unsigned index)
 
 void net_arm(struct vnet *v)
 {
+	io_file(v->tap.fd);
 	virtio_mmio_arm(v->dev);
 }
 

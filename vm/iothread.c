@@ -14,7 +14,11 @@
 /* How long a stopping VM waits for in-flight disk I/O to finish. */
 #define IOTHREAD_DRAIN_MS 10000
 
+#define IO_MAX_FILES 128
+
 static struct io_uring ring;
+static int files[IO_MAX_FILES];
+static unsigned nfiles;
 static bool ring_up;
 static pthread_t thread;
 static bool thread_up;
@@ -50,6 +54,7 @@ static void io_event_done(struct io_op *op, int res)
 	}
 	struct io_uring_sqe *sqe = io_sqe();
 	io_uring_prep_read(sqe, ev->fd, &ev->buf, sizeof(ev->buf), 0);
+	io_fix(sqe);
 	io_uring_sqe_set_data(sqe, &ev->op);
 }
 
@@ -59,14 +64,85 @@ void io_event_arm(struct io_event *ev, int fd, void (*fn)(void *), void *arg)
 	ev->fd = fd;
 	ev->fn = fn;
 	ev->arg = arg;
+	io_file(fd);
 	struct io_uring_sqe *sqe = io_sqe();
 	io_uring_prep_read(sqe, fd, &ev->buf, sizeof(ev->buf), 0);
+	io_fix(sqe);
 	io_uring_sqe_set_data(sqe, &ev->op);
+}
+
+int io_file(int fd)
+{
+	for (unsigned i = 0; i < nfiles; i++)
+		if (files[i] == fd)
+			return (int)i;
+	if (nfiles == IO_MAX_FILES)
+		return -ENOSPC;
+	files[nfiles] = fd;
+	return (int)nfiles++;
+}
+
+void io_fix(struct io_uring_sqe *sqe)
+{
+	for (unsigned i = 0; i < nfiles; i++) {
+		if (files[i] == sqe->fd) {
+			sqe->fd = (int)i;
+			sqe->flags |= IOSQE_FIXED_FILE;
+			return;
+		}
+	}
+	/* Not registered: left as is, and the sealed ring refuses it. */
+}
+
+int iothread_ring_fd(void)
+{
+	return ring.ring_fd;
+}
+
+int iothread_seal(void)
+{
+	/* Exactly the operations the devices submit (iothread.c, virtio/). */
+	static const uint8_t ops[] = {
+		IORING_OP_READ,		/* eventfds: kicks, host wake-ups */
+		IORING_OP_READV,	/* virtio-blk reads, virtio-net RX */
+		IORING_OP_WRITEV,	/* virtio-blk writes, virtio-net TX */
+		IORING_OP_FSYNC,	/* virtio-blk FLUSH */
+		IORING_OP_FALLOCATE,	/* virtio-blk DISCARD, WRITE_ZEROES */
+		IORING_OP_ASYNC_CANCEL,	/* stopping: cancel what still waits */
+	};
+	struct io_uring_restriction res[sizeof(ops) + 2];
+	int ret;
+
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < sizeof(ops); i++) {
+		res[i].opcode = IORING_RESTRICTION_SQE_OP;
+		res[i].sqe_op = ops[i];
+	}
+	res[sizeof(ops)].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
+	res[sizeof(ops)].sqe_flags = IOSQE_FIXED_FILE;
+	/* The one registration allowed after sealing: dropping the files
+	 * when the VM stops. */
+	res[sizeof(ops) + 1].opcode = IORING_RESTRICTION_REGISTER_OP;
+	res[sizeof(ops) + 1].register_op = IORING_UNREGISTER_FILES;
+	if (nfiles && (ret = io_uring_register_files(&ring, files, nfiles)) < 0) {
+		log_err("io_uring: registering files: %s", strerror(-ret));
+		return ret;
+	}
+	if ((ret = io_uring_register_restrictions(&ring, res,
+						  (unsigned)(sizeof(ops) + 2))) < 0) {
+		log_err("io_uring: IORING_REGISTER_RESTRICTIONS: %s", strerror(-ret));
+		return ret;
+	}
+	if ((ret = io_uring_enable_rings(&ring)) < 0) {
+		log_err("io_uring: enabling the ring: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
 }
 
 int iothread_init(unsigned entries)
 {
-	int ret = io_uring_queue_init(entries, &ring, 0);
+	int ret = io_uring_queue_init(entries, &ring, IORING_SETUP_R_DISABLED);
 
 	if (ret < 0) {
 		log_err("io_uring_queue_init: %s", strerror(-ret));
@@ -97,6 +173,17 @@ static void reap(void)
 	io_uring_cq_advance(&ring, n);
 }
 
+/* After stopping: consume completions without running device code. */
+static void reap_cancelled(void)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe(&ring, head, cqe)
+		n++;
+	io_uring_cq_advance(&ring, n);
+}
+
 static void *iothread_main(void *arg)
 {
 	(void)arg;
@@ -118,15 +205,39 @@ static void *iothread_main(void *arg)
 			ms += 10;
 		reap();
 	}
+	/* Cancel what still waits (eventfd reads, a tap read with no traffic)
+	 * and drop the ring's references to our files now: the kernel would
+	 * otherwise release them only some time after we exit, keeping an
+	 * auto-created tap alive and "busy" for the next VM of that name. */
+	int r0;
+	struct io_uring_sqe *sqe = io_sqe();
+	io_uring_prep_cancel(sqe, NULL, IORING_ASYNC_CANCEL_ANY);
+	io_uring_sqe_set_data(sqe, NULL);
+	for (int i = 0; i < 100; i++) {
+		struct __kernel_timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+		struct io_uring_cqe *cqe;
+		io_uring_submit(&ring);
+		int r = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+		if (r == -ETIME)
+			break;	/* nothing more completed in 10 ms */
+		reap_cancelled();
+	}
+	if (nfiles && (r0 = io_uring_unregister_files(&ring)) < 0)
+		log_err("io_uring: unregistering files: %s", strerror(-r0));
 	return NULL;
 }
 
-int iothread_start(void)
+int iothread_prepare(void)
 {
 	stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (stop_fd < 0)
 		return -errno;
 	io_event_arm(&stop_ev, stop_fd, on_stop, NULL);
+	return 0;
+}
+
+int iothread_start(void)
+{
 	int ret = pthread_create(&thread, NULL, iothread_main, NULL);
 	if (ret) {
 		log_err("cannot start the io thread: %s", strerror(ret));

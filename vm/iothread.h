@@ -28,13 +28,26 @@ struct io_event {
 	void *arg;
 };
 
+/* Creates the ring disabled (IORING_SETUP_R_DISABLED). */
 int iothread_init(unsigned entries);
+/* Registers fd as a fixed file of the ring (before iothread_seal()); every
+ * operation on it goes through its fixed index (io_fix()). */
+int io_file(int fd);
+/* Registers the files, restricts the ring to the opcodes picovm uses and
+ * to fixed files only (IORING_REGISTER_RESTRICTIONS), then enables it.
+ * seccomp cannot see inside a ring: this is what keeps it to its job. */
+int iothread_seal(void);
+/* After an io_uring_prep_*(): turns sqe->fd into its fixed-file index. */
+void io_fix(struct io_uring_sqe *sqe);
+int iothread_ring_fd(void);
 /* A free submission entry (submits the queued ones first when full). */
 struct io_uring_sqe *io_sqe(void);
 /* Arms ev to run fn(arg) each time ev->fd (an eventfd) is signalled. */
 void io_event_arm(struct io_event *ev, int fd, void (*fn)(void *), void *arg);
 /* Registers a function run once per loop iteration after completions are
  * handled, used by devices to flush batched interrupts. */
+/* Arms the thread's own stop event (before iothread_seal()). */
+int iothread_prepare(void);
 int iothread_start(void);
 /* Asks the thread to stop after in-flight work drains (drain() returns
  * nonzero while a device still has I/O in flight), then joins it. */

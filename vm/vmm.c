@@ -264,7 +264,8 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 		log_err("cannot set up the legacy devices");
 		return -1;
 	}
-	if (iothread_init(512) < 0 || attach_devices(vm) < 0)
+	if (iothread_init(512) < 0 || iothread_prepare() < 0 ||
+	    attach_devices(vm) < 0 || iothread_seal() < 0)
 		return -1;
 	vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
