@@ -102,6 +102,9 @@ struct config {
 	struct sink log;	/* default stderr (SINK_STDOUT) */
 	uint64_t timeout_ms;	/* 0: none */
 	enum console_kind console;	/* takes the `serial` sink and stdin */
+	bool sandbox;			/* default on */
+	char *sandbox_user;		/* NAME | UID[:GID]; NULL: keep */
+	char *sandbox_chroot;		/* NULL: none */
 	struct disk_config disk[CONFIG_MAX_DEVICES];
 	struct net_config net[CONFIG_MAX_DEVICES];
 };

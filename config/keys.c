@@ -286,6 +286,30 @@ static const struct key_def keys[] = {
 			"(virtio-console, hvc0); it gets the serial sink and stdin",
 	},
 	{
+		.name = "sandbox",
+		.type = KEY_BOOL,
+		.offset = AT(sandbox),
+		.def = "true",
+		.help = "seccomp filters, no capabilities, restricted io_uring "
+			"(off: debugging only)",
+	},
+	{
+		.name = "sandbox.user",
+		.type = KEY_STRING,
+		.offset = AT(sandbox_user),
+		.def_doc = "none",
+		.help = "switch to this user (NAME or UID[:GID]) before the "
+			"guest runs (picovm must start as root)",
+	},
+	{
+		.name = "sandbox.chroot",
+		.type = KEY_PATH,
+		.offset = AT(sandbox_chroot),
+		.def_doc = "none",
+		.help = "chroot into this folder (private mount namespace) "
+			"before the guest runs (root only)",
+	},
+	{
 		.name = "disk.N.path",
 		.type = KEY_PATH,
 		.flags = KEYF_REQUIRED | KEYF_FILE,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "chardev.h"
+#include "../seccomp/sandbox.h"
 #include "../vm/log.h"
 #include "../vm/vm.h"
 
@@ -110,6 +111,11 @@ static void *console_thread(void *arg)
 	struct console *c = arg;
 	uint8_t scratch[CONSOLE_CHUNK];
 
+	if (sandbox_thread(SANDBOX_CONSOLE, "console") < 0) {
+		vm_stop(c->vm, EXIT_VM_FAILURE, NULL);
+		return NULL;
+	}
+
 	while (!atomic_load(&c->stop)) {
 		struct pollfd p[3];
 		nfds_t n = 0;
@@ -200,7 +206,6 @@ struct console *console_start(struct vm *vm, const struct chardev *cd,
 		free(c);
 		return NULL;
 	}
-	pthread_setname_np(c->thread, "console");
 	return c;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "vcpu.h"
+#include "../seccomp/sandbox.h"
 #include "../vm/log.h"
 #include "../vm/vm.h"
 
@@ -135,9 +136,16 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *v = arg;
 	sigset_t set;
 
+	char name[16];
+
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	snprintf(name, sizeof(name), "vcpu%u", v->id);
+	if (sandbox_thread(SANDBOX_VCPU, name) < 0) {
+		vm_stop(v->vm, EXIT_VM_FAILURE, NULL);
+		return NULL;
+	}
 	while (!vm_stopping(v->vm)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -156,7 +164,6 @@ static void *vcpu_thread(void *arg)
 int vcpu_start(struct vcpu *v)
 {
 	static bool handler_set;
-	char name[16];
 
 	if (!handler_set) {
 		struct sigaction sa = { .sa_handler = vcpu_kick_handler };
@@ -169,8 +176,6 @@ int vcpu_start(struct vcpu *v)
 		log_err("vCPU %u: cannot start thread: %s", v->id, strerror(ret));
 		return -1;
 	}
-	snprintf(name, sizeof(name), "vcpu%u", v->id);
-	pthread_setname_np(v->thread, name);
 	v->started = true;
 	return 0;
 }

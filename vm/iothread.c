@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "../seccomp/sandbox.h"
 
 /* How long a stopping VM waits for in-flight disk I/O to finish. */
 #define IOTHREAD_DRAIN_MS 10000
@@ -187,6 +188,8 @@ static void reap_cancelled(void)
 static void *iothread_main(void *arg)
 {
 	(void)arg;
+	if (sandbox_thread(SANDBOX_IO, "io") < 0)
+		_exit(1);	/* an I/O thread without its filter must not run */
 	while (!atomic_load(&stop)) {
 		int ret = io_uring_submit_and_wait(&ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
@@ -243,7 +246,6 @@ int iothread_start(void)
 		log_err("cannot start the io thread: %s", strerror(ret));
 		return -ret;
 	}
-	pthread_setname_np(thread, "io");
 	thread_up = true;
 	return 0;
 }

@@ -35,6 +35,7 @@
 #include "../virtio/mmio.h"
 #include "../virtio/net.h"
 #include "iothread.h"
+#include "../seccomp/sandbox.h"
 #include "../vcpu/vcpu.h"
 
 void vm_stop(struct vm *vm, int status, const char *fmt, ...)
@@ -352,6 +353,9 @@ int vmm_run(const struct config *c)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	sigdelset(&sigs, SIGUSR1);
 
+	sandbox_enable(c->sandbox);
+	if (c->sandbox)
+		sandbox_close_inherited(c);
 	char *cmdline = full_cmdline(c);
 	if (!cmdline || boot_probe(c, cmdline, &plan) < 0 ||
 	    open_disks(c, vm.disks) < 0 || open_nets(c, vm.nets) < 0) {
@@ -384,6 +388,10 @@ int vmm_run(const struct config *c)
 	if (vm_build(&vm, &plan) < 0)
 		goto teardown;
 	boot_plan_free(&plan);
+	struct sandbox_fds sfds = { .ring_fd = iothread_ring_fd() };
+	sandbox_set_fds(&sfds);
+	if (sandbox_process(c) < 0)
+		goto teardown;
 	struct chardev cd = vm.vcon ? vcon_chardev(vm.vcon) : serial_chardev(vm.serial);
 	vm.console = console_start(&vm, &cd, out_fd,
 				   c->serial.kind == SINK_NONE ? -1 : 0);
@@ -400,6 +408,8 @@ int vmm_run(const struct config *c)
 			vm_stop(&vm, EXIT_VM_FAILURE, NULL);
 			break;
 		}
+	if (sandbox_thread(SANDBOX_MAIN, "picovm") < 0)
+		vm_stop(&vm, EXIT_VM_FAILURE, NULL);
 	vm_wait(&vm, sig_fd, timer_fd);
 	status = vm.exit_status;
 teardown:

@@ -1,0 +1,150 @@
+/*
+ * One seccomp filter per thread role.  Every allowed call says which code
+ * path needs it; anything else traps to the SIGSYS handler in sandbox.c.
+ * ioctl request numbers are compared on their low 32 bits only (a libc
+ * whose ioctl takes an int sign-extends numbers with bit 31 set).
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <linux/if_tun.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <asm/ioctls.h>
+
+#include "filters.h"
+#include "../vm/log.h"
+
+#define ALLOW(call) { SCMP_SYS(call), 0, { { 0, 0, 0, 0 } } }
+#define IOCTL(req) { SCMP_SYS(ioctl), 1, { SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, (uint32_t)(req)) } }
+#define NO_EXEC(call, arg) { SCMP_SYS(call), 1, { arg(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) } }
+
+struct rule {
+	int nr;
+	unsigned nargs;
+	struct scmp_arg_cmp arg[1];
+};
+
+/* Every thread: locks, its own exit, messages, signal returns, memory for
+ * malloc (never executable). */
+#define COMMON \
+	ALLOW(futex),		/* pthread mutexes (devices, stop) */ \
+	ALLOW(write),		/* log lines, eventfd signals */ \
+	ALLOW(exit),		/* the thread's own end */ \
+	ALLOW(exit_group),	/* picovm's end, also from the SIGSYS handler */ \
+	ALLOW(rt_sigreturn),	/* returning from the vCPU kick handler */ \
+	ALLOW(rt_sigprocmask),	/* glibc around thread exit */ \
+	ALLOW(madvise),		/* glibc frees a finished thread's stack */ \
+	ALLOW(munmap),		/* free() of large blocks */ \
+	NO_EXEC(mmap, SCMP_A2),	/* malloc; never executable memory */ \
+	NO_EXEC(mprotect, SCMP_A2), \
+	ALLOW(brk),		/* malloc in the main arena */ \
+	ALLOW(clock_gettime),	/* log time stamps (vDSO fallback) */ \
+	ALLOW(gettid),		/* glibc internals */ \
+	ALLOW(getpid)		/* glibc internals (raise, pthread_kill) */
+
+static const struct rule vcpu_rules[] = {
+	COMMON,
+	IOCTL(KVM_RUN),		/* vcpu.c: the run loop */
+	IOCTL(KVM_GET_REGS),	/* vcpu.c: RIP for a fatal exit's message */
+	IOCTL(KVM_IRQ_LINE),	/* devices/serial.c: the UART's IRQ 4 */
+	IOCTL(TUNSETOFFLOAD),	/* virtio/net.c: offloads at DRIVER_OK */
+};
+
+static const struct rule io_rules[] = {
+	COMMON,
+	/* io_uring_enter: see sandbox_build(), only on picovm's ring */
+	ALLOW(preadv),		/* virtio/blk.c: fragmented ephemeral reads */
+};
+
+static const struct rule console_rules[] = {
+	COMMON,
+	ALLOW(poll),		/* devices/console.c: wait for stdin/stdout */
+	ALLOW(ppoll),		/* poll() on some libcs */
+	ALLOW(read),		/* stdin, the wake eventfd */
+};
+
+static const struct rule main_rules[] = {
+	COMMON,
+	ALLOW(poll),		/* vmm.c: wait for stop, signals, timeout */
+	ALLOW(ppoll),
+	ALLOW(read),		/* the signalfd and stop eventfd */
+	ALLOW(tgkill),		/* vcpu.c: kick vCPUs out of KVM_RUN */
+	ALLOW(close),		/* teardown */
+	ALLOW(fdatasync),	/* virtio/blk.c: flush disks at stop */
+	ALLOW(flock),		/* virtio/blk.c: unlock images at stop */
+	IOCTL(TCSETS),		/* console.c: restore the terminal */
+	IOCTL(TCSETSW),
+	IOCTL(TCGETS),
+};
+
+int sandbox_build(enum sandbox_role role, int ring_fd, scmp_filter_ctx *out)
+{
+	const struct rule *r;
+	size_t n;
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+	int ret = 0;
+
+	if (!ctx)
+		return -ENOMEM;
+	switch (role) {
+	case SANDBOX_VCPU:
+		r = vcpu_rules, n = sizeof(vcpu_rules) / sizeof(*r);
+		break;
+	case SANDBOX_IO:
+		r = io_rules, n = sizeof(io_rules) / sizeof(*r);
+		break;
+	case SANDBOX_CONSOLE:
+		r = console_rules, n = sizeof(console_rules) / sizeof(*r);
+		break;
+	default:
+		r = main_rules, n = sizeof(main_rules) / sizeof(*r);
+		break;
+	}
+	for (size_t i = 0; i < n && ret == 0; i++)
+		ret = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r[i].nr, r[i].nargs,
+					     r[i].arg);
+	if (ret == 0 && role == SANDBOX_IO) {
+		/* iothread.c: the loop, and dropping the files at stop. */
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_enter), 1,
+				       SCMP_A0(SCMP_CMP_EQ, (uint64_t)ring_fd));
+		if (ret == 0)
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+					       SCMP_SYS(io_uring_register), 1,
+					       SCMP_A0(SCMP_CMP_EQ, (uint64_t)ring_fd));
+	}
+	if (ret < 0) {
+		seccomp_release(ctx);
+		return ret;
+	}
+	*out = ctx;
+	return 0;
+}
+
+unsigned sandbox_count(enum sandbox_role role, unsigned *ioctls)
+{
+	const struct rule *r;
+	size_t n;
+	unsigned calls = 0;
+
+	switch (role) {
+	case SANDBOX_VCPU: r = vcpu_rules, n = sizeof(vcpu_rules) / sizeof(*r); break;
+	case SANDBOX_IO: r = io_rules, n = sizeof(io_rules) / sizeof(*r); break;
+	case SANDBOX_CONSOLE: r = console_rules, n = sizeof(console_rules) / sizeof(*r); break;
+	default: r = main_rules, n = sizeof(main_rules) / sizeof(*r); break;
+	}
+	*ioctls = 0;
+	bool ioctl_seen = false;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].nr == SCMP_SYS(ioctl)) {
+			(*ioctls)++;
+			if (ioctl_seen)
+				continue;
+			ioctl_seen = true;
+		}
+		calls++;
+	}
+	if (role == SANDBOX_IO)
+		calls += 2;
+	return calls;
+}

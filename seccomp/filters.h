@@ -1,0 +1,15 @@
+/* The per-role seccomp rule tables (filters.c). */
+#ifndef PICOVM_SECCOMP_FILTERS_H
+#define PICOVM_SECCOMP_FILTERS_H
+
+#include <seccomp.h>
+#include <stdbool.h>
+
+#include "sandbox.h"
+
+/* Builds role's filter (default action: trap).  Returns 0 or -errno. */
+int sandbox_build(enum sandbox_role role, int ring_fd, scmp_filter_ctx *out);
+/* Distinct system calls role allows, and its ioctl request numbers. */
+unsigned sandbox_count(enum sandbox_role role, unsigned *ioctls);
+
+#endif

@@ -1,0 +1,259 @@
+/* The sandbox: process-wide steps and per-thread filters; see sandbox.h. */
+#include "sandbox.h"
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "filters.h"
+#include "../vm/log.h"
+
+static bool enabled = true;
+static struct sandbox_fds fds = { .ring_fd = -1 };
+static __thread char thread_name[16] = "main";
+
+bool sandbox_enabled(void) { return enabled; }
+void sandbox_enable(bool on) { enabled = on; }
+void sandbox_set_fds(const struct sandbox_fds *f) { fds = *f; }
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+void sandbox_close_inherited(const struct config *c)
+{
+	int keep[CONFIG_MAX_DEVICES + 1], n = 0;
+
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
+		if (c->net[i].present && c->net[i].fd >= 3)
+			keep[n++] = c->net[i].fd;
+	qsort(keep, (size_t)n, sizeof(int), cmp_int);
+	/* Close the gaps between the descriptors we were told to keep. */
+	unsigned from = 3;
+	for (int i = 0; i <= n; i++) {
+		unsigned to = i < n ? (unsigned)keep[i] - 1 : ~0U;
+		if (to >= from)
+			syscall(SYS_close_range, from, to, 0);
+		if (i < n)
+			from = (unsigned)keep[i] + 1;
+	}
+}
+
+/* Async-signal-safe formatting: only write() and _exit() below. */
+static size_t put_str(char *b, size_t o, const char *s)
+{
+	while (*s && o < 200)
+		b[o++] = *s++;
+	return o;
+}
+
+static size_t put_num(char *b, size_t o, long v)
+{
+	char tmp[24];
+	int n = 0;
+
+	if (v < 0) {
+		b[o++] = '-';
+		v = -v;
+	}
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && n < 20);
+	while (n && o < 220)
+		b[o++] = tmp[--n];
+	return o;
+}
+
+static void sigsys_handler(int sig, siginfo_t *si, void *uc)
+{
+	char buf[256];
+	size_t o = 0;
+
+	(void)sig, (void)uc;
+	o = put_str(buf, o, "picovm: sandbox: thread ");
+	o = put_str(buf, o, thread_name);
+	o = put_str(buf, o, " made system call ");
+	o = put_num(buf, o, si->si_syscall);
+	o = put_str(buf, o, ", which its seccomp filter forbids; stopping\n");
+	if (write(2, buf, o) < 0)
+		_exit(SANDBOX_EXIT_STATUS);
+	_exit(SANDBOX_EXIT_STATUS);
+}
+
+/* sandbox.user = NAME | UID[:GID]; NAME is looked up in /etc/passwd by
+ * hand (glibc's NSS does not work in a static binary). */
+static int parse_user(const char *spec, uid_t *uid, gid_t *gid)
+{
+	char *end;
+	unsigned long u = strtoul(spec, &end, 10);
+
+	if (end != spec && (*end == '\0' || *end == ':')) {
+		*uid = (uid_t)u;
+		*gid = (gid_t)u;
+		if (*end == ':') {
+			unsigned long g = strtoul(end + 1, &end, 10);
+			if (*end)
+				return -1;
+			*gid = (gid_t)g;
+		}
+		return 0;
+	}
+	FILE *f = fopen("/etc/passwd", "re");
+	char line[512];
+	size_t len = strlen(spec);
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long pu, pg;
+		if (strncmp(line, spec, len) == 0 && line[len] == ':' &&
+		    sscanf(strchr(line + len + 1, ':') ? strchr(line + len + 1, ':') + 1 : "",
+			   "%lu:%lu", &pu, &pg) == 2) {
+			*uid = (uid_t)pu;
+			*gid = (gid_t)pg;
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+static int enter_chroot(const char *dir)
+{
+	/* A private mount namespace first, so nothing we do to mounts leaks
+	 * to the host, then chroot: picovm opens no file after this. */
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -1;
+	if (chroot(dir) < 0 || chdir("/") < 0)
+		return -1;
+	return 0;
+}
+
+int sandbox_process(const struct config *c)
+{
+	struct sigaction sa = { .sa_sigaction = sigsys_handler,
+				.sa_flags = SA_SIGINFO };
+
+	if (!enabled) {
+		log_err("warning: sandbox = off: no seccomp filters, capabilities "
+			"kept; for debugging only");
+		return 0;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSYS, &sa, NULL);
+	struct rlimit core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &core);
+	if (c->sandbox_chroot && enter_chroot(c->sandbox_chroot) < 0) {
+		log_err("sandbox.chroot: cannot enter %s: %s%s", c->sandbox_chroot,
+			strerror(errno), errno == EPERM ? " (needs root)" : "");
+		return -1;
+	}
+	/* Every capability, bounding set first (that needs CAP_SETPCAP, which
+	 * only a privileged start has), then the ids, then the rest. */
+	capng_get_caps_process();
+	bool privileged = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+	capng_clear(CAPNG_SELECT_ALL);
+	if (privileged && capng_apply(CAPNG_SELECT_BOUNDS) < 0) {
+		log_err("sandbox: cannot clear the capability bounding set");
+		return -1;
+	}
+	if (c->sandbox_user) {
+		uid_t uid;
+		gid_t gid;
+		if (parse_user(c->sandbox_user, &uid, &gid) < 0) {
+			log_err("sandbox.user: no user '%s'", c->sandbox_user);
+			return -1;
+		}
+		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+		    setresuid(uid, uid, uid) < 0) {
+			log_err("sandbox.user: cannot switch to uid %u gid %u: %s%s",
+				(unsigned)uid, (unsigned)gid, strerror(errno),
+				geteuid() ? " (picovm must start as root for this)" : "");
+			return -1;
+		}
+	}
+	if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
+		log_err("sandbox: cannot drop capabilities");
+		return -1;
+	}
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		log_err("sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		return -1;
+	}
+	/* No new descriptors from here on: every one picovm needs is open. */
+	int maxfd = 3;
+	for (int fd = 3; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			maxfd = fd + 1;
+	struct rlimit nofile = { (rlim_t)maxfd, (rlim_t)maxfd };
+	setrlimit(RLIMIT_NOFILE, &nofile);
+	return 0;
+}
+
+int sandbox_thread(enum sandbox_role role, const char *name)
+{
+	scmp_filter_ctx ctx;
+
+	snprintf(thread_name, sizeof(thread_name), "%s", name);
+	/* Named from inside: naming another thread needs an open() of its
+	 * /proc comm file, and picovm opens nothing once it is sandboxed. */
+	prctl(PR_SET_NAME, thread_name, 0, 0, 0);
+	if (!enabled)
+		return 0;
+	int ret = sandbox_build(role, fds.ring_fd, &ctx);
+	if (ret == 0) {
+		ret = seccomp_load(ctx);
+		seccomp_release(ctx);
+	}
+	if (ret < 0) {
+		log_err("sandbox: thread %s: loading its seccomp filter: %s", name,
+			strerror(-ret));
+		return -1;
+	}
+	sandbox_test_hook(role);
+	return 0;
+}
+
+#ifdef PICOVM_TEST_HOOKS
+void sandbox_test_hook(enum sandbox_role role)
+{
+	static const char *const names[] = { "main", "vcpu", "io", "console" };
+	const char *v = getenv("PICOVM_TEST_VIOLATE");
+	size_t len = strlen(names[role]);
+
+	if (!v || strncmp(v, names[role], len) != 0 || v[len] != ':')
+		return;
+	const char *kind = v + len + 1;
+	if (strcmp(kind, "syscall") == 0)
+		syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	else if (strcmp(kind, "mmap-exec") == 0)
+		mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	else if (strcmp(kind, "ioctl") == 0)
+		syscall(SYS_ioctl, 0, 0xdeadbeefUL, 0);
+}
+#else
+void sandbox_test_hook(enum sandbox_role role)
+{
+	(void)role;
+}
+#endif

@@ -1,0 +1,53 @@
+/*
+ * The sandbox: what picovm does between opening everything it will ever
+ * need and the first guest instruction, so that a guest that breaks out of
+ * device emulation finds a process that can do almost nothing.
+ *
+ *   sandbox_close_inherited()  at start: close every inherited descriptor
+ *                              but stdio and the ones net.N.fd names
+ *   sandbox_process()          after set-up: rlimits, NO_NEW_PRIVS,
+ *                              chroot (sandbox.chroot), uid/gid
+ *                              (sandbox.user), all capabilities dropped
+ *   sandbox_thread(role)       each thread, before its loop: its own
+ *                              seccomp filter (seccomp/filters.c)
+ *
+ * A forbidden system call kills the process: a SIGSYS handler writes one
+ * line naming the thread and the call and exits with SANDBOX_EXIT_STATUS.
+ * `sandbox = off` skips all of this (for debugging; warns every start).
+ */
+#ifndef PICOVM_SECCOMP_SANDBOX_H
+#define PICOVM_SECCOMP_SANDBOX_H
+
+#include <stdbool.h>
+
+#include "../config/config.h"
+
+#define SANDBOX_EXIT_STATUS 159	/* 128 + SIGSYS, as a shell reports it */
+
+enum sandbox_role {
+	SANDBOX_MAIN,		/* control: signals, stop, teardown */
+	SANDBOX_VCPU,		/* KVM_RUN and register accesses */
+	SANDBOX_IO,		/* the io_uring I/O thread */
+	SANDBOX_CONSOLE,	/* stdin/stdout of the console */
+};
+
+/* What the filters need to know: the descriptors calls may be made on. */
+struct sandbox_fds {
+	int ring_fd;		/* io_uring_enter only on this */
+};
+
+void sandbox_close_inherited(const struct config *c);
+int sandbox_process(const struct config *c);
+/* Loads the calling thread's filter; returns 0 or -1 after printing why.
+ * name is what the SIGSYS line calls the thread. */
+int sandbox_thread(enum sandbox_role role, const char *name);
+void sandbox_set_fds(const struct sandbox_fds *fds);
+bool sandbox_enabled(void);
+void sandbox_enable(bool on);
+
+/* Test builds only (-DPICOVM_TEST_HOOKS): PICOVM_TEST_VIOLATE=ROLE:KIND
+ * makes the thread of that role break its filter right after loading it
+ * (KIND: syscall, mmap-exec, ioctl). */
+void sandbox_test_hook(enum sandbox_role role);
+
+#endif
