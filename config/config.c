@@ -92,6 +92,9 @@ static void check_nets(struct conf_loader *L, struct config *c)
 		int has_tap = conf_state(L, key, &w);
 		if (has_fd < 0 || has_tap < 0)
 			continue;	/* already reported */
+		/* "" and 0 are how `check` prints "none". */
+		has_fd = has_fd && nc->fd_key != 0;
+		has_tap = has_tap && nc->tap && *nc->tap;
 		if (has_fd && has_tap)
 			conf_error(L, &w, key, "set either net.%u.tap or net.%u.fd, "
 				   "not both", n, n);
@@ -100,7 +103,7 @@ static void check_nets(struct conf_loader *L, struct config *c)
 				   "name or auto) or net.%u.fd", n, n, n);
 		if (has_fd == 1)
 			nc->fd = (int)nc->fd_key;
-		if (nc->mac)
+		if (nc->mac && *nc->mac)
 			config_parse_mac(nc->mac, nc->mac_bytes);
 		else if (c->name)
 			tap_mac_default(c->name, n, nc->mac_bytes);

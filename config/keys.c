@@ -73,6 +73,8 @@ static int check_mac(const union key_value *v, const void *ctx, char *why,
 	uint8_t mac[6];
 
 	(void)ctx;
+	if (!*v->s)
+		return 0;	/* "": derived from the name */
 	if (config_parse_mac(v->s, mac) < 0) {
 		snprintf(why, n, "'%s' is not a MAC address; expected six hex "
 			 "bytes like 02:00:00:12:34:56", v->s);
@@ -93,7 +95,9 @@ static int check_ifname(const union key_value *v, const void *ctx, char *why,
 	size_t len = strlen(v->s);
 
 	(void)ctx;
-	if (len == 0 || len > 15 || strpbrk(v->s, "/: \t") ||
+	if (len == 0)
+		return 0;	/* "": none (how `check` prints an unset one) */
+	if (len > 15 || strpbrk(v->s, "/: \t") ||
 	    strcmp(v->s, ".") == 0 || strcmp(v->s, "..") == 0) {
 		snprintf(why, n, "'%s' is not an interface name; expected 1 to 15 "
 			 "characters without '/', ':' or spaces", v->s);
@@ -106,7 +110,7 @@ static int check_fd(const union key_value *v, const void *ctx, char *why,
 		    size_t n)
 {
 	(void)ctx;
-	if (v->u < 3) {
+	if (v->u != 0 && v->u < 3) {	/* 0: none, as `check` prints it */
 		snprintf(why, n, "%u is a standard stream; expected an inherited "
 			 "tap descriptor, 3 or above", v->u);
 		return -1;
@@ -380,7 +384,7 @@ static const struct key_def keys[] = {
 		.check = check_fd,
 		.def_doc = "none",
 		.help = "virtio-net N on a tap descriptor inherited from the "
-			"parent (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR)",
+			"parent (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR); 0: none",
 	},
 	{
 		.name = "net.N.bridge",

@@ -127,7 +127,43 @@ static const struct {
 	{ "boottime", NO_ARG, test_boottime },
 	{ "uart", NO_ARG, test_uart },
 	{ "cost", NO_ARG, test_cost },
+	{ "blk-info", NO_ARG, test_blk_info },
+	{ "blk-read", ARG, test_blk_read },
+	{ "blk-write", ARG, test_blk_write },
+	{ "blk-write-noflush", ARG, test_blk_write_noflush },
+	{ "blk-durable", ARG, test_blk_durable },
+	{ "blk-rw-verify", ARG, test_blk_rw_verify },
+	{ "blk-discard", ARG, test_blk_discard },
+	{ "blk-zeroes", ARG, test_blk_zeroes },
+	{ "blk-ro-write", NO_ARG, test_blk_ro_write },
+	{ "blk-oob", NO_ARG, test_blk_oob },
+	{ "blk-irq", NO_ARG, test_blk_irq },
+	{ "blk-bench", ARG, test_blk_bench },
+	{ "hostile-all", NO_ARG, test_hostile_all },
+	{ "vcon-hello", NO_ARG, test_vcon_hello },
+	{ "vcon-echo", NO_ARG, test_vcon_echo },
+	{ "vcon-flood", ARG, test_vcon_flood },
 };
+
+int parse_args(const char *arg, size_t arglen, uint64_t *out, unsigned n)
+{
+	size_t i = 0;
+
+	for (unsigned k = 0; k < n; k++) {
+		size_t j = i;
+
+		while (j < arglen && arg[j] != ':')
+			j++;
+		if (parse_u64(arg + i, j - i, &out[k]) ||
+		    (k + 1 < n ? j >= arglen : j != arglen)) {
+			rt_printf("picotest: bad arguments '%.*s'\n", (int)arglen,
+				  arg);
+			return -1;
+		}
+		i = j + 1;
+	}
+	return 0;
+}
 
 static int is_space(char c)
 {
@@ -174,6 +210,12 @@ int picotest_main(const struct bootinfo *bi)
 		    (tests[i].takes == ARG) != (arg != NULL))
 			continue;
 		return tests[i].run(bi, arg, arglen);
+	}
+	if (!arg) {
+		int r = test_hostile_named(bi, v, nlen);
+
+		if (r >= 0)
+			return r;
 	}
 	rt_printf("picotest: unknown test '%.*s'\n", (int)vlen, v);
 	return EXIT_USAGE;

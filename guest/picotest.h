@@ -11,6 +11,7 @@
 #define PICOTEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rt/rt.h"
 
@@ -26,5 +27,30 @@ test_fn test_echo;	/* t_serial.c */
 test_fn test_flood;
 test_fn test_print;
 test_fn test_uart;
+test_fn test_blk_info;	/* t_blk.c */
+test_fn test_blk_read;
+test_fn test_blk_write;
+test_fn test_blk_write_noflush;
+test_fn test_blk_durable;
+test_fn test_blk_rw_verify;
+test_fn test_blk_discard;
+test_fn test_blk_zeroes;
+test_fn test_blk_ro_write;
+test_fn test_blk_oob;
+test_fn test_blk_irq;	/* t_blk_irq.c */
+test_fn test_blk_bench;	/* t_bench.c */
+test_fn test_hostile_all;	/* t_hostile.c */
+test_fn test_vcon_hello;	/* t_vcon.c */
+test_fn test_vcon_echo;
+test_fn test_vcon_flood;
+
+/* A hostile case by its name (t_hostile.c): its exit status, or -1 if
+ * there is no case of that name. */
+int test_hostile_named(const struct bootinfo *bi, const char *name,
+		       size_t len);
+
+/* Splits arg at ':' into exactly n numbers (decimal or 0x hex).  0, or
+ * -1 after printing "picotest: bad arguments 'ARG'". */
+int parse_args(const char *arg, size_t arglen, uint64_t *out, unsigned n);
 
 #endif

@@ -127,7 +127,7 @@ int tap_open(const struct config *c, unsigned n, struct tap *t)
 			strerror(-ret), priv_hint(ret));
 		goto fail;
 	}
-	if (nc->bridge && (ret = tap_bridge(t, nc->bridge)) < 0) {
+	if (nc->bridge && *nc->bridge && (ret = tap_bridge(t, nc->bridge)) < 0) {
 		log_err("%s: net.%u.bridge: cannot add %s to bridge %s: %s%s", c->file,
 			n, t->name, nc->bridge,
 			ret == -ENODEV ? "no such bridge" : strerror(-ret),

@@ -33,6 +33,7 @@ struct rule {
 	ALLOW(exit),		/* the thread's own end */ \
 	ALLOW(exit_group),	/* picovm's end, also from the SIGSYS handler */ \
 	ALLOW(rt_sigreturn),	/* returning from the vCPU kick handler */ \
+	ALLOW(restart_syscall),	/* a wait resumed after a stop signal */ \
 	ALLOW(rt_sigprocmask),	/* glibc around thread exit */ \
 	ALLOW(madvise),		/* glibc frees a finished thread's stack */ \
 	ALLOW(munmap),		/* free() of large blocks */ \

@@ -176,7 +176,7 @@ int sandbox_process(const struct config *c)
 		log_err("sandbox: cannot clear the capability bounding set");
 		return -1;
 	}
-	if (c->sandbox_user) {
+	if (c->sandbox_user && *c->sandbox_user) {
 		uid_t uid;
 		gid_t gid;
 		if (parse_user(c->sandbox_user, &uid, &gid) < 0) {

@@ -62,7 +62,8 @@ head -c $((10 * 1024 * 1024)) /dev/zero >"$D/initrd-10M"
 	run_case force-elf-on-bzimage "$GUEST/test.bzImage" kernel.format=elf
 	run_case initrd-too-big "$GUEST/test64.elf" memory=8M initrd=initrd-10M
 	run_case cmdline-too-long "$GUEST/test.bzImage" "cmdline=$(head -c 3000 /dev/zero | tr '\0' 'a')"
-} | sed -e "s#$D#@DIR@#g" -e "s#$GUEST#@GUEST@#g" >"$WORK/images.out"
+} | sed -e "s#$D#@DIR@#g" -e "s#$GUEST#@GUEST@#g" \
+	-e 's/(up to 0x[0-9a-f]*)/(up to @KERNEL_END@)/' >"$WORK/images.out"
 
 if [ "${IMAGES_UPDATE:-}" = 1 ]; then
 	cp "$WORK/images.out" "$TOP/tests/images.expected"

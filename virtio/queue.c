@@ -123,6 +123,17 @@ static int chain_add(const struct vq *q, struct vq_chain *c,
 	return 0;
 }
 
+/* The last descriptor of a chain carries the device's answer (a status
+ * byte, a frame's end): an empty one means the driver lost track. */
+static int chain_end(const struct desc *d, const char **why)
+{
+	if (d->len == 0) {
+		*why = "zero-length final descriptor";
+		return -1;
+	}
+	return 0;
+}
+
 static int walk_indirect(const struct vq *q, struct vq_chain *c,
 			 const struct desc *d, const char **why)
 {
@@ -134,9 +145,12 @@ static int walk_indirect(const struct vq *q, struct vq_chain *c,
 		*why = "descriptor has both INDIRECT and NEXT";
 		return -1;
 	}
+	/* A chain, indirect tables included, is never longer than the
+	 * queue (virtio 1.2, 2.7.5.3.1). */
 	if (d->len == 0 || d->len % DESC_SIZE ||
-	    d->len / DESC_SIZE > VQ_MAX_SEGS) {
-		*why = "indirect table length 0, not a multiple of 16, or too long";
+	    d->len / DESC_SIZE > q->num || d->len / DESC_SIZE > VQ_MAX_SEGS) {
+		*why = "indirect table length 0, not a multiple of 16, or longer "
+		       "than the queue";
 		return -1;
 	}
 	uint32_t n = d->len / DESC_SIZE;
@@ -159,7 +173,7 @@ static int walk_indirect(const struct vq *q, struct vq_chain *c,
 		if (chain_add(q, c, &e, why) < 0)
 			return -1;
 		if (!(e.flags & VRING_DESC_F_NEXT))
-			return 0;
+			return chain_end(&e, why);
 		if (e.next >= n) {
 			*why = "indirect next index out of range";
 			return -1;
@@ -205,8 +219,11 @@ int vq_pop(struct vq *q, struct vq_chain *c, const char **why)
 		}
 		if (chain_add(q, c, &d, why) < 0)
 			return -1;
-		if (!(d.flags & VRING_DESC_F_NEXT))
+		if (!(d.flags & VRING_DESC_F_NEXT)) {
+			if (chain_end(&d, why) < 0)
+				return -1;
 			break;
+		}
 		if (d.next >= q->num) {
 			*why = "next index out of range";
 			return -1;

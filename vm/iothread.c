@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -185,11 +186,43 @@ static void reap_cancelled(void)
 	io_uring_cq_advance(&ring, n);
 }
 
+#ifdef PICOVM_TEST_HOOKS
+/* PICOVM_TEST_URING=1: prove the sealed ring refuses what it must: an
+ * operation on a file that is not registered, and an opcode outside the
+ * list.  Each result is logged when its completion arrives. */
+static void uring_test_done(struct io_op *op, int res);
+static struct io_op uring_test_ops[2] = { { uring_test_done }, { uring_test_done } };
+
+static void uring_test_done(struct io_op *op, int res)
+{
+	log_info("io_uring test: %s: res=%d", op == &uring_test_ops[0] ?
+		 "unregistered file" : "opcode outside the list", res);
+}
+
+static void uring_test_hook(void)
+{
+	static char buf[8];
+
+	if (!getenv("PICOVM_TEST_URING"))
+		return;
+	struct io_uring_sqe *sqe = io_sqe();
+	io_uring_prep_read(sqe, 0, buf, sizeof(buf), 0);	/* not fixed */
+	io_uring_sqe_set_data(sqe, &uring_test_ops[0]);
+	sqe = io_sqe();
+	io_uring_prep_nop(sqe);					/* not allowed */
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data(sqe, &uring_test_ops[1]);
+}
+#else
+static void uring_test_hook(void) {}
+#endif
+
 static void *iothread_main(void *arg)
 {
 	(void)arg;
 	if (sandbox_thread(SANDBOX_IO, "io") < 0)
 		_exit(1);	/* an I/O thread without its filter must not run */
+	uring_test_hook();
 	while (!atomic_load(&stop)) {
 		int ret = io_uring_submit_and_wait(&ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {

@@ -20,6 +20,9 @@ struct trap_frame {
  * returns 0 if the instruction is not one. */
 int rt_emulate_io(struct trap_frame *f);
 
+/* desc.c (CPL0): installs an interrupt gate (DPL0) for vec -> fn. */
+void rt_set_gate(unsigned vec, uint64_t fn);
+
 struct __attribute__((packed)) desc_ptr {
 	uint16_t limit;
 	uint64_t base;

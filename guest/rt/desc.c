@@ -73,6 +73,13 @@ static void set_gate(unsigned vec, uint64_t fn, uint8_t type, uint8_t ist)
 	};
 }
 
+/* CPL0: an interrupt gate (DPL0, no IST) for vector vec -> fn. */
+void rt_set_gate(unsigned vec, uint64_t fn)
+{
+	if (vec < ARRAY_SIZE(idt))
+		set_gate(vec, fn, GATE_INTR_DPL0, 0);
+}
+
 /* CPL0, once, on the boot CPU, between the entry code and CPL3. */
 void rt_cpl0_setup(void);
 void rt_cpl0_setup(void)

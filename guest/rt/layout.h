@@ -26,8 +26,8 @@
 #define TSS_SEL		0x30	/* 16-byte descriptor: entries 6 and 7 */
 #define GDT_ENTRIES	8
 
-/* RFLAGS for CPL3: IOPL=3 so in/out work, IF=0 (nothing here takes
- * interrupts), bit 1 is always set. */
+/* RFLAGS for CPL3: IOPL=3 so in/out work, IF=0 (only blk-irq takes
+ * interrupts, turning IF on through SYS_SET_IF), bit 1 is always set. */
 #define USER_RFLAGS	0x3002
 
 /* Stacks (in the never-zeroed .noinit area after .bss). */
@@ -57,7 +57,13 @@
 #define SYS_SERIAL_WRITE 3	/* (buf, len): COM1 output, flow controlled */
 #define SYS_SERIAL_READ	4	/* (buf, max, stop): COM1 input; returns n */
 #define SYS_OUTSB	5	/* (port, buf, len): rep outsb, no checks */
-#define SYS_COUNT	6
+#define SYS_IRQ_GATE	6	/* (vector 32-255, kind IRQ_GATE_*): IDT gate */
+#define SYS_SET_IF	7	/* (on): RFLAGS.IF for the caller (cli/sti #GP) */
+#define SYS_COUNT	8
+
+/* SYS_IRQ_GATE kinds (irq.h): count + LAPIC EOI, or a bare iretq. */
+#define IRQ_GATE_COUNT	0
+#define IRQ_GATE_SPURIOUS 1
 
 /* Status written to the exit port when a CPU exception reaches us. */
 #define EXIT_EXCEPTION	100

@@ -14,6 +14,7 @@
 #include "rt.h"
 
 #define MAPPED_LIMIT (4ULL << 30)
+#define RFLAGS_IF 0x200
 
 static void sys_halt(struct trap_frame *f)
 {
@@ -79,6 +80,33 @@ static void sys_outsb(struct trap_frame *f)
 	f->rax = f->rdx;
 }
 
+extern const char rt_irq_stub[], rt_spurious_stub[];
+
+/* (vector, kind): installs the gate irq.c asked for.  Only vectors 32-255,
+ * so the exception gates (and the service gate) stay as they are. */
+static void sys_irq_gate(struct trap_frame *f)
+{
+	if (f->rdi < 32 || f->rdi > 255 || f->rsi > IRQ_GATE_SPURIOUS) {
+		f->rax = (uint64_t)-1;
+		return;
+	}
+	rt_set_gate((unsigned)f->rdi, f->rsi == IRQ_GATE_COUNT
+					  ? (uint64_t)rt_irq_stub
+					  : (uint64_t)rt_spurious_stub);
+	f->rax = 0;
+}
+
+/* (on): sets or clears IF in the flags iretq restores, because sti/cli
+ * at CPL3 raise #GP here whatever IOPL says. */
+static void sys_set_if(struct trap_frame *f)
+{
+	if (f->rdi)
+		f->rflags |= RFLAGS_IF;
+	else
+		f->rflags &= ~(uint64_t)RFLAGS_IF;
+	f->rax = 0;
+}
+
 static void (*const services[SYS_COUNT])(struct trap_frame *) = {
 	[SYS_HALT] = sys_halt,
 	[SYS_TRIPLE] = sys_triple,
@@ -86,6 +114,8 @@ static void (*const services[SYS_COUNT])(struct trap_frame *) = {
 	[SYS_SERIAL_WRITE] = sys_serial_write,
 	[SYS_SERIAL_READ] = sys_serial_read,
 	[SYS_OUTSB] = sys_outsb,
+	[SYS_IRQ_GATE] = sys_irq_gate,
+	[SYS_SET_IF] = sys_set_if,
 };
 
 void rt_trap(struct trap_frame *f);

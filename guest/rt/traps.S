@@ -66,6 +66,26 @@ trap_common:
 	addq	$16, %rsp
 	iretq
 
+/* A device interrupt (a vector irq.c routed here through SYS_IRQ_GATE):
+ * count it and EOI the local APIC.  It runs at CPL0, which the target KVM
+ * emulates thousands of times slower than CPL3, so it does only that; the
+ * CPL3 code that waits on rt_irq_count acknowledges the device itself. */
+	.globl rt_irq_stub
+	.balign 16
+rt_irq_stub:
+	pushq	%rax
+	incq	rt_irq_count(%rip)
+	movq	rt_lapic_eoi(%rip), %rax
+	movl	$0, (%rax)
+	popq	%rax
+	iretq
+
+/* The LAPIC's spurious vector: no EOI, per the SDM. */
+	.globl rt_spurious_stub
+	.balign 16
+rt_spurious_stub:
+	iretq
+
 /* void rt_enter_user(void (*rip)(void), void *rsp): iretq to CPL3 with
  * IOPL=3 and interrupts off.  Does not return. */
 	.globl rt_enter_user

@@ -8,6 +8,7 @@
 #include "devices/ports.h"
 #include "io.h"
 #include "layout.h"
+#include "mem.h"
 #include "rt.h"
 
 /* Status when the boot information cannot be used at all. */
@@ -71,5 +72,6 @@ void rt_user_main(void)
 		rt_printf("picotest: unusable boot information: %s\n", why);
 		rt_exit(EXIT_BAD_BOOTINFO);
 	}
+	rt_mem_init(&bi);
 	rt_exit((unsigned)picotest_main(&bi));
 }

@@ -978,7 +978,11 @@ static void test_config_defaults(void)
 		     "vcpus = 1\n"
 		     "serial = stdout\n"
 		     "log = stderr\n"
-		     "timeout = 0\n",
+		     "timeout = 0\n"
+		     "console = serial\n"
+		     "sandbox = true\n"
+		     "sandbox.user = \"\"\n"
+		     "sandbox.chroot = \"\"\n",
 		     kernel) < 0)
 		abort();
 	check("config print defaults", !strcmp(text, want), "printed:\n%s",
