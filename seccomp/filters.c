@@ -73,7 +73,6 @@ static const struct rule main_rules[] = {
 	ALLOW(tgkill),		/* vcpu.c: kick vCPUs out of KVM_RUN */
 	ALLOW(close),		/* teardown */
 	ALLOW(fdatasync),	/* virtio/blk.c: flush disks at stop */
-	ALLOW(flock),		/* virtio/blk.c: unlock images at stop */
 	IOCTL(TCSETS),		/* console.c: restore the terminal */
 	IOCTL(TCSETSW),
 	IOCTL(TCGETS),

@@ -162,6 +162,14 @@ int sandbox_process(const struct config *c)
 	sigaction(SIGSYS, &sa, NULL);
 	struct rlimit core = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &core);
+	/* The user is looked up before a chroot hides /etc/passwd. */
+	uid_t uid = 0;
+	gid_t gid = 0;
+	bool switch_user = c->sandbox_user && *c->sandbox_user;
+	if (switch_user && parse_user(c->sandbox_user, &uid, &gid) < 0) {
+		log_err("sandbox.user: no user '%s'", c->sandbox_user);
+		return -1;
+	}
 	if (c->sandbox_chroot && enter_chroot(c->sandbox_chroot) < 0) {
 		log_err("sandbox.chroot: cannot enter %s: %s%s", c->sandbox_chroot,
 			strerror(errno), errno == EPERM ? " (needs root)" : "");
@@ -176,13 +184,7 @@ int sandbox_process(const struct config *c)
 		log_err("sandbox: cannot clear the capability bounding set");
 		return -1;
 	}
-	if (c->sandbox_user && *c->sandbox_user) {
-		uid_t uid;
-		gid_t gid;
-		if (parse_user(c->sandbox_user, &uid, &gid) < 0) {
-			log_err("sandbox.user: no user '%s'", c->sandbox_user);
-			return -1;
-		}
+	if (switch_user) {
 		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
 		    setresuid(uid, uid, uid) < 0) {
 			log_err("sandbox.user: cannot switch to uid %u gid %u: %s%s",

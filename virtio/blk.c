@@ -72,6 +72,7 @@ struct blk {
 	unsigned n;			/* disk.N */
 	struct virtio_dev *dev;
 	int fd, fd_direct;		/* fd_direct: O_DIRECT, or -1 */
+	int lock_fd;			/* holds the flock, never in the ring */
 	uint64_t capacity;		/* sectors */
 	bool ro, writethrough;
 	struct overlay *ovl;		/* ephemeral disks */
@@ -381,6 +382,7 @@ struct blk *blk_open(const struct config *c, unsigned n)
 	b->n = n;
 	b->ro = dc->readonly;
 	b->fd_direct = -1;
+	b->lock_fd = -1;
 	b->fd = open(dc->path, (writes ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (b->fd < 0) {
 		log_err("%s: disk.%u.path: cannot open %s: %s", c->file, n,
@@ -388,8 +390,13 @@ struct blk *blk_open(const struct config *c, unsigned n)
 		goto fail;
 	}
 	/* One writer per image: a second picovm (or any flock user) writing
-	 * the same file would corrupt it. */
-	if (flock(b->fd, (writes ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
+	 * the same file would corrupt it.  The lock lives on a descriptor of
+	 * its own: the I/O descriptors are also held by the io_uring ring,
+	 * which the kernel releases only some time after picovm is gone
+	 * (even after kill -9); this one goes with the process. */
+	b->lock_fd = open(dc->path, O_RDONLY | O_CLOEXEC);
+	if (b->lock_fd < 0 ||
+	    flock(b->lock_fd, (writes ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
 		log_err("%s: disk.%u.path: %s is in use by another process (it "
 			"holds a lock on it)", c->file, n, dc->path);
 		goto fail;
@@ -490,13 +497,10 @@ void blk_close(struct blk *b)
 	if (b->dev && b->fd >= 0 && !b->ro && !b->ovl &&
 	    b->cfg->cache != DISK_CACHE_UNSAFE && fdatasync(b->fd) < 0)
 		log_err("disk.%u: fdatasync at exit failed: %s", b->n, strerror(errno));
-	/* Unlock explicitly: the io_uring ring holds its own reference to
-	 * the file and the kernel drops it only some time after we exit, so
-	 * close() alone would keep the lock past picovm's exit. */
-	if (b->fd >= 0) {
-		flock(b->fd, LOCK_UN);
+	if (b->fd >= 0)
 		close(b->fd);
-	}
+	if (b->lock_fd >= 0)
+		close(b->lock_fd);
 	if (b->fd_direct >= 0)
 		close(b->fd_direct);
 	overlay_destroy(b->ovl);
