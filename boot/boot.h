@@ -37,6 +37,7 @@ struct boot_segment {
 };
 
 struct boot_plan {
+	bool acpi;			/* tables at BOOT_ACPI_ADDR */
 	const char *cmdline;		/* as the kernel gets it */
 	int kernel_fd, initrd_fd;
 	enum kernel_format format;	/* resolved: never AUTO */
@@ -80,13 +81,14 @@ struct e820_entry {
 #define E820_RAM 1
 #define E820_RESERVED 2
 #define E820_MAX 8
-unsigned e820_build(const struct guest_mem *m, struct e820_entry *e);
+unsigned e820_build(const struct guest_mem *m, bool acpi, struct e820_entry *e);
 
 int bootparams_write(const struct config *c, const struct boot_plan *p,
 		     struct guest_mem *m);
 int pvh_write(const struct config *c, const struct boot_plan *p,
 	      struct guest_mem *m);
 int x86_write_gdt_and_pagetables(struct guest_mem *m);
+int acpi_write(struct guest_mem *m, unsigned ncpus);
 int mptable_write(struct guest_mem *m, unsigned ncpus, uint32_t cpu_signature,
 		  uint32_t cpu_features);
 

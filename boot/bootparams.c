@@ -7,6 +7,7 @@
 #include "bytes.h"
 #include "layout.h"
 
+#define BP_ACPI_RSDP_ADDR	0x070
 #define BP_EXT_RAMDISK_IMAGE	0x0c0
 #define BP_EXT_RAMDISK_SIZE	0x0c4
 #define BP_EXT_CMD_LINE_PTR	0x0c8
@@ -53,7 +54,9 @@ int bootparams_write(const struct config *c, const struct boot_plan *p,
 		put_le32(bp + BP_RAMDISK_SIZE, (uint32_t)p->initrd_size);
 		put_le32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)(p->initrd_size >> 32));
 	}
-	unsigned n = e820_build(m, map);
+	if (p->acpi)
+		put_le64(bp + BP_ACPI_RSDP_ADDR, BOOT_ACPI_ADDR);
+	unsigned n = e820_build(m, p->acpi, map);
 	bp[BP_E820_ENTRIES] = (uint8_t)n;
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *e = bp + BP_E820_TABLE + 20 * i;

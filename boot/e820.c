@@ -3,7 +3,7 @@
 #include "boot.h"
 #include "layout.h"
 
-unsigned e820_build(const struct guest_mem *m, struct e820_entry *e)
+unsigned e820_build(const struct guest_mem *m, bool acpi, struct e820_entry *e)
 {
 	unsigned n = 0;
 
@@ -12,7 +12,11 @@ unsigned e820_build(const struct guest_mem *m, struct e820_entry *e)
 	e[n++] = (struct e820_entry){ BOOT_MPTABLE_ADDR,
 				      BOOT_EBDA_END - BOOT_MPTABLE_ADDR,
 				      E820_RESERVED };
-	/* 640 KiB - 1 MiB is the legacy VGA/BIOS hole: not RAM to the guest. */
+	/* 640 KiB - 1 MiB is the legacy VGA/BIOS hole: not RAM to the guest;
+	 * the ACPI tables there are reserved. */
+	if (acpi)
+		e[n++] = (struct e820_entry){ BOOT_ACPI_ADDR, BOOT_ACPI_SIZE,
+					      E820_RESERVED };
 	if (m->low_size > BOOT_KERNEL_MIN)
 		e[n++] = (struct e820_entry){ BOOT_KERNEL_MIN,
 					      m->low_size - BOOT_KERNEL_MIN,

@@ -11,6 +11,7 @@
  *   0x020000  kernel command line (up to 64 KiB)
  *   0x09fc00  MP floating pointer and MP configuration table (reserved
  *             in the e820 map)
+ *   0x0e0000  ACPI tables, RSDP first (acpi = on; reserved in the e820 map)
  *   0x100000  kernel (ELF: at its physical addresses, which must be >= 1 MiB)
  *   top       initrd, as high as the kernel allows
  */
@@ -31,6 +32,8 @@
 #define BOOT_CMDLINE_MAX	0x10000ULL
 #define BOOT_MPTABLE_ADDR	0x9fc00ULL
 #define BOOT_EBDA_END		0xa0000ULL
+#define BOOT_ACPI_ADDR		0xe0000ULL
+#define BOOT_ACPI_SIZE		0x10000ULL
 #define BOOT_KERNEL_MIN		0x100000ULL
 
 /* GDT selectors: the Linux boot protocol's __BOOT_CS / __BOOT_DS. */

@@ -120,6 +120,7 @@ int boot_probe(const struct config *c, const char *cmdline,
 	memset(p, 0, sizeof(*p));
 	p->kernel_fd = p->initrd_fd = -1;
 	p->cmdline = cmdline;
+	p->acpi = c->acpi;
 	if (probe_kernel(c, p) < 0)
 		return -1;
 	size_t cmdlen = strlen(cmdline);

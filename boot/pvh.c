@@ -16,7 +16,7 @@ int pvh_write(const struct config *c, const struct boot_plan *p,
 	      struct guest_mem *m)
 {
 	struct e820_entry map[E820_MAX];
-	unsigned n = e820_build(m, map);
+	unsigned n = e820_build(m, p->acpi, map);
 	uint8_t *si = gmem_ptr(m, BOOT_PVH_INFO_ADDR, SI_SIZE);
 	uint8_t *mod = gmem_ptr(m, BOOT_PVH_MODLIST_ADDR, MOD_SIZE);
 	uint8_t *mm = gmem_ptr(m, BOOT_PVH_MEMMAP_ADDR, MEMMAP_ENTRY_SIZE * n);
@@ -27,6 +27,7 @@ int pvh_write(const struct config *c, const struct boot_plan *p,
 	put_le32(si + 0, HVM_START_MAGIC);
 	put_le32(si + 4, 1);				/* version */
 	put_le64(si + 24, BOOT_CMDLINE_ADDR);		/* cmdline_paddr */
+	put_le64(si + 32, p->acpi ? BOOT_ACPI_ADDR : 0);	/* rsdp_paddr */
 	put_le64(si + 40, BOOT_PVH_MEMMAP_ADDR);	/* memmap_paddr */
 	put_le32(si + 48, n);				/* memmap_entries */
 	if (p->initrd_fd >= 0) {

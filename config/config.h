@@ -102,6 +102,7 @@ struct config {
 	struct sink log;	/* default stderr (SINK_STDOUT) */
 	uint64_t timeout_ms;	/* 0: none */
 	enum console_kind console;	/* takes the `serial` sink and stdin */
+	bool acpi;			/* ACPI tables + PM1 (default on) */
 	bool sandbox;			/* default on */
 	char *sandbox_user;		/* NAME | UID[:GID]; NULL: keep */
 	char *sandbox_chroot;		/* NULL: none */

@@ -290,6 +290,14 @@ static const struct key_def keys[] = {
 			"(virtio-console, hvc0); it gets the serial sink and stdin",
 	},
 	{
+		.name = "acpi",
+		.type = KEY_BOOL,
+		.offset = AT(acpi),
+		.def = "true",
+		.help = "ACPI tables (MADT, FADT, DSDT with \\_S5) so the guest "
+			"can power off; off for kernels without ACPI",
+	},
+	{
 		.name = "sandbox",
 		.type = KEY_BOOL,
 		.offset = AT(sandbox),

@@ -20,6 +20,12 @@
 #define PICOVM_PORT_EXIT     0x510
 #define PICOVM_PORT_BOOTTIME 0x511
 
+/* ACPI (acpi = on): PM1a event block (4 bytes), PM1a control block (2
+ * bytes; SLP_EN with SLP_TYP 5 powers off), reset register (write 1). */
+#define PICOVM_PORT_PM1A_EVT   0x600
+#define PICOVM_PORT_PM1A_CNT   0x604
+#define PICOVM_PORT_ACPI_RESET 0x608
+
 #define PICOVM_PORT_COM1     0x3f8
 #define PICOVM_IRQ_COM1      4
 #define PICOVM_PORT_I8042_DATA 0x60

@@ -256,6 +256,11 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 		log_err("cannot write the MP table for %u vCPUs", vm->nvcpus);
 		return -1;
 	}
+	if (c->acpi && (acpi_write(&vm->mem, vm->nvcpus) < 0 ||
+			acpi_pm_attach(vm) < 0)) {
+		log_err("cannot set up ACPI for %u vCPUs", vm->nvcpus);
+		return -1;
+	}
 	/* With console = virtio the UART stays, but its output goes nowhere. */
 	vm->serial = serial_create(vm, c->serial.kind == SINK_NONE ||
 					       c->console == CONSOLE_VIRTIO);

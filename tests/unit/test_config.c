@@ -980,6 +980,7 @@ static void test_config_defaults(void)
 		     "log = stderr\n"
 		     "timeout = 0\n"
 		     "console = serial\n"
+		     "acpi = true\n"
 		     "sandbox = true\n"
 		     "sandbox.user = \"\"\n"
 		     "sandbox.chroot = \"\"\n",

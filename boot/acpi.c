@@ -1,0 +1,156 @@
+/*
+ * Minimal ACPI tables, so that a guest can power the VM off (and reset it)
+ * the standard way: RSDP -> XSDT -> FADT (-> FACS, DSDT) and MADT.
+ *
+ *  - FADT: a PM1a event block and control block at PICOVM_PORT_PM1A_EVT /
+ *    _CNT (devices/acpi_pm.c emulates them), SMI_CMD = 0 (always in ACPI
+ *    mode), no PM timer, the reset register at PICOVM_PORT_ACPI_RESET.
+ *  - DSDT: only \_S5 (soft off), SLP_TYP 5: writing SLP_EN with it to
+ *    PM1a_CNT ends the VM with status 0.
+ *  - MADT: one local APIC per vCPU, the IOAPIC, LINT1 as NMI.
+ * All in the BIOS area below 1 MiB (reserved in the e820 map); the RSDP
+ * is also handed over in boot_params / hvm_start_info.
+ */
+#include <string.h>
+
+#include "boot.h"
+#include "bytes.h"
+#include "layout.h"
+#include "../devices/ports.h"
+
+#define SDT_HDR 36
+#define FADT_LEN 276
+#define FACS_LEN 64
+#define SCI_IRQ 9
+
+static uint8_t acpi_sum(const uint8_t *p, size_t len)
+{
+	uint8_t s = 0;
+
+	for (size_t i = 0; i < len; i++)
+		s = (uint8_t)(s + p[i]);
+	return (uint8_t)(0x100 - s);
+}
+
+static void sdt_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(t, sig, 4);
+	put_le32(t + 4, len);
+	t[8] = rev;
+	memcpy(t + 10, "PICOVM", 6);		/* OEM id */
+	memcpy(t + 16, "PICOVMTB", 8);		/* OEM table id */
+	put_le32(t + 24, 1);			/* OEM revision */
+	memcpy(t + 28, "PCVM", 4);		/* creator id */
+	put_le32(t + 32, 1);
+}
+
+static void sdt_finish(uint8_t *t, uint32_t len)
+{
+	t[9] = 0;
+	t[9] = acpi_sum(t, len);
+}
+
+/* A Generic Address Structure for len bytes of I/O space at port. */
+static void gas_io(uint8_t *g, uint16_t port, uint8_t bits)
+{
+	g[0] = 1;		/* system I/O */
+	g[1] = bits;
+	g[2] = 0;
+	g[3] = bits == 8 ? 1 : bits == 16 ? 2 : 3;	/* access size */
+	put_le64(g + 4, port);
+}
+
+int acpi_write(struct guest_mem *m, unsigned ncpus)
+{
+	/* DSDT body: Name (_S5_, Package () { 5, 5, 0, 0 }) */
+	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+				      0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
+	uint64_t rsdp = BOOT_ACPI_ADDR, xsdt = rsdp + 64, fadt = xsdt + 64,
+		 facs = (fadt + FADT_LEN + 63) & ~63ULL, dsdt = facs + FACS_LEN,
+		 madt = (dsdt + SDT_HDR + sizeof(s5) + 15) & ~15ULL;
+	uint32_t madt_len = SDT_HDR + 8 + 8 * ncpus + 12 + 6;
+	uint64_t end = madt + madt_len;
+	uint8_t *base = gmem_ptr(m, rsdp, end - rsdp);
+
+	if (!base || end > BOOT_ACPI_ADDR + BOOT_ACPI_SIZE)
+		return -1;
+	memset(base, 0, end - rsdp);
+#define AT(a) (base + ((a) - rsdp))
+	uint8_t *p = AT(rsdp);
+	memcpy(p, "RSD PTR ", 8);
+	memcpy(p + 9, "PICOVM", 6);
+	p[15] = 2;				/* ACPI 2.0+ */
+	put_le32(p + 16, 0);			/* no RSDT: XSDT only */
+	put_le32(p + 20, 36);
+	put_le64(p + 24, xsdt);
+	p[8] = acpi_sum(p, 20);
+	p[32] = acpi_sum(p, 36);
+
+	p = AT(xsdt);
+	sdt_header(p, "XSDT", SDT_HDR + 16, 1);
+	put_le64(p + SDT_HDR, fadt);
+	put_le64(p + SDT_HDR + 8, madt);
+	sdt_finish(p, SDT_HDR + 16);
+
+	p = AT(fadt);
+	sdt_header(p, "FACP", FADT_LEN, 6);
+	put_le32(p + 36, (uint32_t)facs);		/* FIRMWARE_CTRL */
+	put_le32(p + 40, (uint32_t)dsdt);		/* DSDT */
+	put_le16(p + 46, SCI_IRQ);			/* SCI_INT */
+	put_le32(p + 48, 0);				/* SMI_CMD: none */
+	put_le32(p + 56, PICOVM_PORT_PM1A_EVT);		/* PM1a_EVT_BLK */
+	put_le32(p + 64, PICOVM_PORT_PM1A_CNT);		/* PM1a_CNT_BLK */
+	p[88] = 4;					/* PM1_EVT_LEN */
+	p[89] = 2;					/* PM1_CNT_LEN */
+	/* Flags: WBINVD, PROC_C1, SLP_BUTTON (none), RESET_REG_SUP. */
+	put_le32(p + 112, (1U << 0) | (1U << 2) | (1U << 5) | (1U << 10));
+	gas_io(p + 116, PICOVM_PORT_ACPI_RESET, 8);	/* RESET_REG */
+	p[128] = 1;					/* RESET_VALUE */
+	put_le16(p + 129, 0);				/* ARM boot arch */
+	p[131] = 0;					/* minor version */
+	put_le64(p + 132, facs);			/* X_FIRMWARE_CTRL */
+	put_le64(p + 140, dsdt);			/* X_DSDT */
+	gas_io(p + 148, PICOVM_PORT_PM1A_EVT, 32);	/* X_PM1a_EVT_BLK */
+	gas_io(p + 172, PICOVM_PORT_PM1A_CNT, 16);	/* X_PM1a_CNT_BLK */
+	/* IAPC_BOOT_ARCH (offset 109): no VGA, no CMOS RTC probing, no
+	 * legacy devices beyond what the MADT/MP tables and cmdline say. */
+	put_le16(p + 109, (1U << 2) | (1U << 5));
+	sdt_finish(p, FADT_LEN);
+
+	p = AT(facs);
+	memcpy(p, "FACS", 4);
+	put_le32(p + 4, FACS_LEN);
+	p[32] = 2;					/* version */
+
+	p = AT(dsdt);
+	sdt_header(p, "DSDT", SDT_HDR + sizeof(s5), 2);
+	memcpy(p + SDT_HDR, s5, sizeof(s5));
+	sdt_finish(p, SDT_HDR + (uint32_t)sizeof(s5));
+
+	p = AT(madt);
+	sdt_header(p, "APIC", madt_len, 4);
+	put_le32(p + 36, (uint32_t)LAPIC_ADDR);
+	put_le32(p + 40, 1);				/* PCAT_COMPAT: 8259s */
+	uint8_t *e = p + 44;
+	for (unsigned i = 0; i < ncpus; i++, e += 8) {
+		e[0] = 0;				/* processor local APIC */
+		e[1] = 8;
+		e[2] = (uint8_t)i;			/* ACPI processor id */
+		e[3] = (uint8_t)i;			/* APIC id */
+		put_le32(e + 4, 1);			/* enabled */
+	}
+	e[0] = 1;					/* IOAPIC */
+	e[1] = 12;
+	e[2] = (uint8_t)ncpus;				/* as in the MP table */
+	put_le32(e + 4, (uint32_t)IOAPIC_ADDR);
+	put_le32(e + 8, 0);				/* GSI base */
+	e += 12;
+	e[0] = 4;					/* local APIC NMI */
+	e[1] = 6;
+	e[2] = 0xff;					/* all processors */
+	put_le16(e + 3, 0);
+	e[5] = 1;					/* LINT1 */
+	sdt_finish(p, madt_len);
+#undef AT
+	return 0;
+}
