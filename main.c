@@ -59,6 +59,7 @@ static void usage(FILE *out)
 	      "was started\n"
 	      "  124      the timeout ran out\n"
 	      "  128+N    stopped by signal N (SIGINT 130, SIGTERM 143)\n"
+	      "  159      a thread broke its seccomp filter (sandbox violation)\n"
 	      "check exits 0 when the VM is valid, 2 when not.\n"
 	      "\n"
 	      "See picovm(1) and picovm.conf(5).\n", out);

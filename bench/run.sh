@@ -39,3 +39,7 @@ for _ in $(seq "$RUNS"); do
 		sed -n 's/.*boot-timer: \([0-9.]*\) ms.*/\1/p' >>"$B/boottime.txt"
 done
 sort -n "$B/boottime.txt" | awk '{ v[NR] = $1 } END { printf "picovm exec -> first guest port write: median %.3f ms (min %.3f, max %.3f)\n", v[int((NR + 1) / 2)], v[1], v[NR] }'
+
+echo
+echo "== virtio-blk against QEMU microvm (bench/blk.sh)"
+bash "$TOP/bench/blk.sh"

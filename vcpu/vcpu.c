@@ -86,13 +86,16 @@ static bool vcpu_exit(struct vcpu *v)
 
 	switch (r->exit_reason) {
 	case KVM_EXIT_IO:
+		v->exits_io++;
 		vcpu_io(v);
 		return true;
 	case KVM_EXIT_MMIO:
+		v->exits_mmio++;
 		vcpu_mmio(v);
 		return true;
 	case KVM_EXIT_INTR:
 	case KVM_EXIT_HLT:
+		v->exits_other++;
 		return true;
 	case KVM_EXIT_SHUTDOWN:
 		vcpu_fatal(v, "guest triple fault (KVM_EXIT_SHUTDOWN)");

@@ -24,6 +24,8 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	/* Exits to user space, by kind: the cost a device path pays. */
+	uint64_t exits_io, exits_mmio, exits_other;
 };
 
 /* Creates vCPU id and sets CPUID, MSRs, LAPIC, FPU and (vCPU 0) the entry

@@ -149,10 +149,28 @@ static void close_nets(struct vnet **nets)
 	}
 }
 
+/* Each virtio device takes an MMIO window and an IRQ line (5 + index);
+ * the IOAPIC has 24 pins. */
+static int count_devices(const struct config *c)
+{
+	unsigned n = c->console == CONSOLE_VIRTIO;
+
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
+		n += c->disk[i].present + c->net[i].present;
+	if (n > VIRTIO_MMIO_MAX_DEVICES) {
+		log_err("%s: %u virtio devices (disks, nets, console); picovm "
+			"offers at most %u", c->file, n, VIRTIO_MMIO_MAX_DEVICES);
+		return -1;
+	}
+	return 0;
+}
+
 int vmm_check(const struct config *c)
 {
 	struct boot_plan p;
 	struct blk *disks[CONFIG_MAX_DEVICES];
+	if (count_devices(c) < 0)
+		return -1;
 	char *cmdline = full_cmdline(c);
 	int ret = cmdline ? boot_probe(c, cmdline, &p) : -1;
 
@@ -307,6 +325,24 @@ static void vm_wait(struct vm *vm, int sig_fd, int timer_fd)
 	}
 }
 
+/* PICOVM_STATS=1 in the environment: one line of exit counts at the end,
+ * for the benchmarks (bench/). */
+static void vm_stats(const struct vm *vm)
+{
+	uint64_t io = 0, mmio = 0, other = 0;
+
+	if (!getenv("PICOVM_STATS") || !vm->vcpus)
+		return;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		io += vm->vcpus[i].exits_io;
+		mmio += vm->vcpus[i].exits_mmio;
+		other += vm->vcpus[i].exits_other;
+	}
+	log_info("stats: exits to user space: io=%llu mmio=%llu other=%llu",
+		 (unsigned long long)io, (unsigned long long)mmio,
+		 (unsigned long long)other);
+}
+
 static void vm_teardown(struct vm *vm)
 {
 	atomic_store(&vm->stopping, true);
@@ -315,6 +351,7 @@ static void vm_teardown(struct vm *vm)
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
 		if (vm->vcpus[i].vm)
 			vcpu_destroy(&vm->vcpus[i]);
+	vm_stats(vm);
 	/* The vCPUs are gone: no new requests.  Let the disks finish what the
 	 * guest already handed them, then flush them. */
 	iothread_stop(disks_busy, vm);
@@ -361,7 +398,7 @@ int vmm_run(const struct config *c)
 	sandbox_enable(c->sandbox);
 	if (c->sandbox)
 		sandbox_close_inherited(c);
-	char *cmdline = full_cmdline(c);
+	char *cmdline = count_devices(c) < 0 ? NULL : full_cmdline(c);
 	if (!cmdline || boot_probe(c, cmdline, &plan) < 0 ||
 	    open_disks(c, vm.disks) < 0 || open_nets(c, vm.nets) < 0) {
 		boot_plan_free(&plan);
