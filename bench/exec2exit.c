@@ -53,6 +53,7 @@ int main(int argc, char **argv)
 			int null = open("/dev/null", O_RDWR);
 			dup2(null, 0);
 			dup2(null, 1);
+			dup2(null, 2);
 			execvp(argv[5], argv + 5);
 			_exit(127);
 		}

@@ -18,6 +18,7 @@ echo "   guest: guest/build/exit.elf (PVH ELF; writes QEMU's isa-debug-exit 0xf4
 "$B/exec2exit" "floor (no irqchip)" "$RUNS" 0 -- "$B/floor" | tee "$B/floor.txt"
 "$B/exec2exit" "floor (irqchip + PIT)" "$RUNS" 0 -- "$B/floor" irqchip | tee "$B/floor-irq.txt"
 "$B/exec2exit" "picovm" "$RUNS" 0 -- "$TOP/picovm" run "$B/exit.conf" | tee "$B/picovm.txt"
+"$B/exec2exit" "picovm (sandbox = off)" "$RUNS" 0 -- "$TOP/picovm" run "$B/exit.conf" sandbox=off | tee "$B/picovm-nosandbox.txt"
 if command -v qemu-system-x86_64 >/dev/null; then
 	# isa-debug-exit turns the guest's 0 into exit status (0 << 1) | 1 = 1.
 	"$B/exec2exit" "qemu -M microvm" "$RUNS" 1 -- qemu-system-x86_64 \
@@ -33,12 +34,20 @@ else
 fi
 
 echo "== exec to the guest's first instruction (picovm's boot-timer port, written first by exit.elf), $RUNS runs"
-: >"$B/boottime.txt"
-for _ in $(seq "$RUNS"); do
-	"$TOP/picovm" run "$B/exit.conf" 2>&1 >/dev/null |
-		sed -n 's/.*boot-timer: \([0-9.]*\) ms.*/\1/p' >>"$B/boottime.txt"
+for sb in on off; do
+	: >"$B/boottime.txt"
+	for _ in $(seq "$RUNS"); do
+		"$TOP/picovm" run "$B/exit.conf" sandbox=$sb 2>&1 >/dev/null |
+			sed -n 's/.*boot-timer: \([0-9.]*\) ms.*/\1/p' >>"$B/boottime.txt"
+	done
+	sort -n "$B/boottime.txt" | awk -v sb=$sb '{ v[NR] = $1 } END { printf "picovm (sandbox = %s) exec -> first guest port write: median %.3f ms (min %.3f, max %.3f)\n", sb, v[int((NR + 1) / 2)], v[1], v[NR] }'
 done
-sort -n "$B/boottime.txt" | awk '{ v[NR] = $1 } END { printf "picovm exec -> first guest port write: median %.3f ms (min %.3f, max %.3f)\n", v[int((NR + 1) / 2)], v[1], v[NR] }'
+
+echo
+echo "== seccomp filters per thread role (seccomp/filters.c)"
+cc -std=c11 -D_GNU_SOURCE -O2 -o "$B/sandbox_table" "$TOP/bench/sandbox_table.c" \
+	"$TOP/seccomp/filters.c" "$TOP/vm/log.c" -lseccomp
+"$B/sandbox_table"
 
 echo
 echo "== virtio-blk against QEMU microvm (bench/blk.sh)"
