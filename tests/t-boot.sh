@@ -145,3 +145,25 @@ OUT=$WORK/boottime
 vm_run 20 "$OUT" run "$C" cmdline=picotest=boottime "log=file:$WORK/boot.log"
 check "boot-timer port logs once to the log file" test "$(grep -c 'boot-timer: [0-9.]* ms since picovm started' "$WORK/boot.log")" = 1
 check "boot-timer line is not on stderr when log = file" test "$(grep -c boot-timer "$OUT.err")" = 0
+
+# memory.hugepages: guest RAM from the hugetlb pool, or a clear error.
+HP=/proc/sys/vm/nr_hugepages
+if [ -w "$HP" ]; then
+	old=$(cat "$HP")
+	echo 0 >"$HP"
+	OUT=$WORK/nohuge
+	vm_run 20 "$OUT" run "$C" cmdline=picotest=hello memory.hugepages=on memory=64M
+	check "hugepages: none reserved: status 1" test "$VM_STATUS" = 1
+	check "hugepages: none reserved: the error says where to look" grep -q "nr_hugepages" "$OUT.err"
+	echo 40 >"$HP"
+	if [ "$(cat "$HP")" -ge 32 ]; then
+		OUT=$WORK/huge
+		vm_run 20 "$OUT" run "$C" cmdline=picotest=info memory.hugepages=on memory=64M
+		check "hugepages: the guest runs on 2M pages" grep -qx "e820: total-ram=$((64 * 1024 * 1024 - 0x60000 - 0x400))" "$OUT"
+	else
+		skip "hugepages: boot" "the kernel reserved only $(cat "$HP") huge pages"
+	fi
+	echo "$old" >"$HP"
+else
+	skip "hugepages" "$HP is not writable (not root)"
+fi

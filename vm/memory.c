@@ -9,13 +9,15 @@
 
 int gmem_init(struct guest_mem *m, uint64_t size, bool huge)
 {
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
 
 	memset(m, 0, sizeof(*m));
 	if (size == 0 || size > SIZE_MAX)
 		return -EINVAL;
-	if (huge)
-		flags |= MAP_HUGETLB;
+	/* Huge pages are reserved up front, so a short pool is an error now
+	 * rather than a fault in the middle of the guest's run; ordinary RAM
+	 * is only committed as the guest touches it. */
+	flags |= huge ? MAP_HUGETLB : MAP_NORESERVE;
 	void *p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;

@@ -30,8 +30,8 @@ struct guest_mem {
 	bool huge;
 };
 
-/* Maps size bytes of anonymous memory (MAP_NORESERVE; hugetlb pages when
- * huge).  Returns 0 or -errno. */
+/* Maps size bytes of anonymous memory (MAP_NORESERVE; or hugetlb pages,
+ * reserved at once, when huge).  Returns 0 or -errno. */
 int gmem_init(struct guest_mem *m, uint64_t size, bool huge);
 /* Registers the RAM with KVM as slots 0 and 1.  Returns 0 or -errno. */
 int gmem_register(const struct guest_mem *m, int vm_fd);
