@@ -167,3 +167,12 @@ if [ -w "$HP" ]; then
 else
 	skip "hugepages" "$HP is not writable (not root)"
 fi
+
+# Host input flood while the guest reads nothing: picovm stops reading
+# stdin when its buffer is full, so memory stays bounded.
+head -c 50M /dev/zero | timeout -k 3 20 /usr/bin/time -f 'maxrss %M' -o "$WORK/inflood.rss" \
+	"$PICOVM" run "$C" cmdline=picotest=spin timeout=2s >/dev/null 2>"$WORK/inflood.err"
+st=$?
+rss=$(awk '/maxrss/ {print $2}' "$WORK/inflood.rss")
+check "serial: 50 MB of unread input: the VM runs to its timeout (status $st)" test "$st" = 124
+check "serial: 50 MB of unread input: memory stays bounded (${rss:-?} KiB)" test "${rss:-999999}" -lt 16384
