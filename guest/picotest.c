@@ -126,6 +126,7 @@ static const struct {
 	{ "print", ARG, test_print },
 	{ "boottime", NO_ARG, test_boottime },
 	{ "uart", NO_ARG, test_uart },
+	{ "serial-irq", NO_ARG, test_serial_irq },
 	{ "cost", NO_ARG, test_cost },
 	{ "blk-info", NO_ARG, test_blk_info },
 	{ "blk-read", ARG, test_blk_read },
@@ -143,6 +144,17 @@ static const struct {
 	{ "vcon-hello", NO_ARG, test_vcon_hello },
 	{ "vcon-echo", NO_ARG, test_vcon_echo },
 	{ "vcon-flood", ARG, test_vcon_flood },
+	{ "net-info", NO_ARG, test_net_info },
+	{ "net-responder", ARG, test_net_responder },
+	{ "net-echo", NO_ARG, test_net_echo },
+	{ "net-echo", ARG, test_net_echo },
+	{ "net-tx-hostile", NO_ARG, test_net_tx_hostile },
+	{ "net-rx-small", NO_ARG, test_net_rx_small },
+	{ "net-rx-small", ARG, test_net_rx_small },
+	{ "net-starve", ARG, test_net_starve },
+	{ "net-bench", ARG, test_net_bench },
+	{ "net-tso", NO_ARG, test_net_tso },
+	{ "net-tso", ARG, test_net_tso },
 };
 
 int parse_args(const char *arg, size_t arglen, uint64_t *out, unsigned n)

@@ -27,6 +27,7 @@ test_fn test_echo;	/* t_serial.c */
 test_fn test_flood;
 test_fn test_print;
 test_fn test_uart;
+test_fn test_serial_irq;	/* t_serial_irq.c */
 test_fn test_blk_info;	/* t_blk.c */
 test_fn test_blk_read;
 test_fn test_blk_write;
@@ -43,6 +44,14 @@ test_fn test_hostile_all;	/* t_hostile.c */
 test_fn test_vcon_hello;	/* t_vcon.c */
 test_fn test_vcon_echo;
 test_fn test_vcon_flood;
+test_fn test_net_info;		/* t_net.c */
+test_fn test_net_responder;
+test_fn test_net_echo;
+test_fn test_net_rx_small;
+test_fn test_net_starve;
+test_fn test_net_bench;		/* t_net_bench.c */
+test_fn test_net_tx_hostile;	/* t_net_hostile.c */
+test_fn test_net_tso;		/* t_net_tso.c */
 
 /* A hostile case by its name (t_hostile.c): its exit status, or -1 if
  * there is no case of that name. */

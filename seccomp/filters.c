@@ -63,6 +63,8 @@ static const struct rule console_rules[] = {
 	ALLOW(poll),		/* devices/console.c: wait for stdin/stdout */
 	ALLOW(ppoll),		/* poll() on some libcs */
 	ALLOW(read),		/* stdin, the wake eventfd */
+	IOCTL(KVM_IRQ_LINE),	/* devices/serial.c: input or drained output
+				   raises the UART's IRQ 4 */
 };
 
 static const struct rule main_rules[] = {

@@ -176,3 +176,19 @@ st=$?
 rss=$(awk '/maxrss/ {print $2}' "$WORK/inflood.rss")
 check "serial: 50 MB of unread input: the VM runs to its timeout (status $st)" test "$st" = 124
 check "serial: 50 MB of unread input: memory stays bounded (${rss:-?} KiB)" test "${rss:-999999}" -lt 16384
+
+# The UART in interrupt mode (how Linux drives it): host input raises IRQ 4
+# from picovm's console thread.
+OUT=$WORK/sirq
+mkfifo "$WORK/sirq.in"
+timeout -k 3 20 "$PICOVM" run "$C" cmdline=picotest=serial-irq <"$WORK/sirq.in" >"$OUT" 2>"$OUT.err" &
+pid=$!
+exec 7>"$WORK/sirq.in"
+for _ in $(seq 200); do grep -qs "serial-irq: ready" "$OUT" && break; sleep 0.05; done
+printf 'interrupt driven\n' >&7
+exec 7>&-
+wait "$pid"
+st=$?
+want=$(printf 'interrupt driven' | cksum | awk '{print "len=" $2 " cksum=" $1}')
+check "serial: input raises the UART interrupt (status $st)" test "$st" = 0
+check "serial: interrupt-driven input is byte-exact" grep -q "serial-irq: irqs=[1-9][0-9]* $want" "$OUT"
