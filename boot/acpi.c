@@ -23,15 +23,6 @@
 #define FACS_LEN 64
 #define SCI_IRQ 9
 
-static uint8_t acpi_sum(const uint8_t *p, size_t len)
-{
-	uint8_t s = 0;
-
-	for (size_t i = 0; i < len; i++)
-		s = (uint8_t)(s + p[i]);
-	return (uint8_t)(0x100 - s);
-}
-
 static void sdt_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(t, sig, 4);
@@ -47,7 +38,7 @@ static void sdt_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 static void sdt_finish(uint8_t *t, uint32_t len)
 {
 	t[9] = 0;
-	t[9] = acpi_sum(t, len);
+	t[9] = byte_checksum(t, len);
 }
 
 /* A Generic Address Structure for len bytes of I/O space at port. */
@@ -83,8 +74,8 @@ int acpi_write(struct guest_mem *m, unsigned ncpus)
 	put_le32(p + 16, 0);			/* no RSDT: XSDT only */
 	put_le32(p + 20, 36);
 	put_le64(p + 24, xsdt);
-	p[8] = acpi_sum(p, 20);
-	p[32] = acpi_sum(p, 36);
+	p[8] = byte_checksum(p, 20);
+	p[32] = byte_checksum(p, 36);
 
 	p = AT(xsdt);
 	sdt_header(p, "XSDT", SDT_HDR + 16, 1);

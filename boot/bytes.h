@@ -4,6 +4,7 @@
 #ifndef PICOVM_BOOT_BYTES_H
 #define PICOVM_BOOT_BYTES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 static inline uint16_t get_le16(const uint8_t *p)
@@ -38,6 +39,16 @@ static inline void put_le64(uint8_t *p, uint64_t v)
 {
 	put_le32(p, (uint32_t)v);
 	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* The byte that makes p[0..len) sum to 0 mod 256 (MP and ACPI tables). */
+static inline uint8_t byte_checksum(const uint8_t *p, size_t len)
+{
+	uint8_t s = 0;
+
+	for (size_t i = 0; i < len; i++)
+		s = (uint8_t)(s + p[i]);
+	return (uint8_t)(0x100 - s);
 }
 
 /* Reads exactly len bytes at off; 0, or -1 with errno set (EIO for a short

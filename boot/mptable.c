@@ -18,15 +18,6 @@
 #define APIC_VERSION 0x14
 #define IOAPIC_VERSION 0x11
 
-static uint8_t mp_checksum(const uint8_t *p, size_t len)
-{
-	uint8_t sum = 0;
-
-	for (size_t i = 0; i < len; i++)
-		sum = (uint8_t)(sum + p[i]);
-	return (uint8_t)(0x100 - sum);
-}
-
 int mptable_write(struct guest_mem *m, unsigned ncpus, uint32_t cpu_signature,
 		  uint32_t cpu_features)
 {
@@ -87,7 +78,7 @@ int mptable_write(struct guest_mem *m, unsigned ncpus, uint32_t cpu_signature,
 	memcpy(t + 16, "MICROVM     ", 12);
 	put_le16(t + 34, (uint16_t)nent);
 	put_le32(t + 36, (uint32_t)LAPIC_ADDR);
-	t[7] = mp_checksum(t, tlen);
-	mpf[10] = mp_checksum(mpf, 16);
+	t[7] = byte_checksum(t, tlen);
+	mpf[10] = byte_checksum(mpf, 16);
 	return 0;
 }

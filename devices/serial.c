@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ports.h"
+#include "ring.h"
 #include "../vm/vm.h"
 
 enum {
@@ -44,10 +45,8 @@ struct serial {
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	bool thri_pending;
 	int irq_level;
-	uint8_t out[SERIAL_OUT_SIZE];
-	size_t out_head, out_len;
-	uint8_t in[SERIAL_IN_SIZE];
-	size_t in_head, in_len;
+	uint8_t out_buf[SERIAL_OUT_SIZE], in_buf[SERIAL_IN_SIZE];
+	struct ring out, in;
 	uint64_t dropped;
 	int wake_fd;
 };
@@ -62,14 +61,14 @@ static void serial_wake(struct serial *s)
 
 static bool thr_empty(const struct serial *s)
 {
-	return s->discard || SERIAL_OUT_SIZE - s->out_len >= UART_FIFO;
+	return s->discard || ring_space(&s->out) >= UART_FIFO;
 }
 
 static uint8_t iir(const struct serial *s)
 {
 	uint8_t fifo = (s->fcr & FCR_ENABLE) ? IIR_FIFO : 0;
 
-	if ((s->ier & IER_RDI) && s->in_len)
+	if ((s->ier & IER_RDI) && s->in.len)
 		return fifo | IIR_RDI;
 	if ((s->ier & IER_THRI) && s->thri_pending)
 		return fifo | IIR_THRI;
@@ -91,10 +90,7 @@ static void update_irq(struct serial *s)
 
 static void rx_push(struct serial *s, uint8_t b)
 {
-	if (s->in_len == SERIAL_IN_SIZE)
-		return;	/* overrun: the byte is lost, as on real hardware */
-	s->in[(s->in_head + s->in_len) % SERIAL_IN_SIZE] = b;
-	s->in_len++;
+	ring_push(&s->in, &b, 1);	/* full: overrun, lost as on hardware */
 }
 
 static void thr_write(struct serial *s, uint8_t b)
@@ -102,13 +98,11 @@ static void thr_write(struct serial *s, uint8_t b)
 	if (s->mcr & MCR_LOOP) {
 		rx_push(s, b);
 	} else if (!s->discard) {
-		if (s->out_len < SERIAL_OUT_SIZE) {
-			s->out[(s->out_head + s->out_len) % SERIAL_OUT_SIZE] = b;
-			if (s->out_len++ == 0)
-				serial_wake(s);
-		} else {
+		bool was_empty = s->out.len == 0;
+		if (ring_push(&s->out, &b, 1) == 0)
 			s->dropped++;
-		}
+		else if (was_empty)
+			serial_wake(s);
 	}
 	/* Transmission is instant from the guest's point of view: the THR
 	 * is empty again unless the host buffer is full. */
@@ -124,12 +118,12 @@ static uint8_t serial_read(struct serial *s, uint64_t off)
 	case UART_RBR_THR_DLL:
 		if (dlab)
 			return s->dll;
-		if (!s->in_len)
-			return 0;
-		v = s->in[s->in_head];
-		s->in_head = (s->in_head + 1) % SERIAL_IN_SIZE;
-		if (s->in_len-- == SERIAL_IN_SIZE)
-			serial_wake(s);	/* room again: resume reading stdin */
+		{
+			bool was_full = ring_space(&s->in) == 0;
+			v = 0;
+			if (ring_pop(&s->in, &v, 1) && was_full)
+				serial_wake(s);	/* room again: read stdin */
+		}
 		return v;
 	case UART_IER_DLM:
 		return dlab ? s->dlm : s->ier;
@@ -143,7 +137,7 @@ static uint8_t serial_read(struct serial *s, uint64_t off)
 	case UART_MCR:
 		return s->mcr;
 	case UART_LSR:
-		return (uint8_t)((s->in_len ? LSR_DR : 0) |
+		return (uint8_t)((s->in.len ? LSR_DR : 0) |
 				 (thr_empty(s) ? LSR_THRE | LSR_TEMT : 0));
 	case UART_MSR:
 		if (s->mcr & MCR_LOOP)
@@ -184,8 +178,8 @@ static void serial_write(struct serial *s, uint64_t off, uint8_t v)
 	case UART_IIR_FCR:
 		s->fcr = v & 0xc9;
 		if (v & FCR_CLEAR_RX) {
-			bool was_full = s->in_len == SERIAL_IN_SIZE;
-			s->in_len = 0;
+			bool was_full = ring_space(&s->in) == 0;
+			ring_pop(&s->in, NULL, s->in.len);
 			if (was_full)
 				serial_wake(s);
 		}
@@ -233,6 +227,8 @@ struct serial *serial_create(struct vm *vm, bool discard)
 	s->vm = vm;
 	s->discard = discard;
 	s->wake_fd = -1;
+	s->out = (struct ring){ .buf = s->out_buf, .size = SERIAL_OUT_SIZE };
+	s->in = (struct ring){ .buf = s->in_buf, .size = SERIAL_IN_SIZE };
 	s->lcr = 0x03;		/* 8N1 */
 	s->dll = 12;		/* 9600 baud, for a guest that reads it back */
 	return s;
@@ -265,12 +261,7 @@ static size_t serial_peek_output(void *opaque, uint8_t *buf, size_t max)
 	struct serial *s = opaque;
 
 	pthread_mutex_lock(&s->lock);
-	size_t n = s->out_len < max ? s->out_len : max;
-	size_t first = SERIAL_OUT_SIZE - s->out_head;
-	if (first > n)
-		first = n;
-	memcpy(buf, s->out + s->out_head, first);
-	memcpy(buf + first, s->out, n - first);
+	size_t n = ring_peek(&s->out, buf, max);
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
@@ -281,10 +272,7 @@ static void serial_consume_output(void *opaque, size_t n)
 
 	pthread_mutex_lock(&s->lock);
 	bool was_full = !thr_empty(s);
-	if (n > s->out_len)
-		n = s->out_len;
-	s->out_head = (s->out_head + n) % SERIAL_OUT_SIZE;
-	s->out_len -= n;
+	ring_pop(&s->out, NULL, n);
 	if (was_full && thr_empty(s)) {
 		s->thri_pending = true;	/* THR empty again */
 		update_irq(s);
@@ -297,7 +285,7 @@ static size_t serial_input_space(void *opaque)
 	struct serial *s = opaque;
 
 	pthread_mutex_lock(&s->lock);
-	size_t n = SERIAL_IN_SIZE - s->in_len;
+	size_t n = ring_space(&s->in);
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
@@ -307,11 +295,7 @@ static size_t serial_push_input(void *opaque, const uint8_t *buf, size_t n)
 	struct serial *s = opaque;
 
 	pthread_mutex_lock(&s->lock);
-	size_t room = SERIAL_IN_SIZE - s->in_len;
-	if (n > room)
-		n = room;
-	for (size_t i = 0; i < n; i++)
-		rx_push(s, buf[i]);
+	n = ring_push(&s->in, buf, n);
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 	return n;

@@ -290,23 +290,14 @@ static void blk_process(struct blk *b)
 {
 	struct virtio_dev *d = b->dev;
 	struct vq *q = &d->vq[0];
-	const char *why = NULL;
 
 	while (virtio_live(d)) {
 		if (!b->free) {
 			b->starved = true;	/* resumes in blk_finish */
 			break;
 		}
-		int r = vq_pop(q, &b->chain, &why);
-		if (r < 0) {
-			virtio_fail(d, why);
+		if (virtio_pop(d, q, &b->chain) <= 0)
 			break;
-		}
-		if (r == 0) {
-			if (vq_enable_kicks(q))
-				continue;
-			break;
-		}
 		struct blk_req *req = b->free;
 		struct blk_cmd cmd = { .iov = req->iov };
 		if (blk_parse(&b->chain, b->capacity, b->ro, &cmd) < 0) {

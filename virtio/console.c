@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "mmio.h"
+#include "../devices/ring.h"
 #include "virtio.h"
 #include "../vm/log.h"
 #include "../vm/vm.h"
@@ -34,10 +35,8 @@
 struct vcon {
 	struct virtio_dev *dev;
 	pthread_mutex_t buf_lock;
-	uint8_t out[VCON_OUT_SIZE];
-	size_t out_head, out_len;
-	uint8_t in[VCON_IN_SIZE];
-	size_t in_head, in_len;
+	uint8_t out_buf[VCON_OUT_SIZE], in_buf[VCON_IN_SIZE];
+	struct ring out, in;
 	int wake_fd;			/* the console thread's */
 	int host_fd;			/* host side -> I/O thread */
 	struct io_event host_ev;
@@ -60,19 +59,16 @@ static void wake(int fd)
 static bool tx_copy(struct vcon *v)
 {
 	pthread_mutex_lock(&v->buf_lock);
-	bool was_empty = v->out_len == 0;
-	while (v->tx_done < v->tx.out_len && v->out_len < VCON_OUT_SIZE) {
-		size_t tail = (v->out_head + v->out_len) % VCON_OUT_SIZE;
-		size_t room = VCON_OUT_SIZE - v->out_len;
-		if (room > VCON_OUT_SIZE - tail)
-			room = VCON_OUT_SIZE - tail;
-		uint64_t k = iov_copy_from(v->tx.iov, v->tx.nout, v->tx_done,
-					   v->out + tail, room);
-		v->out_len += k;
+	bool was_empty = v->out.len == 0;
+	while (v->tx_done < v->tx.out_len && ring_space(&v->out)) {
+		size_t room;
+		uint8_t *t = ring_tail(&v->out, &room);
+		uint64_t k = iov_copy_from(v->tx.iov, v->tx.nout, v->tx_done, t, room);
+		ring_commit(&v->out, (size_t)k);
 		v->tx_done += k;
 	}
 	bool all = v->tx_done == v->tx.out_len;
-	if (was_empty && v->out_len)
+	if (was_empty && v->out.len)
 		wake(v->wake_fd);
 	pthread_mutex_unlock(&v->buf_lock);
 	return all;
@@ -82,22 +78,13 @@ static void vcon_tx(struct vcon *v)
 {
 	struct virtio_dev *d = v->dev;
 	struct vq *q = &d->vq[VCON_TX];
-	const char *why = NULL;
 
 	if (!q->ready)
 		return;
 	while (virtio_live(d)) {
 		if (!v->tx_pending) {
-			int r = vq_pop(q, &v->tx, &why);
-			if (r < 0) {
-				virtio_fail(d, why);
+			if (virtio_pop(d, q, &v->tx) <= 0)
 				break;
-			}
-			if (r == 0) {
-				if (vq_enable_kicks(q))
-					continue;
-				break;
-			}
 			v->tx_pending = true;
 			v->tx_done = 0;
 		}
@@ -113,44 +100,32 @@ static void vcon_rx(struct vcon *v)
 {
 	struct virtio_dev *d = v->dev;
 	struct vq *q = &d->vq[VCON_RX];
-	const char *why = NULL;
 
 	if (!q->ready)
 		return;
 	while (virtio_live(d)) {
 		pthread_mutex_lock(&v->buf_lock);
-		size_t have = v->in_len;
+		size_t have = v->in.len;
 		pthread_mutex_unlock(&v->buf_lock);
 		if (!have)
 			break;
-		int r = vq_pop(q, &v->scratch, &why);
-		if (r < 0) {
-			virtio_fail(d, why);
+		if (virtio_pop(d, q, &v->scratch) <= 0)
 			break;
-		}
-		if (r == 0) {
-			if (vq_enable_kicks(q))
-				continue;
-			break;
-		}
 		if (v->scratch.nout) {
 			virtio_fail(d, "receive buffer is not device-writable");
 			break;
 		}
 		uint64_t done = 0;
 		pthread_mutex_lock(&v->buf_lock);
-		bool was_full = v->in_len == VCON_IN_SIZE;
-		while (v->in_len && done < v->scratch.in_len) {
-			size_t k = v->in_len;
-			if (k > VCON_IN_SIZE - v->in_head)
-				k = VCON_IN_SIZE - v->in_head;
-			k = (size_t)iov_copy_to(v->scratch.iov, v->scratch.nin, done,
-						v->in + v->in_head, k);
-			v->in_head = (v->in_head + k) % VCON_IN_SIZE;
-			v->in_len -= k;
+		bool was_full = ring_space(&v->in) == 0;
+		while (v->in.len && done < v->scratch.in_len) {
+			size_t k;
+			const uint8_t *f = ring_front(&v->in, &k);
+			k = (size_t)iov_copy_to(v->scratch.iov, v->scratch.nin, done, f, k);
+			ring_pop(&v->in, NULL, k);
 			done += k;
 		}
-		if (was_full && v->in_len < VCON_IN_SIZE)
+		if (was_full && ring_space(&v->in))
 			wake(v->wake_fd);
 		pthread_mutex_unlock(&v->buf_lock);
 		vq_push(q, v->scratch.head, (uint32_t)done);
@@ -222,12 +197,7 @@ static size_t vcon_peek_output(void *opaque, uint8_t *buf, size_t max)
 	struct vcon *v = opaque;
 
 	pthread_mutex_lock(&v->buf_lock);
-	size_t n = v->out_len < max ? v->out_len : max;
-	size_t first = VCON_OUT_SIZE - v->out_head;
-	if (first > n)
-		first = n;
-	memcpy(buf, v->out + v->out_head, first);
-	memcpy(buf + first, v->out, n - first);
+	size_t n = ring_peek(&v->out, buf, max);
 	pthread_mutex_unlock(&v->buf_lock);
 	return n;
 }
@@ -237,11 +207,8 @@ static void vcon_consume_output(void *opaque, size_t n)
 	struct vcon *v = opaque;
 
 	pthread_mutex_lock(&v->buf_lock);
-	bool was_full = v->out_len == VCON_OUT_SIZE;
-	if (n > v->out_len)
-		n = v->out_len;
-	v->out_head = (v->out_head + n) % VCON_OUT_SIZE;
-	v->out_len -= n;
+	bool was_full = ring_space(&v->out) == 0;
+	ring_pop(&v->out, NULL, n);
 	pthread_mutex_unlock(&v->buf_lock);
 	/* A half-copied transmit chain waits only while the buffer is full. */
 	if (was_full)
@@ -253,7 +220,7 @@ static size_t vcon_input_space(void *opaque)
 	struct vcon *v = opaque;
 
 	pthread_mutex_lock(&v->buf_lock);
-	size_t n = VCON_IN_SIZE - v->in_len;
+	size_t n = ring_space(&v->in);
 	pthread_mutex_unlock(&v->buf_lock);
 	return n;
 }
@@ -263,11 +230,7 @@ static size_t vcon_push_input(void *opaque, const uint8_t *buf, size_t n)
 	struct vcon *v = opaque;
 
 	pthread_mutex_lock(&v->buf_lock);
-	if (n > VCON_IN_SIZE - v->in_len)
-		n = VCON_IN_SIZE - v->in_len;
-	for (size_t i = 0; i < n; i++)
-		v->in[(v->in_head + v->in_len + i) % VCON_IN_SIZE] = buf[i];
-	v->in_len += n;
+	n = ring_push(&v->in, buf, n);
 	pthread_mutex_unlock(&v->buf_lock);
 	if (n)
 		wake(v->host_fd);
@@ -309,6 +272,8 @@ struct vcon *vcon_create(struct vm *vm, unsigned index)
 	if (!v)
 		return NULL;
 	pthread_mutex_init(&v->buf_lock, NULL);
+	v->out = (struct ring){ .buf = v->out_buf, .size = VCON_OUT_SIZE };
+	v->in = (struct ring){ .buf = v->in_buf, .size = VCON_IN_SIZE };
 	v->wake_fd = -1;
 	v->host_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (v->host_fd < 0) {

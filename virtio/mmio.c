@@ -76,6 +76,19 @@ void virtio_fail(struct virtio_dev *d, const char *why)
 	virtio_interrupt(d, VIRTIO_INT_CONFIG);
 }
 
+int virtio_pop(struct virtio_dev *d, struct vq *q, struct vq_chain *c)
+{
+	const char *why = NULL;
+
+	for (;;) {
+		int r = vq_pop(q, c, &why);
+		if (r < 0)
+			virtio_fail(d, why);
+		if (r != 0 || !vq_enable_kicks(q))
+			return r;
+	}
+}
+
 static void virtio_do_reset(struct virtio_dev *d)
 {
 	d->ops->reset(d);

@@ -97,6 +97,11 @@ bool virtio_live(const struct virtio_dev *d);	/* DRIVER_OK, not broken */
 void virtio_interrupt(struct virtio_dev *d, uint32_t bits);
 /* After pushes on q: interrupt if the driver wants one. */
 void virtio_notify(struct virtio_dev *d, struct vq *q);
+/* Takes the next chain of q for a device: 1 with *c filled; 0 when the
+ * queue is empty (kicks are re-enabled first, and a chain that slipped in
+ * meanwhile is taken); -1 when the guest broke the ring (the device is then
+ * failed: NEEDS_RESET and a config interrupt). */
+int virtio_pop(struct virtio_dev *d, struct vq *q, struct vq_chain *c);
 /* A request finished: call after its vq_push (handles a pending reset). */
 void virtio_request_done(struct virtio_dev *d);
 

@@ -153,23 +153,14 @@ static void net_tx_process(struct vnet *v)
 {
 	struct virtio_dev *d = v->dev;
 	struct vq *q = &d->vq[NET_TX];
-	const char *why = NULL;
 
 	while (virtio_live(d) && q->ready) {
 		if (!v->tx_free) {
 			v->tx_starved = true;
 			break;
 		}
-		int r = vq_pop(q, &v->chain, &why);
-		if (r < 0) {
-			virtio_fail(d, why);
+		if (virtio_pop(d, q, &v->chain) <= 0)
 			break;
-		}
-		if (r == 0) {
-			if (vq_enable_kicks(q))
-				continue;
-			break;
-		}
 		struct vq_chain *c = &v->chain;
 		uint64_t frame = c->out_len - (c->out_len >= NET_HDR ? NET_HDR : c->out_len);
 		struct net_tx *t = v->tx_free;
@@ -244,7 +235,6 @@ static void net_rx_post(struct vnet *v)
 	struct virtio_dev *d = v->dev;
 	struct vq *q = &d->vq[NET_RX];
 	struct net_rx *rx = &v->rx;
-	const char *why = NULL;
 	bool merge = virtio_has(d, VIRTIO_NET_F_MRG_RXBUF);
 	uint64_t total = 0;
 
@@ -253,16 +243,11 @@ static void net_rx_post(struct vnet *v)
 	rx->nchains = 0;
 	rx->niov = 0;
 	while (total < NET_HDR + NET_MAX_FRAME && rx->nchains < VQ_MAX_SEGS) {
-		int r = vq_pop(q, &v->chain, &why);
-		if (r < 0) {
-			virtio_fail(d, why);
+		int r = virtio_pop(d, q, &v->chain);
+		if (r < 0)
+			return;
+		if (r == 0)
 			break;
-		}
-		if (r == 0) {
-			if (rx->nchains == 0 && vq_enable_kicks(q))
-				continue;
-			break;
-		}
 		struct vq_chain *c = &v->chain;
 		if (c->nout || c->in_len < NET_HDR ||
 		    rx->niov + c->nin > VQ_MAX_SEGS) {
