@@ -49,6 +49,7 @@ test_fn test_net_responder;
 test_fn test_net_echo;
 test_fn test_net_rx_small;
 test_fn test_net_starve;
+test_fn test_net_reset;
 test_fn test_net_bench;		/* t_net_bench.c */
 test_fn test_net_tx_hostile;	/* t_net_hostile.c */
 test_fn test_net_tso;		/* t_net_tso.c */

@@ -7,6 +7,9 @@
  *   net-echo[:DUR]           sends every test frame back, MACs swapped
  *   net-rx-small[:BYTES]     RX buffers too small for a full frame
  *   net-starve:SECONDS       no RX buffers for a while, then RX resumes
+ *   net-reset                a device reset with RX buffers posted (a
+ *                            tap read pending) must finish, on an idle
+ *                            link too; then a "reset-ok" frame goes out
  * DUR: seconds, "Nt" TSC ticks, or 0 / absent for "until the stop frame".
  */
 #include <stdint.h>
@@ -140,7 +143,8 @@ int test_net_responder(const struct bootinfo *bi, const char *arg,
 	if (!f || !out)
 		return 1;
 	tnet_mac_str(mac, net.mac);
-	rt_printf("net-responder: up ip=%.*s mac=%s\n", (int)iplen, arg, mac);
+	rt_printf("net-responder: up ip=%.*s mac=%s mtu=%u\n", (int)iplen, arg,
+		  mac, net.mtu);
 	t0 = rdtsc();
 	while (!dur || rdtsc() - t0 < dur) {
 		struct virtio_net_hdr h;
@@ -328,4 +332,38 @@ int test_net_starve(const struct bootinfo *bi, const char *arg, size_t arglen)
 		  (unsigned long long)flood, (unsigned long long)after,
 		  (unsigned long long)other);
 	return after > 0 && !vnet_broken(&net) ? 0 : 1;
+}
+
+int test_net_reset(const struct bootinfo *bi, const char *arg, size_t arglen)
+{
+	static const uint8_t bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t *f;
+	uint64_t t0, t1;
+	int known;
+	const char *why;
+
+	(void)arg, (void)arglen;
+	if (tnet_open(&net, bi, "net-reset") || !(f = tnet_frame_buf()))
+		return 1;
+	/* Let the device start its read into the posted buffers. */
+	delay_ticks(tnet_tsc_hz(&known) / 10);
+	t0 = rdtsc();
+	if (vdev_reset(&net.dev)) {
+		rt_printf("net-reset: Status never read back 0 (status=0x%x)\n",
+			  vdev_status(&net.dev));
+		return 1;
+	}
+	t1 = rdtsc();
+	if (vnet_init(&net, &why)) {
+		rt_printf("net-reset: re-init: %s\n", why);
+		return 1;
+	}
+	tnet_test_frame(f, 100, bcast, net.mac, "reset-ok", 0);
+	if (vnet_send(&net, NULL, f, 100, 1) ||
+	    vnet_tx_reap(&net, 1, VIRTIO_WAIT_LONG)) {
+		rt_puts("net-reset: no frame after the reset");
+		return 1;
+	}
+	rt_printf("net-reset: ok tsc=%llu\n", (unsigned long long)(t1 - t0));
+	return 0;
 }

@@ -102,6 +102,17 @@ int tap_open(const struct config *c, unsigned n, struct tap *t)
 			return -1;
 		}
 		t->created = strcmp(nc->tap, "auto") == 0;
+		/* TUNSETIFF would quietly create a missing tap: a name must be
+		 * one that exists. */
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", nc->tap);
+		if (!t->created && ifreq_ioctl(SIOCGIFINDEX, &ifr) == -ENODEV) {
+			log_err("%s: net.%u.tap: there is no interface %s (create it "
+				"with `ip tuntap add dev %s mode tap vnet_hdr`, or use "
+				"tap = auto)", c->file, n, nc->tap, nc->tap);
+			goto fail;
+		}
+		memset(&ifr, 0, sizeof(ifr));
 		if (t->created)
 			snprintf(t->name, sizeof(t->name), "%.11s-t%u", c->name, n);
 		else

@@ -130,10 +130,13 @@ static void set_addr_half(uint64_t *a, bool high, uint32_t v)
 static void write_status(struct virtio_dev *d, uint32_t v)
 {
 	if (v == 0) {
-		if (d->inflight)
-			d->reset_pending = true;	/* finishes in request_done */
-		else
+		if (d->inflight == 0) {
 			virtio_do_reset(d);
+		} else {
+			d->reset_pending = true;	/* finishes in request_done */
+			if (d->ops->quiesce)
+				d->ops->quiesce(d);
+		}
 		return;
 	}
 	v &= 0xff;

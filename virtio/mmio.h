@@ -49,6 +49,9 @@ struct virtio_ops {
 	void (*activate)(struct virtio_dev *d);
 	/* Forget all state; called only with no I/O in flight. */
 	void (*reset)(struct virtio_dev *d);
+	/* Optional (vCPU thread): a reset waits for in-flight I/O; cancel
+	 * what may never finish on its own (a tap read on an idle link). */
+	void (*quiesce)(struct virtio_dev *d);
 };
 
 struct virtio_kick {

@@ -21,6 +21,8 @@
 #include <linux/if_tun.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "mmio.h"
 #include "virtio.h"
@@ -74,7 +76,11 @@ struct net_rx {
 	uint16_t head[VQ_MAX_SEGS];
 	uint64_t len[VQ_MAX_SEGS];	/* bytes each chain holds */
 	unsigned niov;
-	struct iovec iov[VQ_MAX_SEGS];
+	struct iovec iov[VQ_MAX_SEGS + 1];	/* + the spill buffer */
+	/* Whatever of a frame does not fit the posted chains lands here:
+	 * tun returns only the bytes it copied, so without this a cut frame
+	 * would look whole.  A frame that reaches it is dropped. */
+	uint8_t spill[NET_HDR + NET_MAX_FRAME];
 };
 
 struct vnet {
@@ -86,6 +92,8 @@ struct vnet {
 	struct net_tx tx[NET_TX_INFLIGHT], *tx_free;
 	bool tx_starved;
 	struct net_rx rx;
+	int cancel_fd;			/* vCPU -> I/O thread: cancel the read */
+	struct io_event cancel_ev;
 	struct vq_chain chain;
 	uint64_t tx_dropped, rx_dropped;
 };
@@ -164,8 +172,12 @@ static void net_tx_process(struct vnet *v)
 		struct vq_chain *c = &v->chain;
 		uint64_t frame = c->out_len - (c->out_len >= NET_HDR ? NET_HDR : c->out_len);
 		struct net_tx *t = v->tx_free;
-		if (c->nin || c->out_len < NET_HDR + ETH_HLEN || frame > NET_MAX_FRAME) {
-			v->tx_dropped++;	/* runt, giant, or writable parts */
+		if (c->nin) {
+			virtio_fail(d, "transmit buffer is device-writable");
+			break;
+		}
+		if (c->out_len < NET_HDR + ETH_HLEN || frame > NET_MAX_FRAME) {
+			v->tx_dropped++;	/* runt or giant */
 			vq_push(q, c->head, 0);
 			continue;
 		}
@@ -200,7 +212,14 @@ static void net_rx_done(struct io_op *op, int res)
 
 	pthread_mutex_lock(&d->lock);
 	rx->busy = false;
-	if (res >= NET_HDR && q->ready) {
+	uint64_t posted = 0;
+	for (unsigned i = 0; i < rx->nchains; i++)
+		posted += rx->len[i];
+	if (res > 0 && (uint64_t)res > posted) {
+		v->rx_dropped++;	/* larger than the buffers: dropped whole */
+		res = -EMSGSIZE;
+	}
+	if (res >= NET_HDR && q->ready && !d->reset_pending) {
 		/* Hand out the chains the frame filled, in order. */
 		uint64_t left = (uint64_t)res;
 		while (left && used < rx->nchains) {
@@ -270,12 +289,40 @@ static void net_rx_post(struct vnet *v)
 	}
 	if (rx->nchains == 0 || !virtio_live(d))
 		return;
+	rx->iov[rx->niov++] = (struct iovec){ rx->spill, sizeof(rx->spill) };
 	rx->busy = true;
 	d->inflight++;
 	struct io_uring_sqe *sqe = io_sqe();
 	io_uring_prep_readv(sqe, v->tap.fd, rx->iov, rx->niov, 0);
 	io_fix(sqe);
 	io_uring_sqe_set_data(sqe, &rx->op);
+}
+
+/* A reset waits for the pending tap read, which on an idle link never
+ * ends by itself: cancel it (I/O thread).  Its completion, -ECANCELED,
+ * then lets the reset finish; the kernel touches the guest's buffers no
+ * more once it has completed. */
+static void net_cancel(void *arg)
+{
+	struct vnet *v = arg;
+
+	pthread_mutex_lock(&v->dev->lock);
+	if (v->rx.busy) {
+		struct io_uring_sqe *sqe = io_sqe();
+		io_uring_prep_cancel(sqe, &v->rx.op, 0);
+		sqe->flags |= IOSQE_FIXED_FILE;	/* the sealed ring wants it */
+		io_uring_sqe_set_data(sqe, NULL);
+	}
+	pthread_mutex_unlock(&v->dev->lock);
+}
+
+static void net_quiesce(struct virtio_dev *d)
+{
+	struct vnet *v = d->priv;
+	uint64_t one = 1;
+
+	if (write(v->cancel_fd, &one, sizeof(one)) < 0)
+		log_err("net.%u: cannot cancel the RX read: %s", v->n, strerror(errno));
 }
 
 static void net_kick(struct virtio_dev *d, unsigned q)
@@ -335,6 +382,7 @@ static const struct virtio_ops net_ops = {
 	.queue_kick = net_kick,
 	.activate = net_activate,
 	.reset = net_reset,
+	.quiesce = net_quiesce,
 };
 
 struct vnet *net_open(const struct config *c, unsigned n)
@@ -345,6 +393,7 @@ struct vnet *net_open(const struct config *c, unsigned n)
 		return NULL;
 	v->cfg = &c->net[n];
 	v->n = n;
+	v->cancel_fd = -1;
 	if (tap_open(c, n, &v->tap) < 0) {
 		free(v);
 		return NULL;
@@ -357,6 +406,11 @@ struct vnet *net_open(const struct config *c, unsigned n)
 	}
 	v->rx.op.done = net_rx_done;
 	v->rx.v = v;
+	v->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->cancel_fd < 0) {
+		net_close(v);
+		return NULL;
+	}
 	return v;
 }
 
@@ -385,6 +439,7 @@ void net_arm(struct vnet *v)
 {
 	io_file(v->tap.fd);
 	virtio_mmio_arm(v->dev);
+	io_event_arm(&v->cancel_ev, v->cancel_fd, net_cancel, v);
 }
 
 unsigned net_inflight(struct vnet *v)
@@ -406,6 +461,8 @@ void net_close(struct vnet *v)
 			 "frames", v->n, (unsigned long long)v->tx_dropped,
 			 (unsigned long long)v->rx_dropped);
 	tap_close(&v->tap);
+	if (v->cancel_fd >= 0)
+		close(v->cancel_fd);
 	virtio_mmio_destroy(v->dev);
 	free(v);
 }

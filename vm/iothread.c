@@ -175,14 +175,25 @@ static void reap(void)
 	io_uring_cq_advance(&ring, n);
 }
 
+static void cancel_all_done(struct io_op *op, int res)
+{
+	(void)op;
+	if (res < 0 && res != -ENOENT)
+		log_err("io thread: cancelling at stop: %s", strerror(-res));
+}
+static struct io_op cancel_all_op = { cancel_all_done };
+
 /* After stopping: consume completions without running device code. */
 static void reap_cancelled(void)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
 
-	io_uring_for_each_cqe(&ring, head, cqe)
+	io_uring_for_each_cqe(&ring, head, cqe) {
+		if (io_uring_cqe_get_data(cqe) == &cancel_all_op)
+			cancel_all_done(&cancel_all_op, cqe->res);
 		n++;
+	}
 	io_uring_cq_advance(&ring, n);
 }
 
@@ -248,7 +259,8 @@ static void *iothread_main(void *arg)
 	int r0;
 	struct io_uring_sqe *sqe = io_sqe();
 	io_uring_prep_cancel(sqe, NULL, IORING_ASYNC_CANCEL_ANY);
-	io_uring_sqe_set_data(sqe, NULL);
+	sqe->flags |= IOSQE_FIXED_FILE;	/* the sealed ring wants it */
+	io_uring_sqe_set_data(sqe, &cancel_all_op);
 	for (int i = 0; i < 100; i++) {
 		struct __kernel_timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
 		struct io_uring_cqe *cqe;

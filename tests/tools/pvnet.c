@@ -81,6 +81,9 @@ static void open_if(const char *name)
 	/* Our own transmissions are not the guest's. */
 	setsockopt(sock, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 	setsockopt(sock, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one));
+	/* Room for bursts (the counting modes); root may exceed rmem_max. */
+	int rcv = 64 << 20;
+	setsockopt(sock, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));
 	/* Drain what arrived before bind filtered. */
 	while (recv(sock, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		;
