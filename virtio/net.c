@@ -56,6 +56,9 @@
 #define ETH_HLEN 14
 #define NET_MAX_FRAME (65535 + ETH_HLEN + 4)	/* + VLAN tag */
 #define NET_TX_INFLIGHT 64
+/* Tap reads in flight at once, each into one chain (without MRG_RXBUF;
+ * with it, one read gathers several chains and only one is in flight). */
+#define NET_RX_INFLIGHT 16
 #define NET_CONFIG_SIZE 12
 
 struct net_tx {
@@ -72,6 +75,7 @@ struct net_rx {
 	struct io_op op;
 	struct vnet *v;
 	bool busy;
+	uint16_t avail_end;		/* q->last_avail after its last pop */
 	unsigned nchains;
 	uint16_t head[VQ_MAX_SEGS];
 	uint64_t len[VQ_MAX_SEGS];	/* bytes each chain holds */
@@ -91,7 +95,7 @@ struct vnet {
 	uint8_t config[NET_CONFIG_SIZE];
 	struct net_tx tx[NET_TX_INFLIGHT], *tx_free;
 	bool tx_starved;
-	struct net_rx rx;
+	struct net_rx rx[NET_RX_INFLIGHT];
 	int cancel_fd;			/* vCPU -> I/O thread: cancel the read */
 	struct io_event cancel_ev;
 	struct vq_chain chain;
@@ -218,6 +222,8 @@ static void net_rx_done(struct io_op *op, int res)
 	if (res > 0 && (uint64_t)res > posted) {
 		v->rx_dropped++;	/* larger than the buffers: dropped whole */
 		res = -EMSGSIZE;
+	} else if (res < 0 && res != -EAGAIN && res != -ECANCELED) {
+		v->rx_dropped++;
 	}
 	if (res >= NET_HDR && q->ready && !d->reset_pending) {
 		/* Hand out the chains the frame filled, in order. */
@@ -235,12 +241,19 @@ static void net_rx_done(struct io_op *op, int res)
 			vq_push(q, rx->head[i], (uint32_t)k);
 			left -= k;
 		}
-	} else if (res < 0 && res != -EAGAIN && res != -ECANCELED) {
-		v->rx_dropped++;	/* e.g. the frame did not fit: dropped */
 	}
-	/* Give back the chains this read did not use. */
-	for (unsigned i = rx->nchains; i > used; i--)
-		vq_unpop(q, rx->head[i - 1]);
+	/* The chains this read did not fill: given back untouched when no
+	 * later chain was taken meanwhile, else returned empty (a driver
+	 * drops a zero-length buffer and posts it again). */
+	if (rx->nchains > used && !d->reset_pending) {
+		if (rx->avail_end == q->last_avail) {
+			for (unsigned i = rx->nchains; i > used; i--)
+				vq_unpop(q, rx->head[i - 1]);
+		} else {
+			for (unsigned i = used; i < rx->nchains; i++)
+				vq_push(q, rx->head[i], 0);
+		}
+	}
 	rx->nchains = 0;
 	virtio_request_done(d);
 	virtio_notify(d, q);
@@ -248,35 +261,26 @@ static void net_rx_done(struct io_op *op, int res)
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* Starts a tap read into the guest's RX buffers, if there are any. */
-static void net_rx_post(struct vnet *v)
+/* Fills one read slot with chains; false when there are none. */
+static bool net_rx_fill(struct vnet *v, struct net_rx *rx, bool merge)
 {
 	struct virtio_dev *d = v->dev;
 	struct vq *q = &d->vq[NET_RX];
-	struct net_rx *rx = &v->rx;
-	bool merge = virtio_has(d, VIRTIO_NET_F_MRG_RXBUF);
 	uint64_t total = 0;
 
-	if (rx->busy || !virtio_live(d) || !q->ready)
-		return;
 	rx->nchains = 0;
 	rx->niov = 0;
 	while (total < NET_HDR + NET_MAX_FRAME && rx->nchains < VQ_MAX_SEGS) {
-		int r = virtio_pop(d, q, &v->chain);
-		if (r < 0)
-			return;
-		if (r == 0)
+		if (virtio_pop(d, q, &v->chain) <= 0)
 			break;
 		struct vq_chain *c = &v->chain;
-		if (c->nout || c->in_len < NET_HDR ||
-		    rx->niov + c->nin > VQ_MAX_SEGS) {
-			if (c->nout || c->in_len < NET_HDR) {
-				virtio_fail(d, "receive buffer not writable or "
-					       "smaller than the header");
-				return;
-			}
-			/* No room for its segments: give it back for later. */
-			vq_unpop(q, c->head);
+		if (c->nout || c->in_len < NET_HDR) {
+			virtio_fail(d, "receive buffer not writable or smaller "
+				       "than the header");
+			break;
+		}
+		if (rx->niov + c->nin > VQ_MAX_SEGS) {
+			vq_unpop(q, c->head);	/* no room: later */
 			break;
 		}
 		memcpy(rx->iov + rx->niov, c->iov, c->nin * sizeof(struct iovec));
@@ -287,15 +291,39 @@ static void net_rx_post(struct vnet *v)
 		if (!merge)
 			break;	/* one chain per frame */
 	}
-	if (rx->nchains == 0 || !virtio_live(d))
+	rx->avail_end = q->last_avail;
+	return rx->nchains && virtio_live(d);
+}
+
+/* Starts tap reads into the guest's RX buffers, as many as it posted and
+ * slots allow. */
+static void net_rx_post(struct vnet *v)
+{
+	struct virtio_dev *d = v->dev;
+	bool merge = virtio_has(d, VIRTIO_NET_F_MRG_RXBUF);
+	unsigned slots = merge ? 1 : NET_RX_INFLIGHT;
+
+	if (!virtio_live(d) || !d->vq[NET_RX].ready)
 		return;
-	rx->iov[rx->niov++] = (struct iovec){ rx->spill, sizeof(rx->spill) };
-	rx->busy = true;
-	d->inflight++;
-	struct io_uring_sqe *sqe = io_sqe();
-	io_uring_prep_readv(sqe, v->tap.fd, rx->iov, rx->niov, 0);
-	io_fix(sqe);
-	io_uring_sqe_set_data(sqe, &rx->op);
+	for (unsigned i = 0; i < slots; i++) {
+		struct net_rx *rx = &v->rx[i];
+		if (rx->busy)
+			continue;
+		if (!net_rx_fill(v, rx, merge)) {
+			/* Whatever was taken goes back (or the device failed). */
+			for (unsigned k = rx->nchains; k > 0 && virtio_live(d); k--)
+				vq_unpop(&d->vq[NET_RX], rx->head[k - 1]);
+			rx->nchains = 0;
+			return;
+		}
+		rx->iov[rx->niov++] = (struct iovec){ rx->spill, sizeof(rx->spill) };
+		rx->busy = true;
+		d->inflight++;
+		struct io_uring_sqe *sqe = io_sqe();
+		io_uring_prep_readv(sqe, v->tap.fd, rx->iov, rx->niov, 0);
+		io_fix(sqe);
+		io_uring_sqe_set_data(sqe, &rx->op);
+	}
 }
 
 /* A reset waits for the pending tap read, which on an idle link never
@@ -307,9 +335,11 @@ static void net_cancel(void *arg)
 	struct vnet *v = arg;
 
 	pthread_mutex_lock(&v->dev->lock);
-	if (v->rx.busy) {
+	for (unsigned i = 0; i < NET_RX_INFLIGHT; i++) {
+		if (!v->rx[i].busy)
+			continue;
 		struct io_uring_sqe *sqe = io_sqe();
-		io_uring_prep_cancel(sqe, &v->rx.op, 0);
+		io_uring_prep_cancel(sqe, &v->rx[i].op, 0);
 		sqe->flags |= IOSQE_FIXED_FILE;	/* the sealed ring wants it */
 		io_uring_sqe_set_data(sqe, NULL);
 	}
@@ -360,7 +390,8 @@ static void net_reset(struct virtio_dev *d)
 	struct vnet *v = d->priv;
 
 	v->tx_starved = false;
-	v->rx.nchains = 0;
+	for (unsigned i = 0; i < NET_RX_INFLIGHT; i++)
+		v->rx[i].nchains = 0;
 }
 
 static void net_config_rw(struct virtio_dev *d, uint32_t off, uint8_t *data,
@@ -404,8 +435,10 @@ struct vnet *net_open(const struct config *c, unsigned n)
 		v->tx[i].next_free = v->tx_free;
 		v->tx_free = &v->tx[i];
 	}
-	v->rx.op.done = net_rx_done;
-	v->rx.v = v;
+	for (unsigned i = 0; i < NET_RX_INFLIGHT; i++) {
+		v->rx[i].op.done = net_rx_done;
+		v->rx[i].v = v;
+	}
 	v->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (v->cancel_fd < 0) {
 		net_close(v);
@@ -447,7 +480,9 @@ unsigned net_inflight(struct vnet *v)
 	pthread_mutex_lock(&v->dev->lock);
 	/* A pending RX read waits for traffic that may never come: it does
 	 * not hold up a stop. */
-	unsigned n = v->dev->inflight - (v->rx.busy ? 1 : 0);
+	unsigned n = v->dev->inflight;
+	for (unsigned i = 0; i < NET_RX_INFLIGHT; i++)
+		n -= v->rx[i].busy;
 	pthread_mutex_unlock(&v->dev->lock);
 	return n;
 }
