@@ -1,6 +1,8 @@
 # picovm: one statically linked KVM microVM monitor.
-#   make run        install build dependencies if missing, build, boot
-#                   examples/hello.conf (the README's first command)
+#   make run        install build dependencies if missing, build picovm
+#                   and the default Linux guest, boot examples/demo.conf
+#                   (the README's first command)
+#   make test-linux only the Linux tier (make test runs it last)
 #   make            build ./picovm
 #   make test       build everything and run every test tier (tests/run.sh)
 #   make guests     build the freestanding test guests (guest/)
@@ -66,15 +68,24 @@ deps:
 		fi; \
 	fi
 
+# The default Linux guest (kernel built once per machine, cached under
+# ~/.cache/picovm; see guest/linux/README.md).
+linux:
+	bash guest/linux/build.sh
+
 run: deps
-	$(MAKE) picovm guests
-	./picovm run examples/hello.conf
+	$(MAKE) picovm guests linux
+	./picovm run examples/demo.conf
+
+test-linux: deps
+	$(MAKE) picovm guests linux
+	bash tests/run.sh linux
 
 tools:
 	$(MAKE) -C tests tools
 
 test: deps
-	$(MAKE) picovm guests tests/build/picovm-hooks
+	$(MAKE) picovm guests linux tests/build/picovm-hooks
 	$(MAKE) -C tests tools
 	bash tests/run.sh
 
@@ -94,4 +105,4 @@ clean:
 	$(MAKE) -C guest clean
 	$(MAKE) -C tests clean
 
-.PHONY: all deps run guests tools fuzz test bench install clean
+.PHONY: all deps linux run test-linux guests tools fuzz test bench install clean

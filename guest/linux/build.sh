@@ -195,6 +195,7 @@ BB=/bin/busybox
 	echo "file /bin/busybox $BB 0755 0 0"
 	echo "file /init $HERE/initramfs/init 0755 0 0"
 	echo "file /etc/profile $HERE/initramfs/profile 0644 0 0"
+	echo "file /etc/fstab $HERE/initramfs/fstab 0644 0 0"
 	echo "file /bin/picovm-exit $OUT/picovm-exit 0755 0 0"
 	echo "file /bin/picovm-boottime $OUT/picovm-boottime 0755 0 0"
 	echo "slink /sbin/init /init 0777 0 0"

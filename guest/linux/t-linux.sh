@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The Linux test tier: picovm's default Linux guest (guest/linux/), booted
+# twice; every in-guest check runs in those two boots (a Linux boot costs
+# tens of seconds on the project's machines, where guest kernel code is
+# emulated: shared/notes/kvm-here.md).
+#
+#   boot 1  initramfs -> switch_root to rootfs.ext4 on virtio-blk (vda),
+#           a scratch disk (vdb), a read-only disk (vdc), virtio-net on a
+#           tap in a network namespace (as root), 2 vCPUs, serial
+#           console, `picovm.test=1`: /init runs every check and exits with
+#           the number of failures.  Here: its `linux-test NAME: PASS|FAIL|SKIP`
+#           lines, its exit status, the marker on the scratch disk, the file
+#           on the root image, the boot-timer line.
+#   boot 2  no initramfs (the kernel mounts vda itself), console = virtio
+#           (hvc0), `picovm.cmd=...`: the command's output arrives through
+#           virtio-console and its exit status (7) is picovm's.
+#
+# Runs standalone (bash guest/linux/t-linux.sh) or as a tier: tests/run.sh
+# exports TOP; a tests/t-linux.sh of one line hooks it in:
+#   . "$(dirname "${BASH_SOURCE[0]}")/../guest/linux/t-linux.sh"
+# LINUX_TIMEOUT (seconds, default 300) bounds each boot.
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# shellcheck source=../../tests/lib.sh
+. "$TOP/tests/lib.sh"
+LB=$TOP/guest/linux/build
+SECS=${LINUX_TIMEOUT:-300}
+# As in examples/demo.conf (see the comments there); picovm appends its
+# virtio_mmio.device= entries.
+BASE="noxsave clearcpuid=popcnt,smap rodata=off norandmaps percpu_alloc=page quiet"
+
+# Up to date (a second when the kernel is cached; ~5 minutes once per
+# machine otherwise).
+if ! bash "$TOP/guest/linux/build.sh" >"$WORK/build.log" 2>&1; then
+	fail "linux: build the guest" "guest/linux/build.sh failed: $(tail -n 5 "$WORK/build.log" | tr '\n' '|')"
+	exit 0
+fi
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	skip "linux: boots" "no access to /dev/kvm"
+	exit 0
+fi
+
+# --- boot 1 ---------------------------------------------------------------------
+# With root and iproute2, the VM runs in a network namespace of its own with
+# a tap (net.0.tap = auto: "lnx-t0"), host end 10.0.2.2/24: the guest's
+# virtio-net check pings it.  Nothing leaves the namespace.
+NETNS= NETARGS=()
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-linux-$$" 2>/dev/null; then
+	NETNS=pv-linux-$$
+	trap 'ip netns del "$NETNS" 2>/dev/null; rm -rf "$WORK"' EXIT
+	ip netns exec "$NETNS" ip link set lo up
+	NETARGS=(ip netns exec "$NETNS")
+fi
+cp "$LB/rootfs.ext4" "$WORK/root.img"
+truncate -s 1M "$WORK/scratch.img"
+truncate -s 1M "$WORK/ro.img"
+token=run$$
+OUT=$WORK/boot1.out
+conf "$WORK/test.conf" \
+	"kernel=$LB/vmlinux" "initrd=$LB/initramfs.cpio" "memory=128M" "vcpus=2" \
+	"cmdline=\"console=ttyS0 $BASE root=/dev/vda picovm.test=1 picovm.test.cpus=2 picovm.test.disk=vdb picovm.test.rodisk=vdc picovm.test.token=$token\"" \
+	"disk.0.path=$WORK/root.img" "disk.1.path=$WORK/scratch.img" \
+	"disk.2.path=$WORK/ro.img" "disk.2.readonly=on" "timeout=${SECS}s" "name=lnx"
+if [ -n "$NETNS" ]; then
+	echo "net.0.tap = auto" >>"$WORK/test.conf"
+	# the host end of the tap, as soon as picovm has made it
+	( for _ in $(seq 1 600); do
+		if "${NETARGS[@]}" ip link show lnx-t0 >/dev/null 2>&1; then
+			"${NETARGS[@]}" ip addr add 10.0.2.2/24 dev lnx-t0
+			"${NETARGS[@]}" ip link set lnx-t0 up
+			break
+		fi
+		sleep 0.1
+	done ) &
+fi
+timeout -k 3 $((SECS + 10)) "${NETARGS[@]}" "$PICOVM" run "$WORK/test.conf" >"$OUT" 2>"$OUT.err" </dev/null
+VM_STATUS=$?
+wait
+
+if ! grep -q '^linux-test summary:' "$OUT"; then
+	fail "linux: boot 1 reaches /init and runs the checks" \
+		"status $VM_STATUS; last output: $(tail -n 5 "$OUT" | tr '\n' '|') stderr: $(tail -n 3 "$OUT.err" | tr '\n' '|')"
+else
+	pass "linux: boot 1 reaches /init and runs the checks ($(grep -o 'uptime [0-9.]* s' "$OUT" | tail -n1))"
+	grep '^linux-test [a-z0-9-]*: ' "$OUT" | grep -v '^linux-test summary' | tr -d '\r' |
+	while IFS= read -r line; do
+		name=${line#linux-test }; name=${name%%:*}
+		rest=${line#*: }; verdict=${rest%% *}; detail=${rest#"$verdict"}
+		# boot 2 checks virtio-console
+		[ "$name" = hvc0 ] && [ "$verdict" = SKIP ] && continue
+		case $verdict in
+		PASS) pass "linux: $name${detail:+ ($(echo $detail))}";;
+		SKIP) skip "linux: $name" "$(echo $detail)";;
+		*) fail "linux: $name" "$rest";;
+		esac
+	done
+	nfail=$(grep -c '^linux-test [a-z0-9-]*: FAIL' "$OUT")
+	check "linux: exit status = failed checks ($nfail)" [ "$VM_STATUS" = "$nfail" ]
+	got=$(dd if="$WORK/scratch.img" bs=512 skip=8 count=1 2>/dev/null | head -n1 | tr -d '\0')
+	check "linux: scratch disk holds the guest's marker after exit" [ "$got" = "picovm-linux-test $token" ]
+	got=$(debugfs -R 'cat /picovm-test.txt' "$WORK/root.img" 2>/dev/null)
+	check "linux: ext4 root holds the guest's file after exit" [ "$got" = "picovm-linux-test $token" ]
+	if command -v e2fsck >/dev/null; then
+		fsck_clean() { e2fsck -fn "$1" >/dev/null 2>&1; }
+		check "linux: ext4 root is clean after exit (e2fsck -fn)" fsck_clean "$WORK/root.img"
+	fi
+	check "linux: read-only disk unchanged" cmp -s "$WORK/ro.img" <(head -c 1M /dev/zero)
+	check "linux: boot-timer port reached from the guest" grep -q 'boot-timer: .* ms' "$OUT.err"
+fi
+
+# --- boot 2 ---------------------------------------------------------------------
+cp "$LB/rootfs.ext4" "$WORK/root2.img"
+OUT=$WORK/boot2.out
+conf "$WORK/cmd.conf" \
+	"kernel=$LB/vmlinux" "memory=128M" "vcpus=1" "console=virtio" \
+	"cmdline=\"console=hvc0 $BASE root=/dev/vda rootfstype=ext4 rw picovm.cmd=\\\"echo cmd-on-hvc0 \$(uname -s); exit 7\\\"\"" \
+	"disk.0.path=$WORK/root2.img" "timeout=${SECS}s"
+vm_run $((SECS + 10)) "$OUT" run "$WORK/cmd.conf"
+check "linux: picovm.cmd output arrives on virtio-console (hvc0)" grep -q '^cmd-on-hvc0 Linux' "$OUT"
+check "linux: picovm.cmd exit status (7) is picovm's" [ "$VM_STATUS" = 7 ]
