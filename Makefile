@@ -85,7 +85,7 @@ tools:
 	$(MAKE) -C tests tools
 
 test: deps
-	$(MAKE) picovm guests linux tests/build/picovm-hooks
+	$(MAKE) picovm guests tests/build/picovm-hooks
 	$(MAKE) -C tests tools
 	bash tests/run.sh
 
