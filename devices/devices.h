@@ -15,4 +15,7 @@ int debugport_attach(struct vm *vm);
 /* devices/acpi_pm.c: ACPI PM1a blocks and reset register (poweroff). */
 int acpi_pm_attach(struct vm *vm);
 
+/* devices/rtc.c: a read-only CMOS clock with the host's time. */
+int rtc_attach(struct vm *vm);
+
 #endif

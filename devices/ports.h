@@ -26,6 +26,7 @@
 #define PICOVM_PORT_PM1A_CNT   0x604
 #define PICOVM_PORT_ACPI_RESET 0x608
 
+#define PICOVM_PORT_RTC      0x70	/* index; 0x71 data: CMOS clock */
 #define PICOVM_PORT_COM1     0x3f8
 #define PICOVM_IRQ_COM1      4
 #define PICOVM_PORT_I8042_DATA 0x60
