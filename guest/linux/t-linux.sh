@@ -117,3 +117,19 @@ conf "$WORK/cmd.conf" \
 vm_run $((SECS + 10)) "$OUT" run "$WORK/cmd.conf"
 check "linux: picovm.cmd output arrives on virtio-console (hvc0)" grep -q '^cmd-on-hvc0 Linux' "$OUT"
 check "linux: picovm.cmd exit status (7) is picovm's" [ "$VM_STATUS" = 7 ]
+
+# --- boots 3 and 4: `poweroff` and `reboot` end the VM cleanly ------------------
+# poweroff goes through ACPI (\_S5 -> picovm's PM1a control block), reboot
+# through the i8042 (or ACPI's reset register).  If either did not end the
+# VM, the guest would carry on to `exit 9` (or hang until the timeout).
+for how in poweroff reboot; do
+	cp "$LB/rootfs.ext4" "$WORK/root-$how.img"
+	OUT=$WORK/$how.out
+	conf "$WORK/$how.conf" \
+		"kernel=$LB/vmlinux" "memory=128M" "vcpus=1" \
+		"cmdline=\"console=ttyS0 $BASE root=/dev/vda rootfstype=ext4 rw picovm.cmd=\\\"$how -f; sleep 5; exit 9\\\"\"" \
+		"disk.0.path=$WORK/root-$how.img" "timeout=${SECS}s"
+	vm_run $((SECS + 10)) "$OUT" run "$WORK/$how.conf"
+	check "linux: '$how' in the guest ends the VM with status 0 (status $VM_STATUS)" [ "$VM_STATUS" = 0 ]
+	check "linux: '$how' ended it before the guest went on" eval "! grep -q 'command exited with status 9' '$OUT'"
+done
