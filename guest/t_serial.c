@@ -2,6 +2,7 @@
  * Tests of picovm's 8250: input (echo), output without flow control
  * (flood), and register pokes a hostile guest might make (uart).
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "devices/ports.h"
@@ -37,14 +38,17 @@ int test_echo(const struct bootinfo *bi, const char *arg, size_t arglen)
 #define FLOOD_LINE 64
 #define FLOOD_CHUNK 4096
 
-int test_flood(const struct bootinfo *bi, const char *arg, size_t arglen)
+/* Sends N bytes of the pattern, either straight to THR without looking at
+ * LSR (flood: what a hostile or careless guest does) or flow controlled
+ * (print: with a stalled reader on the host, nothing may be lost). */
+static int send_pattern(const char *name, bool flow, const char *arg,
+			size_t arglen)
 {
 	char chunk[FLOOD_CHUNK];
 	uint64_t n;
 
-	(void)bi;
 	if (parse_u64(arg, arglen, &n)) {
-		rt_printf("picotest: bad flood length '%.*s'\n", (int)arglen,
+		rt_printf("picotest: bad %s length '%.*s'\n", name, (int)arglen,
 			  arg);
 		return EXIT_USAGE;
 	}
@@ -53,49 +57,32 @@ int test_flood(const struct bootinfo *bi, const char *arg, size_t arglen)
 
 		chunk[i] = col == FLOOD_LINE - 1 ? '\n' : (char)('a' + col % 26);
 	}
-	/* Straight to THR, never looking at LSR. */
 	for (uint64_t done = 0; done < n;) {
 		size_t k = n - done < FLOOD_CHUNK ? (size_t)(n - done)
 						  : FLOOD_CHUNK;
 
-		rt_outsb(COM1, chunk, k);
+		if (flow)
+			serial_write(chunk, k);
+		else
+			rt_outsb(COM1, chunk, k);
 		done += k;
 	}
 	if (n % FLOOD_LINE)
 		serial_putc('\n');
-	rt_puts("flood: done");
+	rt_printf("%s: done\n", name);
 	return 0;
 }
 
-/* The flood pattern again, but flow controlled (LSR.THRE before each
- * byte): with a stalled reader on the host, nothing may be lost. */
+int test_flood(const struct bootinfo *bi, const char *arg, size_t arglen)
+{
+	(void)bi;
+	return send_pattern("flood", false, arg, arglen);
+}
+
 int test_print(const struct bootinfo *bi, const char *arg, size_t arglen)
 {
-	char chunk[FLOOD_CHUNK];
-	uint64_t n;
-
 	(void)bi;
-	if (parse_u64(arg, arglen, &n)) {
-		rt_printf("picotest: bad print length '%.*s'\n", (int)arglen,
-			  arg);
-		return EXIT_USAGE;
-	}
-	for (unsigned i = 0; i < FLOOD_CHUNK; i++) {
-		unsigned col = i % FLOOD_LINE;
-
-		chunk[i] = col == FLOOD_LINE - 1 ? '\n' : (char)('a' + col % 26);
-	}
-	for (uint64_t done = 0; done < n;) {
-		size_t k = n - done < FLOOD_CHUNK ? (size_t)(n - done)
-						  : FLOOD_CHUNK;
-
-		serial_write(chunk, k);
-		done += k;
-	}
-	if (n % FLOOD_LINE)
-		serial_putc('\n');
-	rt_puts("print: done");
-	return 0;
+	return send_pattern("print", true, arg, arglen);
 }
 
 static void set_dlab(int on)

@@ -309,10 +309,9 @@ static void net_rx_post(struct vnet *v)
 		struct net_rx *rx = &v->rx[i];
 		if (rx->busy)
 			continue;
+		/* No chains left, or the device failed while taking them
+		 * (its rings are dead then: nothing to give back). */
 		if (!net_rx_fill(v, rx, merge)) {
-			/* Whatever was taken goes back (or the device failed). */
-			for (unsigned k = rx->nchains; k > 0 && virtio_live(d); k--)
-				vq_unpop(&d->vq[NET_RX], rx->head[k - 1]);
 			rx->nchains = 0;
 			return;
 		}

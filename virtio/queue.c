@@ -285,8 +285,10 @@ bool vq_enable_kicks(struct vq *q)
 	return load16(q->avail + 2) != q->last_avail;
 }
 
-uint64_t iov_copy_from(const struct iovec *iov, unsigned n, uint64_t skip,
-		       void *dst, uint64_t len)
+/* Copies between buf and the bytes of iov[0..n) from skip on; to_iov
+ * says which way.  Returns the bytes copied (at most len). */
+static uint64_t iov_copy(const struct iovec *iov, unsigned n, uint64_t skip,
+			 uint8_t *buf, uint64_t len, bool to_iov)
 {
 	uint64_t done = 0;
 
@@ -298,31 +300,28 @@ uint64_t iov_copy_from(const struct iovec *iov, unsigned n, uint64_t skip,
 		uint64_t k = iov[i].iov_len - skip;
 		if (k > len - done)
 			k = len - done;
-		memcpy((uint8_t *)dst + done, (uint8_t *)iov[i].iov_base + skip, k);
+		uint8_t *seg = (uint8_t *)iov[i].iov_base + skip;
+		if (to_iov)
+			memcpy(seg, buf + done, k);
+		else
+			memcpy(buf + done, seg, k);
 		done += k;
 		skip = 0;
 	}
 	return done;
 }
 
+uint64_t iov_copy_from(const struct iovec *iov, unsigned n, uint64_t skip,
+		       void *dst, uint64_t len)
+{
+	return iov_copy(iov, n, skip, dst, len, false);
+}
+
 uint64_t iov_copy_to(const struct iovec *iov, unsigned n, uint64_t skip,
 		     const void *src, uint64_t len)
 {
-	uint64_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		uint64_t k = iov[i].iov_len - skip;
-		if (k > len - done)
-			k = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + skip, (const uint8_t *)src + done, k);
-		done += k;
-		skip = 0;
-	}
-	return done;
+	/* buf is only read when to_iov is true. */
+	return iov_copy(iov, n, skip, (uint8_t *)(uintptr_t)src, len, true);
 }
 
 unsigned iov_slice(const struct iovec *iov, unsigned n, uint64_t skip,
