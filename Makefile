@@ -13,12 +13,13 @@ CC ?= gcc
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wconversion -Wimplicit-fallthrough \
-	-Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wformat=2 \
-	-Wvla -Wundef -Wwrite-strings -Wcast-qual -Wnull-dereference
+include warnings.mk
+# CFLAGS is the user's (make CFLAGS=-O0 works); what picovm needs to build
+# at all is in PICOVM_CFLAGS.  _FORTIFY_SOURCE needs an optimising build.
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -DPICOVM_VERSION='"$(VERSION)"' $(WARN) \
-	-fstack-protector-strong -D_FORTIFY_SOURCE=2
+FORTIFY := $(if $(filter -O0,$(CFLAGS)),,-D_FORTIFY_SOURCE=2)
+PICOVM_CFLAGS := -std=c11 -D_GNU_SOURCE -DPICOVM_VERSION='"$(VERSION)"' \
+	$(WARN) -fstack-protector-strong $(FORTIFY)
 LDFLAGS += -static
 LDLIBS := -lseccomp -luring -lcap-ng -lpthread
 
@@ -33,7 +34,7 @@ picovm: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
 %.o: %.c
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(PICOVM_CFLAGS) -MMD -MP -c -o $@ $<
 
 -include $(DEPS)
 
@@ -48,7 +49,7 @@ tests/build/picovm-hooks: $(HOOK_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(HOOK_OBJS) $(LDLIBS)
 tests/build/hooks/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DPICOVM_TEST_HOOKS -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(PICOVM_CFLAGS) -DPICOVM_TEST_HOOKS -MMD -MP -c -o $@ $<
 -include $(HOOK_OBJS:.o=.d)
 
 # Debian packages the build needs; installed when missing and we are root.

@@ -9,9 +9,12 @@ export TOP
 RESULTS=$(mktemp "${TMPDIR:-/tmp}/picovm-results.XXXXXX")
 export RESULTS
 pattern=${1:-}
-# The fast tiers first, the slow Linux tier (t-linux.sh) last.
-for t in $(ls "$TOP"/tests/t-*"$pattern"*.sh 2>/dev/null | grep -v '/t-linux.sh$') \
-	$(ls "$TOP"/tests/t-linux*.sh 2>/dev/null | grep -- "$pattern"); do
+# The unit tests (no /dev/kvm) first, then the fast KVM tiers, the slow
+# Linux tier (t-linux.sh) last.
+tiers=$(ls "$TOP"/tests/t-*"$pattern"*.sh 2>/dev/null)
+for t in $(echo "$tiers" | grep '/t-unit.sh$') \
+	$(echo "$tiers" | grep -v '/t-unit.sh$' | grep -v '/t-linux.sh$') \
+	$(echo "$tiers" | grep '/t-linux.sh$'); do
 	[ -e "$t" ] || continue
 	echo "== $(basename "$t" .sh)"
 	# A hard limit per script on top of the per-VM timeouts inside it; the

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "exit.h"
 #include "vcpu.h"
 #include "../seccomp/sandbox.h"
 #include "../vm/log.h"
@@ -41,32 +42,6 @@ int vcpu_init(struct vm *vm, struct vcpu *v, unsigned id)
 	return regs_init(vm->kvm.fd, v->fd, id, &vm->entry) < 0 ? -1 : 0;
 }
 
-static void vcpu_io(struct vcpu *v)
-{
-	struct kvm_run *r = v->run;
-	bool wr = r->io.direction == KVM_EXIT_IO_OUT;
-	uint32_t size = r->io.size;
-	uint64_t off = r->io.data_offset;
-
-	/* KVM fills these; still, never index past the kvm_run page. */
-	if (size == 0 || size > 4 || r->io.count == 0 ||
-	    off + (uint64_t)size * r->io.count > v->vm->kvm.run_size)
-		return;
-	uint8_t *data = (uint8_t *)r + off;
-	for (uint32_t i = 0; i < r->io.count; i++, data += size)
-		bus_access(&v->vm->pio, r->io.port, data, size, wr);
-}
-
-static void vcpu_mmio(struct vcpu *v)
-{
-	struct kvm_run *r = v->run;
-
-	if (r->mmio.len == 0 || r->mmio.len > sizeof(r->mmio.data))
-		return;
-	bus_access(&v->vm->mmio, r->mmio.phys_addr, r->mmio.data, r->mmio.len,
-		   r->mmio.is_write);
-}
-
 static void vcpu_fatal(struct vcpu *v, const char *what)
 {
 	struct kvm_regs regs;
@@ -81,52 +56,32 @@ static void vcpu_fatal(struct vcpu *v, const char *what)
 /* Handles one exit; returns false when the vCPU must stop running. */
 static bool vcpu_exit(struct vcpu *v)
 {
-	struct kvm_run *r = v->run;
+	struct vcpu_access a;
 	char why[96];
 
-	switch (r->exit_reason) {
-	case KVM_EXIT_IO:
+	switch (vcpu_exit_decode(v->run, v->vm->kvm.run_size, &a, why,
+				 sizeof(why))) {
+	case VCPU_PIO:
 		v->exits_io++;
-		vcpu_io(v);
+		for (uint32_t i = 0; i < a.count; i++)
+			bus_access(&v->vm->pio, a.addr, a.data + (size_t)i * a.size,
+				   a.size, a.write);
 		return true;
-	case KVM_EXIT_MMIO:
+	case VCPU_MMIO:
 		v->exits_mmio++;
-		vcpu_mmio(v);
+		bus_access(&v->vm->mmio, a.addr, a.data, a.size, a.write);
 		return true;
-	case KVM_EXIT_INTR:
-	case KVM_EXIT_HLT:
+	case VCPU_RESUME:
 		v->exits_other++;
 		return true;
-	case KVM_EXIT_SHUTDOWN:
-		vcpu_fatal(v, "guest triple fault (KVM_EXIT_SHUTDOWN)");
+	case VCPU_STOP_OK:
+		vm_stop(v->vm, EXIT_VM_OK, NULL);
 		return false;
-	case KVM_EXIT_SYSTEM_EVENT:
-		if (r->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN ||
-		    r->system_event.type == KVM_SYSTEM_EVENT_RESET) {
-			vm_stop(v->vm, EXIT_VM_OK, NULL);
-			return false;
-		}
-		snprintf(why, sizeof(why), "system event %u", r->system_event.type);
-		vcpu_fatal(v, why);
-		return false;
-	case KVM_EXIT_FAIL_ENTRY:
-		snprintf(why, sizeof(why), "KVM entry failed, reason 0x%llx",
-			 (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
-		vcpu_fatal(v, why);
-		return false;
-	case KVM_EXIT_INTERNAL_ERROR:
-		snprintf(why, sizeof(why), "KVM internal error, suberror %u%s",
-			 r->internal.suberror,
-			 r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
-				 " (instruction emulation failed)" : "");
-		vcpu_fatal(v, why);
-		return false;
-	default:
-		snprintf(why, sizeof(why), "unexpected KVM exit reason %u",
-			 r->exit_reason);
+	case VCPU_FATAL:
 		vcpu_fatal(v, why);
 		return false;
 	}
+	return false;
 }
 
 static void vcpu_kick_handler(int sig)

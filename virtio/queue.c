@@ -134,51 +134,79 @@ static int chain_end(const struct desc *d, const char **why)
 	return 0;
 }
 
-static int walk_indirect(const struct vq *q, struct vq_chain *c,
-			 const struct desc *d, const char **why)
+/* An INDIRECT descriptor: checks it and returns its table's entry count,
+ * or 0 with why set (virtio 1.2, 2.7.5.3.1). */
+static uint32_t indirect_table(const struct vq *q, const struct desc *d,
+			       bool nested, const uint8_t **table,
+			       const char **why)
 {
 	if (!q->indirect) {
 		*why = "indirect descriptor without VIRTIO_F_RING_INDIRECT_DESC";
-		return -1;
+		return 0;
+	}
+	if (nested) {
+		*why = "nested indirect descriptor";
+		return 0;
 	}
 	if (d->flags & VRING_DESC_F_NEXT) {
 		*why = "descriptor has both INDIRECT and NEXT";
-		return -1;
+		return 0;
 	}
 	/* A chain, indirect tables included, is never longer than the
-	 * queue (virtio 1.2, 2.7.5.3.1). */
+	 * queue. */
 	if (d->len == 0 || d->len % DESC_SIZE ||
 	    d->len / DESC_SIZE > q->num || d->len / DESC_SIZE > VQ_MAX_SEGS) {
 		*why = "indirect table length 0, not a multiple of 16, or longer "
 		       "than the queue";
-		return -1;
+		return 0;
 	}
-	uint32_t n = d->len / DESC_SIZE;
-	const uint8_t *table = gmem_ptr(q->mem, d->addr, d->len);
-	if (!table) {
+	*table = gmem_ptr(q->mem, d->addr, d->len);
+	if (!*table) {
 		*why = "indirect table outside guest RAM";
-		return -1;
+		return 0;
 	}
-	uint32_t i = 0;
-	for (uint32_t seen = 0;; seen++) {
-		if (seen == n) {
-			*why = "loop in an indirect table";
+	return d->len / DESC_SIZE;
+}
+
+/* Gathers the chain that starts at descriptor head.  One walk for the
+ * ring's table and an indirect one: an INDIRECT descriptor swaps the
+ * table and its bound, and the walk goes on from the new table's entry 0.
+ * Each table is visited at most its size times, so loops end. */
+static int chain_walk(const struct vq *q, struct vq_chain *c, uint16_t head,
+		      const char **why)
+{
+	const uint8_t *table = q->desc;
+	uint32_t n = q->num, i = head, seen = 0;
+	bool indirect = false;
+
+	c->head = head;
+	c->nout = c->nin = 0;
+	c->out_len = c->in_len = 0;
+	for (;;) {
+		if (seen++ == n) {
+			*why = indirect ? "loop in an indirect table" :
+				"descriptor chain loops or exceeds the queue size";
 			return -1;
 		}
-		struct desc e = desc_read(table, i);
-		if (e.flags & VRING_DESC_F_INDIRECT) {
-			*why = "nested indirect descriptor";
+		struct desc d = desc_read(table, i);
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			n = indirect_table(q, &d, indirect, &table, why);
+			if (n == 0)
+				return -1;
+			indirect = true;
+			i = seen = 0;
+			continue;
+		}
+		if (chain_add(q, c, &d, why) < 0)
+			return -1;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			return chain_end(&d, why);
+		if (d.next >= n) {
+			*why = indirect ? "indirect next index out of range" :
+				"next index out of range";
 			return -1;
 		}
-		if (chain_add(q, c, &e, why) < 0)
-			return -1;
-		if (!(e.flags & VRING_DESC_F_NEXT))
-			return chain_end(&e, why);
-		if (e.next >= n) {
-			*why = "indirect next index out of range";
-			return -1;
-		}
-		i = e.next;
+		i = d.next;
 	}
 }
 
@@ -202,34 +230,8 @@ int vq_pop(struct vq *q, struct vq_chain *c, const char **why)
 		*why = "head posted twice";
 		return -1;
 	}
-	c->head = head;
-	c->nout = c->nin = 0;
-	c->out_len = c->in_len = 0;
-	uint16_t i = head;
-	for (unsigned seen = 0;; seen++) {
-		if (seen == q->num) {
-			*why = "descriptor chain loops or exceeds the queue size";
-			return -1;
-		}
-		struct desc d = desc_read(q->desc, i);
-		if (d.flags & VRING_DESC_F_INDIRECT) {
-			if (walk_indirect(q, c, &d, why) < 0)
-				return -1;
-			break;
-		}
-		if (chain_add(q, c, &d, why) < 0)
-			return -1;
-		if (!(d.flags & VRING_DESC_F_NEXT)) {
-			if (chain_end(&d, why) < 0)
-				return -1;
-			break;
-		}
-		if (d.next >= q->num) {
-			*why = "next index out of range";
-			return -1;
-		}
-		i = d.next;
-	}
+	if (chain_walk(q, c, head, why) < 0)
+		return -1;
 	q->last_avail++;
 	q->inflight[head / 64] |= 1ULL << (head % 64);
 	q->ninflight++;

@@ -167,7 +167,7 @@ static int count_devices(const struct config *c)
 
 int vmm_check(const struct config *c)
 {
-	struct boot_plan p;
+	struct boot_plan p = { .kernel_fd = -1, .initrd_fd = -1 };
 	struct blk *disks[CONFIG_MAX_DEVICES];
 	if (count_devices(c) < 0)
 		return -1;
@@ -373,7 +373,7 @@ static void vm_teardown(struct vm *vm)
 int vmm_run(const struct config *c)
 {
 	struct vm vm;
-	struct boot_plan plan;
+	struct boot_plan plan = { .kernel_fd = -1, .initrd_fd = -1 };
 	sigset_t sigs;
 	int status = EXIT_VM_FAILURE;
 	int out_fd = -1, log_fd = -1, sig_fd = -1, timer_fd = -1;

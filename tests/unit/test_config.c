@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "../../config/config.h"
 #include "../../config/keys.h"
 #include "../../config/keytab.h"
@@ -28,26 +29,7 @@
 /* A writable string, as overrides are (argv), from a literal. */
 #define S(text) ((char[]){ text })
 
-static int failures;
 static char tmpdir[] = "/tmp/picovm-unit.XXXXXX";
-
-__attribute__((format(printf, 3, 4))) static void check(const char *name,
-							bool ok,
-							const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		printf("ok    %s\n", name);
-		return;
-	}
-	failures++;
-	printf("FAIL  %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 static char *tmp_path(const char *name)
 {
@@ -1187,5 +1169,5 @@ int main(void)
 			fprintf(stderr, "cannot remove %s\n", tmpdir);
 		free(cmd);
 	}
-	return failures ? 1 : 0;
+	return check_failures ? 1 : 0;
 }
