@@ -142,8 +142,16 @@ static void flush_at_stop(struct console *c)
 	while (c->out_fd >= 0 && c->cd.peek_output(c->cd.opaque, scratch, 1)) {
 		uint64_t ms = now_ms() - t0;
 		if (ms >= CONSOLE_FLUSH_MS) {
+			uint8_t buf[CONSOLE_CHUNK];
+			uint64_t left = 0;
+			size_t n;
+			while ((n = c->cd.peek_output(c->cd.opaque, buf, sizeof(buf)))) {
+				c->cd.consume_output(c->cd.opaque, n);
+				left += n;
+			}
 			log_err("console output: the reader is not reading; dropped "
-				"the guest's last output at stop");
+				"the guest's last %llu bytes at stop",
+				(unsigned long long)left);
 			break;
 		}
 		struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
