@@ -29,24 +29,25 @@
 
 static struct blk disk[2];
 
-static uint8_t *seg_buf(uint64_t segmib)
-{
-	static uint8_t *buf;
-
-	if (!buf)
-		buf = rt_alloc(segmib * MIB, 4096);
-	return buf;
-}
-
-static int open_disk(const struct bootinfo *bi, unsigned i, const char *test)
+/* Opens disks 0..ndisks-1 and allocates the segment buffer; NULL after
+ * saying why. */
+static uint8_t *setup(const struct bootinfo *bi, unsigned ndisks,
+		      uint64_t segmib, const char *test)
 {
 	const char *why;
+	uint8_t *buf;
 
-	if (blk_open(&disk[i], bi, i, &why)) {
-		rt_printf("%s: no usable virtio-blk device %u: %s\n", test, i, why);
-		return -1;
+	for (unsigned i = 0; i < ndisks; i++) {
+		if (blk_open(&disk[i], bi, i, &why)) {
+			rt_printf("%s: no usable virtio-blk device %u: %s\n", test,
+				  i, why);
+			return NULL;
+		}
 	}
-	return 0;
+	if (!(buf = rt_alloc(segmib * MIB, 4096)))
+		rt_printf("%s: no RAM for %llu MiB\n", test,
+			  (unsigned long long)segmib);
+	return buf;
 }
 
 int test_blk_huge(const struct bootinfo *bi, const char *arg, size_t arglen)
@@ -57,12 +58,8 @@ int test_blk_huge(const struct bootinfo *bi, const char *arg, size_t arglen)
 	if (parse_args(arg, arglen, a, 4) || a[1] == 0 || a[1] > BLK_REP_MAX ||
 	    a[2] == 0 || a[2] > 1024)
 		return EXIT_USAGE;
-	if (open_disk(bi, 0, "blk-huge"))
+	if (!(buf = setup(bi, 1, a[2], "blk-huge")))
 		return 1;
-	if (!(buf = seg_buf(a[2]))) {
-		rt_printf("blk-huge: no RAM for %llu MiB\n", (unsigned long long)a[2]);
-		return 1;
-	}
 	uint32_t seg = (uint32_t)(a[2] * MIB);
 	for (uint32_t i = 0; i < seg; i++)
 		buf[i] = 0x5a;
@@ -108,12 +105,8 @@ int test_blk_fair(const struct bootinfo *bi, const char *arg, size_t arglen)
 	if (parse_args(arg, arglen, a, 3) || a[0] == 0 || a[1] == 0 ||
 	    a[1] > BLK_REP_MAX || a[2] == 0 || a[2] > 1024)
 		return EXIT_USAGE;
-	if (open_disk(bi, 0, "blk-fair") || open_disk(bi, 1, "blk-fair"))
+	if (!(buf = setup(bi, 2, a[2], "blk-fair")))
 		return 1;
-	if (!(buf = seg_buf(a[2]))) {
-		rt_printf("blk-fair: no RAM for %llu MiB\n", (unsigned long long)a[2]);
-		return 1;
-	}
 	unsigned nbig = queue_big((unsigned)a[0], buf, (uint32_t)(a[2] * MIB),
 				  (unsigned)a[1]);
 	vq_kick(&disk[0].q);
@@ -142,12 +135,8 @@ int test_blk_flood(const struct bootinfo *bi, const char *arg, size_t arglen)
 	if (parse_args(arg, arglen, a, 2) || a[0] == 0 || a[0] > BLK_REP_MAX ||
 	    a[1] == 0 || a[1] > 1024)
 		return EXIT_USAGE;
-	if (open_disk(bi, 0, "blk-flood"))
+	if (!(buf = setup(bi, 1, a[1], "blk-flood")))
 		return 1;
-	if (!(buf = seg_buf(a[1]))) {
-		rt_printf("blk-flood: no RAM for %llu MiB\n", (unsigned long long)a[1]);
-		return 1;
-	}
 	uint32_t seg = (uint32_t)(a[1] * MIB);
 	queue_big(disk[0].q.num, buf, seg, (unsigned)a[0]);
 	vq_kick(&disk[0].q);

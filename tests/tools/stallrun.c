@@ -4,7 +4,10 @@
  * Runs COMMAND with its stdout on a pipe (or with -p a pseudo-terminal,
  * also its stdin) that this program never reads, as a reader that stopped
  * reading would.  It waits until the output stalls (bytes pending and no
- * change for a second; at most 30 s), then with -t sends SIGTERM, and
+ * change for a second; at most 30 s), reads 512 bytes (so a writer that
+ * waited for room wakes up and blocks again in a write larger than the
+ * room: the case a stop must not wait for), waits for the stall again,
+ * then with -t sends SIGTERM, and
  * waits up to SECS (default 20) for COMMAND to exit, killing it after
  * that.  Prints one line:
  *     stalled=yes|no pending=BYTES status=N|watchdog ms=M tty-restored=yes|no|-
@@ -99,7 +102,7 @@ int main(int argc, char **argv)
 	if (!pty)
 		close(wr);	/* a pty's slave stays open: its modes are checked */
 	long long t0 = now_ms(), changed = t0, stall_at = -1;
-	int last = -1, status = -1, pending = 0;
+	int last = -1, status = -1, pending = 0, nudged = 0;
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
 		if (w == pid)
@@ -111,6 +114,10 @@ int main(int argc, char **argv)
 			if (pending != last) {
 				last = pending;
 				changed = now;
+			} else if (pending > 0 && now - changed >= 1000 && !nudged) {
+				char buf[512];
+				nudged = read(rd, buf, sizeof(buf)) > 0;
+				last = -1;
 			} else if (pending > 0 && now - changed >= 1000) {
 				stall_at = now;
 				if (term)
