@@ -34,6 +34,9 @@ static void *drain_arg;
 static struct io_event stop_ev;
 static int stop_fd = -1;
 static bool left_busy;		/* the kernel may still write guest memory */
+/* Every SQE picovm takes yields exactly one CQE (no multishot requests),
+ * so their difference is what the kernel still holds. */
+static uint64_t sqes_taken, cqes_seen;
 
 bool io_stopping(void)
 {
@@ -65,6 +68,7 @@ struct io_uring_sqe *io_sqe(void)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 
+	sqes_taken++;
 	while (!sqe) {
 		io_uring_submit(&ring);
 		sqe = io_uring_get_sqe(&ring);
@@ -202,6 +206,7 @@ static void reap(void)
 		struct io_op *op = io_uring_cqe_get_data(cqe);
 		int res = cqe->res;
 		n++;
+		cqes_seen++;
 		if (op)
 			op->done(op, res);
 	}
@@ -277,19 +282,21 @@ static void *iothread_main(void *arg)
 	t0 = now_ms();
 	do
 		wait_some();
-	while (drain_fn && drain_fn(drain_arg) && now_ms() - t0 < IOTHREAD_CANCEL_MS);
-	/* A disk chunk that neither finished nor was cancelled may still be
-	 * writing into guest memory: picovm then keeps guest RAM mapped and
-	 * the ring open until it exits (iothread_left_busy()).  Otherwise,
+	while (sqes_taken != cqes_seen && now_ms() - t0 < IOTHREAD_CANCEL_MS);
+	/* A request that neither finished nor was cancelled (a disk chunk on
+	 * a stalled device) may still write into guest memory: picovm then
+	 * keeps guest RAM mapped and the ring open until it exits
+	 * (iothread_left_busy()).  Otherwise,
 	 * drop the ring's references to our files now: the kernel would
 	 * release them only some time after we exit, keeping an
 	 * auto-created tap alive and "busy" for the next VM of that name.
 	 * (Unregistering waits for every request using the files, so it is
 	 * skipped when some are left.) */
-	if (drain_fn && drain_fn(drain_arg)) {
+	if (sqes_taken != cqes_seen) {
 		left_busy = true;
-		log_err("io thread: disk I/O still in flight at stop; exiting "
-			"without waiting for it");
+		log_err("io thread: %llu I/O requests still in flight at stop; "
+			"exiting without waiting for them",
+			(unsigned long long)(sqes_taken - cqes_seen));
 		return NULL;
 	}
 	int r0;
