@@ -228,7 +228,8 @@ check "big reads in flight: timeout = 2s ends the VM with 124 before the watchdo
 	test "$VM_STATUS" = 124
 OUT=$WORK/bigterm
 truncate -s 1G "$SMALL"	# an image of its own: not one a killed VM may hold
-timeout -k 3 20 "$PICOVM" run "$C" memory=256M cmdline=picotest=blk-flood:14:64 \
+# (timeout passes our SIGTERM on and kills 20 s later: the watchdog)
+timeout -k 20 60 "$PICOVM" run "$C" memory=256M cmdline=picotest=blk-flood:14:64 \
 	"disk.0.path=$SMALL" >"$OUT" 2>"$OUT.err" </dev/null &
 pid=$!
 for _ in $(seq 200); do grep -qs "blk-flood: running" "$OUT" && break; sleep 0.05; done
