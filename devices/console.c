@@ -21,9 +21,20 @@
 #include "../vm/vm.h"
 
 #define CONSOLE_CHUNK 4096
-/* How long console_stop() keeps trying to deliver output to a stalled
- * reader before it gives up on the rest. */
-#define CONSOLE_FLUSH_MS 2000
+/* How long a stopping console keeps trying to deliver the guest's last
+ * output to a slow reader before it gives up on the rest (part of the
+ * stop's bound, picovm(1)). */
+#define CONSOLE_FLUSH_MS 300
+/* A write to a terminal or pipe nobody reads blocks, and O_NONBLOCK
+ * cannot be set on stdout (it belongs to the open file description,
+ * shared with the shell).  So console_stop() interrupts the thread's
+ * write with this signal (its handler does nothing and has no
+ * SA_RESTART: the write returns EINTR or a partial count, nothing is
+ * lost) every CONSOLE_KICK_MS until the thread ends, and gives up on it
+ * after CONSOLE_GIVEUP_MS. */
+#define CONSOLE_KICK_SIGNAL SIGUSR1
+#define CONSOLE_KICK_MS 20
+#define CONSOLE_GIVEUP_MS 600
 #define CTRL_A 0x01
 
 struct console {
@@ -33,8 +44,22 @@ struct console {
 	bool in_eof, tty, escape;
 	struct termios saved;
 	atomic_bool stop;
+	bool stopping;			/* console_stop_begin() ran */
 	pthread_t thread;
 };
+
+static void console_kick_handler(int sig)
+{
+	(void)sig;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
 
 /* Writes what the UART holds, as far as the sink takes it now.  Returns
  * false when the sink is gone (EPIPE, EIO...): output is then discarded. */
@@ -106,11 +131,45 @@ static void pump_input(struct console *c)
 	c->cd.push_input(c->cd.opaque, buf, len);
 }
 
+/* The guest's last output, for at most CONSOLE_FLUSH_MS: a write that
+ * blocks is interrupted by console_stop()'s signal and the deadline is
+ * checked again. */
+static void flush_at_stop(struct console *c)
+{
+	uint64_t t0 = now_ms();
+	uint8_t scratch[1];
+
+	while (c->out_fd >= 0 && c->cd.peek_output(c->cd.opaque, scratch, 1)) {
+		uint64_t ms = now_ms() - t0;
+		if (ms >= CONSOLE_FLUSH_MS) {
+			uint8_t buf[CONSOLE_CHUNK];
+			uint64_t left = 0;
+			size_t n;
+			while ((n = c->cd.peek_output(c->cd.opaque, buf, sizeof(buf)))) {
+				c->cd.consume_output(c->cd.opaque, n);
+				left += n;
+			}
+			log_err("console output: the reader is not reading; dropped "
+				"the guest's last %llu bytes at stop",
+				(unsigned long long)left);
+			break;
+		}
+		struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
+		if (poll(&p, 1, (int)(CONSOLE_FLUSH_MS - ms)) > 0 &&
+		    !pump_output(c))
+			break;
+	}
+}
+
 static void *console_thread(void *arg)
 {
 	struct console *c = arg;
 	uint8_t scratch[CONSOLE_CHUNK];
+	sigset_t set;
 
+	sigemptyset(&set);
+	sigaddset(&set, CONSOLE_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	if (sandbox_thread(SANDBOX_CONSOLE, "console") < 0) {
 		vm_stop(c->vm, EXIT_VM_FAILURE, NULL);
 		return NULL;
@@ -145,29 +204,8 @@ static void *console_thread(void *arg)
 		if (in_i >= 0 && p[in_i].revents)
 			pump_input(c);
 	}
+	flush_at_stop(c);
 	return NULL;
-}
-
-static void flush_at_stop(struct console *c)
-{
-	struct timespec t0, now;
-	uint8_t scratch[1];
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (c->out_fd >= 0 && c->cd.peek_output(c->cd.opaque, scratch, 1)) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long ms = (now.tv_sec - t0.tv_sec) * 1000 +
-			  (now.tv_nsec - t0.tv_nsec) / 1000000;
-		if (ms >= CONSOLE_FLUSH_MS) {
-			log_err("console output: reader stalled; %s", "dropping "
-				"what is left");
-			break;
-		}
-		struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
-		if (poll(&p, 1, (int)(CONSOLE_FLUSH_MS - ms)) > 0 &&
-		    !pump_output(c))
-			break;
-	}
 }
 
 struct console *console_start(struct vm *vm, const struct chardev *cd,
@@ -188,6 +226,9 @@ struct console *console_start(struct vm *vm, const struct chardev *cd,
 		return NULL;
 	}
 	c->cd.set_wake_fd(c->cd.opaque, c->wake_fd);
+	struct sigaction sa = { .sa_handler = console_kick_handler };
+	sigemptyset(&sa.sa_mask);
+	sigaction(CONSOLE_KICK_SIGNAL, &sa, NULL);	/* no SA_RESTART */
 	if (in_fd >= 0 && isatty(in_fd) && tcgetattr(in_fd, &c->saved) == 0) {
 		struct termios raw = c->saved;
 		cfmakeraw(&raw);
@@ -209,19 +250,52 @@ struct console *console_start(struct vm *vm, const struct chardev *cd,
 	return c;
 }
 
-void console_stop(struct console *c)
+void console_stop_begin(struct console *c)
 {
 	uint64_t one = 1;
 
-	if (!c)
+	if (!c || c->stopping)
 		return;
+	c->stopping = true;
 	atomic_store(&c->stop, true);
 	if (write(c->wake_fd, &one, sizeof(one)) < 0)
 		log_err("console: cannot wake thread: %s", strerror(errno));
-	pthread_join(c->thread, NULL);
-	flush_at_stop(c);
+}
+
+/* Joins the thread, interrupting a blocked write every CONSOLE_KICK_MS;
+ * false if it did not end within CONSOLE_GIVEUP_MS. */
+static bool join_bounded(struct console *c)
+{
+	uint64_t t0 = now_ms();
+
+	do {
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += CONSOLE_KICK_MS * 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(c->thread, NULL, &t) == 0)
+			return true;
+		pthread_kill(c->thread, CONSOLE_KICK_SIGNAL);
+	} while (now_ms() - t0 < CONSOLE_GIVEUP_MS);
+	return false;
+}
+
+void console_stop(struct console *c)
+{
+	if (!c)
+		return;
+	console_stop_begin(c);
+	bool joined = join_bounded(c);
 	if (c->tty)
 		tcsetattr(c->in_fd, TCSANOW, &c->saved);
+	if (!joined) {
+		/* Still blocked: leave it (and its memory) to the exit. */
+		log_err("console: the output thread did not stop; exiting without it");
+		return;
+	}
 	uint64_t dropped = c->cd.dropped(c->cd.opaque);
 	if (dropped)
 		log_err("console: the guest wrote %llu bytes while the output "

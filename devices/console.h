@@ -19,8 +19,12 @@ struct console;
  * none).  Returns NULL after printing why. */
 struct console *console_start(struct vm *vm, const struct chardev *cd,
 			      int out_fd, int in_fd);
-/* Flushes pending output (giving up after a bounded time if the reader is
- * stalled), restores the terminal, joins the thread. */
+/* Tells the thread to flush what the guest wrote (for a bounded time)
+ * and end; returns at once, so the flush overlaps the rest of the stop. */
+void console_stop_begin(struct console *c);
+/* console_stop_begin(), then joins the thread within a bounded time
+ * (interrupting a write that blocks because nobody reads the output) and
+ * restores the terminal.  Never waits for a reader. */
 void console_stop(struct console *c);
 
 #endif

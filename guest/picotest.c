@@ -140,6 +140,9 @@ static const struct {
 	{ "blk-oob", NO_ARG, test_blk_oob },
 	{ "blk-irq", NO_ARG, test_blk_irq },
 	{ "blk-bench", ARG, test_blk_bench },
+	{ "blk-huge", ARG, test_blk_huge },
+	{ "blk-fair", ARG, test_blk_fair },
+	{ "blk-flood", ARG, test_blk_flood },
 	{ "hostile-all", NO_ARG, test_hostile_all },
 	{ "vcon-hello", NO_ARG, test_vcon_hello },
 	{ "vcon-echo", NO_ARG, test_vcon_echo },
@@ -154,6 +157,8 @@ static const struct {
 	{ "net-starve", ARG, test_net_starve },
 	{ "net-reset", NO_ARG, test_net_reset },
 	{ "net-bench", ARG, test_net_bench },
+	{ "net-offload-loop", ARG, test_net_offload_loop },
+	{ "net-link-watch", NO_ARG, test_net_link_watch },
 	{ "net-tso", NO_ARG, test_net_tso },
 	{ "net-tso", ARG, test_net_tso },
 };

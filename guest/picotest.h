@@ -52,6 +52,11 @@ test_fn test_net_starve;
 test_fn test_net_reset;
 test_fn test_net_bench;		/* t_net_bench.c */
 test_fn test_net_tx_hostile;	/* t_net_hostile.c */
+test_fn test_blk_huge;		/* t_blk_big.c */
+test_fn test_blk_fair;
+test_fn test_blk_flood;
+test_fn test_net_offload_loop;	/* t_net_link.c */
+test_fn test_net_link_watch;
 test_fn test_net_tso;		/* t_net_tso.c */
 
 /* A hostile case by its name (t_hostile.c): its exit status, or -1 if

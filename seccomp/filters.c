@@ -55,7 +55,6 @@ static const struct rule vcpu_rules[] = {
 static const struct rule io_rules[] = {
 	COMMON,
 	/* io_uring_enter: see sandbox_build(), only on picovm's ring */
-	ALLOW(preadv),		/* virtio/blk.c: fragmented ephemeral reads */
 };
 
 static const struct rule console_rules[] = {

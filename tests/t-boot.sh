@@ -119,6 +119,32 @@ check "serial: delivered + dropped bytes = what the guest wrote" test "$((got + 
 rss=$(awk '/maxrss/ {print $2}' "$WORK/flood.rss")
 check "serial: memory stays bounded during the flood (${rss:-?} KiB)" test "${rss:-999999}" -lt 65536
 
+# A stop never waits for a reader (issue 16): stdout on a pipe or a
+# terminal that nobody reads while the guest floods the console.  stallrun
+# waits until the output stalls, then sends SIGTERM (or lets timeout =
+# fire); picovm must end with the stop's status before a generous watchdog.
+# The time it took is printed for information only.
+STALLRUN=$TOP/tests/build/stallrun
+if make -s -C "$TOP/tests" build/stallrun >"$WORK/stallrun.log" 2>&1; then
+	for mode in pipe pty; do
+		opt=; [ $mode = pty ] && opt=-p
+		r=$("$STALLRUN" $opt -t -w 20 -- "$PICOVM" run "$C" \
+			cmdline=picotest=flood:100000000 2>"$WORK/unread-$mode.err")
+		echo "info  unread $mode, SIGTERM: $r"
+		check "serial: $mode nobody reads, SIGTERM: status 143 before the watchdog" \
+			grep -q "stalled=yes .*status=143 " <<<"$r"
+		[ $mode = pty ] && check "serial: pty nobody reads: terminal modes restored" \
+			grep -q "tty-restored=yes" <<<"$r"
+	done
+	r=$("$STALLRUN" -p -w 20 -- "$PICOVM" run "$C" timeout=4s \
+		cmdline=picotest=flood:100000000 2>"$WORK/unread-to.err")
+	echo "info  unread pty, timeout = 4s: $r"
+	check "serial: pty nobody reads, timeout: status 124 before the watchdog" \
+		grep -q "status=124 " <<<"$r"
+else
+	fail "serial: stallrun" "make -C tests build/stallrun failed: $(tail -c 300 "$WORK/stallrun.log")"
+fi
+
 # Hostile UART register pokes (divisor 0 and 0xffff, every offset).
 OUT=$WORK/uart
 vm_run 20 "$OUT" run "$C" cmdline=picotest=uart

@@ -362,6 +362,46 @@ stop_guest pvt-b
 vm_wait
 check "bench pingpong: 2000 round trips, none lost ($pp)" grep -q '^pingpong: count=2000 lost=0 ' <<<"$pp"
 
+# --- guest-triggered messages are rate-limited (issue 16) ---
+# 2000 device initialisations acking GUEST_TSO4 without GUEST_CSUM: the tap
+# refuses each TUNSETOFFLOAD; picovm's log must stay a few lines long.
+ns ratelimit
+vm_fg 120 offloop cmdline=picotest=net-offload-loop:2000 net.0.tap=auto
+lines=$(wc -l <"$OUT.err")
+echo "info  offload loop: $(grep -c TUNSETOFFLOAD "$OUT.err") TUNSETOFFLOAD lines, $lines in all"
+check "rate limit: the guest ran its 2000 inits (status $VM_STATUS)" \
+	eval 'test $VM_STATUS = 0 && hasx "net-offload-loop: 2000 inits"'
+check "rate limit: 2000 refused offload settings log at most 20 lines ($lines)" \
+	test "$lines" -le 20
+check "rate limit: the suppressed messages are counted" \
+	grep -q "suppressed" "$OUT.err"
+
+# --- the tap deleted under a running VM (issue 16) ---
+# picovm logs it once, the guest sees the link go down (VIRTIO_NET_S_LINK_UP
+# cleared, config interrupt), and the I/O thread stops reading the dead tap
+# (PICOVM_STATS counts the reads submitted).
+ns linkloss
+nx ip tuntap add dev pvt-gone mode tap vnet_hdr
+nx ip link set pvt-gone up
+OUT=$WORK/linkloss
+PICOVM_STATS=1 timeout -k 3 60 ip netns exec "$NS" "$PICOVM" run "$C" \
+	cmdline=picotest=net-link-watch net.0.tap=pvt-gone >"$OUT" 2>"$OUT.err" </dev/null &
+VM_PID=$!
+PIDS+=("$VM_PID")
+if waitfor 20 grep -qx "net-link: up" "$OUT"; then
+	sleep 1
+	nx ip link del pvt-gone
+fi
+vm_wait
+reads=$(sed -n 's/.*stats: net.0: rx-reads=\([0-9]*\).*/\1/p' "$OUT.err")
+failed=$(sed -n 's/.*net.0: dropped [0-9]* bad or refused TX frames, \([0-9]*\) RX frames.*/\1/p' "$OUT.err")
+echo "info  tap deleted: status $VM_STATUS, rx-reads=${reads:-?}, failed reads=${failed:-0}"
+check "tap deleted: the guest sees the link go down (status $VM_STATUS)" \
+	eval 'test $VM_STATUS = 0 && hasx "net-link: down"'
+check "tap deleted: logged once" test "$(grep -c "the tap pvt-gone is gone" "$OUT.err")" = 1
+check "tap deleted: picovm stops reading it (${reads:-?} reads, ${failed:-0} failed; at most 1000)" \
+	test "${reads:-999999999}" -le 1000 -a "${failed:-0}" -le 1000
+
 # --- errors: each names its key, exit status 2, nothing left behind ---
 ns errors
 vm_fg 20 nobridge cmdline=picotest=exit:0 net.0.tap=auto net.0.bridge=pv-nosuch

@@ -42,29 +42,49 @@
 #define VIRTIO_BLK_F_DISCARD 13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
 
-/* An ephemeral read split into more runs than this is served with
- * plain preadv calls instead (correct, just not asynchronous). */
-#define BLK_MAX_RUNS 16
+/* A request is moved in chunks of at most BLK_CHUNK bytes, each one SQE,
+ * with at most BLK_SLOTS chunks of a disk in flight.  Why: a buffered read
+ * that finds its data in the page cache (or a hole) is copied inline by
+ * io_uring_enter on the I/O thread, so one 2 GiB read used to hold every
+ * other device for as long as the copy took; now a disk's backlog costs
+ * the other devices at most BLK_SLOTS chunks per loop turn.  It also
+ * bounds what a stopping VM waits for (BLK_SLOTS chunks, not gigabytes),
+ * and a short transfer (one readv moves at most 0x7ffff000 bytes) is just
+ * the rest of a chunk, submitted again. */
+#define BLK_CHUNK (1ULL << 20)
+#define BLK_SLOTS 8
 
 #define SECTOR BLK_SECTOR
 #define BLK_QUEUE_MAX 256
 #define BLK_CONFIG_SIZE 0x3c
 
 struct blk_req {
-	struct io_op op;
 	struct blk *b;
 	struct blk_req *next_free;
+	struct blk_req *next_queued;	/* waiting for chunk slots */
+	bool queued;
 	uint16_t head;
 	uint8_t *status;
-	uint32_t type;
-	uint64_t total, moved;		/* bytes the ops must move, and did */
+	enum blk_op op;
+	uint64_t off;			/* READ/WRITE/DISCARD/ZEROES: bytes */
+	uint64_t total, issued, moved;	/* bytes to move, handed out, moved */
 	uint32_t used_len;		/* bytes written to the driver */
-	unsigned pending;		/* ops in flight */
+	unsigned pending;		/* chunks in flight */
 	bool error;
 	unsigned niov;
 	struct iovec iov[VQ_MAX_SEGS];
-	/* Ephemeral reads: one slice of iov per run of sectors. */
-	struct iovec run_iov[VQ_MAX_SEGS + BLK_MAX_RUNS];
+};
+
+/* One SQE's worth of a request: a slice of its buffers, or its one
+ * FLUSH / fallocate. */
+struct blk_chunk {
+	struct io_op op;
+	struct blk_req *r;
+	struct blk_chunk *next_free;
+	int fd;
+	uint64_t at, len;		/* request offset and bytes still to move */
+	unsigned niov;
+	struct iovec iov[VQ_MAX_SEGS];
 };
 
 struct blk {
@@ -79,6 +99,9 @@ struct blk {
 	uint8_t config[BLK_CONFIG_SIZE];
 	char id[BLK_ID_BYTES];
 	struct blk_req *reqs, *free;
+	struct blk_req *queue, *queue_tail;	/* requests waiting for slots */
+	struct blk_chunk chunks[BLK_SLOTS], *chunk_free;
+	unsigned chunks_busy;
 	bool starved;			/* ran out of requests mid-queue */
 	struct vq_chain chain;		/* scratch for vq_pop */
 };
@@ -97,6 +120,7 @@ static void blk_config_rw(struct virtio_dev *d, uint32_t off, uint8_t *data,
 }
 
 static void blk_process(struct blk *b);
+static void blk_issue(struct blk *b);
 
 static void blk_finish(struct blk_req *r)
 {
@@ -104,7 +128,7 @@ static void blk_finish(struct blk_req *r)
 	struct virtio_dev *d = b->dev;
 
 	if (r->moved != r->total)
-		r->error = true;	/* a short read or write */
+		r->error = true;	/* a transfer that could not complete */
 	*r->status = r->error ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 	if (r->error)
 		r->used_len = 1;
@@ -117,21 +141,6 @@ static void blk_finish(struct blk_req *r)
 		b->starved = false;
 		blk_process(b);
 	}
-}
-
-static void blk_op_done(struct io_op *op, int res)
-{
-	struct blk_req *r = (struct blk_req *)op;
-	struct virtio_dev *d = r->b->dev;
-
-	pthread_mutex_lock(&d->lock);
-	if (res < 0)
-		r->error = true;
-	else if (r->total)
-		r->moved += (uint64_t)res;
-	if (--r->pending == 0)
-		blk_finish(r);
-	pthread_mutex_unlock(&d->lock);
 }
 
 /* Finishes a request that needs no host I/O. */
@@ -157,82 +166,160 @@ static bool aligned_for_direct(const struct iovec *iov, unsigned n, uint64_t off
 	return true;
 }
 
-/* Queues one readv/writev of iov[0..n) at off. */
-static void blk_submit_rw(struct blk_req *r, int fd, bool write,
-			  struct iovec *iov, unsigned n, uint64_t off)
+/* Submits what is left of a READ/WRITE chunk: k->len bytes at k->at. */
+static void chunk_submit_rw(struct blk_chunk *k)
 {
+	struct blk_req *r = k->r;
 	struct blk *b = r->b;
+	uint64_t off = r->off + k->at;
+	int fd = k->fd;
 	struct io_uring_sqe *sqe = io_sqe();
 
-	if (b->fd_direct >= 0 && fd == b->fd && aligned_for_direct(iov, n, off))
+	k->niov = iov_slice(r->iov, r->niov, k->at, k->len, k->iov);
+	if (b->fd_direct >= 0 && fd == b->fd && aligned_for_direct(k->iov, k->niov, off))
 		fd = b->fd_direct;
-	if (write)
-		io_uring_prep_writev2(sqe, fd, iov, n, off,
+	if (r->op == BLK_OP_WRITE)
+		io_uring_prep_writev2(sqe, fd, k->iov, k->niov, off,
 				      b->writethrough ? RWF_DSYNC : 0);
 	else
-		io_uring_prep_readv(sqe, fd, iov, n, off);
+		io_uring_prep_readv(sqe, fd, k->iov, k->niov, off);
 	io_fix(sqe);
-	io_uring_sqe_set_data(sqe, &r->op);
-	r->pending++;
+	io_uring_sqe_set_data(sqe, &k->op);
 }
 
-/* An ephemeral disk's read: each run of sectors from the overlay or the
- * image, whichever holds its newest data. */
-static void blk_read_ephemeral(struct blk_req *r, uint64_t off, uint64_t len)
+/* The one SQE of a FLUSH, DISCARD or WRITE_ZEROES. */
+static void chunk_submit_other(struct blk_chunk *k)
 {
+	struct blk_req *r = k->r;
 	struct blk *b = r->b;
-	unsigned used = 0, runs = 0;
-	bool in;
-
-	for (uint64_t done = 0; done < len; runs++)
-		done += overlay_run(b->ovl, off + done, len - done, &in);
-	for (uint64_t done = 0; done < len;) {
-		uint64_t k = overlay_run(b->ovl, off + done, len - done, &in);
-		int fd = in ? overlay_fd(b->ovl) : b->fd;
-		if (runs > BLK_MAX_RUNS) {
-			struct iovec tmp[VQ_MAX_SEGS];
-			unsigned n = iov_slice(r->iov, r->niov, done, k, tmp);
-			ssize_t got = preadv(fd, tmp, (int)n, (off_t)(off + done));
-			if (got > 0)
-				r->moved += (uint64_t)got;
-			else
-				r->error = true;
-		} else {
-			unsigned n = iov_slice(r->iov, r->niov, done, k,
-					       r->run_iov + used);
-			blk_submit_rw(r, fd, false, r->run_iov + used, n, off + done);
-			used += n;
-		}
-		done += k;
-	}
-}
-
-static void blk_fallocate(struct blk_req *r, int mode, uint64_t off, uint64_t len)
-{
-	struct blk *b = r->b;
-	int fd = b->fd;
-
-	if (b->ovl) {
-		/* The range now reads as zeros, from the overlay. */
-		overlay_mark(b->ovl, off, len);
-		fd = overlay_fd(b->ovl);
-		mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
-	}
 	struct io_uring_sqe *sqe = io_sqe();
-	io_uring_prep_fallocate(sqe, fd, mode, (off_t)off, (off_t)len);
+
+	if (r->op == BLK_OP_FLUSH) {
+		/* Every write the driver has seen complete is in the page
+		 * cache; fdatasync now covers them all. */
+		io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+	} else {
+		int fd = b->fd, mode = FALLOC_FL_KEEP_SIZE |
+			(r->op == BLK_OP_DISCARD ? FALLOC_FL_PUNCH_HOLE :
+						   FALLOC_FL_ZERO_RANGE);
+		if (b->ovl) {
+			/* The range now reads as zeros, from the overlay. */
+			overlay_mark(b->ovl, r->off, r->total);
+			fd = overlay_fd(b->ovl);
+			mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
+		}
+		io_uring_prep_fallocate(sqe, fd, mode, (off_t)r->off,
+					(off_t)r->total);
+		r->total = 0;	/* no bytes to count */
+	}
 	io_fix(sqe);
-	io_uring_sqe_set_data(sqe, &r->op);
-	r->pending++;
+	io_uring_sqe_set_data(sqe, &k->op);
+}
+
+static void chunk_release(struct blk *b, struct blk_chunk *k)
+{
+	k->next_free = b->chunk_free;
+	b->chunk_free = k;
+	b->chunks_busy--;
+}
+
+static void chunk_done(struct io_op *op, int res)
+{
+	struct blk_chunk *k = (struct blk_chunk *)op;
+	struct blk_req *r = k->r;
+	struct blk *b = r->b;
+	struct virtio_dev *d = b->dev;
+
+	pthread_mutex_lock(&d->lock);
+	if (res < 0) {
+		r->error = true;
+	} else if (r->op == BLK_OP_READ || r->op == BLK_OP_WRITE) {
+		uint64_t got = (uint64_t)res < k->len ? (uint64_t)res : k->len;
+		r->moved += got;
+		k->at += got;
+		k->len -= got;
+		/* A short transfer: continue with the rest.  0 bytes means the
+		 * image ended before the capacity (truncated under the VM):
+		 * that is an error, never a retry. */
+		if (k->len && got && !io_stopping()) {
+			chunk_submit_rw(k);
+			pthread_mutex_unlock(&d->lock);
+			return;
+		}
+		if (k->len)
+			r->error = true;
+	}
+	chunk_release(b, k);
+	if (--r->pending == 0 && !r->queued)
+		blk_finish(r);
+	blk_issue(b);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void blk_dequeue(struct blk *b)
+{
+	struct blk_req *r = b->queue;
+
+	b->queue = r->next_queued;
+	if (!b->queue)
+		b->queue_tail = NULL;
+	r->queued = false;
+	if (r->pending == 0)
+		blk_finish(r);
+}
+
+/* Hands chunk slots to the queued requests, oldest first.  A stopping VM
+ * starts nothing new: what is not yet submitted is never acknowledged to
+ * the guest, and the stop waits only for chunks in flight. */
+static void blk_issue(struct blk *b)
+{
+	while (b->queue && !io_stopping()) {
+		struct blk_req *r = b->queue;
+		if (r->error || (r->total && r->issued == r->total)) {
+			blk_dequeue(b);	/* nothing more to hand out */
+			continue;
+		}
+		struct blk_chunk *k = b->chunk_free;
+		if (!k)
+			return;
+		b->chunk_free = k->next_free;
+		b->chunks_busy++;
+		k->r = r;
+		r->pending++;
+		if (r->op != BLK_OP_READ && r->op != BLK_OP_WRITE) {
+			chunk_submit_other(k);
+			r->issued = r->total;
+			blk_dequeue(b);
+			continue;
+		}
+		uint64_t left = r->total - r->issued;
+		k->at = r->issued;
+		k->len = left < BLK_CHUNK ? left : BLK_CHUNK;
+		k->fd = b->fd;
+		if (b->ovl && r->op == BLK_OP_WRITE) {
+			k->fd = overlay_fd(b->ovl);
+		} else if (b->ovl) {
+			/* An ephemeral disk's read: each run of sectors from the
+			 * overlay or the image, whichever holds its newest data. */
+			bool in;
+			k->len = overlay_run(b->ovl, r->off + k->at, k->len, &in);
+			k->fd = in ? overlay_fd(b->ovl) : b->fd;
+		}
+		r->issued += k->len;
+		chunk_submit_rw(k);
+	}
 }
 
 static void blk_request(struct blk *b, struct blk_req *r, const struct blk_cmd *cmd)
 {
 	r->pending = 0;
-	r->total = r->moved = 0;
+	r->total = r->issued = r->moved = 0;
 	r->error = false;
 	r->used_len = 1;
 	r->status = cmd->status_byte;
 	r->niov = cmd->niov;
+	r->op = cmd->op;
+	r->off = cmd->off;
 	b->dev->inflight++;
 	switch (cmd->op) {
 	case BLK_OP_DONE:
@@ -248,42 +335,27 @@ static void blk_request(struct blk *b, struct blk_req *r, const struct blk_cmd *
 			blk_done_now(r, VIRTIO_BLK_S_OK);	/* nothing to make durable */
 			return;
 		}
-		/* Every write the driver has seen complete is in the page
-		 * cache; fdatasync now covers them all. */
-		{
-			struct io_uring_sqe *sqe = io_sqe();
-			io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
-			io_fix(sqe);
-			io_uring_sqe_set_data(sqe, &r->op);
-			r->pending++;
-		}
 		break;
 	case BLK_OP_READ:
 	case BLK_OP_WRITE:
 		r->used_len = cmd->op == BLK_OP_READ ? (uint32_t)(cmd->len + 1) : 1;
 		r->total = cmd->len;
-		if (!b->ovl) {
-			blk_submit_rw(r, b->fd, cmd->op == BLK_OP_WRITE, r->iov,
-				      r->niov, cmd->off);
-		} else if (cmd->op == BLK_OP_WRITE) {
+		if (b->ovl && cmd->op == BLK_OP_WRITE)
 			overlay_mark(b->ovl, cmd->off, cmd->len);
-			blk_submit_rw(r, overlay_fd(b->ovl), true, r->iov, r->niov,
-				      cmd->off);
-		} else {
-			blk_read_ephemeral(r, cmd->off, cmd->len);
-		}
 		break;
 	case BLK_OP_DISCARD:
-		blk_fallocate(r, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE,
-			      cmd->off, cmd->len);
-		break;
 	case BLK_OP_ZEROES:
-		blk_fallocate(r, FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE,
-			      cmd->off, cmd->len);
+		r->total = cmd->len;
 		break;
 	}
-	if (r->pending == 0)
-		blk_finish(r);
+	r->queued = true;
+	r->next_queued = NULL;
+	if (b->queue_tail)
+		b->queue_tail->next_queued = r;
+	else
+		b->queue = r;
+	b->queue_tail = r;
+	blk_issue(b);
 }
 
 static void blk_process(struct blk *b)
@@ -427,8 +499,12 @@ struct blk *blk_open(const struct config *c, unsigned n)
 	b->reqs = calloc(BLK_QUEUE_MAX, sizeof(*b->reqs));
 	if (!b->reqs)
 		goto fail;
+	for (unsigned i = 0; i < BLK_SLOTS; i++) {
+		b->chunks[i].op.done = chunk_done;
+		b->chunks[i].next_free = b->chunk_free;
+		b->chunk_free = &b->chunks[i];
+	}
 	for (unsigned i = 0; i < BLK_QUEUE_MAX; i++) {
-		b->reqs[i].op.done = blk_op_done;
 		b->reqs[i].b = b;
 		b->reqs[i].next_free = b->free;
 		b->free = &b->reqs[i];
@@ -476,7 +552,7 @@ void blk_arm(struct blk *b)
 unsigned blk_inflight(struct blk *b)
 {
 	pthread_mutex_lock(&b->dev->lock);
-	unsigned n = b->dev->inflight;
+	unsigned n = b->chunks_busy;
 	pthread_mutex_unlock(&b->dev->lock);
 	return n;
 }

@@ -52,9 +52,11 @@ void virtio_interrupt(struct virtio_dev *d, uint32_t bits)
 {
 	uint64_t one = 1;
 
+	LOG_LIMIT(virtio_irqfd);
 	d->isr |= bits;
 	if (write(d->irq_fd, &one, sizeof(one)) < 0)
-		log_err("%s: irqfd: %s", d->ops->name, strerror(errno));
+		log_limited(&virtio_irqfd, "%s: irqfd: %s", d->ops->name,
+			    strerror(errno));
 }
 
 void virtio_notify(struct virtio_dev *d, struct vq *q)
@@ -209,8 +211,11 @@ static void reg_write(struct virtio_dev *d, uint32_t off, uint32_t v)
 		 * same kick for a write that exited to user space.  Unknown
 		 * queue numbers are ignored. */
 		if (v < d->ops->nqueues &&
-		    write(d->kick_fd[v], &one, sizeof(one)) < 0)
-			log_err("%s: kick: %s", d->ops->name, strerror(errno));
+		    write(d->kick_fd[v], &one, sizeof(one)) < 0) {
+			LOG_LIMIT(virtio_kick);
+			log_limited(&virtio_kick, "%s: kick: %s", d->ops->name,
+				    strerror(errno));
+		}
 		break;
 	case REG_INTERRUPT_ACK:
 		d->isr &= ~v;

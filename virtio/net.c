@@ -14,6 +14,13 @@
  * kick.  With MRG_RXBUF one read spans several chains; the ones it did
  * not need are given back (the split ring allows that while no later
  * chain has been taken).
+ *
+ * Link loss: a tap deleted under the VM answers every read and write
+ * with EBADFD (a detached tun file; EIO/ENODEV/ENXIO are taken the same
+ * way).  The device then logs it once, clears VIRTIO_NET_S_LINK_UP with a
+ * config interrupt, stops reading and drops what the guest transmits.
+ * The VM keeps running; a deleted tap never comes back on this
+ * descriptor, so there is nothing to retry.
  */
 #include "net.h"
 
@@ -100,7 +107,30 @@ struct vnet {
 	struct io_event cancel_ev;
 	struct vq_chain chain;
 	uint64_t tx_dropped, rx_dropped;
+	uint64_t rx_reads;		/* tap reads submitted (PICOVM_STATS) */
+	bool link_lost;
 };
+
+static bool tap_gone(int res)
+{
+	return res == -EBADFD || res == -EIO || res == -ENODEV || res == -ENXIO;
+}
+
+/* The tap went away (see the top of this file); with d->lock held. */
+static void net_link_lost(struct vnet *v, int res)
+{
+	struct virtio_dev *d = v->dev;
+	uint16_t status = 0;
+
+	if (v->link_lost)
+		return;
+	v->link_lost = true;
+	log_err("net.%u: the tap %s is gone (%s); link down, the guest's frames "
+		"are dropped from now on", v->n, v->tap.name, strerror(-res));
+	memcpy(v->config + 6, &status, 2);
+	d->config_generation++;
+	virtio_interrupt(d, VIRTIO_INT_CONFIG);
+}
 
 static bool tx_header_ok(struct virtio_dev *d, const uint8_t *h, uint64_t frame)
 {
@@ -149,6 +179,8 @@ static void net_tx_done(struct io_op *op, int res)
 	pthread_mutex_lock(&d->lock);
 	if (res < 0)
 		v->tx_dropped++;	/* the tap refused it: dropped, as on a wire */
+	if (tap_gone(res))
+		net_link_lost(v, res);
 	vq_push(&d->vq[NET_TX], t->head, 0);
 	t->next_free = v->tx_free;
 	v->tx_free = t;
@@ -166,7 +198,7 @@ static void net_tx_process(struct vnet *v)
 	struct virtio_dev *d = v->dev;
 	struct vq *q = &d->vq[NET_TX];
 
-	while (virtio_live(d) && q->ready) {
+	while (virtio_live(d) && q->ready && !io_stopping()) {
 		if (!v->tx_free) {
 			v->tx_starved = true;
 			break;
@@ -180,8 +212,9 @@ static void net_tx_process(struct vnet *v)
 			virtio_fail(d, "transmit buffer is device-writable");
 			break;
 		}
-		if (c->out_len < NET_HDR + ETH_HLEN || frame > NET_MAX_FRAME) {
-			v->tx_dropped++;	/* runt or giant */
+		if (c->out_len < NET_HDR + ETH_HLEN || frame > NET_MAX_FRAME ||
+		    v->link_lost) {
+			v->tx_dropped++;	/* runt, giant, or no tap */
 			vq_push(q, c->head, 0);
 			continue;
 		}
@@ -224,6 +257,8 @@ static void net_rx_done(struct io_op *op, int res)
 		res = -EMSGSIZE;
 	} else if (res < 0 && res != -EAGAIN && res != -ECANCELED) {
 		v->rx_dropped++;
+		if (tap_gone(res))
+			net_link_lost(v, res);
 	}
 	if (res >= NET_HDR && q->ready && !d->reset_pending) {
 		/* Hand out the chains the frame filled, in order. */
@@ -303,7 +338,10 @@ static void net_rx_post(struct vnet *v)
 	bool merge = virtio_has(d, VIRTIO_NET_F_MRG_RXBUF);
 	unsigned slots = merge ? 1 : NET_RX_INFLIGHT;
 
-	if (!virtio_live(d) || !d->vq[NET_RX].ready)
+	/* No reads into a lost link (each would fail at once, for ever), and
+	 * none once the VM stops. */
+	if (!virtio_live(d) || !d->vq[NET_RX].ready || v->link_lost ||
+	    io_stopping())
 		return;
 	for (unsigned i = 0; i < slots; i++) {
 		struct net_rx *rx = &v->rx[i];
@@ -318,6 +356,7 @@ static void net_rx_post(struct vnet *v)
 		rx->iov[rx->niov++] = (struct iovec){ rx->spill, sizeof(rx->spill) };
 		rx->busy = true;
 		d->inflight++;
+		v->rx_reads++;
 		struct io_uring_sqe *sqe = io_sqe();
 		io_uring_prep_readv(sqe, v->tap.fd, rx->iov, rx->niov, 0);
 		io_fix(sqe);
@@ -350,8 +389,10 @@ static void net_quiesce(struct virtio_dev *d)
 	struct vnet *v = d->priv;
 	uint64_t one = 1;
 
+	LOG_LIMIT(net_cancel_wake);
 	if (write(v->cancel_fd, &one, sizeof(one)) < 0)
-		log_err("net.%u: cannot cancel the RX read: %s", v->n, strerror(errno));
+		log_limited(&net_cancel_wake, "net.%u: cannot cancel the RX read: %s",
+			    v->n, strerror(errno));
 }
 
 static void net_kick(struct virtio_dev *d, unsigned q)
@@ -378,8 +419,10 @@ static void net_activate(struct virtio_dev *d)
 	if (virtio_has(d, VIRTIO_NET_F_GUEST_ECN))
 		off |= TUN_F_TSO_ECN;
 	/* The tap may only hand the guest what it said it can take. */
+	LOG_LIMIT(net_offload);
 	if (tap_set_offload(&v->tap, off) < 0)
-		log_err("net.%u: TUNSETOFFLOAD: %s", v->n, strerror(errno));
+		log_limited(&net_offload, "net.%u: TUNSETOFFLOAD 0x%x: %s", v->n,
+			    off, strerror(errno));
 	/* RX buffers may already be posted; the I/O thread starts reading
 	 * on the first RX kick (a driver kicks after posting). */
 }
@@ -490,6 +533,10 @@ void net_close(struct vnet *v)
 {
 	if (!v)
 		return;
+	if (getenv("PICOVM_STATS"))
+		log_info("stats: net.%u: rx-reads=%llu link=%s", v->n,
+			 (unsigned long long)v->rx_reads,
+			 v->link_lost ? "lost" : "up");
 	if (v->tx_dropped || v->rx_dropped)
 		log_info("net.%u: dropped %llu bad or refused TX frames, %llu RX "
 			 "frames", v->n, (unsigned long long)v->tx_dropped,

@@ -13,6 +13,7 @@
 #define PICOVM_VM_IOTHREAD_H
 
 #include <liburing.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct io_op {
@@ -49,9 +50,17 @@ void io_event_arm(struct io_event *ev, int fd, void (*fn)(void *), void *arg);
 /* Arms the thread's own stop event (before iothread_seal()). */
 int iothread_prepare(void);
 int iothread_start(void);
-/* Asks the thread to stop after in-flight work drains (drain() returns
- * nonzero while a device still has I/O in flight), then joins it. */
+/* Asks the thread to stop, lets the I/O in flight drain for a bounded
+ * time (drain() returns nonzero while a device still has I/O in flight),
+ * cancels the rest, then joins it.  Devices submit nothing new once
+ * io_stopping() is true, so this ends within about 0.6 s. */
 void iothread_stop(int (*drain)(void *), void *arg);
+/* True once the thread is stopping (any thread may ask). */
+bool io_stopping(void);
+/* True when the stop left disk I/O in flight: the kernel may still write
+ * into guest memory, so guest RAM must stay mapped (and the ring open)
+ * until the process exits. */
+bool iothread_left_busy(void);
 void iothread_exit(void);
 
 #endif

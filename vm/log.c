@@ -1,7 +1,9 @@
 /* picovm's message sink; see log.h. */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -68,4 +70,52 @@ void log_err(const char *fmt, ...)
 		log_emit(log_fd, fmt, ap);
 		va_end(ap);
 	}
+}
+
+static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_limit *limits;
+
+void log_limited(struct log_limit *l, const char *fmt, ...)
+{
+	uint64_t now = log_ns_since_start() / 1000000, suppressed = 0;
+	bool emit = false;
+	va_list ap;
+
+	pthread_mutex_lock(&limit_lock);
+	if (!l->burst && !l->suppressed && !l->last_ms) {
+		l->next = limits;	/* first use */
+		limits = l;
+	}
+	if (l->burst < LOG_LIMIT_BURST || now - l->last_ms >= LOG_LIMIT_PERIOD_MS) {
+		if (l->burst < LOG_LIMIT_BURST)
+			l->burst++;
+		l->last_ms = now ? now : 1;
+		suppressed = l->suppressed;
+		l->suppressed = 0;
+		emit = true;
+	} else {
+		l->suppressed++;
+	}
+	pthread_mutex_unlock(&limit_lock);
+	if (!emit)
+		return;
+	char msg[900];
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (suppressed)
+		log_err("%s (%llu more like this suppressed)", msg,
+			(unsigned long long)suppressed);
+	else
+		log_err("%s", msg);
+}
+
+void log_limit_summary(void)
+{
+	pthread_mutex_lock(&limit_lock);
+	for (struct log_limit *l = limits; l; l = l->next)
+		if (l->suppressed)
+			log_err("%llu guest-triggered messages suppressed (%s)",
+				(unsigned long long)l->suppressed, l->site);
+	pthread_mutex_unlock(&limit_lock);
 }

@@ -14,6 +14,29 @@
 void log_set_fd(int fd);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Messages a guest can trigger (its actions, not the host's state) go
+ * through log_limited() with a static struct log_limit per message site:
+ * at most LOG_LIMIT_BURST of them, then one per LOG_LIMIT_PERIOD_MS; the
+ * next one let through says how many were suppressed meanwhile, and
+ * log_limit_summary() reports those still pending at exit.  So a guest
+ * looping on one mistake costs a bounded number of lines.
+ */
+#define LOG_LIMIT_BURST 5
+#define LOG_LIMIT_PERIOD_MS 10000
+struct log_limit {
+	const char *site;	/* for the summary; set by LOG_LIMIT() */
+	uint64_t last_ms;	/* when the last message went out */
+	unsigned burst;		/* messages let through so far */
+	uint64_t suppressed;	/* since the last one let through */
+	struct log_limit *next;	/* registered on first use */
+};
+#define LOG_LIMIT(name) static struct log_limit name = { .site = #name }
+void log_limited(struct log_limit *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* One line per site with messages suppressed since its last one. */
+void log_limit_summary(void);
+
 /* Nanoseconds since picovm's process started running code (a
  * constructor records the moment; for a static binary that is a few
  * microseconds after exec). */

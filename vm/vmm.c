@@ -352,11 +352,15 @@ static void vm_teardown(struct vm *vm)
 		if (vm->vcpus[i].vm)
 			vcpu_destroy(&vm->vcpus[i]);
 	vm_stats(vm);
-	/* The vCPUs are gone: no new requests.  Let the disks finish what the
-	 * guest already handed them, then flush them. */
+	/* The vCPUs are gone: no new requests.  The console flushes the
+	 * guest's last output meanwhile; the disks finish the chunks in
+	 * flight.  Each step is bounded (picovm(1): a stop takes at most 1 s
+	 * plus the final fdatasync of writeback disks). */
+	console_stop_begin(vm->console);
 	iothread_stop(disks_busy, vm);
 	console_stop(vm->console);
 	vm->console = NULL;
+	log_limit_summary();
 	close_disks(vm->disks);
 	iothread_exit();
 	close_nets(vm->nets);
@@ -366,7 +370,10 @@ static void vm_teardown(struct vm *vm)
 	i8042_destroy(vm->i8042);
 	serial_destroy(vm->serial);
 	free(vm->cpuid);
-	gmem_free(&vm->mem);
+	/* I/O the stop could not end may still write into guest RAM: leave
+	 * it mapped, the process is about to exit. */
+	if (!iothread_left_busy())
+		gmem_free(&vm->mem);
 	kvm_close(&vm->kvm);
 }
 

@@ -76,14 +76,16 @@ int blk_init(struct blk *b, const char **why)
 	return 0;
 }
 
-int blk_submit(struct blk *b, uint32_t type, uint64_t sector, void *buf,
-	       uint32_t len, uint64_t tag)
+int blk_submit_rep(struct blk *b, uint32_t type, uint64_t sector, void *buf,
+		   uint32_t len, unsigned nseg, uint64_t tag)
 {
-	struct vbuf v[3];
+	struct vbuf v[2 + BLK_REP_MAX];
 	struct blk_slot *s = NULL;
 	unsigned n = 0, i;
 	int dev_writes = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
 
+	if (nseg > BLK_REP_MAX)
+		return -1;
 	for (i = 0; i < b->q.num; i++) {
 		unsigned k = (b->next_slot + i) % b->q.num;
 
@@ -99,7 +101,7 @@ int blk_submit(struct blk *b, uint32_t type, uint64_t sector, void *buf,
 	s->status = 0xff;	/* a device that never writes it shows */
 	s->tag = tag;
 	v[n++] = (struct vbuf){ (uint64_t)&s->hdr, sizeof(s->hdr), 0 };
-	if (len)
+	for (i = 0; len && i < nseg; i++)
 		v[n++] = (struct vbuf){ (uint64_t)buf, len, dev_writes };
 	v[n++] = (struct vbuf){ (uint64_t)&s->status, 1, 1 };
 	if (vq_add(&b->q, v, n, s) < 0)
@@ -107,6 +109,12 @@ int blk_submit(struct blk *b, uint32_t type, uint64_t sector, void *buf,
 	s->busy = 1;
 	b->inflight++;
 	return (int)(s - b->slots);
+}
+
+int blk_submit(struct blk *b, uint32_t type, uint64_t sector, void *buf,
+	       uint32_t len, uint64_t tag)
+{
+	return blk_submit_rep(b, type, sector, buf, len, 1, tag);
 }
 
 int blk_poll(struct blk *b, uint64_t *tag, int *status)

@@ -107,6 +107,13 @@ int blk_init(struct blk *b, const char **why);
  * descriptor.  Returns the slot, or -1 if the ring is full. */
 int blk_submit(struct blk *b, uint32_t type, uint64_t sector, void *buf,
 	       uint32_t len, uint64_t tag);
+/* Like blk_submit, but the data is nseg descriptors that all point at
+ * the same len bytes of buf: a request of nseg * len bytes from a small
+ * buffer (the device sees overlapping segments; for reads buf ends up
+ * holding the last segment's data).  nseg <= BLK_REP_MAX. */
+#define BLK_REP_MAX 64
+int blk_submit_rep(struct blk *b, uint32_t type, uint64_t sector, void *buf,
+		   uint32_t len, unsigned nseg, uint64_t tag);
 /* Takes one completion if there is one: 1 (with *tag, *status), else 0;
  * -1 for a bogus used entry. */
 int blk_poll(struct blk *b, uint64_t *tag, int *status);
