@@ -101,8 +101,18 @@ static void check_nets(struct conf_loader *L, struct config *c)
 		else if (!has_fd && !has_tap)
 			conf_error(L, NULL, key, "net.%u needs net.%u.tap (a tap "
 				   "name or auto) or net.%u.fd", n, n, n);
-		if (has_fd == 1)
+		if (has_fd == 1) {
 			nc->fd = (int)nc->fd_key;
+			/* One descriptor drives one device. */
+			for (unsigned m = 0; m < n; m++)
+				if (c->net[m].fd == nc->fd) {
+					snprintf(key, sizeof(key), "net.%u.fd", n);
+					conf_state(L, key, &w);
+					conf_error(L, &w, key, "descriptor %d is "
+						   "already net.%u.fd; expected one "
+						   "descriptor per net", nc->fd, m);
+				}
+		}
 		if (nc->mac && *nc->mac)
 			config_parse_mac(nc->mac, nc->mac_bytes);
 		else if (c->name)

@@ -6,6 +6,7 @@
  * named here appears in both.
  */
 #include "keys.h"
+#include "user.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -116,6 +117,17 @@ static int check_fd(const union key_value *v, const void *ctx, char *why,
 		return -1;
 	}
 	return 0;
+}
+
+static int check_user(const union key_value *v, const void *ctx, char *why,
+		      size_t n)
+{
+	uint32_t uid, gid;
+
+	(void)ctx;
+	if (!*v->s)
+		return 0;	/* "": none, as `check` prints it */
+	return config_parse_user(v->s, NULL, &uid, &gid, why, n);
 }
 
 #define NAME_MAX_LEN 64
@@ -309,6 +321,7 @@ static const struct key_def keys[] = {
 		.name = "sandbox.user",
 		.type = KEY_STRING,
 		.offset = AT(sandbox_user),
+		.check = check_user,
 		.def_doc = "none",
 		.help = "switch to this user (NAME or UID[:GID]) before the "
 			"guest runs (picovm must start as root)",
