@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "keys.h"
 #include "loader.h"
@@ -120,6 +121,74 @@ static void check_nets(struct conf_loader *L, struct config *c)
 	}
 }
 
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	if (S_ISBLK(a->st_mode) && S_ISBLK(b->st_mode))
+		return a->st_rdev == b->st_rdev;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+static bool is_path(const char *path, const struct stat *st)
+{
+	struct stat s;
+
+	return path && *path && stat(path, &s) == 0 && same_file(&s, st);
+}
+
+bool config_is_input(const struct config *c, const struct stat *st,
+		     char *key, size_t n)
+{
+	if (is_path(c->kernel, st)) {
+		snprintf(key, n, "kernel");
+		return true;
+	}
+	if (is_path(c->initrd, st)) {
+		snprintf(key, n, "initrd");
+		return true;
+	}
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
+		if (c->disk[i].present && is_path(c->disk[i].path, st)) {
+			snprintf(key, n, "disk.%u.path", i);
+			return true;
+		}
+	return false;
+}
+
+/* Outputs must not be inputs (serial truncates its file; both write), and
+ * serial and log must be different files: serial does not append, so it
+ * would write over the log's lines. */
+static void check_sinks(struct conf_loader *L, const struct config *c)
+{
+	static const char *const keys[2] = { "serial", "log" };
+	const struct sink *s[2] = { &c->serial, &c->log };
+	struct stat st[2];
+	bool exists[2] = { false, false };
+
+	for (int i = 0; i < 2; i++) {
+		struct conf_where w;
+		char key[32];
+
+		if (s[i]->kind != SINK_FILE || conf_state(L, keys[i], &w) < 0)
+			continue;
+		exists[i] = stat(s[i]->path, &st[i]) == 0;
+		if (exists[i] && config_is_input(c, &st[i], key, sizeof(key)))
+			conf_error(L, &w, keys[i], "'%s' is also %s: picovm "
+				   "would write over it; expected a file of "
+				   "its own", s[i]->path, key);
+	}
+	/* Compared by name too: neither may exist yet. */
+	struct conf_where w;
+	if (s[0]->kind == SINK_FILE && s[1]->kind == SINK_FILE &&
+	    conf_state(L, "log", &w) >= 0 && conf_state(L, "serial", &w) >= 0 &&
+	    ((exists[0] && exists[1] && same_file(&st[0], &st[1])) ||
+	     strcmp(s[0]->path, s[1]->path) == 0)) {
+		conf_state(L, "log", &w);
+		conf_error(L, &w, "log", "'%s' is also serial: the console "
+			   "would write over picovm's messages; expected a "
+			   "file of its own", s[1]->path);
+	}
+}
+
 int config_load(struct config *c, const char *file, int noverrides,
 		char *const overrides[], const struct config_limits *lim)
 {
@@ -145,6 +214,7 @@ int config_load(struct config *c, const char *file, int noverrides,
 		default_name(&L, c);
 		check_hugepages(&L, c);
 		check_nets(&L, c);
+		check_sinks(&L, c);
 	}
 	if (conf_finish(&L) < 0) {
 		config_free(c);

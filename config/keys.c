@@ -337,7 +337,7 @@ static const struct key_def keys[] = {
 	{
 		.name = "disk.N.path",
 		.type = KEY_PATH,
-		.flags = KEYF_REQUIRED | KEYF_FILE,
+		.flags = KEYF_REQUIRED | KEYF_FILE | KEYF_BLOCKDEV,
 		.offset = DISK(path),
 		DISK_KEY,
 		.help = "virtio-blk disk N: a raw image (size a multiple of "
