@@ -201,3 +201,20 @@ check "vcpus = 64: the MP table lists 64 CPUs and all 64 come up" \
 status vcpus-255 "$PICOVM" check "$C" vcpus=255
 check "vcpus = 255: check refuses it, naming the limit (status $ST)" \
 	eval 'test "$ST" = 2 && grep -q "vcpus: 255 is above the maximum of 254" "$OUT.err"'
+
+# --- net.N.fd may only name a descriptor picovm inherited ------------------
+# net.1.fd = K, where K is a number one of picovm's own descriptors gets
+# (net.0's auto tap, the kernel image...): it used to drive picovm's
+# internal descriptor.  In a network namespace of the test's own.
+NS=pv-test-$$-input
+if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! ip netns add "$NS" 2>/dev/null; then
+	skip "net.N.fd naming picovm's own descriptor" "needs root and iproute2 (network namespaces)"
+else
+	for k in 3 4 5 6 7; do
+		status "netfd-$k" ip netns exec "$NS" "$PICOVM" run "$C" name=pvin \
+			cmdline=picotest=exit:0 net.0.tap=auto net.1.fd=$k
+		check "net.1.fd = $k (not inherited), net.0.tap = auto: exit 2 (status $ST)" test "$ST" = 2
+		check "net.1.fd = $k: the error names net.1.fd" grep -q "net.1.fd" "$OUT.err"
+	done
+	ip netns del "$NS"
+fi
