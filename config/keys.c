@@ -8,6 +8,7 @@
 #include "keys.h"
 #include "user.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -114,6 +115,11 @@ static int check_fd(const union key_value *v, const void *ctx, char *why,
 	if (v->u != 0 && v->u < 3) {	/* 0: none, as `check` prints it */
 		snprintf(why, n, "%u is a standard stream; expected an inherited "
 			 "tap descriptor, 3 or above", v->u);
+		return -1;
+	}
+	if (v->u > INT_MAX) {	/* would wrap to a negative int: "no fd" */
+		snprintf(why, n, "%u is not a descriptor number; expected an "
+			 "inherited tap descriptor, 3..%d", v->u, INT_MAX);
 		return -1;
 	}
 	return 0;
