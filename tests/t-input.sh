@@ -218,3 +218,14 @@ else
 	done
 	ip netns del "$NS"
 fi
+
+# --- sandbox.user: a typo is never "no privilege drop" ---------------------
+# -1 is (uid_t)-1, "leave unchanged" to setresuid(); 4294967296 wrapped to
+# 0.  Each used to run the guest as root.  (Messages: t-golden.sh.)
+for u in -1 4294967295 4294967296 65534:-1 0 root 65534:0; do
+	for cmd in check run; do
+		status "user-$cmd" "$PICOVM" "$cmd" "$C" cmdline=picotest=exit:0 "sandbox.user=$u"
+		check "sandbox.user = $u: $cmd exits 2 before starting (status $ST)" \
+			eval 'test "$ST" = 2 && grep -q "sandbox.user: " "$OUT.err"'
+	done
+done
