@@ -189,6 +189,34 @@ static void check_sinks(struct conf_loader *L, const struct config *c)
 	}
 }
 
+/* One image, two disks: the flock of a writable one would refuse the
+ * other with a misleading "in use by another process"; say what it is. */
+static void check_disks(struct conf_loader *L, const struct config *c)
+{
+	struct stat st[CONFIG_MAX_DEVICES];
+	bool ok[CONFIG_MAX_DEVICES];
+
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
+		const struct disk_config *d = &c->disk[i];
+		char key[32];
+		struct conf_where w;
+
+		snprintf(key, sizeof(key), "disk.%u.path", i);
+		ok[i] = d->present && d->path && conf_state(L, key, &w) == 1 &&
+			stat(d->path, &st[i]) == 0;
+		for (unsigned j = 0; ok[i] && j < i; j++) {
+			const struct disk_config *e = &c->disk[j];
+			bool writes = (!d->readonly && !d->ephemeral) ||
+				      (!e->readonly && !e->ephemeral);
+			if (ok[j] && writes && same_file(&st[i], &st[j]))
+				conf_error(L, &w, key, "'%s' is also disk.%u.path "
+					   "and one of them is writable; expected "
+					   "an image of its own (or both readonly "
+					   "or ephemeral)", d->path, j);
+		}
+	}
+}
+
 int config_load(struct config *c, const char *file, int noverrides,
 		char *const overrides[], const struct config_limits *lim)
 {
@@ -215,6 +243,7 @@ int config_load(struct config *c, const char *file, int noverrides,
 		check_hugepages(&L, c);
 		check_nets(&L, c);
 		check_sinks(&L, c);
+		check_disks(&L, c);
 	}
 	if (conf_finish(&L) < 0) {
 		config_free(c);

@@ -81,6 +81,23 @@ sink_refused "log = the initrd" "is also initrd" "log=file:$WORK/initrd"
 sink_refused "serial and log the same file" "log: '$WORK/same.out' is also serial" \
 	"serial=file:$WORK/same.out" "log=file:$WORK/same.out"
 
+# stdout itself opened on a disk image (serial = stdout): refused too.
+cp "$ORIG" "$D"
+timeout -k 3 20 "$PICOVM" run "$C" cmdline=picotest=hello "disk.0.path=$D" \
+	1<>"$D" 2>"$WORK/stdout-disk.err" </dev/null
+st=$?
+check "stdout is the disk image: exit 2 (status $st)" test "$st" = 2
+check "stdout is the disk image: says so" grep -q "serial: stdout is disk.0.path" "$WORK/stdout-disk.err"
+check "stdout is the disk image: the image is unchanged" cmp -s "$ORIG" "$D"
+# One image as two disks, one writable: named as such, not "in use by
+# another process".
+status two-disks "$PICOVM" check "$C" "disk.0.path=$D" "disk.1.path=$WORK/hardlink.img"
+check "one image as two disks, one writable: refused (status $ST)" \
+	eval 'test "$ST" = 2 && grep -q "disk.1.path: .* is also disk.0.path" "$OUT.err"'
+status two-disks-ro "$PICOVM" check "$C" "disk.0.path=$D" "disk.1.path=$D" \
+	disk.0.readonly=on disk.1.ephemeral=on
+check "one image as two disks, readonly and ephemeral: fine (status $ST)" test "$ST" = 0
+
 # --- FIFOs and devices as outputs ------------------------------------------
 # A FIFO without a reader used to block picovm in open() for ever (with
 # SIGTERM blocked and no timeout armed).

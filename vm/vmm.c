@@ -183,7 +183,8 @@ int vmm_check(const struct config *c)
 	return ret;
 }
 
-/* Opens a sink file for writing; prints why not and returns -1.
+/* Opens a sink file for writing; prints why not and returns -1 (-2 for
+ * a standard stream that is one of the VM's inputs).
  * O_NONBLOCK for the open only, so that a FIFO without a reader is an
  * error (ENXIO) instead of a hang; the output itself blocks as stdout does.
  * Truncated (trunc) only once it is known not to be one of the VM's
@@ -197,8 +198,18 @@ static int open_sink(const struct config *c, const char *key,
 
 	if (s->kind == SINK_NONE)
 		return -1;
-	if (s->kind == SINK_STDOUT)
+	if (s->kind == SINK_STDOUT) {
+		/* `picovm run vm.conf 1<>disk.img` must not write the console
+		 * over the disk either.  (stderr is not checked: the message
+		 * saying so would go there.) */
+		if (std_fd == 1 && fstat(std_fd, &st) == 0 &&
+		    config_is_input(c, &st, input, sizeof(input))) {
+			log_err("%s: stdout is %s; expected anything but one of "
+				"the VM's inputs", key, input);
+			return -2;
+		}
 		return std_fd;
+	}
 	int fd = open(s->path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY |
 			       O_NONBLOCK | (trunc ? 0 : O_APPEND), 0644);
 	if (fd < 0) {
@@ -445,16 +456,15 @@ int vmm_run(const struct config *c)
 		free(cmdline);
 		return EXIT_VM_BADINPUT;
 	}
-	if (c->log.kind == SINK_FILE) {
-		log_fd = open_sink(c, "log", &c->log, 2, false, -1);
-		if (log_fd < 0) {
-			status = EXIT_VM_BADINPUT;
-			goto free_plan;
-		}
-		log_set_fd(log_fd);
+	log_fd = open_sink(c, "log", &c->log, 2, false, -1);
+	if (log_fd < 0) {
+		status = EXIT_VM_BADINPUT;
+		goto free_plan;
 	}
+	if (log_fd != 2)
+		log_set_fd(log_fd);
 	out_fd = open_sink(c, "serial", &c->serial, 1, true, log_fd);
-	if (c->serial.kind == SINK_FILE && out_fd < 0) {
+	if ((c->serial.kind == SINK_FILE && out_fd < 0) || out_fd == -2) {
 		status = EXIT_VM_BADINPUT;
 		goto close_sinks;
 	}
