@@ -184,11 +184,11 @@ if [ -n "$LOOP" ]; then
 		cmdline=picotest=blk-rw-verify:333:1000:77
 	check "block device: O_DIRECT read-back verifies" grep -q "blk-verify: ok" "$OUT"
 	if command -v flock >/dev/null; then
-		flock -x "$LOOP" sleep 30 &
-		holder=$!
-		for _ in $(seq 50); do flock -n -x "$LOOP" true || break; sleep 0.1; done
+		# This shell holds the lock on a descriptor of its own.
+		exec {lockfd}<"$LOOP"
+		flock -x "$lockfd"
 		status loop-locked "$PICOVM" run "$C" "disk.0.path=$LOOP" cmdline=picotest=hello
-		kill "$holder"; wait "$holder" 2>/dev/null
+		exec {lockfd}<&-
 		check "block device: locked by another process: exit 2 (status $ST)" test "$ST" = 2
 		check "block device: locked: says it is in use" grep -q "is in use by another process" "$OUT.err"
 	else
