@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "seccomp/sandbox.h"
 #include "vm/vmm.h"
 
 #ifndef PICOVM_VERSION
@@ -79,6 +80,12 @@ int main(int argc, char **argv)
 {
 	struct config c;
 
+	/* Before anything is opened: see sandbox_startup_fds(). */
+	if (sandbox_startup_fds() < 0) {
+		fputs("picovm: cannot open /dev/null for a closed standard "
+		      "descriptor\n", stderr);
+		return 1;
+	}
 	if (argc < 2) {
 		short_usage(stderr);
 		return EXIT_BAD_INPUT;

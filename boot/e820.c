@@ -7,7 +7,7 @@ unsigned e820_build(const struct guest_mem *m, bool acpi, struct e820_entry *e)
 {
 	unsigned n = 0;
 
-	/* Base memory up to the MP table, which the kernel must not reuse. */
+	/* Base memory up to the MP tables, which the kernel must not reuse. */
 	e[n++] = (struct e820_entry){ 0, BOOT_MPTABLE_ADDR, E820_RAM };
 	e[n++] = (struct e820_entry){ BOOT_MPTABLE_ADDR,
 				      BOOT_EBDA_END - BOOT_MPTABLE_ADDR,

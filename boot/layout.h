@@ -9,8 +9,10 @@
  *   0x009000  PML4, PDPT and four page directories: identity map of the
  *             first 4 GiB with 2 MiB pages (64-bit entry)
  *   0x020000  kernel command line (up to 64 KiB)
- *   0x09fc00  MP floating pointer and MP configuration table (reserved
- *             in the e820 map)
+ *   0x09e000  MP configuration table (room for 254 vCPUs: 5.3 KiB)
+ *   0x09fc00  MP floating pointer, in the last KiB of base memory where
+ *             the MP spec says to look; 0x9e000-0xa0000 is reserved in
+ *             the e820 map
  *   0x0e0000  ACPI tables, RSDP first (acpi = on; reserved in the e820 map)
  *   0x100000  kernel (ELF: at its physical addresses, which must be >= 1 MiB)
  *   top       initrd, as high as the kernel allows
@@ -30,7 +32,8 @@
 #define BOOT_PD_ADDR		0xb000ULL	/* four pages */
 #define BOOT_CMDLINE_ADDR	0x20000ULL
 #define BOOT_CMDLINE_MAX	0x10000ULL
-#define BOOT_MPTABLE_ADDR	0x9fc00ULL
+#define BOOT_MPTABLE_ADDR	0x9e000ULL	/* start of the reserved area */
+#define BOOT_MPF_ADDR		0x9fc00ULL
 #define BOOT_EBDA_END		0xa0000ULL
 #define BOOT_ACPI_ADDR		0xe0000ULL
 #define BOOT_ACPI_SIZE		0x10000ULL

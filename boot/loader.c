@@ -36,11 +36,13 @@ int pread_full(int fd, void *buf, uint64_t len, uint64_t off)
 	return 0;
 }
 
-/* Opens a regular, non-empty file; prints why not and returns -1. */
+/* Opens a regular, non-empty file; prints why not and returns -1.
+ * O_NONBLOCK: a FIFO put there since `check` must not hang the open (only
+ * pread() follows, which a regular file serves the same either way). */
 static int open_image(const char *what, const char *path, uint64_t *size)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	if (fd < 0) {
 		log_err("%s: cannot open %s: %s", path, what, strerror(errno));

@@ -1,8 +1,9 @@
 /*
  * Intel MultiProcessor Specification 1.4 tables, so that a guest finds its
- * vCPUs, the IOAPIC and the ISA interrupt routing without ACPI.  Placed in
- * the last KiB of base memory (reserved in the e820 map), one of the places
- * the spec tells an OS to search.
+ * vCPUs, the IOAPIC and the ISA interrupt routing without ACPI.  The
+ * floating pointer is in the last KiB of base memory, one of the places
+ * the spec tells an OS to search; the configuration table (20 bytes per
+ * CPU: 5.3 KiB for 254) below it.  Both are in the e820's reserved area.
  */
 #include <string.h>
 
@@ -27,16 +28,18 @@ int mptable_write(struct guest_mem *m, unsigned ncpus, uint32_t cpu_signature,
 		      (nent - ncpus) * MPC_SMALL_SIZE;
 	uint8_t ioapic_id = (uint8_t)ncpus;	/* the first id after the CPUs */
 
-	if (16 + tlen > BOOT_EBDA_END - BOOT_MPTABLE_ADDR)
+	if (tlen > BOOT_MPF_ADDR - BOOT_MPTABLE_ADDR)
 		return -1;
-	uint8_t *mpf = gmem_ptr(m, BOOT_MPTABLE_ADDR, 16 + tlen);
-	if (!mpf)
+	uint8_t *mpf = gmem_ptr(m, BOOT_MPF_ADDR, 16);
+	uint8_t *t = gmem_ptr(m, BOOT_MPTABLE_ADDR, tlen);
+	if (!mpf || !t)
 		return -1;
-	uint8_t *t = mpf + 16, *e = t + MPC_HDR_SIZE;
-	memset(mpf, 0, 16 + tlen);
+	uint8_t *e = t + MPC_HDR_SIZE;
+	memset(mpf, 0, 16);
+	memset(t, 0, tlen);
 
 	memcpy(mpf, "_MP_", 4);
-	put_le32(mpf + 4, (uint32_t)(BOOT_MPTABLE_ADDR + 16));
+	put_le32(mpf + 4, (uint32_t)BOOT_MPTABLE_ADDR);
 	mpf[8] = 1;			/* length in 16-byte units */
 	mpf[9] = 4;			/* spec revision 1.4 */
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "keys.h"
 #include "loader.h"
@@ -101,12 +102,118 @@ static void check_nets(struct conf_loader *L, struct config *c)
 		else if (!has_fd && !has_tap)
 			conf_error(L, NULL, key, "net.%u needs net.%u.tap (a tap "
 				   "name or auto) or net.%u.fd", n, n, n);
-		if (has_fd == 1)
+		if (has_fd == 1) {
 			nc->fd = (int)nc->fd_key;
+			/* One descriptor drives one device. */
+			for (unsigned m = 0; m < n; m++)
+				if (c->net[m].fd == nc->fd) {
+					snprintf(key, sizeof(key), "net.%u.fd", n);
+					conf_state(L, key, &w);
+					conf_error(L, &w, key, "descriptor %d is "
+						   "already net.%u.fd; expected one "
+						   "descriptor per net", nc->fd, m);
+				}
+		}
 		if (nc->mac && *nc->mac)
 			config_parse_mac(nc->mac, nc->mac_bytes);
 		else if (c->name)
 			tap_mac_default(c->name, n, nc->mac_bytes);
+	}
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	if (S_ISBLK(a->st_mode) && S_ISBLK(b->st_mode))
+		return a->st_rdev == b->st_rdev;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+static bool is_path(const char *path, const struct stat *st)
+{
+	struct stat s;
+
+	return path && *path && stat(path, &s) == 0 && same_file(&s, st);
+}
+
+bool config_is_input(const struct config *c, const struct stat *st,
+		     char *key, size_t n)
+{
+	if (is_path(c->kernel, st)) {
+		snprintf(key, n, "kernel");
+		return true;
+	}
+	if (is_path(c->initrd, st)) {
+		snprintf(key, n, "initrd");
+		return true;
+	}
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
+		if (c->disk[i].present && is_path(c->disk[i].path, st)) {
+			snprintf(key, n, "disk.%u.path", i);
+			return true;
+		}
+	return false;
+}
+
+/* Outputs must not be inputs (serial truncates its file; both write), and
+ * serial and log must be different files: serial does not append, so it
+ * would write over the log's lines. */
+static void check_sinks(struct conf_loader *L, const struct config *c)
+{
+	static const char *const keys[2] = { "serial", "log" };
+	const struct sink *s[2] = { &c->serial, &c->log };
+	struct stat st[2];
+	bool exists[2] = { false, false };
+
+	for (int i = 0; i < 2; i++) {
+		struct conf_where w;
+		char key[32];
+
+		if (s[i]->kind != SINK_FILE || conf_state(L, keys[i], &w) < 0)
+			continue;
+		exists[i] = stat(s[i]->path, &st[i]) == 0;
+		if (exists[i] && config_is_input(c, &st[i], key, sizeof(key)))
+			conf_error(L, &w, keys[i], "'%s' is also %s: picovm "
+				   "would write over it; expected a file of "
+				   "its own", s[i]->path, key);
+	}
+	/* Compared by name too: neither may exist yet. */
+	struct conf_where w;
+	if (s[0]->kind == SINK_FILE && s[1]->kind == SINK_FILE &&
+	    conf_state(L, "log", &w) >= 0 && conf_state(L, "serial", &w) >= 0 &&
+	    ((exists[0] && exists[1] && same_file(&st[0], &st[1])) ||
+	     strcmp(s[0]->path, s[1]->path) == 0)) {
+		conf_state(L, "log", &w);
+		conf_error(L, &w, "log", "'%s' is also serial: the console "
+			   "would write over picovm's messages; expected a "
+			   "file of its own", s[1]->path);
+	}
+}
+
+/* One image, two disks: the flock of a writable one would refuse the
+ * other with a misleading "in use by another process"; say what it is. */
+static void check_disks(struct conf_loader *L, const struct config *c)
+{
+	struct stat st[CONFIG_MAX_DEVICES];
+	bool ok[CONFIG_MAX_DEVICES];
+
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
+		const struct disk_config *d = &c->disk[i];
+		char key[32];
+		struct conf_where w;
+
+		snprintf(key, sizeof(key), "disk.%u.path", i);
+		ok[i] = d->present && d->path && conf_state(L, key, &w) == 1 &&
+			stat(d->path, &st[i]) == 0;
+		for (unsigned j = 0; ok[i] && j < i; j++) {
+			const struct disk_config *e = &c->disk[j];
+			bool writes = (!d->readonly && !d->ephemeral) ||
+				      (!e->readonly && !e->ephemeral);
+			if (ok[j] && writes && same_file(&st[i], &st[j]))
+				conf_error(L, &w, key, "'%s' is also disk.%u.path "
+					   "and one of them is writable; expected "
+					   "an image of its own (or both readonly "
+					   "or ephemeral)", d->path, j);
+		}
 	}
 }
 
@@ -135,6 +242,8 @@ int config_load(struct config *c, const char *file, int noverrides,
 		default_name(&L, c);
 		check_hugepages(&L, c);
 		check_nets(&L, c);
+		check_sinks(&L, c);
+		check_disks(&L, c);
 	}
 	if (conf_finish(&L) < 0) {
 		config_free(c);

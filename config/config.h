@@ -116,6 +116,14 @@ int config_load(struct config *c, const char *file, int noverrides,
  * form that config_load() reads back to the same struct. */
 void config_print(const struct config *c, FILE *out);
 void config_free(struct config *c);
+struct stat;
+/* Whether st (of an output about to be written) is one of the VM's input
+ * files: kernel, initrd or a disk.N.path (same device and inode, or the
+ * same block device).  Writes that key's name to key[n] when it is.
+ * `check` and `run` refuse such an output: writing it would destroy the
+ * input. */
+bool config_is_input(const struct config *c, const struct stat *st,
+		     char *key, size_t n);
 /* Lists every key with its type, default and a line of help (for
  * `picovm --help`; generated from the key table so it cannot drift). */
 void config_print_keys(FILE *out);

@@ -6,7 +6,9 @@
  * named here appears in both.
  */
 #include "keys.h"
+#include "user.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -115,7 +117,23 @@ static int check_fd(const union key_value *v, const void *ctx, char *why,
 			 "tap descriptor, 3 or above", v->u);
 		return -1;
 	}
+	if (v->u > INT_MAX) {	/* would wrap to a negative int: "no fd" */
+		snprintf(why, n, "%u is not a descriptor number; expected an "
+			 "inherited tap descriptor, 3..%d", v->u, INT_MAX);
+		return -1;
+	}
 	return 0;
+}
+
+static int check_user(const union key_value *v, const void *ctx, char *why,
+		      size_t n)
+{
+	uint32_t uid, gid;
+
+	(void)ctx;
+	if (!*v->s)
+		return 0;	/* "": none, as `check` prints it */
+	return config_parse_user(v->s, NULL, &uid, &gid, why, n);
 }
 
 #define NAME_MAX_LEN 64
@@ -309,6 +327,7 @@ static const struct key_def keys[] = {
 		.name = "sandbox.user",
 		.type = KEY_STRING,
 		.offset = AT(sandbox_user),
+		.check = check_user,
 		.def_doc = "none",
 		.help = "switch to this user (NAME or UID[:GID]) before the "
 			"guest runs (picovm must start as root)",
@@ -324,7 +343,7 @@ static const struct key_def keys[] = {
 	{
 		.name = "disk.N.path",
 		.type = KEY_PATH,
-		.flags = KEYF_REQUIRED | KEYF_FILE,
+		.flags = KEYF_REQUIRED | KEYF_FILE | KEYF_BLOCKDEV,
 		.offset = DISK(path),
 		DISK_KEY,
 		.help = "virtio-blk disk N: a raw image (size a multiple of "

@@ -46,6 +46,7 @@ union key_value {
 #define KEYF_REQUIRED	(1u << 0) /* must be given (file or override) */
 #define KEYF_FILE	(1u << 1) /* KEY_PATH: must name a readable regular
 				     file when loading ends */
+#define KEYF_BLOCKDEV	(1u << 2) /* with KEYF_FILE: a block device too */
 
 struct key_def {
 	const char *name;	/* "memory"; "disk.N.path" when numbered */

@@ -228,10 +228,14 @@ int conf_init(struct conf_loader *L, const struct key_table *t, void *obj,
 /* Reads the whole file (at most CONF_MAX_FILE bytes) into *buf. */
 static int slurp(struct conf_loader *L, char **buf, size_t *len)
 {
-	int fd = open(L->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK for the open: a FIFO without a writer must not hang
+	 * it.  A pipe or FIFO (`picovm check <(...)`) is then read to its
+	 * end like a file; the size cap bounds /dev/zero and friends. */
+	int fd = open(L->file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	size_t cap = 4096, n = 0;
 	char *b = NULL;
+	int fl;
 
 	if (fd < 0)
 		goto fail;
@@ -241,6 +245,9 @@ static int slurp(struct conf_loader *L, char **buf, size_t *len)
 		errno = EISDIR;
 		goto fail_close;
 	}
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		goto fail_close;
 	b = malloc(cap);
 	for (;;) {
 		if (!b) {
@@ -358,8 +365,9 @@ static struct conf_where winner(const struct conf_slot *s, bool *bad)
 	return (struct conf_where){ .line = s->line };
 }
 
+/* O_NONBLOCK: a FIFO without a writer must not hang the check. */
 static void check_file(struct conf_loader *L, const struct conf_where *w,
-		       const char *key, const char *path)
+		       const char *key, const char *path, bool blockdev)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
@@ -375,14 +383,18 @@ static void check_file(struct conf_loader *L, const struct conf_where *w,
 	else if (S_ISDIR(st.st_mode))
 		conf_error(L, w, key, "'%s' is a directory; expected a "
 			   "regular file", path);
-	else if (!S_ISREG(st.st_mode))
+	else if (blockdev && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		conf_error(L, w, key, "'%s' is not a regular file or a block "
+			   "device; expected a disk image or a block device", path);
+	else if (!blockdev && !S_ISREG(st.st_mode))
 		conf_error(L, w, key, "'%s' is not a regular file; expected "
 			   "a regular file", path);
 	close(fd);
 }
 
 /* An output file is created at run time; here only its folder must
- * exist, and the name must not be taken by a folder. */
+ * exist, and the name must not be taken by a folder, a block device (a
+ * disk) or a socket.  A FIFO is fine here; at run time it needs a reader. */
 static void check_output(struct conf_loader *L, const struct conf_where *w,
 			 const char *key, const char *path)
 {
@@ -393,9 +405,14 @@ static void check_output(struct conf_loader *L, const struct conf_where *w,
 		L->oom = true;
 		return;
 	}
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+	bool exists = stat(path, &st) == 0;
+	if (exists && S_ISDIR(st.st_mode))
 		conf_error(L, w, key, "'%s' is a directory; expected a file "
 			   "name", path);
+	else if (exists && (S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode)))
+		conf_error(L, w, key, "'%s' is a %s; expected a file, a FIFO "
+			   "or a character device", path,
+			   S_ISBLK(st.st_mode) ? "block device" : "socket");
 	else if (stat(dirname(copy), &st) < 0)
 		conf_error(L, w, key, "cannot create '%s': %s", path,
 			   strerror(errno));
@@ -432,7 +449,8 @@ void conf_check(struct conf_loader *L)
 			const void *p = key_value_ptr(k, L->obj, n);
 			if (k->type == KEY_PATH && (k->flags & KEYF_FILE) &&
 			    *(char *const *)p)
-				check_file(L, &w, name, *(char *const *)p);
+				check_file(L, &w, name, *(char *const *)p,
+					   k->flags & KEYF_BLOCKDEV);
 			if (k->type == KEY_SINK &&
 			    ((const struct sink *)p)->kind == SINK_FILE)
 				check_output(L, &w, name,

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../seccomp/sandbox.h"
 #include "../vm/log.h"
 
 static int ifreq_ioctl(unsigned long req, struct ifreq *ifr)
@@ -75,7 +76,15 @@ int tap_open(const struct config *c, unsigned n, struct tap *t)
 	t->fd = -1;
 	memset(&ifr, 0, sizeof(ifr));
 	if (nc->fd >= 0) {
-		/* Inherited: check it really is a tap with a vnet header. */
+		/* Inherited: it must have been open when picovm started (so it
+		 * cannot name one of picovm's own descriptors, such as another
+		 * net's tap or a disk image), and be a tap with a vnet header. */
+		if (!sandbox_inherited(nc->fd)) {
+			log_err("%s: net.%u.fd: descriptor %d was not open when "
+				"picovm started; expected a tap descriptor inherited "
+				"from the parent", c->file, n, nc->fd);
+			return -1;
+		}
 		if (ioctl(nc->fd, TUNGETIFF, &ifr) < 0) {
 			log_err("%s: net.%u.fd: descriptor %d is not a tap device: %s",
 				c->file, n, nc->fd, strerror(errno));

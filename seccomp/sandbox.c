@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <linux/close_range.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "filters.h"
+#include "../config/user.h"
 #include "../vm/log.h"
 
 static bool enabled = true;
@@ -30,6 +32,48 @@ bool sandbox_enabled(void) { return enabled; }
 void sandbox_enable(bool on) { enabled = on; }
 void sandbox_set_fds(const struct sandbox_fds *f) { fds = *f; }
 
+/* Descriptors open at start, one bit each; the scan covers what poll()
+ * can look at in one call (RLIMIT_NOFILE, at most INHERIT_MAX). */
+#define INHERIT_MAX 65536
+static uint8_t inherited[INHERIT_MAX / 8];
+
+int sandbox_startup_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free number is fd itself. */
+		int nul = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (nul != fd) {
+			if (nul >= 0)
+				close(nul);
+			return -1;
+		}
+	}
+	struct rlimit rl;
+	size_t n = INHERIT_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < n)
+		n = (size_t)rl.rlim_cur;
+	struct pollfd *p = calloc(n, sizeof(*p));
+	for (size_t i = 0; p && i < n; i++)
+		p[i].fd = (int)i;
+	/* One call: a closed descriptor answers POLLNVAL.  Should that fail,
+	 * one fcntl() per descriptor gives the same answer, slower. */
+	bool polled = p && poll(p, (nfds_t)n, 0) >= 0;
+	for (size_t i = 0; i < n; i++)
+		if (polled ? !(p[i].revents & POLLNVAL) :
+			     fcntl((int)i, F_GETFD) >= 0)
+			inherited[i / 8] |= (uint8_t)(1u << (i % 8));
+	free(p);
+	return 0;
+}
+
+bool sandbox_inherited(int fd)
+{
+	return fd >= 3 && fd < INHERIT_MAX &&
+	       (inherited[fd / 8] & (1u << (fd % 8)));
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
@@ -39,8 +83,10 @@ void sandbox_close_inherited(const struct config *c)
 {
 	int keep[CONFIG_MAX_DEVICES + 1], n = 0;
 
+	/* Only descriptors that really were inherited (tap_open() refuses
+	 * the others); the config checked that no two nets share one. */
 	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
-		if (c->net[i].present && c->net[i].fd >= 3)
+		if (c->net[i].present && sandbox_inherited(c->net[i].fd))
 			keep[n++] = c->net[i].fd;
 	qsort(keep, (size_t)n, sizeof(int), cmp_int);
 	/* Close the gaps between the descriptors we were told to keep. */
@@ -96,46 +142,6 @@ static void sigsys_handler(int sig, siginfo_t *si, void *uc)
 	_exit(SANDBOX_EXIT_STATUS);
 }
 
-/* sandbox.user = NAME | UID[:GID]; NAME is looked up in /etc/passwd by
- * hand (glibc's NSS does not work in a static binary). */
-static int parse_user(const char *spec, uid_t *uid, gid_t *gid)
-{
-	char *end;
-	unsigned long u = strtoul(spec, &end, 10);
-
-	if (end != spec && (*end == '\0' || *end == ':')) {
-		*uid = (uid_t)u;
-		*gid = (gid_t)u;
-		if (*end == ':') {
-			unsigned long g = strtoul(end + 1, &end, 10);
-			if (*end)
-				return -1;
-			*gid = (gid_t)g;
-		}
-		return 0;
-	}
-	FILE *f = fopen("/etc/passwd", "re");
-	char line[512];
-	size_t len = strlen(spec);
-	int ret = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long pu, pg;
-		if (strncmp(line, spec, len) == 0 && line[len] == ':' &&
-		    sscanf(strchr(line + len + 1, ':') ? strchr(line + len + 1, ':') + 1 : "",
-			   "%lu:%lu", &pu, &pg) == 2) {
-			*uid = (uid_t)pu;
-			*gid = (gid_t)pg;
-			ret = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
-
 static int enter_chroot(const char *dir)
 {
 	/* A private mount namespace first, so nothing we do to mounts leaks
@@ -163,11 +169,12 @@ int sandbox_process(const struct config *c)
 	struct rlimit core = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &core);
 	/* The user is looked up before a chroot hides /etc/passwd. */
-	uid_t uid = 0;
-	gid_t gid = 0;
+	uint32_t uid = 0, gid = 0;
+	char why[256];
 	bool switch_user = c->sandbox_user && *c->sandbox_user;
-	if (switch_user && parse_user(c->sandbox_user, &uid, &gid) < 0) {
-		log_err("sandbox.user: no user '%s'", c->sandbox_user);
+	if (switch_user && config_parse_user(c->sandbox_user, NULL, &uid, &gid,
+					     why, sizeof(why)) < 0) {
+		log_err("sandbox.user: %s", why);	/* changed since check */
 		return -1;
 	}
 	if (c->sandbox_chroot && enter_chroot(c->sandbox_chroot) < 0) {

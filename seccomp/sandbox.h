@@ -3,6 +3,9 @@
  * need and the first guest instruction, so that a guest that breaks out of
  * device emulation finds a process that can do almost nothing.
  *
+ *   sandbox_startup_fds()      first thing in main(): /dev/null on a closed
+ *                              0, 1 or 2, and a record of which descriptors
+ *                              were inherited (sandbox_inherited())
  *   sandbox_close_inherited()  at start: close every inherited descriptor
  *                              but stdio and the ones net.N.fd names
  *   sandbox_process()          after set-up: rlimits, NO_NEW_PRIVS,
@@ -36,6 +39,14 @@ struct sandbox_fds {
 	int ring_fd;		/* io_uring_enter only on this */
 };
 
+/* Run before picovm opens anything.  A closed 0, 1 or 2 gets /dev/null:
+ * otherwise the first file picovm opens (a disk image) would become
+ * "stdout" and take the console's output.  Then notes which descriptors
+ * are open: the inherited ones, the only ones net.N.fd may name.
+ * Returns 0, or -1 when /dev/null cannot be opened (nothing is safe then). */
+int sandbox_startup_fds(void);
+/* Whether fd (>= 3) was open when sandbox_startup_fds() ran. */
+bool sandbox_inherited(int fd);
 void sandbox_close_inherited(const struct config *c);
 int sandbox_process(const struct config *c);
 /* Loads the calling thread's filter; returns 0 or -1 after printing why.

@@ -38,7 +38,7 @@ for path in elf pvh bzimage; do
 	check "$path: initrd arrives intact" grep -qxF "$want" "$OUT"
 	# RAM = memory minus the 640K-1M hole and the 1 KiB MP table area
 	check "$path: e820 RAM matches memory = 64M" grep -qx \
-		"e820: total-ram=$((64 * 1024 * 1024 - 0x60000 - 0x400))" "$OUT"
+		"e820: total-ram=$((64 * 1024 * 1024 - 0x60000 - 0x2000))" "$OUT"
 
 	conf "$C" kernel="$GUEST/${IMG[$path]}" memory=64M vcpus=4 cmdline=picotest=smp
 	OUT=$WORK/$path.smp
@@ -53,7 +53,7 @@ OUT=$WORK/big.info
 vm_run 20 "$OUT" run "$C"
 check "memory = 5G: RAM below the hole ends at 3 GiB" grep -qx "e820: 0x100000-0xc0000000 1" "$OUT"
 check "memory = 5G: the rest starts at 4 GiB" grep -qx "e820: 0x100000000-0x180000000 1" "$OUT"
-check "memory = 5G: total RAM" grep -qx "e820: total-ram=$((5 * 1024 * 1024 * 1024 - 0x60000 - 0x400))" "$OUT"
+check "memory = 5G: total RAM" grep -qx "e820: total-ram=$((5 * 1024 * 1024 * 1024 - 0x60000 - 0x2000))" "$OUT"
 
 C=$WORK/one.conf
 conf "$C" kernel="$GUEST/test64.elf" memory=32M vcpus=1 cmdline=picotest=smp
@@ -185,7 +185,7 @@ if [ -w "$HP" ]; then
 	if [ "$(cat "$HP")" -ge 32 ]; then
 		OUT=$WORK/huge
 		vm_run 20 "$OUT" run "$C" cmdline=picotest=info memory.hugepages=on memory=64M
-		check "hugepages: the guest runs on 2M pages" grep -qx "e820: total-ram=$((64 * 1024 * 1024 - 0x60000 - 0x400))" "$OUT"
+		check "hugepages: the guest runs on 2M pages" grep -qx "e820: total-ram=$((64 * 1024 * 1024 - 0x60000 - 0x2000))" "$OUT"
 	else
 		skip "hugepages: boot" "the kernel reserved only $(cat "$HP") huge pages"
 	fi

@@ -2,6 +2,11 @@
 # Smoke run of the libFuzzer targets (tests/fuzz/): each for a few seconds
 # from a fixed seed.  `make fuzz` builds them; run one longer with e.g.
 #   tests/build/fuzz_virtq -max_total_time=600
+# Targets: fuzz_virtq (chain walker, block request parser), fuzz_config
+# (config loader, print/reload round trip), fuzz_kernel (kernel-image
+# probes and loaders).  fuzz_config and fuzz_kernel start from seeds made
+# here: the golden and example configs with `kernel = k`, and the test
+# guests' kernel images behind a parameter byte.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! command -v clang >/dev/null; then
@@ -12,9 +17,21 @@ if ! make -s -C "$TOP/tests" fuzz >"$WORK/build.log" 2>&1; then
 	fail "fuzz: build" "$(tail -5 "$WORK/build.log")"
 	exit 0
 fi
+mkdir -p "$WORK/seeds/fuzz_config" "$WORK/seeds/fuzz_kernel" "$WORK/seeds/fuzz_virtq"
+for c in "$TOP"/tests/golden/*.conf "$TOP"/examples/*.conf; do
+	sed 's/^kernel *=.*/kernel = k/' "$c" >"$WORK/seeds/fuzz_config/$(basename "$c")"
+done
+for k in "$GUEST"/test64.elf "$GUEST"/testpvh.elf "$GUEST"/test.bzImage; do
+	[ -f "$k" ] && { printf '\0'; cat "$k"; } >"$WORK/seeds/fuzz_kernel/$(basename "$k")"
+done
 for f in "$TOP"/tests/build/fuzz_*; do
 	name=$(basename "$f")
+	mkdir -p "$WORK/corpus-$name"
+	# New inputs go to the first folder (scratch), seeds are read only.
+	# -close_fd_mask=2: the loaders' error messages; libFuzzer and the
+	# sanitizers keep reporting on a descriptor of their own.
 	if timeout -k 5 60 "$f" -max_total_time="${FUZZ_SECONDS:-5}" -seed=1 \
+		-close_fd_mask=2 -max_len=65536 "$WORK/corpus-$name" "$WORK/seeds/$name" \
 		>"$WORK/$name.log" 2>&1; then
 		pass "fuzz: $name ran $(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$WORK/$name.log") inputs without a crash"
 	else

@@ -432,6 +432,36 @@ static int blk_size(int fd, uint64_t *size)
 	return 0;
 }
 
+/* Opens a disk image or block device: O_NONBLOCK for the open only (a
+ * FIFO must not hang it), then the type is checked and O_NONBLOCK cleared
+ * (io_uring would answer EAGAIN instead of waiting on a non-blocking
+ * file).  Returns the descriptor, or -1 with errno set (EINVAL: wrong
+ * type). */
+static int open_disk(const char *path, int flags)
+{
+	struct stat st;
+	int fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fl;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	return fd;
+fail:
+	{
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return -1;
+}
+
 struct blk *blk_open(const struct config *c, unsigned n)
 {
 	const struct disk_config *dc = &c->disk[n];
@@ -446,10 +476,11 @@ struct blk *blk_open(const struct config *c, unsigned n)
 	b->ro = dc->readonly;
 	b->fd_direct = -1;
 	b->lock_fd = -1;
-	b->fd = open(dc->path, (writes ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	b->fd = open_disk(dc->path, writes ? O_RDWR : O_RDONLY);
 	if (b->fd < 0) {
 		log_err("%s: disk.%u.path: cannot open %s: %s", c->file, n,
-			dc->path, strerror(errno));
+			dc->path, errno == EINVAL ? "not a regular file or "
+			"block device" : strerror(errno));
 		goto fail;
 	}
 	/* One writer per image: a second picovm (or any flock user) writing
@@ -457,7 +488,7 @@ struct blk *blk_open(const struct config *c, unsigned n)
 	 * its own: the I/O descriptors are also held by the io_uring ring,
 	 * which the kernel releases only some time after picovm is gone
 	 * (even after kill -9); this one goes with the process. */
-	b->lock_fd = open(dc->path, O_RDONLY | O_CLOEXEC);
+	b->lock_fd = open_disk(dc->path, O_RDONLY);
 	if (b->lock_fd < 0 ||
 	    flock(b->lock_fd, (writes ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
 		log_err("%s: disk.%u.path: %s is in use by another process (it "
@@ -477,8 +508,8 @@ struct blk *blk_open(const struct config *c, unsigned n)
 	}
 	b->capacity = size / SECTOR;
 	if (dc->direct) {
-		b->fd_direct = open(dc->path, (writes ? O_RDWR : O_RDONLY) |
-					      O_CLOEXEC | O_DIRECT);
+		b->fd_direct = open_disk(dc->path, (writes ? O_RDWR : O_RDONLY) |
+						   O_DIRECT);
 		if (b->fd_direct < 0) {
 			log_err("%s: disk.%u.direct: %s does not support O_DIRECT: "
 				"%s", c->file, n, dc->path, strerror(errno));

@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -182,17 +183,65 @@ int vmm_check(const struct config *c)
 	return ret;
 }
 
-/* Opens a sink file for writing; prints why not and returns -1. */
-static int open_sink(const char *key, const struct sink *s, int std_fd,
-		     int flags)
+/* Opens a sink file for writing; prints why not and returns -1 (-2 for
+ * a standard stream that is one of the VM's inputs).
+ * O_NONBLOCK for the open only, so that a FIFO without a reader is an
+ * error (ENXIO) instead of a hang; the output itself blocks as stdout does.
+ * Truncated (trunc) only once it is known not to be one of the VM's
+ * inputs or the other output (other: its descriptor, or -1); `check`
+ * refuses those already, this catches a file swapped in since. */
+static int open_sink(const struct config *c, const char *key,
+		     const struct sink *s, int std_fd, bool trunc, int other)
 {
+	struct stat st, ost;
+	char input[32];
+
 	if (s->kind == SINK_NONE)
 		return -1;
-	if (s->kind == SINK_STDOUT)
+	if (s->kind == SINK_STDOUT) {
+		/* `picovm run vm.conf 1<>disk.img` must not write the console
+		 * over the disk either.  (stderr is not checked: the message
+		 * saying so would go there.) */
+		if (std_fd == 1 && fstat(std_fd, &st) == 0 &&
+		    config_is_input(c, &st, input, sizeof(input))) {
+			log_err("%s: stdout is %s; expected anything but one of "
+				"the VM's inputs", key, input);
+			return -2;
+		}
 		return std_fd;
-	int fd = open(s->path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
-	if (fd < 0)
-		log_err("%s: cannot open %s: %s", key, s->path, strerror(errno));
+	}
+	int fd = open(s->path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY |
+			       O_NONBLOCK | (trunc ? 0 : O_APPEND), 0644);
+	if (fd < 0) {
+		log_err("%s: cannot open %s: %s", key, s->path, errno == ENXIO ?
+			"it is a FIFO without a reader (start the reader first)" :
+			strerror(errno));
+		return -1;
+	}
+	const char *why = NULL;
+	if (fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) &&
+		 !S_ISCHR(st.st_mode))
+		why = "not a file, a FIFO or a character device";
+	else if (config_is_input(c, &st, input, sizeof(input)))
+		why = input;
+	else if (other >= 0 && fstat(other, &ost) == 0 &&
+		 st.st_dev == ost.st_dev && st.st_ino == ost.st_ino)
+		why = "the other output";
+	if (why) {
+		log_err("%s: %s is %s%s; expected a file of its own", key, s->path,
+			why == input ? "also " : "", why);
+		close(fd);
+		return -1;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if ((trunc && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0) || fl < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		log_err("%s: %s: %s", key, s->path, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -414,16 +463,15 @@ int vmm_run(const struct config *c)
 		free(cmdline);
 		return EXIT_VM_BADINPUT;
 	}
-	if (c->log.kind == SINK_FILE) {
-		log_fd = open_sink("log", &c->log, 2, O_APPEND);
-		if (log_fd < 0) {
-			status = EXIT_VM_BADINPUT;
-			goto free_plan;
-		}
-		log_set_fd(log_fd);
+	log_fd = open_sink(c, "log", &c->log, 2, false, -1);
+	if (log_fd < 0) {
+		status = EXIT_VM_BADINPUT;
+		goto free_plan;
 	}
-	out_fd = open_sink("serial", &c->serial, 1, O_TRUNC);
-	if (c->serial.kind == SINK_FILE && out_fd < 0) {
+	if (log_fd != 2)
+		log_set_fd(log_fd);
+	out_fd = open_sink(c, "serial", &c->serial, 1, true, log_fd);
+	if ((c->serial.kind == SINK_FILE && out_fd < 0) || out_fd == -2) {
 		status = EXIT_VM_BADINPUT;
 		goto close_sinks;
 	}

@@ -24,6 +24,7 @@
 #include "../../config/lexer.h"
 #include "../../config/loader.h"
 #include "../../config/print.h"
+#include "../../config/user.h"
 #include "../../config/value.h"
 
 /* A writable string, as overrides are (argv), from a literal. */
@@ -1140,6 +1141,50 @@ static void test_config_errors(void)
 	free(err);
 }
 
+/* sandbox.user: a typo must never turn the privilege drop into none. */
+static void test_user(void)
+{
+	static const char *const bad[] = {
+		"-1", "4294967295", "4294967296", "65534:-1", "65534:4294967295",
+		"18446744073709551616", "+5", " 5", "5 ", "5:", ":5", "", "0x10",
+		"5:5:5", "0", "root", "0:5", "5:0", "00", "toor", "nosuch",
+		"broken", "negative", "wrap",
+	};
+	static const struct { const char *spec; uint32_t uid, gid; } good[] = {
+		{ "1", 1, 1 }, { "65534", 65534, 65534 }, { "1000:100", 1000, 100 },
+		{ "4294967294", 4294967294u, 4294967294u }, { "nobody", 65534, 65534 },
+		{ "app", 1001, 1002 },
+	};
+	char *pw = tmp_path("passwd");
+	char why[256];
+
+	write_file(pw, "root:x:0:0:root:/root:/bin/sh\n"
+		   "toor:x:5:0::/:/bin/sh\n"
+		   "nobody:x:65534:65534::/:/bin/false\n"
+		   "broken:x:12\n"
+		   "negative:x:-1:5::/:/bin/false\n"
+		   "wrap:x:4294967296:5::/:/bin/false\n"
+		   "app:x:1001:1002::/:/bin/false\n");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint32_t u = 7, g = 7;
+		char name[64];
+		why[0] = '\0';
+		int r = config_parse_user(bad[i], pw, &u, &g, why, sizeof(why));
+		snprintf(name, sizeof(name), "sandbox.user '%s' is refused", bad[i]);
+		check(name, r == -1 && u == 7 && g == 7 && strstr(why, "expected"),
+		      "r=%d uid=%u gid=%u why=%s", r, u, g, why);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		uint32_t u = 7, g = 7;
+		char name[64];
+		int r = config_parse_user(good[i].spec, pw, &u, &g, why, sizeof(why));
+		snprintf(name, sizeof(name), "sandbox.user '%s' parses", good[i].spec);
+		check(name, r == 0 && u == good[i].uid && g == good[i].gid,
+		      "r=%d uid=%u gid=%u", r, u, g);
+	}
+	free(pw);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -1162,6 +1207,7 @@ int main(void)
 	test_config_defaults();
 	test_config_round_trip();
 	test_config_errors();
+	test_user();
 
 	char *cmd;
 	if (asprintf(&cmd, "rm -rf '%s'", tmpdir) >= 0) {
