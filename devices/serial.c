@@ -44,6 +44,7 @@ struct serial {
 	bool discard;
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	bool thri_pending;
+	bool ier_written;	/* the guest has programmed IER: a driver */
 	int irq_level;
 	uint8_t out_buf[SERIAL_OUT_SIZE], in_buf[SERIAL_IN_SIZE];
 	struct ring out, in;
@@ -172,7 +173,12 @@ static void serial_write(struct serial *s, uint64_t off, uint8_t v)
 			/* Enabling THRI with an empty THR raises it at once. */
 			if ((v & IER_THRI) && !(s->ier & IER_THRI) && thr_empty(s))
 				s->thri_pending = true;
+			/* Enabling RDI opens the input gate: read stdin. */
+			bool rdi_on = (v & IER_RDI) && !(s->ier & IER_RDI);
 			s->ier = v & 0x0f;
+			s->ier_written = true;
+			if (rdi_on)
+				serial_wake(s);
 		}
 		break;
 	case UART_IIR_FCR:
@@ -285,7 +291,13 @@ static size_t serial_input_space(void *opaque)
 	struct serial *s = opaque;
 
 	pthread_mutex_lock(&s->lock);
-	size_t n = ring_space(&s->in);
+	/* A guest that programs IER (a driver such as Linux's) gets input
+	 * only while its receive interrupt is on: bytes that arrive before
+	 * its tty is opened would be lost to the FIFO clear in its start-up
+	 * (so `echo CMD | picovm run` would lose CMD); they wait in stdin
+	 * instead.  A guest that never touches IER polls, and gets input at
+	 * once. */
+	size_t n = s->ier_written && !(s->ier & IER_RDI) ? 0 : ring_space(&s->in);
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }

@@ -142,6 +142,7 @@ static const struct {
 	{ "info", NO_ARG, test_info },
 	{ "smp", NO_ARG, test_smp },
 	{ "echo", NO_ARG, test_echo },
+	{ "echo", ARG, test_echo },
 	{ "reset", NO_ARG, test_reset },
 	{ "triple", NO_ARG, test_triple },
 	{ "spin", NO_ARG, test_spin },

@@ -145,6 +145,17 @@ printf 'the quick brown fox\n' | timeout -k 3 20 "$PICOVM" run "$C" cmdline=pico
 check "serial: stdin reaches the guest" grep -qx "echo: the quick brown fox" "$OUT"
 want=$(printf 'the quick brown fox' | cksum | awk '{print "echo: len=" $2 " cksum=" $1}')
 check "serial: input is byte-exact" grep -qxF "$want" "$OUT"
+# stdin not a terminal: its end of file reaches the guest as one ^D (0x04)
+# after the bytes before it (echo:4 reads up to a 0x04).
+OUT=$WORK/eof
+printf 'abc' | timeout -k 3 20 "$PICOVM" run "$C" cmdline=picotest=echo:4 >"$OUT" 2>"$OUT.err"
+st=$?
+want=$(printf 'abc' | cksum | awk '{print "echo: len=" $2 " cksum=" $1}')
+check "serial: end of stdin arrives as ^D after the input" test "$st" = 0 -a "$(head -n1 "$OUT")" = "$want"
+OUT=$WORK/eofnull
+timeout -k 3 20 "$PICOVM" run "$C" cmdline=picotest=echo:4 >"$OUT" 2>"$OUT.err" </dev/null
+st=$?
+check "serial: stdin = /dev/null gives the guest one ^D" test "$st" = 0 -a "$(head -n1 "$OUT")" = "echo: len=0 cksum=4294967295"
 
 # serial = file / none, log = file
 OUT=$WORK/sfile

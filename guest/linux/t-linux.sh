@@ -133,3 +133,36 @@ for how in poweroff reboot; do
 	check "linux: '$how' in the guest ends the VM with status 0 (status $VM_STATUS)" [ "$VM_STATUS" = 0 ]
 	check "linux: '$how' ended it before the guest went on" eval "! grep -q 'command exited with status 9' '$OUT'"
 done
+
+# --- boots 5 and 6: a kernel panic ends the VM with status 122 ------------------
+# init= a program that exits: the kernel panics ("Attempted to kill init").
+# pvpanic (the DSDT's QEMU0001, port 0x505) reports it before panic=1
+# reboots (which would be status 0) or panic=0 spins (the timeout, 124).
+for p in "panic=1" ""; do
+	cp "$LB/rootfs.ext4" "$WORK/root-panic.img"
+	OUT=$WORK/panic${p:+-1}.out
+	conf "$WORK/panic.conf" \
+		"kernel=$LB/vmlinux" "memory=128M" "vcpus=1" \
+		"cmdline=\"console=ttyS0 $BASE root=/dev/vda rootfstype=ext4 rw init=/bin/true $p\"" \
+		"disk.0.path=$WORK/root-panic.img" "timeout=${SECS}s"
+	vm_run $((SECS + 10)) "$OUT" run "$WORK/panic.conf"
+	check "linux: a kernel panic (${p:-panic=0}) ends the VM with status 122 (status $VM_STATUS)" [ "$VM_STATUS" = 122 ]
+	check "linux: a kernel panic (${p:-panic=0}): stderr says so" grep -qx 'picovm: the guest kernel panicked' "$OUT.err"
+done
+
+# --- boots 7 and 8: no terminal needed -------------------------------------------
+# The README's demo with stdin from a pipe or /dev/null: the end of stdin
+# reaches the guest's shell as ^D, the shell ends, the VM powers off with
+# the status of the shell's last command.  The watchdog only catches a hang.
+OUT=$WORK/demo-pipe.out
+t0=$SECONDS
+(cd "$TOP" && echo 'uname -r' | timeout -k 3 $((SECS + 10)) ./picovm run examples/demo.conf) >"$OUT" 2>"$OUT.err"
+VM_STATUS=$?
+check "linux: echo 'uname -r' | picovm run examples/demo.conf ends with status 0 (status $VM_STATUS, $((SECONDS - t0)) s)" [ "$VM_STATUS" = 0 ]
+check "linux: echo 'uname -r' | picovm run examples/demo.conf prints the kernel version" \
+	grep -qE '^6\.1\.[0-9]+' <(tr -d '\r' <"$OUT")
+OUT=$WORK/demo-null.out
+t0=$SECONDS
+(cd "$TOP" && timeout -k 3 $((SECS + 10)) ./picovm run examples/demo.conf </dev/null) >"$OUT" 2>"$OUT.err"
+VM_STATUS=$?
+check "linux: picovm run examples/demo.conf </dev/null ends by itself, status 0 (status $VM_STATUS, $((SECONDS - t0)) s)" [ "$VM_STATUS" = 0 ]
