@@ -5,8 +5,9 @@
  *  - FADT: a PM1a event block and control block at PICOVM_PORT_PM1A_EVT /
  *    _CNT (devices/acpi_pm.c emulates them), SMI_CMD = 0 (always in ACPI
  *    mode), no PM timer, the reset register at PICOVM_PORT_ACPI_RESET.
- *  - DSDT: only \_S5 (soft off), SLP_TYP 5: writing SLP_EN with it to
- *    PM1a_CNT ends the VM with status 0.
+ *  - DSDT: \_S5 (soft off), SLP_TYP 5: writing SLP_EN with it to
+ *    PM1a_CNT ends the VM with status 0; and the pvpanic device
+ *    (QEMU0001 at port 0x505, devices/pvpanic.c).
  *  - MADT: one local APIC per vCPU, the IOAPIC, LINT1 as NMI.
  * All in the BIOS area below 1 MiB (reserved in the e820 map); the RSDP
  * is also handed over in boot_params / hvm_start_info.
@@ -51,14 +52,41 @@ static void gas_io(uint8_t *g, uint16_t port, uint8_t bits)
 	put_le64(g + 4, port);
 }
 
+/*
+ * The DSDT's AML, hand-assembled (each PkgLength is one byte: the length of
+ * what follows the opcode, itself included; all are < 64):
+ *
+ *   Name (_S5, Package () { 5, 5, 0, 0 })
+ *   Scope (\_SB) {
+ *       Device (PEVT) {                     // pvpanic, as QEMU names it
+ *           Name (_HID, "QEMU0001")
+ *           Name (_CRS, ResourceTemplate () { IO (Decode16, 0x505, 0x505, 1, 1) })
+ *           Name (_STA, 0x0F)               // present, enabled, shown, works
+ *       }
+ *   }
+ */
+#define PVP_LO (PICOVM_PORT_PVPANIC & 0xff)
+#define PVP_HI (PICOVM_PORT_PVPANIC >> 8)
+static const uint8_t dsdt_aml[] = {
+	0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,	/* Name, Package(4) */
+	0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00,
+	0x10, 0x36, '\\', '_', 'S', 'B', '_',		/* Scope, 54 bytes */
+	0x5b, 0x82, 0x2e, 'P', 'E', 'V', 'T',		/* Device, 46 bytes */
+	0x08, '_', 'H', 'I', 'D', 0x0d,			/* Name, String */
+	'Q', 'E', 'M', 'U', '0', '0', '0', '1', 0x00,
+	0x08, '_', 'C', 'R', 'S', 0x11, 0x0d, 0x0a, 0x0a,	/* Buffer(10) */
+	0x47, 0x01, PVP_LO, PVP_HI, PVP_LO, PVP_HI, 0x01, 0x01, /* IO */
+	0x79, 0x00,					/* End tag */
+	0x08, '_', 'S', 'T', 'A', 0x0a, 0x0f,		/* Name, 0x0F */
+};
+/* The Scope's PkgLength covers everything after its opcode. */
+_Static_assert(sizeof(dsdt_aml) - 14 - 1 == 0x36, "Scope PkgLength");
+
 int acpi_write(struct guest_mem *m, unsigned ncpus)
 {
-	/* DSDT body: Name (_S5_, Package () { 5, 5, 0, 0 }) */
-	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-				      0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
 	uint64_t rsdp = BOOT_ACPI_ADDR, xsdt = rsdp + 64, fadt = xsdt + 64,
 		 facs = (fadt + FADT_LEN + 63) & ~63ULL, dsdt = facs + FACS_LEN,
-		 madt = (dsdt + SDT_HDR + sizeof(s5) + 15) & ~15ULL;
+		 madt = (dsdt + SDT_HDR + sizeof(dsdt_aml) + 15) & ~15ULL;
 	uint32_t madt_len = SDT_HDR + 8 + 8 * ncpus + 12 + 6;
 	uint64_t end = madt + madt_len;
 	uint8_t *base = gmem_ptr(m, rsdp, end - rsdp);
@@ -114,9 +142,9 @@ int acpi_write(struct guest_mem *m, unsigned ncpus)
 	p[32] = 2;					/* version */
 
 	p = AT(dsdt);
-	sdt_header(p, "DSDT", SDT_HDR + sizeof(s5), 2);
-	memcpy(p + SDT_HDR, s5, sizeof(s5));
-	sdt_finish(p, SDT_HDR + (uint32_t)sizeof(s5));
+	sdt_header(p, "DSDT", SDT_HDR + (uint32_t)sizeof(dsdt_aml), 2);
+	memcpy(p + SDT_HDR, dsdt_aml, sizeof(dsdt_aml));
+	sdt_finish(p, SDT_HDR + (uint32_t)sizeof(dsdt_aml));
 
 	p = AT(madt);
 	sdt_header(p, "APIC", madt_len, 4);

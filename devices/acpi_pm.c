@@ -1,11 +1,15 @@
 /*
  * The ACPI fixed hardware picovm has (boot/acpi.c describes it): a PM1a
- * event block that never raises an event, a PM1a control block whose
+ * event block that never raises an event (status reads 0; the enable
+ * register keeps what is written, as hardware does: ACPICA writes GBL_EN
+ * and reads it back to see whether the global lock exists, and complains
+ * at every boot if the bit does not stick), a PM1a control block whose
  * SLP_EN with SLP_TYP 5 (\_S5, soft off) ends the VM with status 0 (what
  * Linux's `poweroff` does), and a reset register (reboot=acpi, Linux's
  * first choice) that ends it the same way: a microVM has nothing to
  * reboot into.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "devices.h"
@@ -17,6 +21,11 @@
 #define PM1_SLP_TYP_MASK 0x1c00
 #define PM1_SLP_EN 0x2000
 #define SLP_TYP_S5 5
+#define PM1_EN_OFF 2		/* enable register: 2nd half of PM1a_EVT */
+
+/* The PM1a enable register, byte by byte (one VM per process; any vCPU
+ * may access it). */
+static _Atomic uint8_t pm1_enable[2];
 
 static void acpi_pm_access(void *opaque, uint64_t off, uint8_t *data,
 			   uint32_t len, bool is_write)
@@ -26,14 +35,20 @@ static void acpi_pm_access(void *opaque, uint64_t off, uint8_t *data,
 	uint32_t v = 0;
 
 	if (!is_write) {
-		/* Status and enable read 0; the control block reads SCI_EN:
-		 * always in ACPI mode, there is no SMI_CMD to switch. */
+		/* Status reads 0; the control block reads SCI_EN: always in
+		 * ACPI mode, there is no SMI_CMD to switch. */
 		if (port == PICOVM_PORT_PM1A_CNT)
 			v = PM1_SCI_EN;
 		memset(data, 0, len);
 		memcpy(data, &v, len < 4 ? len : 4);
+		for (uint32_t i = 0; i < len; i++)
+			if (off + i - PM1_EN_OFF < sizeof(pm1_enable))
+				data[i] = atomic_load(&pm1_enable[off + i - PM1_EN_OFF]);
 		return;
 	}
+	for (uint32_t i = 0; i < len; i++)
+		if (off + i - PM1_EN_OFF < sizeof(pm1_enable))
+			atomic_store(&pm1_enable[off + i - PM1_EN_OFF], data[i]);
 	memcpy(&v, data, len < 4 ? len : 4);
 	if (port == PICOVM_PORT_PM1A_CNT && len >= 2 && (v & PM1_SLP_EN) &&
 	    ((v & PM1_SLP_TYP_MASK) >> PM1_SLP_TYP_SHIFT) == SLP_TYP_S5)

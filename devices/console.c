@@ -36,12 +36,16 @@
 #define CONSOLE_KICK_MS 20
 #define CONSOLE_GIVEUP_MS 600
 #define CTRL_A 0x01
+/* End of input for the guest's tty (VEOF, ^D): sent once when stdin is not
+ * a terminal and reaches end of file, so a shell reading the console
+ * sees end of input, as it would on the host. */
+#define CONSOLE_EOF 0x04
 
 struct console {
 	struct vm *vm;
 	struct chardev cd;
 	int out_fd, in_fd, wake_fd;
-	bool in_eof, tty, escape;
+	bool in_eof, tty, escape, eof_sent;
 	struct termios saved;
 	atomic_bool stop;
 	bool stopping;			/* console_stop_begin() ran */
@@ -176,6 +180,12 @@ static void *console_thread(void *arg)
 	}
 
 	while (!atomic_load(&c->stop)) {
+		/* After the bytes before it: the device's input is a queue. */
+		if (c->in_eof && !c->tty && !c->eof_sent &&
+		    c->cd.input_space(c->cd.opaque)) {
+			uint8_t eof = CONSOLE_EOF;
+			c->eof_sent = c->cd.push_input(c->cd.opaque, &eof, 1) == 1;
+		}
 		struct pollfd p[3];
 		nfds_t n = 0;
 		p[n++] = (struct pollfd){ .fd = c->wake_fd, .events = POLLIN };

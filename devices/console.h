@@ -7,6 +7,9 @@
  * keys reach the guest; Ctrl-A x stops the VM (exit status 130, as for
  * Ctrl-C), Ctrl-A Ctrl-A sends a Ctrl-A.  The terminal is restored by
  * console_stop().
+ *
+ * When stdin is not a terminal, its end of file becomes one ^D (0x04, the
+ * tty's EOF character) for the guest, after the bytes before it.
  */
 #ifndef PICOVM_DEVICES_CONSOLE_H
 #define PICOVM_DEVICES_CONSOLE_H

@@ -12,6 +12,9 @@ void i8042_destroy(struct i8042 *k);
 /* devices/debugport.c: the exit port and the boot-timer port (ports.h). */
 int debugport_attach(struct vm *vm);
 
+/* devices/pvpanic.c: panic notification (port 0x505, like QEMU's). */
+int pvpanic_attach(struct vm *vm);
+
 /* devices/acpi_pm.c: ACPI PM1a blocks and reset register (poweroff). */
 int acpi_pm_attach(struct vm *vm);
 

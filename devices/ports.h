@@ -10,7 +10,14 @@
  * PICOVM_PORT_BOOTTIME  any write: picovm logs the time since it was
  *                       started, once (first write only).
  *
- * Both ports read as 0xff.  The legacy ports picovm also emulates:
+ * Both ports read as 0xff.
+ *
+ * PICOVM_PORT_PVPANIC   QEMU's pvpanic port (devices/pvpanic.c): reads the
+ *                       supported events (0x03); a write with bit 0
+ *                       (PANICKED) ends the VM with status 122 (the guest
+ *                       kernel panicked), bit 1 (CRASH_LOADED) is logged.
+ *
+ * The legacy ports picovm also emulates:
  *   0x3f8-0x3ff  8250 UART (COM1), IRQ 4
  *   0x60, 0x64   i8042 (command 0xfe on 0x64 resets, i.e. ends, the VM)
  */
@@ -19,6 +26,7 @@
 
 #define PICOVM_PORT_EXIT     0x510
 #define PICOVM_PORT_BOOTTIME 0x511
+#define PICOVM_PORT_PVPANIC  0x505
 
 /* ACPI (acpi = on): PM1a event block (4 bytes), PM1a control block (2
  * bytes; SLP_EN with SLP_TYP 5 powers off), reset register (write 1). */

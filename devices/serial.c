@@ -44,12 +44,28 @@ struct serial {
 	bool discard;
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	bool thri_pending;
+	bool ier_written;	/* the guest has programmed IER: a driver */
 	int irq_level;
 	uint8_t out_buf[SERIAL_OUT_SIZE], in_buf[SERIAL_IN_SIZE];
 	struct ring out, in;
 	uint64_t dropped;
 	int wake_fd;
 };
+
+/* Whether received bytes are visible to the guest.  A guest that programs
+ * IER (a driver such as Linux's) sees input only while its receive
+ * interrupt can reach the CPU: RDI enabled and OUT2 (the PC's IRQ gate)
+ * set, not in loopback.  Until then the bytes picovm already took from
+ * stdin are held (LSR.DR clear, RBR reads 0, FIFO clears leave them) and
+ * no more is read: otherwise the FIFO clears and reads of its probe (which
+ * enables every IER bit for a moment, with OUT2 clear) and start-up would
+ * lose them, and `echo CMD | picovm run` would lose CMD.  A guest that
+ * never touches IER polls, and sees input at once. */
+static bool rx_gate_open(const struct serial *s)
+{
+	return !s->ier_written ||
+	       ((s->ier & IER_RDI) && (s->mcr & (MCR_OUT2 | MCR_LOOP)) == MCR_OUT2);
+}
 
 static void serial_wake(struct serial *s)
 {
@@ -68,7 +84,7 @@ static uint8_t iir(const struct serial *s)
 {
 	uint8_t fifo = (s->fcr & FCR_ENABLE) ? IIR_FIFO : 0;
 
-	if ((s->ier & IER_RDI) && s->in.len)
+	if ((s->ier & IER_RDI) && s->in.len && rx_gate_open(s))
 		return fifo | IIR_RDI;
 	if ((s->ier & IER_THRI) && s->thri_pending)
 		return fifo | IIR_THRI;
@@ -121,7 +137,7 @@ static uint8_t serial_read(struct serial *s, uint64_t off)
 		{
 			bool was_full = ring_space(&s->in) == 0;
 			v = 0;
-			if (ring_pop(&s->in, &v, 1) && was_full)
+			if (rx_gate_open(s) && ring_pop(&s->in, &v, 1) && was_full)
 				serial_wake(s);	/* room again: read stdin */
 		}
 		return v;
@@ -137,7 +153,7 @@ static uint8_t serial_read(struct serial *s, uint64_t off)
 	case UART_MCR:
 		return s->mcr;
 	case UART_LSR:
-		return (uint8_t)((s->in.len ? LSR_DR : 0) |
+		return (uint8_t)((s->in.len && rx_gate_open(s) ? LSR_DR : 0) |
 				 (thr_empty(s) ? LSR_THRE | LSR_TEMT : 0));
 	case UART_MSR:
 		if (s->mcr & MCR_LOOP)
@@ -172,12 +188,16 @@ static void serial_write(struct serial *s, uint64_t off, uint8_t v)
 			/* Enabling THRI with an empty THR raises it at once. */
 			if ((v & IER_THRI) && !(s->ier & IER_THRI) && thr_empty(s))
 				s->thri_pending = true;
+			bool was_open = rx_gate_open(s);
 			s->ier = v & 0x0f;
+			s->ier_written = true;
+			if (!was_open && rx_gate_open(s))
+				serial_wake(s);	/* read stdin again */
 		}
 		break;
 	case UART_IIR_FCR:
 		s->fcr = v & 0xc9;
-		if (v & FCR_CLEAR_RX) {
+		if ((v & FCR_CLEAR_RX) && rx_gate_open(s)) {
 			bool was_full = ring_space(&s->in) == 0;
 			ring_pop(&s->in, NULL, s->in.len);
 			if (was_full)
@@ -187,9 +207,13 @@ static void serial_write(struct serial *s, uint64_t off, uint8_t v)
 	case UART_LCR:
 		s->lcr = v;
 		break;
-	case UART_MCR:
+	case UART_MCR: {
+		bool was_open = rx_gate_open(s);
 		s->mcr = v & 0x1f;
+		if (!was_open && rx_gate_open(s))
+			serial_wake(s);
 		break;
+	}
 	case UART_SCR:
 		s->scr = v;
 		break;
@@ -285,7 +309,7 @@ static size_t serial_input_space(void *opaque)
 	struct serial *s = opaque;
 
 	pthread_mutex_lock(&s->lock);
-	size_t n = ring_space(&s->in);
+	size_t n = rx_gate_open(s) ? ring_space(&s->in) : 0;
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }

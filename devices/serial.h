@@ -7,7 +7,9 @@
  * (stdout stalled), LSR.THRE reads 0 so a well-behaved driver waits; bytes
  * a guest writes regardless are dropped and counted, so a vCPU never
  * blocks on the host and memory never grows.  Input: picovm stops reading
- * stdin while the guest has not drained the buffer.
+ * stdin while the guest has not drained the buffer, and, once the guest
+ * has programmed IER, while its receive interrupt is off (IER.RDI clear,
+ * MCR.OUT2 clear, or loopback).
  */
 #ifndef PICOVM_DEVICES_SERIAL_H
 #define PICOVM_DEVICES_SERIAL_H

@@ -77,6 +77,27 @@ static int test_boottime(const struct bootinfo *bi, const char *arg,
 	return 0;
 }
 
+/* panic[:BITS]: reads the pvpanic port (the events picovm supports), then
+ * writes BITS (default 1, PANICKED) to it, twice, as a guest whose kernel
+ * panicked would.  PANICKED never returns here; other bits do. */
+static int test_panic(const struct bootinfo *bi, const char *arg,
+		      size_t arglen)
+{
+	uint64_t v = 1;
+
+	(void)bi;
+	if (arg && (parse_u64(arg, arglen, &v) || v > 255)) {
+		rt_printf("picotest: bad pvpanic bits '%.*s'\n", (int)arglen,
+			  arg);
+		return EXIT_USAGE;
+	}
+	rt_printf("pvpanic: events=0x%x\n", inb(PICOVM_PORT_PVPANIC));
+	outb(PICOVM_PORT_PVPANIC, (uint8_t)v);
+	outb(PICOVM_PORT_PVPANIC, (uint8_t)v);
+	rt_puts("pvpanic: written");
+	return 0;
+}
+
 /* What CPL0 costs here, in TSC ticks: the start-up from the entry to the
  * first CPL3 C code, then each of a service round trip, a CPL3 inb of LSR
  * (trapped or native), an MMIO read of the LAPIC id register from CPL3. */
@@ -116,9 +137,12 @@ static const struct {
 } tests[] = {
 	{ "hello", NO_ARG, test_hello },
 	{ "exit", ARG, test_exit },
+	{ "panic", NO_ARG, test_panic },
+	{ "panic", ARG, test_panic },
 	{ "info", NO_ARG, test_info },
 	{ "smp", NO_ARG, test_smp },
 	{ "echo", NO_ARG, test_echo },
+	{ "echo", ARG, test_echo },
 	{ "reset", NO_ARG, test_reset },
 	{ "triple", NO_ARG, test_triple },
 	{ "spin", NO_ARG, test_spin },

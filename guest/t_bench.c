@@ -6,7 +6,7 @@
  *         seqwrite128k  128 KiB writes, sequential, wrapping
  *   QD    requests kept in flight (1..256, fewer if the ring is full)
  *   N     requests to complete, or Ns for N seconds (needs a known TSC
- *         rate, see tsc_hz())
+ *         rate, see rt_tsc_hz())
  *
  * Prints `bench: ops=N bytes=B tsc=T tsc_hz=F kicks=K mode=M qd=Q` (tsc =
  * TSC ticks from first submit to last completion, tsc_hz 0 when unknown,
@@ -22,34 +22,6 @@
 
 static struct blk blk;
 
-/* The TSC rate from CPUID if the CPU or hypervisor tells: leaf 0x15
- * (crystal ratio), 0x16 (base MHz), or the hypervisor timing leaf
- * 0x40000010 (kHz, VMware convention; QEMU and others fill it).  0 if
- * none does; calibrating against the PIT would need trapped port I/O. */
-static uint64_t tsc_hz(void)
-{
-	uint32_t a, b, c, d, max;
-
-	cpuid(0, &max, &b, &c, &d);
-	if (max >= 0x15) {
-		cpuid(0x15, &a, &b, &c, &d);
-		if (a && b && c)
-			return (uint64_t)c * b / a;
-	}
-	if (max >= 0x16) {
-		cpuid(0x16, &a, &b, &c, &d);
-		if (a & 0xffff)
-			return (uint64_t)(a & 0xffff) * 1000000;
-	}
-	cpuid(0x40000000, &max, &b, &c, &d);
-	if (max >= 0x40000010 && max < 0x50000000) {
-		cpuid(0x40000010, &a, &b, &c, &d);
-		if (a)
-			return (uint64_t)a * 1000;
-	}
-	return 0;
-}
-
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t xorshift(void)
@@ -64,7 +36,7 @@ int test_blk_bench(const struct bootinfo *bi, const char *arg, size_t arglen)
 {
 	static const char *const modes[] = { "randread4k", "seqread128k",
 					     "seqwrite128k" };
-	uint64_t qd, n, secs = 0, hz = tsc_hz(), ops = 0, submitted = 0;
+	uint64_t qd, n, secs = 0, hz = rt_tsc_hz(), ops = 0, submitted = 0;
 	uint64_t seq = 0, t0, deadline = 0, tag;
 	size_t m = 0, i, j;
 	unsigned mode, inflight = 0, nfree;

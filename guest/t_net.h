@@ -58,7 +58,7 @@ int tnet_tagged(const uint8_t *f, uint32_t len, const char *tag);
  * pattern (byte i of the frame = i * 7 + seed) up to len. */
 void tnet_test_frame(uint8_t *f, uint32_t len, const uint8_t *dst,
 		     const uint8_t *src, const char *tag, uint8_t seed);
-/* The TSC rate: CPUID (leaf 0x15, 0x16, hypervisor leaf 0x40000010), else
+/* The TSC rate: rt_tsc_hz() (CPUID), else
  * 2.1 GHz, the build machines' rate; *known says which. */
 uint64_t tnet_tsc_hz(int *known);
 /* A duration: "N" seconds (via tnet_tsc_hz) or "Nt" TSC ticks; "0" or

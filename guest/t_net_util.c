@@ -52,28 +52,10 @@ void tnet_test_frame(uint8_t *f, uint32_t len, const uint8_t *dst,
 
 uint64_t tnet_tsc_hz(int *known)
 {
-	uint32_t a, b, c, d, max;
+	uint64_t hz = rt_tsc_hz();
 
-	*known = 1;
-	cpuid(0, &max, &b, &c, &d);
-	if (max >= 0x15) {
-		cpuid(0x15, &a, &b, &c, &d);
-		if (a && b && c)
-			return (uint64_t)c * b / a;
-	}
-	if (max >= 0x16) {
-		cpuid(0x16, &a, &b, &c, &d);
-		if (a & 0xffff)
-			return (uint64_t)(a & 0xffff) * 1000000;
-	}
-	cpuid(0x40000000, &max, &b, &c, &d);
-	if (max >= 0x40000010 && max < 0x50000000) {
-		cpuid(0x40000010, &a, &b, &c, &d);
-		if (a)
-			return (uint64_t)a * 1000;
-	}
-	*known = 0;
-	return 2100000000ULL;
+	*known = hz != 0;
+	return hz ? hz : 2100000000ULL;
 }
 
 int tnet_parse_duration(const char *s, size_t n, uint64_t *ticks)

@@ -19,13 +19,20 @@
 
 #define ECHO_MAX 4096
 
+/* echo[:END]: reads input up to the byte END (a number, not stored;
+ * default '\n'), prints its length and cksum, then the bytes. */
 int test_echo(const struct bootinfo *bi, const char *arg, size_t arglen)
 {
 	char buf[ECHO_MAX];
+	uint64_t end = '\n';
 	size_t n;
 
-	(void)bi, (void)arg, (void)arglen;
-	n = serial_read(buf, sizeof(buf), '\n');
+	(void)bi;
+	if (arg && (parse_u64(arg, arglen, &end) || end > 255)) {
+		rt_printf("picotest: bad end byte '%.*s'\n", (int)arglen, arg);
+		return EXIT_USAGE;
+	}
+	n = serial_read(buf, sizeof(buf), (char)end);
 	rt_printf("echo: len=%zu cksum=%u\n", n, cksum(buf, n));
 	rt_printf("echo: ");
 	serial_write(buf, n);

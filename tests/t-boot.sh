@@ -75,6 +75,21 @@ OUT=$WORK/triple
 vm_run 20 "$OUT" run "$C" cmdline=picotest=triple
 check "triple fault ends the VM with status 1" test "$VM_STATUS" = 1
 check "triple fault is reported" grep -q "triple fault" "$OUT.err"
+# pvpanic (port 0x505): a guest kernel's panic report ends the VM with
+# status 122 and one line on stderr; CRASH_LOADED alone is only logged.
+OUT=$WORK/panic
+vm_run 20 "$OUT" run "$C" cmdline=picotest=panic
+check "pvpanic: the port reads the supported events (PANICKED, CRASH_LOADED)" \
+	grep -qx "pvpanic: events=0x3" "$OUT"
+check "pvpanic: PANICKED ends the VM with status 122" test "$VM_STATUS" = 122
+check "pvpanic: the guest did not run on" test "$(grep -c 'pvpanic: written' "$OUT")" = 0
+check "pvpanic: one stderr line says the guest kernel panicked" \
+	test "$(grep -cx 'picovm: the guest kernel panicked' "$OUT.err")" = 1
+OUT=$WORK/crashloaded
+vm_run 20 "$OUT" run "$C" cmdline=picotest=panic:2
+check "pvpanic: CRASH_LOADED alone is logged once and the guest runs on" \
+	test "$VM_STATUS" = 0 -a "$(grep -c 'crash kernel' "$OUT.err")" = 1 \
+	-a "$(grep -c 'pvpanic: written' "$OUT")" = 1
 OUT=$WORK/timeout
 vm_run 20 "$OUT" run "$C" cmdline=picotest=spin timeout=500ms
 check "timeout = 500ms stops a spinning guest with status 124" test "$VM_STATUS" = 124
@@ -156,6 +171,17 @@ printf 'the quick brown fox\n' | timeout -k 3 20 "$PICOVM" run "$C" cmdline=pico
 check "serial: stdin reaches the guest" grep -qx "echo: the quick brown fox" "$OUT"
 want=$(printf 'the quick brown fox' | cksum | awk '{print "echo: len=" $2 " cksum=" $1}')
 check "serial: input is byte-exact" grep -qxF "$want" "$OUT"
+# stdin not a terminal: its end of file reaches the guest as one ^D (0x04)
+# after the bytes before it (echo:4 reads up to a 0x04).
+OUT=$WORK/eof
+printf 'abc' | timeout -k 3 20 "$PICOVM" run "$C" cmdline=picotest=echo:4 >"$OUT" 2>"$OUT.err"
+st=$?
+want=$(printf 'abc' | cksum | awk '{print "echo: len=" $2 " cksum=" $1}')
+check "serial: end of stdin arrives as ^D after the input" test "$st" = 0 -a "$(head -n1 "$OUT")" = "$want"
+OUT=$WORK/eofnull
+timeout -k 3 20 "$PICOVM" run "$C" cmdline=picotest=echo:4 >"$OUT" 2>"$OUT.err" </dev/null
+st=$?
+check "serial: stdin = /dev/null gives the guest one ^D" test "$st" = 0 -a "$(head -n1 "$OUT")" = "echo: len=0 cksum=4294967295"
 
 # serial = file / none, log = file
 OUT=$WORK/sfile

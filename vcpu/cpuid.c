@@ -2,8 +2,11 @@
  * CPUID: the guest sees exactly what KVM_GET_SUPPORTED_CPUID reports (so
  * it never uses a feature this host's KVM cannot give it), with the fields
  * that differ per vCPU fixed up: APIC ids, topology, the hypervisor bit.
- * The KVM signature leaves (0x40000000..) come from KVM itself.
+ * The KVM signature leaves (0x40000000..) come from KVM itself.  The brand
+ * string leaves (0x80000002..4), which KVM reports empty (a VMM fills them
+ * in), are the host CPU's own, so /proc/cpuinfo shows a real model name.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +77,13 @@ static void cpuid_fix(struct kvm_cpuid_entry2 *e, unsigned id, unsigned n)
 			e->eax = e->ebx = 0;
 			e->ecx = e->index;
 		}
+		break;
+	case 0x80000002:
+	case 0x80000003:
+	case 0x80000004:
+		if (!(e->eax | e->ebx | e->ecx | e->edx) &&
+		    !__get_cpuid(e->function, &e->eax, &e->ebx, &e->ecx, &e->edx))
+			e->eax = e->ebx = e->ecx = e->edx = 0;
 		break;
 	default:
 		break;

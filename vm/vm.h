@@ -31,6 +31,7 @@ struct vcon;
 #define EXIT_VM_OK 0
 #define EXIT_VM_FAILURE 1
 #define EXIT_VM_BADINPUT 2
+#define EXIT_VM_PANIC 122	/* pvpanic: the guest kernel panicked */
 #define EXIT_VM_TIMEOUT 124
 #define EXIT_VM_SIGNAL_BASE 128
 

@@ -333,7 +333,8 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 					       c->console == CONSOLE_VIRTIO);
 	vm->i8042 = i8042_create(vm);
 	if (!vm->serial || serial_attach(vm->serial) < 0 || !vm->i8042 ||
-	    debugport_attach(vm) < 0 || rtc_attach(vm) < 0) {
+	    debugport_attach(vm) < 0 || rtc_attach(vm) < 0 ||
+	    pvpanic_attach(vm) < 0) {
 		log_err("cannot set up the legacy devices");
 		return -1;
 	}

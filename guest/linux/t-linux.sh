@@ -112,24 +112,62 @@ cp "$LB/rootfs.ext4" "$WORK/root2.img"
 OUT=$WORK/boot2.out
 conf "$WORK/cmd.conf" \
 	"kernel=$LB/vmlinux" "memory=128M" "vcpus=1" "console=virtio" \
-	"cmdline=\"console=hvc0 $BASE root=/dev/vda rootfstype=ext4 rw picovm.cmd=\\\"echo cmd-on-hvc0 \$(uname -s); exit 7\\\"\"" \
+	"cmdline=\"console=hvc0 $BASE root=/dev/vda rootfstype=ext4 rw picovm.cmd=\\\"echo cmd-on-hvc0 \$(uname -s); dmesg -r; grep -m1 model.name /proc/cpuinfo; exit 7\\\"\"" \
 	"disk.0.path=$WORK/root2.img" "timeout=${SECS}s"
 vm_run $((SECS + 10)) "$OUT" run "$WORK/cmd.conf"
 check "linux: picovm.cmd output arrives on virtio-console (hvc0)" grep -q '^cmd-on-hvc0 Linux' "$OUT"
 check "linux: picovm.cmd exit status (7) is picovm's" [ "$VM_STATUS" = 7 ]
+# A clean boot is silent: no kernel message of level warning or worse
+# (dmesg -r: "<N>" with N <= 4).  None is expected, so none is excused.
+tr -d '\r' <"$OUT" | grep -E '^<[0-4]>' >"$WORK/dmesg-errwarn"
+check "linux: a clean boot logs no errors or warnings (dmesg --level=err,warn)" [ ! -s "$WORK/dmesg-errwarn" ]
+model=$(tr -d '\r' <"$OUT" | sed -n 's/^model name[[:space:]]*: //p')
+check "linux: /proc/cpuinfo has a real model name ($model)" eval "[ -n '$model' ] && ! grep -qxE '[0-9a-f]{2}/[0-9a-f]{2}' <<<'$model'"
 
 # --- boots 3 and 4: `poweroff` and `reboot` end the VM cleanly ------------------
 # poweroff goes through ACPI (\_S5 -> picovm's PM1a control block), reboot
 # through the i8042 (or ACPI's reset register).  If either did not end the
 # VM, the guest would carry on to `exit 9` (or hang until the timeout).
-for how in poweroff reboot; do
-	cp "$LB/rootfs.ext4" "$WORK/root-$how.img"
-	OUT=$WORK/$how.out
-	conf "$WORK/$how.conf" \
+# disk_boot NAME "CMDLINE TAIL": boots the root image (a fresh copy), one
+# vCPU, serial console; OUT = its output, VM_STATUS = picovm's status.
+disk_boot() {
+	cp "$LB/rootfs.ext4" "$WORK/root-$1.img"
+	OUT=$WORK/$1.out
+	conf "$WORK/$1.conf" \
 		"kernel=$LB/vmlinux" "memory=128M" "vcpus=1" \
-		"cmdline=\"console=ttyS0 $BASE root=/dev/vda rootfstype=ext4 rw picovm.cmd=\\\"$how -f; sleep 5; exit 9\\\"\"" \
-		"disk.0.path=$WORK/root-$how.img" "timeout=${SECS}s"
-	vm_run $((SECS + 10)) "$OUT" run "$WORK/$how.conf"
+		"cmdline=\"console=ttyS0 $BASE root=/dev/vda rootfstype=ext4 rw $2\"" \
+		"disk.0.path=$WORK/root-$1.img" "timeout=${SECS}s"
+	vm_run $((SECS + 10)) "$OUT" run "$WORK/$1.conf"
+}
+for how in poweroff reboot; do
+	disk_boot "$how" "picovm.cmd=\\\"$how -f; sleep 5; exit 9\\\""
 	check "linux: '$how' in the guest ends the VM with status 0 (status $VM_STATUS)" [ "$VM_STATUS" = 0 ]
 	check "linux: '$how' ended it before the guest went on" eval "! grep -q 'command exited with status 9' '$OUT'"
 done
+
+# --- boots 5 and 6: a kernel panic ends the VM with status 122 ------------------
+# init= a program that exits: the kernel panics ("Attempted to kill init").
+# pvpanic (the DSDT's QEMU0001, port 0x505) reports it before panic=1
+# reboots (which would be status 0) or panic=0 spins (the timeout, 124).
+for p in "panic=1" ""; do
+	disk_boot "panic${p:+-1}" "init=/bin/true $p"
+	check "linux: a kernel panic (${p:-panic=0}) ends the VM with status 122 (status $VM_STATUS)" [ "$VM_STATUS" = 122 ]
+	check "linux: a kernel panic (${p:-panic=0}): stderr says so" grep -qx 'picovm: the guest kernel panicked' "$OUT.err"
+done
+
+# --- boots 7 and 8: no terminal needed -------------------------------------------
+# The README's demo with stdin from a pipe or /dev/null: the end of stdin
+# reaches the guest's shell as ^D, the shell ends, the VM powers off with
+# the status of the shell's last command.  The watchdog only catches a hang.
+OUT=$WORK/demo-pipe.out
+t0=$SECONDS
+(cd "$TOP" && echo 'uname -r' | timeout -k 3 $((SECS + 10)) ./picovm run examples/demo.conf) >"$OUT" 2>"$OUT.err"
+VM_STATUS=$?
+check "linux: echo 'uname -r' | picovm run examples/demo.conf ends with status 0 (status $VM_STATUS, $((SECONDS - t0)) s)" [ "$VM_STATUS" = 0 ]
+check "linux: echo 'uname -r' | picovm run examples/demo.conf prints the kernel version" \
+	grep -qE '^6\.1\.[0-9]+' <(tr -d '\r' <"$OUT")
+OUT=$WORK/demo-null.out
+t0=$SECONDS
+(cd "$TOP" && timeout -k 3 $((SECS + 10)) ./picovm run examples/demo.conf </dev/null) >"$OUT" 2>"$OUT.err"
+VM_STATUS=$?
+check "linux: picovm run examples/demo.conf </dev/null ends by itself, status 0 (status $VM_STATUS, $((SECONDS - t0)) s)" [ "$VM_STATUS" = 0 ]

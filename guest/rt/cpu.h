@@ -50,6 +50,12 @@ static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b,
 			 : "a"(leaf), "c"(0));
 }
 
+/* tsc.c: the TSC rate from CPUID leaf 0x15 (crystal ratio), 0x16 (base
+ * MHz) or the hypervisor timing leaf 0x40000010 (kHz, VMware convention;
+ * QEMU and others fill it); 0 if none tells.  Calibrating against the PIT
+ * would need trapped port I/O. */
+uint64_t rt_tsc_hz(void);
+
 static inline void cpu_pause(void)
 {
 	__asm__ volatile("pause" : : : "memory");

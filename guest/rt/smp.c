@@ -14,6 +14,7 @@
 #include "rt.h"
 #include "smp.h"
 
+#define LAPIC_ID	0x020
 #define LAPIC_SVR	0x0f0
 #define LAPIC_ICR_LO	0x300
 #define LAPIC_ICR_HI	0x310
@@ -31,13 +32,18 @@ extern const char ap_tramp_start[], ap_tramp_end[];
 
 static volatile uint32_t ap_count;
 static volatile uint8_t ap_ids[MAX_CPUS];
+/* The local APIC window: the MP table's address once smp_start_aps has
+ * seen it (before any AP runs, so the APs read the final value). */
+static uint64_t lapic_base = LAPIC_DEFAULT_BASE;
 
+/* Not CPUID.1:EBX[31:24]: on a nested KVM, CPUID executed by the guest can
+ * be answered by the outer host, with the APIC id of whichever host CPU
+ * the vCPU thread runs on.  The ID register is the local APIC's own (KVM
+ * emulates it), and its page is mapped with U, so this works at CPL3 and
+ * at CPL0 (rt_ap_main). */
 uint8_t cpu_apic_id(void)
 {
-	uint32_t a, b, c, d;
-
-	cpuid(1, &a, &b, &c, &d);
-	return (uint8_t)(b >> 24);
+	return (uint8_t)(mmio_read32(lapic_base + LAPIC_ID) >> 24);
 }
 
 static void send_ipi(uint64_t lapic, uint8_t apic_id, uint32_t icr)
@@ -52,9 +58,12 @@ static void send_ipi(uint64_t lapic, uint8_t apic_id, uint32_t icr)
 unsigned smp_start_aps(const struct mp_info *mi)
 {
 	uint64_t lapic = mi->lapic ? mi->lapic : LAPIC_DEFAULT_BASE;
-	uint8_t self = cpu_apic_id();
+	uint8_t self;
 	uint32_t vector = AP_TRAMPOLINE >> 12;
 	unsigned n = 0;
+
+	lapic_base = lapic;
+	self = cpu_apic_id();
 
 	memcpy((void *)(uint64_t)AP_TRAMPOLINE, ap_tramp_start,
 	       (size_t)(ap_tramp_end - ap_tramp_start));

@@ -31,7 +31,8 @@ struct mp_info {
  * *why set. */
 int mptable_find(struct mp_info *mi, const char **why);
 
-/* This CPU's initial APIC id (CPUID.1:EBX[31:24]). */
+/* This CPU's APIC id, from its local APIC's ID register (bits 31:24),
+ * never from CPUID (smp.c says why).  CPL3 or CPL0. */
 uint8_t cpu_apic_id(void);
 
 /* Copies the trampoline and sends INIT, SIPI, SIPI to every enabled
