@@ -1,9 +1,10 @@
 /*
  * The VM configuration: what a config file and command-line overrides
- * describe, after parsing and validation.  The code in config/ (key table:
- * keys.c; loader: lexer.c, parse.c, loader.c, config.c; printing: print.c)
- * is the only code that knows the file format; the rest of picovm reads
- * this struct.
+ * describe, after parsing and validation.  The code in config/ (syntax.c:
+ * lines and values; keys.c: the key table and its rules; config.c: the
+ * loader and printing, sharing internal.h) is the only code that knows the
+ * file format; the rest of picovm reads this struct and the functions
+ * below.
  *
  * Contract:
  *  - config_load() never exits; it prints every error it finds to stderr as
@@ -127,5 +128,22 @@ bool config_is_input(const struct config *c, const struct stat *st,
 /* Lists every key with its type, default and a line of help (for
  * `picovm --help`; generated from the key table so it cannot drift). */
 void config_print_keys(FILE *out);
+
+/* sandbox.user = NAME | UID[:GID]: the user picovm switches to.  Shared by
+ * the config check (so `check` and `run` refuse a bad value with status 2
+ * before anything starts) and by the sandbox, which switches. */
+/* The highest id a user may name: (uid_t)-1 = 4294967295 means "leave
+ * unchanged" to setresuid(), so it cannot be switched to. */
+#define CONFIG_MAX_ID 4294967294u
+
+/* Parses spec against passwd, an /etc/passwd-format file (NULL: the real
+ * one).  UID and GID are decimal digits only (no sign, space or 0x), at
+ * most CONFIG_MAX_ID; GID defaults to UID.  A NAME is looked up by hand
+ * (glibc's NSS does not work in a static binary) and its GID is its
+ * primary group.  Id 0 (root) is refused for either: switching to it is
+ * no privilege drop.  Returns 0, or -1 with "what was wrong; expected
+ * what" in why. */
+int config_parse_user(const char *spec, const char *passwd, uint32_t *uid,
+		      uint32_t *gid, char *why, size_t n);
 
 #endif

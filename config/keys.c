@@ -1,20 +1,23 @@
 /*
- * picovm's key table.  Adding a key is one entry here plus the field it
- * fills in struct config; the loader, `check` output, --help and the
- * errors all follow from the entry.  Keep the docs (doc/picovm.conf.5,
- * config/README-keys.md) in step: tests/t-golden.sh checks that every key
- * named here appears in both.
+ * picovm's keys: the key table (adding a key is one entry here plus the
+ * field it fills in struct config: the loader, `check` output, --help and
+ * the errors follow from the entry; tests/t-docs.sh checks the README key
+ * table and doc/picovm.conf.5 against it), the checks of single values
+ * (name, MAC, interface names, descriptors, vcpus, sandbox.user), and the
+ * rules that involve more than one key or the file name.  See internal.h.
  */
-#include "keys.h"
-#include "user.h"
-
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
 
 #define AT(field) offsetof(struct config, field)
 
-/* KEY_ENUM values are stored through an unsigned *. */
+/* CFG_ENUM values are stored through an unsigned *. */
 _Static_assert(sizeof(enum kernel_format) == sizeof(unsigned),
 	       "enum kernel_format is not unsigned-sized");
 
@@ -55,7 +58,7 @@ static const char *const console_kinds[] = {
 #define NET(field) offsetof(struct config, net[0].field)
 #define NET_KEY .stride = sizeof(struct net_config), .present = NET(present)
 
-int config_parse_mac(const char *s, uint8_t mac[6])
+int cfg_parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned v[6];
 	char end;
@@ -69,7 +72,7 @@ int config_parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-static int check_mac(const union key_value *v, const void *ctx, char *why,
+static int check_mac(const union cfg_value *v, const void *ctx, char *why,
 		     size_t n)
 {
 	uint8_t mac[6];
@@ -77,7 +80,7 @@ static int check_mac(const union key_value *v, const void *ctx, char *why,
 	(void)ctx;
 	if (!*v->s)
 		return 0;	/* "": derived from the name */
-	if (config_parse_mac(v->s, mac) < 0) {
+	if (cfg_parse_mac(v->s, mac) < 0) {
 		snprintf(why, n, "'%s' is not a MAC address; expected six hex "
 			 "bytes like 02:00:00:12:34:56", v->s);
 		return -1;
@@ -91,7 +94,7 @@ static int check_mac(const union key_value *v, const void *ctx, char *why,
 }
 
 /* Interface names: what the kernel accepts (IFNAMSIZ, no '/' or space). */
-static int check_ifname(const union key_value *v, const void *ctx, char *why,
+static int check_ifname(const union cfg_value *v, const void *ctx, char *why,
 			size_t n)
 {
 	size_t len = strlen(v->s);
@@ -108,7 +111,7 @@ static int check_ifname(const union key_value *v, const void *ctx, char *why,
 	return 0;
 }
 
-static int check_fd(const union key_value *v, const void *ctx, char *why,
+static int check_fd(const union cfg_value *v, const void *ctx, char *why,
 		    size_t n)
 {
 	(void)ctx;
@@ -125,7 +128,7 @@ static int check_fd(const union key_value *v, const void *ctx, char *why,
 	return 0;
 }
 
-static int check_user(const union key_value *v, const void *ctx, char *why,
+static int check_user(const union cfg_value *v, const void *ctx, char *why,
 		      size_t n)
 {
 	uint32_t uid, gid;
@@ -138,7 +141,7 @@ static int check_user(const union key_value *v, const void *ctx, char *why,
 
 #define NAME_MAX_LEN 64
 
-int config_check_name(const char *name, char *why, size_t n)
+int cfg_check_name(const char *name, char *why, size_t n)
 {
 	static const char expect[] = "expected 1 to 64 characters of "
 				     "A-Z a-z 0-9 . _ -";
@@ -171,17 +174,17 @@ int config_check_name(const char *name, char *why, size_t n)
 	return 0;
 }
 
-static int check_name(const union key_value *v, const void *ctx, char *why,
+static int check_name(const union cfg_value *v, const void *ctx, char *why,
 		      size_t n)
 {
 	(void)ctx;
-	return config_check_name(v->s, why, n);
+	return cfg_check_name(v->s, why, n);
 }
 
 /* The whole range is checked here, not by the table's min/max, because
  * the maximum depends on the host and the message must say whose limit
  * it is. */
-static int check_vcpus(const union key_value *v, const void *ctx, char *why,
+static int check_vcpus(const union cfg_value *v, const void *ctx, char *why,
 		       size_t n)
 {
 	const struct config_limits *lim = ctx;
@@ -204,10 +207,10 @@ static int check_vcpus(const union key_value *v, const void *ctx, char *why,
 	return 0;
 }
 
-static const struct key_def keys[] = {
+static const struct cfg_key keys[] = {
 	{
 		.name = "name",
-		.type = KEY_STRING,
+		.type = CFG_STRING,
 		.offset = AT(name),
 		.check = check_name,
 		.def_doc = "the config file name without .conf",
@@ -215,14 +218,14 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "kernel",
-		.type = KEY_PATH,
-		.flags = KEYF_REQUIRED | KEYF_FILE,
+		.type = CFG_PATH,
+		.flags = CFG_REQUIRED | CFG_FILE,
 		.offset = AT(kernel),
 		.help = "the guest kernel: ELF vmlinux, PVH ELF or bzImage",
 	},
 	{
 		.name = "kernel.format",
-		.type = KEY_ENUM,
+		.type = CFG_ENUM,
 		.offset = AT(kernel_format),
 		.def = "auto",
 		.choices = kernel_formats,
@@ -231,15 +234,15 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "initrd",
-		.type = KEY_PATH,
-		.flags = KEYF_FILE,
+		.type = CFG_PATH,
+		.flags = CFG_FILE,
 		.offset = AT(initrd),
 		.def_doc = "none",
 		.help = "an initial RAM disk for the kernel",
 	},
 	{
 		.name = "cmdline",
-		.type = KEY_STRING,
+		.type = CFG_STRING,
 		.offset = AT(cmdline),
 		.def = "",
 		.max = 65535,
@@ -247,7 +250,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "memory",
-		.type = KEY_SIZE,
+		.type = CFG_SIZE,
 		.offset = AT(memory),
 		.def = "256M",
 		.min = CONFIG_MIN_MEMORY,
@@ -257,7 +260,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "memory.hugepages",
-		.type = KEY_BOOL,
+		.type = CFG_BOOL,
 		.offset = AT(hugepages),
 		.def = "false",
 		.help = "back guest RAM with 2M huge pages (memory: a "
@@ -265,7 +268,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "vcpus",
-		.type = KEY_UINT,
+		.type = CFG_UINT,
 		.offset = AT(vcpus),
 		.def = "1",
 		.check = check_vcpus,
@@ -273,7 +276,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "serial",
-		.type = KEY_SINK,
+		.type = CFG_SINK,
 		.offset = AT(serial),
 		.def = "stdout",
 		.choices = serial_sinks,
@@ -282,7 +285,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "log",
-		.type = KEY_SINK,
+		.type = CFG_SINK,
 		.offset = AT(log),
 		.def = "stderr",
 		.choices = log_sinks,
@@ -291,7 +294,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "timeout",
-		.type = KEY_DURATION,
+		.type = CFG_DURATION,
 		.offset = AT(timeout_ms),
 		.def = "0",
 		.help = "stop the VM after this long, exit status 124 "
@@ -299,7 +302,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "console",
-		.type = KEY_ENUM,
+		.type = CFG_ENUM,
 		.offset = AT(console),
 		.def = "serial",
 		.choices = console_kinds,
@@ -309,7 +312,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "acpi",
-		.type = KEY_BOOL,
+		.type = CFG_BOOL,
 		.offset = AT(acpi),
 		.def = "true",
 		.help = "ACPI tables (MADT, FADT, DSDT with \\_S5) so the guest "
@@ -317,7 +320,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "sandbox",
-		.type = KEY_BOOL,
+		.type = CFG_BOOL,
 		.offset = AT(sandbox),
 		.def = "true",
 		.help = "seccomp filters, no capabilities, restricted io_uring "
@@ -325,7 +328,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "sandbox.user",
-		.type = KEY_STRING,
+		.type = CFG_STRING,
 		.offset = AT(sandbox_user),
 		.check = check_user,
 		.def_doc = "none",
@@ -334,7 +337,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "sandbox.chroot",
-		.type = KEY_PATH,
+		.type = CFG_PATH,
 		.offset = AT(sandbox_chroot),
 		.def_doc = "none",
 		.help = "chroot into this folder (private mount namespace) "
@@ -342,8 +345,8 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "disk.N.path",
-		.type = KEY_PATH,
-		.flags = KEYF_REQUIRED | KEYF_FILE | KEYF_BLOCKDEV,
+		.type = CFG_PATH,
+		.flags = CFG_REQUIRED | CFG_FILE | CFG_BLOCKDEV,
 		.offset = DISK(path),
 		DISK_KEY,
 		.help = "virtio-blk disk N: a raw image (size a multiple of "
@@ -351,7 +354,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "disk.N.readonly",
-		.type = KEY_BOOL,
+		.type = CFG_BOOL,
 		.offset = DISK(readonly),
 		DISK_KEY,
 		.def = "false",
@@ -359,7 +362,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "disk.N.serial",
-		.type = KEY_STRING,
+		.type = CFG_STRING,
 		.offset = DISK(serial),
 		DISK_KEY,
 		.max = DISK_SERIAL_MAX,
@@ -368,7 +371,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "disk.N.cache",
-		.type = KEY_ENUM,
+		.type = CFG_ENUM,
 		.offset = DISK(cache),
 		DISK_KEY,
 		.def = "writeback",
@@ -378,7 +381,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "disk.N.direct",
-		.type = KEY_BOOL,
+		.type = CFG_BOOL,
 		.offset = DISK(direct),
 		DISK_KEY,
 		.def = "false",
@@ -386,7 +389,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "disk.N.ephemeral",
-		.type = KEY_BOOL,
+		.type = CFG_BOOL,
 		.offset = DISK(ephemeral),
 		DISK_KEY,
 		.def = "false",
@@ -395,7 +398,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "net.N.tap",
-		.type = KEY_STRING,
+		.type = CFG_STRING,
 		.offset = NET(tap),
 		NET_KEY,
 		.check = check_ifname,
@@ -405,7 +408,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "net.N.fd",
-		.type = KEY_UINT,
+		.type = CFG_UINT,
 		.offset = NET(fd_key),
 		NET_KEY,
 		.check = check_fd,
@@ -415,7 +418,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "net.N.bridge",
-		.type = KEY_STRING,
+		.type = CFG_STRING,
 		.offset = NET(bridge),
 		NET_KEY,
 		.check = check_ifname,
@@ -425,7 +428,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "net.N.mac",
-		.type = KEY_STRING,
+		.type = CFG_STRING,
 		.offset = NET(mac),
 		NET_KEY,
 		.check = check_mac,
@@ -434,7 +437,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "net.N.mtu",
-		.type = KEY_UINT,
+		.type = CFG_UINT,
 		.offset = NET(mtu),
 		NET_KEY,
 		.def = "1500",
@@ -444,7 +447,7 @@ static const struct key_def keys[] = {
 	},
 	{
 		.name = "net.N.offload",
-		.type = KEY_BOOL,
+		.type = CFG_BOOL,
 		.offset = NET(offload),
 		NET_KEY,
 		.def = "true",
@@ -452,7 +455,329 @@ static const struct key_def keys[] = {
 	},
 };
 
-const struct key_table config_keys = {
+const struct cfg_table cfg_keys = {
 	.keys = keys,
 	.nkeys = sizeof(keys) / sizeof(keys[0]),
 };
+
+/* ---- sandbox.user ---------------------------------------------------- */
+
+static const char user_expect[] = "expected a user name from /etc/passwd or "
+			     "UID[:GID], ids 1..4294967294";
+
+/* One id: digits only, in range, not root. */
+static int parse_id(const char *text, const char *what, uint32_t *id,
+		    char *why, size_t n)
+{
+	uint64_t v;
+
+	if (cfg_parse_u64(text, &v) < 0 || v > CONFIG_MAX_ID) {
+		snprintf(why, n, "%s '%s' is not a decimal id up to 4294967294; %s",
+			 what, text, user_expect);
+		return -1;
+	}
+	*id = (uint32_t)v;
+	return 0;
+}
+
+static int refuse_root(const char *spec, uint32_t uid, uint32_t gid,
+		       char *why, size_t n)
+{
+	if (uid != 0 && gid != 0)
+		return 0;
+	snprintf(why, n, "'%s' is %s 0 (root): switching to it drops no "
+		 "privilege; expected an unprivileged user, or no "
+		 "sandbox.user to keep the one picovm runs as", spec,
+		 uid == 0 ? "uid" : "gid");
+	return -1;
+}
+
+/* NAME's line of an /etc/passwd-format file: name:pw:uid:gid:... */
+static int lookup(const char *spec, const char *passwd, uint32_t *uid,
+		  uint32_t *gid, char *why, size_t n)
+{
+	FILE *f = fopen(passwd ? passwd : "/etc/passwd", "re");
+	size_t len = strlen(spec);
+	char line[1024];
+	int ret = -1;
+
+	if (!f) {
+		snprintf(why, n, "cannot look up user '%s': cannot read %s; %s",
+			 spec, passwd ? passwd : "/etc/passwd", user_expect);
+		return -1;
+	}
+	snprintf(why, n, "no user '%s' in %s; %s", spec,
+		 passwd ? passwd : "/etc/passwd", user_expect);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, spec, len) != 0 || line[len] != ':')
+			continue;
+		char *fields[3], *p = line + len + 1;
+		line[strcspn(line, "\n")] = '\0';
+		/* pw, uid, gid: strsep keeps empty fields. */
+		for (int i = 0; i < 3; i++)
+			fields[i] = strsep(&p, ":");
+		if (!fields[1] || !fields[2] ||
+		    parse_id(fields[1], "uid", uid, why, n) < 0 ||
+		    parse_id(fields[2], "gid", gid, why, n) < 0) {
+			if (!fields[1] || !fields[2])
+				snprintf(why, n, "user '%s' has a malformed "
+					 "line in %s; %s", spec,
+					 passwd ? passwd : "/etc/passwd", user_expect);
+			break;
+		}
+		ret = 0;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+int config_parse_user(const char *spec, const char *passwd, uint32_t *uid,
+		      uint32_t *gid, char *why, size_t n)
+{
+	uint32_t u, g;
+
+	if (!*spec) {
+		snprintf(why, n, "the value is empty; %s", user_expect);
+		return -1;
+	}
+	/* A leading digit, sign or space means UID[:GID]: a NAME starts
+	 * with a letter or '_'. */
+	if (strchr("0123456789+- \t", spec[0])) {
+		char copy[64];
+		if (strlen(spec) >= sizeof(copy)) {
+			snprintf(why, n, "'%.20s...' is too long; %s", spec, user_expect);
+			return -1;
+		}
+		strcpy(copy, spec);
+		char *colon = strchr(copy, ':');
+		if (colon)
+			*colon = '\0';
+		if (parse_id(copy, "uid", &u, why, n) < 0)
+			return -1;
+		g = u;
+		if (colon && parse_id(colon + 1, "gid", &g, why, n) < 0)
+			return -1;
+	} else if (lookup(spec, passwd, &u, &g, why, n) < 0) {
+		return -1;
+	}
+	if (refuse_root(spec, u, g, why, n) < 0)
+		return -1;
+	*uid = u;
+	*gid = g;
+	return 0;
+}
+
+/* ---- rules across keys ----------------------------------------------- */
+
+#define HUGEPAGE_SIZE (2ULL << 20)
+
+/* The default MAC of net.N: locally administered (02), 'p' (0x70), three
+ * bytes of an FNV-1a hash of the VM name, N: stable across runs. */
+static void tap_mac_default(const char *name, unsigned n, uint8_t mac[6])
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	mac[0] = 0x02;
+	mac[1] = 0x70;
+	mac[2] = (uint8_t)(h >> 16);
+	mac[3] = (uint8_t)(h >> 8);
+	mac[4] = (uint8_t)h;
+	mac[5] = (uint8_t)n;
+}
+
+/* `name` defaults to the config file's name without ".conf". */
+static void default_name(struct cfg_loader *L, struct config *c)
+{
+	struct cfg_where w;
+	char why[256];
+
+	if (cfg_state(L, "name", &w) != 0)
+		return;		/* set, or set to something bad */
+	char *copy = strdup(c->file);
+	if (!copy) {
+		L->oom = true;
+		return;
+	}
+	char *base = basename(copy);
+	size_t len = strlen(base);
+	if (len >= 5 && strcmp(base + len - 5, ".conf") == 0)
+		base[len - 5] = '\0';
+	if (cfg_check_name(base, why, sizeof(why)) < 0) {
+		cfg_error(L, NULL, "name", "%s (the default name is the "
+			   "config file name without .conf; set name to "
+			   "choose another)", why);
+	} else {
+		c->name = strdup(base);
+		if (!c->name)
+			L->oom = true;
+	}
+	free(copy);
+}
+
+/* Huge pages map guest RAM in 2M pieces, so a partial one cannot be. */
+static void check_hugepages(struct cfg_loader *L, const struct config *c)
+{
+	struct cfg_where wh, wm;
+	char mem[CFG_VALUE_BUF];
+
+	if (cfg_state(L, "memory.hugepages", &wh) != 1 || !c->hugepages ||
+	    cfg_state(L, "memory", &wm) < 0 || c->memory % HUGEPAGE_SIZE == 0)
+		return;
+	cfg_format_size(c->memory, mem, sizeof(mem));
+	cfg_error(L, &wh, "memory.hugepages", "memory = %s is not a "
+		   "multiple of 2M; expected memory to be a multiple of 2M "
+		   "with huge pages", mem);
+}
+
+/* Each net.N needs exactly one of tap and fd; fill in the MAC and fd. */
+static void check_nets(struct cfg_loader *L, struct config *c)
+{
+	for (unsigned n = 0; n < CONFIG_MAX_DEVICES; n++) {
+		struct net_config *nc = &c->net[n];
+		char key[32];
+		struct cfg_where w;
+
+		nc->fd = -1;
+		if (!nc->present)
+			continue;
+		snprintf(key, sizeof(key), "net.%u.fd", n);
+		int has_fd = cfg_state(L, key, &w);
+		snprintf(key, sizeof(key), "net.%u.tap", n);
+		int has_tap = cfg_state(L, key, &w);
+		if (has_fd < 0 || has_tap < 0)
+			continue;	/* already reported */
+		/* "" and 0 are how `check` prints "none". */
+		has_fd = has_fd && nc->fd_key != 0;
+		has_tap = has_tap && nc->tap && *nc->tap;
+		if (has_fd && has_tap)
+			cfg_error(L, &w, key, "set either net.%u.tap or net.%u.fd, "
+				   "not both", n, n);
+		else if (!has_fd && !has_tap)
+			cfg_error(L, NULL, key, "net.%u needs net.%u.tap (a tap "
+				   "name or auto) or net.%u.fd", n, n, n);
+		if (has_fd == 1) {
+			nc->fd = (int)nc->fd_key;
+			/* One descriptor drives one device. */
+			for (unsigned m = 0; m < n; m++)
+				if (c->net[m].fd == nc->fd) {
+					snprintf(key, sizeof(key), "net.%u.fd", n);
+					cfg_state(L, key, &w);
+					cfg_error(L, &w, key, "descriptor %d is "
+						   "already net.%u.fd; expected one "
+						   "descriptor per net", nc->fd, m);
+				}
+		}
+		if (nc->mac && *nc->mac)
+			cfg_parse_mac(nc->mac, nc->mac_bytes);
+		else if (c->name)
+			tap_mac_default(c->name, n, nc->mac_bytes);
+	}
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	if (S_ISBLK(a->st_mode) && S_ISBLK(b->st_mode))
+		return a->st_rdev == b->st_rdev;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+static bool is_path(const char *path, const struct stat *st)
+{
+	struct stat s;
+
+	return path && *path && stat(path, &s) == 0 && same_file(&s, st);
+}
+
+bool config_is_input(const struct config *c, const struct stat *st,
+		     char *key, size_t n)
+{
+	if (is_path(c->kernel, st)) {
+		snprintf(key, n, "kernel");
+		return true;
+	}
+	if (is_path(c->initrd, st)) {
+		snprintf(key, n, "initrd");
+		return true;
+	}
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
+		if (c->disk[i].present && is_path(c->disk[i].path, st)) {
+			snprintf(key, n, "disk.%u.path", i);
+			return true;
+		}
+	return false;
+}
+
+/* Outputs must not be inputs (serial truncates its file; both write), and
+ * serial and log must be different files: serial does not append, so it
+ * would write over the log's lines. */
+static void check_sinks(struct cfg_loader *L, const struct config *c)
+{
+	static const char *const sink_keys[2] = { "serial", "log" };
+	const struct sink *s[2] = { &c->serial, &c->log };
+	struct stat st[2];
+	bool exists[2] = { false, false };
+
+	for (int i = 0; i < 2; i++) {
+		struct cfg_where w;
+		char key[32];
+
+		if (s[i]->kind != SINK_FILE || cfg_state(L, sink_keys[i], &w) < 0)
+			continue;
+		exists[i] = stat(s[i]->path, &st[i]) == 0;
+		if (exists[i] && config_is_input(c, &st[i], key, sizeof(key)))
+			cfg_error(L, &w, sink_keys[i], "'%s' is also %s: picovm "
+				   "would write over it; expected a file of "
+				   "its own", s[i]->path, key);
+	}
+	/* Compared by name too: neither may exist yet. */
+	struct cfg_where w;
+	if (s[0]->kind == SINK_FILE && s[1]->kind == SINK_FILE &&
+	    cfg_state(L, "log", &w) >= 0 && cfg_state(L, "serial", &w) >= 0 &&
+	    ((exists[0] && exists[1] && same_file(&st[0], &st[1])) ||
+	     strcmp(s[0]->path, s[1]->path) == 0)) {
+		cfg_state(L, "log", &w);
+		cfg_error(L, &w, "log", "'%s' is also serial: the console "
+			   "would write over picovm's messages; expected a "
+			   "file of its own", s[1]->path);
+	}
+}
+
+/* One image, two disks: the flock of a writable one would refuse the
+ * other with a misleading "in use by another process"; say what it is. */
+static void check_disks(struct cfg_loader *L, const struct config *c)
+{
+	struct stat st[CONFIG_MAX_DEVICES];
+	bool ok[CONFIG_MAX_DEVICES];
+
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
+		const struct disk_config *d = &c->disk[i];
+		char key[32];
+		struct cfg_where w;
+
+		snprintf(key, sizeof(key), "disk.%u.path", i);
+		ok[i] = d->present && d->path && cfg_state(L, key, &w) == 1 &&
+			stat(d->path, &st[i]) == 0;
+		for (unsigned j = 0; ok[i] && j < i; j++) {
+			const struct disk_config *e = &c->disk[j];
+			bool writes = (!d->readonly && !d->ephemeral) ||
+				      (!e->readonly && !e->ephemeral);
+			if (ok[j] && writes && same_file(&st[i], &st[j]))
+				cfg_error(L, &w, key, "'%s' is also disk.%u.path "
+					   "and one of them is writable; expected "
+					   "an image of its own (or both readonly "
+					   "or ephemeral)", d->path, j);
+		}
+	}
+}
+
+void cfg_check_keys(struct cfg_loader *L, struct config *c)
+{
+	default_name(L, c);
+	check_hugepages(L, c);
+	check_nets(L, c);
+	check_sinks(L, c);
+	check_disks(L, c);
+}

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "filters.h"
-#include "../config/user.h"
+#include "../config/config.h"
 #include "../vm/log.h"
 
 static bool enabled = true;

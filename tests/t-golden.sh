@@ -80,15 +80,7 @@ check "--help mentions man picovm.conf" grep -q "man picovm.conf" "$WORK/help.ou
 for status in "124 " "128+N" "  2 " "  1 " "0x510"; do
 	check "--help lists exit status '$status'" grep -qF -- "$status" "$WORK/help.out"
 done
-# Every key of the table: in --help (generated), the man page and the
-# README section (written by hand, so checked here).
-keys=$(sed -n 's/^[[:space:]]*\.name = "\([^"]*\)",$/\1/p' "$TOP/config/keys.c")
-[ -n "$keys" ] || fail "key list" "no .name = \"...\" lines in config/keys.c"
-for k in $keys; do
-	check "--help lists $k" grep -qF -- "  $k = " "$WORK/help.out"
-	check "picovm.conf.5 documents $k" grep -qF -- "$k" "$TOP/doc/picovm.conf.5"
-	check "README-keys.md documents $k" grep -qF -- "\`$k\`" "$TOP/config/README-keys.md"
-done
+# Every key against the README and picovm.conf.5: tests/t-docs.sh.
 for alias in -h help; do
 	run_picovm "$WORK" "$alias" >"$WORK/alias.out"
 	check "$alias is --help" cmp -s "$WORK/help.out" "$WORK/alias.out"

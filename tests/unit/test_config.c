@@ -18,14 +18,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "../../config/config.h"
-#include "../../config/keys.h"
-#include "../../config/keytab.h"
-#include "../../config/lexer.h"
-#include "../../config/loader.h"
-#include "../../config/print.h"
-#include "../../config/user.h"
-#include "../../config/value.h"
+#include "../../config/internal.h"
 
 /* A writable string, as overrides are (argv), from a literal. */
 #define S(text) ((char[]){ text })
@@ -164,7 +157,7 @@ static void test_sizes(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint64_t v = 12345;
 		char name[80];
-		int r = value_parse_size(cases[i].in, &v);
+		int r = cfg_parse_size(cases[i].in, &v);
 
 		snprintf(name, sizeof(name), "size '%s'", cases[i].in);
 		if (cases[i].ret)
@@ -198,13 +191,13 @@ static void test_size_format(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char buf[VALUE_BUF], name[80];
+		char buf[CFG_VALUE_BUF], name[80];
 		uint64_t back = 0;
 
-		value_format_size(cases[i].in, buf, sizeof(buf));
+		cfg_format_size(cases[i].in, buf, sizeof(buf));
 		snprintf(name, sizeof(name), "size format %s", cases[i].out);
 		check(name, strcmp(buf, cases[i].out) == 0 &&
-			      value_parse_size(buf, &back) == 0 &&
+			      cfg_parse_size(buf, &back) == 0 &&
 			      back == cases[i].in,
 		      "got '%s' (reads back as %" PRIu64 ")", buf, back);
 	}
@@ -223,18 +216,18 @@ static void test_bools(void)
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		bool v = false;
 		snprintf(name, sizeof(name), "bool '%s'", yes[i]);
-		check(name, value_parse_bool(yes[i], &v) == 0 && v, "not true");
+		check(name, cfg_parse_bool(yes[i], &v) == 0 && v, "not true");
 	}
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
 		bool v = true;
 		snprintf(name, sizeof(name), "bool '%s'", no[i]);
-		check(name, value_parse_bool(no[i], &v) == 0 && !v,
+		check(name, cfg_parse_bool(no[i], &v) == 0 && !v,
 		      "not false");
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		bool v;
 		snprintf(name, sizeof(name), "bool bad '%s'", bad[i]);
-		check(name, value_parse_bool(bad[i], &v) == -EINVAL,
+		check(name, cfg_parse_bool(bad[i], &v) == -EINVAL,
 		      "accepted");
 	}
 }
@@ -267,7 +260,7 @@ static void test_durations(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint64_t v = 777;
 		char name[80];
-		int r = value_parse_duration(cases[i].in, &v);
+		int r = cfg_parse_duration(cases[i].in, &v);
 
 		snprintf(name, sizeof(name), "duration '%s'", cases[i].in);
 		if (cases[i].ret)
@@ -287,14 +280,14 @@ static void test_durations(void)
 		{ 3600000, "1h" },  { 3660000, "61m" },
 	};
 	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
-		char buf[VALUE_BUF];
+		char buf[CFG_VALUE_BUF];
 		uint64_t back = 1;
 
-		value_format_duration(fmt[i].ms, buf, sizeof(buf));
+		cfg_format_duration(fmt[i].ms, buf, sizeof(buf));
 		char name[64];
 		snprintf(name, sizeof(name), "duration format %s", fmt[i].out);
 		check(name, strcmp(buf, fmt[i].out) == 0 &&
-			      value_parse_duration(buf, &back) == 0 &&
+			      cfg_parse_duration(buf, &back) == 0 &&
 			      back == fmt[i].ms,
 		      "got '%s'", buf);
 	}
@@ -304,26 +297,26 @@ static void test_u64(void)
 {
 	uint64_t v = 0;
 
-	check("u64 '42'", value_parse_u64("42", &v) == 0 && v == 42, "bad");
-	check("u64 '007'", value_parse_u64("007", &v) == 0 && v == 7, "bad");
-	check("u64 ''", value_parse_u64("", &v) == -EINVAL, "accepted");
-	check("u64 'two'", value_parse_u64("two", &v) == -EINVAL, "accepted");
-	check("u64 '1 '", value_parse_u64("1 ", &v) == -EINVAL, "accepted");
-	check("u64 '-1'", value_parse_u64("-1", &v) == -EINVAL, "accepted");
+	check("u64 '42'", cfg_parse_u64("42", &v) == 0 && v == 42, "bad");
+	check("u64 '007'", cfg_parse_u64("007", &v) == 0 && v == 7, "bad");
+	check("u64 ''", cfg_parse_u64("", &v) == -EINVAL, "accepted");
+	check("u64 'two'", cfg_parse_u64("two", &v) == -EINVAL, "accepted");
+	check("u64 '1 '", cfg_parse_u64("1 ", &v) == -EINVAL, "accepted");
+	check("u64 '-1'", cfg_parse_u64("-1", &v) == -EINVAL, "accepted");
 	check("u64 overflow",
-	      value_parse_u64("18446744073709551616", &v) == -ERANGE,
+	      cfg_parse_u64("18446744073709551616", &v) == -ERANGE,
 	      "not -ERANGE");
 }
 
 /* ---- lexer ----------------------------------------------------------- */
 
 static void lex_expect(const char *name, const char *line,
-		       enum lex_kind kind, const char *key, const char *value,
-		       enum lex_error err)
+		       enum cfg_line_kind kind, const char *key, const char *value,
+		       enum cfg_lex_error err)
 {
-	struct lex_line l;
+	struct cfg_line l;
 
-	if (lex_line(line, strlen(line), &l) < 0) {
+	if (cfg_lex(line, strlen(line), &l) < 0) {
 		check(name, false, "out of memory");
 		return;
 	}
@@ -333,75 +326,75 @@ static void lex_expect(const char *name, const char *line,
 	check(name, ok, "kind %d error %d key '%s' value '%s' why '%s'",
 	      l.kind, l.error, l.key ? l.key : "(null)",
 	      l.value ? l.value : "(null)", l.why);
-	lex_line_free(&l);
+	cfg_line_free(&l);
 }
 
 static void test_lexer(void)
 {
-	lex_expect("lex empty", "", LEX_BLANK, NULL, NULL, LEXERR_NONE);
-	lex_expect("lex spaces", " \t ", LEX_BLANK, NULL, NULL, LEXERR_NONE);
-	lex_expect("lex comment", "  # memory = 1", LEX_BLANK, NULL, NULL,
-		   LEXERR_NONE);
-	lex_expect("lex plain", "memory = 256M", LEX_ASSIGN, "memory", "256M",
-		   LEXERR_NONE);
-	lex_expect("lex tight", "memory=256M", LEX_ASSIGN, "memory", "256M",
-		   LEXERR_NONE);
-	lex_expect("lex trims", " \tvcpus\t=  2 \t", LEX_ASSIGN, "vcpus", "2",
-		   LEXERR_NONE);
-	lex_expect("lex crlf", "vcpus = 2\r", LEX_ASSIGN, "vcpus", "2",
-		   LEXERR_NONE);
-	lex_expect("lex trailing comment", "vcpus = 2 # two", LEX_ASSIGN,
-		   "vcpus", "2", LEXERR_NONE);
-	lex_expect("lex comment no space", "vcpus = 2#two", LEX_ASSIGN,
-		   "vcpus", "2", LEXERR_NONE);
-	lex_expect("lex empty value", "cmdline =", LEX_ASSIGN, "cmdline", "",
-		   LEXERR_NONE);
+	lex_expect("lex empty", "", CFG_BLANK, NULL, NULL, CFG_LEX_NONE);
+	lex_expect("lex spaces", " \t ", CFG_BLANK, NULL, NULL, CFG_LEX_NONE);
+	lex_expect("lex comment", "  # memory = 1", CFG_BLANK, NULL, NULL,
+		   CFG_LEX_NONE);
+	lex_expect("lex plain", "memory = 256M", CFG_ASSIGN, "memory", "256M",
+		   CFG_LEX_NONE);
+	lex_expect("lex tight", "memory=256M", CFG_ASSIGN, "memory", "256M",
+		   CFG_LEX_NONE);
+	lex_expect("lex trims", " \tvcpus\t=  2 \t", CFG_ASSIGN, "vcpus", "2",
+		   CFG_LEX_NONE);
+	lex_expect("lex crlf", "vcpus = 2\r", CFG_ASSIGN, "vcpus", "2",
+		   CFG_LEX_NONE);
+	lex_expect("lex trailing comment", "vcpus = 2 # two", CFG_ASSIGN,
+		   "vcpus", "2", CFG_LEX_NONE);
+	lex_expect("lex comment no space", "vcpus = 2#two", CFG_ASSIGN,
+		   "vcpus", "2", CFG_LEX_NONE);
+	lex_expect("lex empty value", "cmdline =", CFG_ASSIGN, "cmdline", "",
+		   CFG_LEX_NONE);
 	lex_expect("lex value with =", "cmdline = root=/dev/vda ro",
-		   LEX_ASSIGN, "cmdline", "root=/dev/vda ro", LEXERR_NONE);
+		   CFG_ASSIGN, "cmdline", "root=/dev/vda ro", CFG_LEX_NONE);
 	lex_expect("lex unquoted inner quotes", "cmdline = a \"b\" c",
-		   LEX_ASSIGN, "cmdline", "a \"b\" c", LEXERR_NONE);
-	lex_expect("lex unquoted backslash", "cmdline = a\\nb", LEX_ASSIGN,
-		   "cmdline", "a\\nb", LEXERR_NONE);
+		   CFG_ASSIGN, "cmdline", "a \"b\" c", CFG_LEX_NONE);
+	lex_expect("lex unquoted backslash", "cmdline = a\\nb", CFG_ASSIGN,
+		   "cmdline", "a\\nb", CFG_LEX_NONE);
 	lex_expect("lex quoted hash",
 		   "cmdline = \"console=ttyS0 quiet # not a comment\"",
-		   LEX_ASSIGN, "cmdline", "console=ttyS0 quiet # not a comment",
-		   LEXERR_NONE);
+		   CFG_ASSIGN, "cmdline", "console=ttyS0 quiet # not a comment",
+		   CFG_LEX_NONE);
 	lex_expect("lex quoted spaces kept", "cmdline = \"  a  \"  # c",
-		   LEX_ASSIGN, "cmdline", "  a  ", LEXERR_NONE);
-	lex_expect("lex quoted empty", "cmdline = \"\"", LEX_ASSIGN,
-		   "cmdline", "", LEXERR_NONE);
-	lex_expect("lex escapes", "cmdline = \"a\\\"b\\\\c\"", LEX_ASSIGN,
-		   "cmdline", "a\"b\\c", LEXERR_NONE);
-	lex_expect("lex bad escape", "cmdline = \"a\\nb\"", LEX_ERROR,
-		   "cmdline", NULL, LEXERR_BAD_ESCAPE);
-	lex_expect("lex unterminated", "cmdline = \"abc", LEX_ERROR,
-		   "cmdline", NULL, LEXERR_UNTERMINATED);
-	lex_expect("lex escaped last quote", "cmdline = \"abc\\\"", LEX_ERROR,
-		   "cmdline", NULL, LEXERR_UNTERMINATED);
-	lex_expect("lex junk after quote", "cmdline = \"abc\" d", LEX_ERROR,
-		   "cmdline", NULL, LEXERR_AFTER_QUOTE);
+		   CFG_ASSIGN, "cmdline", "  a  ", CFG_LEX_NONE);
+	lex_expect("lex quoted empty", "cmdline = \"\"", CFG_ASSIGN,
+		   "cmdline", "", CFG_LEX_NONE);
+	lex_expect("lex escapes", "cmdline = \"a\\\"b\\\\c\"", CFG_ASSIGN,
+		   "cmdline", "a\"b\\c", CFG_LEX_NONE);
+	lex_expect("lex bad escape", "cmdline = \"a\\nb\"", CFG_ERROR,
+		   "cmdline", NULL, CFG_LEX_BAD_ESCAPE);
+	lex_expect("lex unterminated", "cmdline = \"abc", CFG_ERROR,
+		   "cmdline", NULL, CFG_LEX_UNTERMINATED);
+	lex_expect("lex escaped last quote", "cmdline = \"abc\\\"", CFG_ERROR,
+		   "cmdline", NULL, CFG_LEX_UNTERMINATED);
+	lex_expect("lex junk after quote", "cmdline = \"abc\" d", CFG_ERROR,
+		   "cmdline", NULL, CFG_LEX_AFTER_QUOTE);
 	lex_expect("lex second quoted part", "cmdline = \"a\" \"b\"",
-		   LEX_ERROR, "cmdline", NULL, LEXERR_AFTER_QUOTE);
-	lex_expect("lex no equals", "memory 256M", LEX_ERROR, NULL, NULL,
-		   LEXERR_NO_EQUALS);
-	lex_expect("lex equals in comment", "memory # = 256M", LEX_ERROR,
-		   NULL, NULL, LEXERR_NO_EQUALS);
-	lex_expect("lex empty key", " = 256M", LEX_ERROR, NULL, NULL,
-		   LEXERR_EMPTY_KEY);
-	lex_expect("lex key with space", "mem ory = 256M", LEX_ERROR,
-		   "mem ory", NULL, LEXERR_BAD_KEY);
-	lex_expect("lex key with quote", "\"memory\" = 256M", LEX_ERROR,
-		   "\"memory\"", NULL, LEXERR_BAD_KEY);
-	lex_expect("lex newline inside", "a = b\nc = d", LEX_ERROR, NULL,
-		   NULL, LEXERR_CONTROL);
+		   CFG_ERROR, "cmdline", NULL, CFG_LEX_AFTER_QUOTE);
+	lex_expect("lex no equals", "memory 256M", CFG_ERROR, NULL, NULL,
+		   CFG_LEX_NO_EQUALS);
+	lex_expect("lex equals in comment", "memory # = 256M", CFG_ERROR,
+		   NULL, NULL, CFG_LEX_NO_EQUALS);
+	lex_expect("lex empty key", " = 256M", CFG_ERROR, NULL, NULL,
+		   CFG_LEX_EMPTY_KEY);
+	lex_expect("lex key with space", "mem ory = 256M", CFG_ERROR,
+		   "mem ory", NULL, CFG_LEX_BAD_KEY);
+	lex_expect("lex key with quote", "\"memory\" = 256M", CFG_ERROR,
+		   "\"memory\"", NULL, CFG_LEX_BAD_KEY);
+	lex_expect("lex newline inside", "a = b\nc = d", CFG_ERROR, NULL,
+		   NULL, CFG_LEX_CONTROL);
 
-	struct lex_line l;
+	struct cfg_line l;
 	static const char nul_line[] = "a = b\0c";
-	lex_line(nul_line, sizeof(nul_line) - 1, &l);
-	check("lex NUL inside", l.kind == LEX_ERROR &&
-				       l.error == LEXERR_CONTROL,
+	cfg_lex(nul_line, sizeof(nul_line) - 1, &l);
+	check("lex NUL inside", l.kind == CFG_ERROR &&
+				       l.error == CFG_LEX_CONTROL,
 	      "kind %d", l.kind);
-	lex_line_free(&l);
+	cfg_line_free(&l);
 }
 
 /* ---- a test table with numbered devices ------------------------------ */
@@ -435,7 +428,7 @@ static const char *const modes[] = { "alpha", "beta", "gamma" };
 static const char *const outs[] = { [SINK_STDOUT] = "stdout",
 				    [SINK_NONE] = "none" };
 
-static int check_even(const union key_value *v, const void *ctx, char *why,
+static int check_even(const union cfg_value *v, const void *ctx, char *why,
 		      size_t n)
 {
 	const unsigned *ctx_max = ctx;
@@ -456,32 +449,32 @@ static int check_even(const union key_value *v, const void *ctx, char *why,
 #define DISK(sub, f)                                                      \
 	.name = "disk.N." sub, .offset = T(disk[0].f),                     \
 	.stride = sizeof(struct tdev), .present = T(disk[0].present)
-static const struct key_def test_keys[] = {
-	{ .name = "name", .type = KEY_STRING, .offset = T(name), .max = 8,
+static const struct cfg_key test_keys[] = {
+	{ .name = "name", .type = CFG_STRING, .offset = T(name), .max = 8,
 	  .help = "h" },
-	{ .name = "file", .type = KEY_PATH, .flags = KEYF_FILE,
+	{ .name = "file", .type = CFG_PATH, .flags = CFG_FILE,
 	  .offset = T(file), .help = "h" },
-	{ .name = "count", .type = KEY_UINT, .offset = T(count), .def = "2",
+	{ .name = "count", .type = CFG_UINT, .offset = T(count), .def = "2",
 	  .min = 2, .max = 100, .check = check_even, .help = "h" },
-	{ .name = "mem", .type = KEY_SIZE, .offset = T(mem), .def = "64M",
+	{ .name = "mem", .type = CFG_SIZE, .offset = T(mem), .def = "64M",
 	  .min = 1 << 20, .max = 1ULL << 30, .align = 4096, .help = "h" },
-	{ .name = "flag", .type = KEY_BOOL, .offset = T(flag), .help = "h" },
-	{ .name = "wait", .type = KEY_DURATION, .offset = T(wait),
+	{ .name = "flag", .type = CFG_BOOL, .offset = T(flag), .help = "h" },
+	{ .name = "wait", .type = CFG_DURATION, .offset = T(wait),
 	  .def = "30s", .help = "h" },
-	{ .name = "mode", .type = KEY_ENUM, .offset = T(mode), .def = "beta",
+	{ .name = "mode", .type = CFG_ENUM, .offset = T(mode), .def = "beta",
 	  .choices = modes, .nchoices = 3, .help = "h" },
-	{ .name = "out", .type = KEY_SINK, .offset = T(out), .def = "stdout",
+	{ .name = "out", .type = CFG_SINK, .offset = T(out), .def = "stdout",
 	  .choices = outs, .nchoices = 3, .help = "h" },
-	{ DISK("path", path), .type = KEY_PATH, .flags = KEYF_REQUIRED,
+	{ DISK("path", path), .type = CFG_PATH, .flags = CFG_REQUIRED,
 	  .help = "h" },
-	{ DISK("readonly", readonly), .type = KEY_BOOL, .def = "false",
+	{ DISK("readonly", readonly), .type = CFG_BOOL, .def = "false",
 	  .help = "h" },
-	{ DISK("size", size), .type = KEY_SIZE, .def = "1G", .help = "h" },
-	{ .name = "net.N.tap", .type = KEY_STRING, .offset = T(net[0].tap),
+	{ DISK("size", size), .type = CFG_SIZE, .def = "1G", .help = "h" },
+	{ .name = "net.N.tap", .type = CFG_STRING, .offset = T(net[0].tap),
 	  .stride = sizeof(struct tnet), .present = T(net[0].present),
 	  .help = "h" },
 };
-static const struct key_table test_table = {
+static const struct cfg_table test_table = {
 	test_keys, sizeof(test_keys) / sizeof(test_keys[0])
 };
 
@@ -492,19 +485,19 @@ static int tload_as(const char *fname, const char *text, int n,
 		    const void *ctx)
 {
 	char *path = tmp_path(fname);
-	struct conf_loader L;
+	struct cfg_loader L;
 	int r;
 
 	write_file(path, text);
 	memset(o, 0, sizeof(*o));
 	capture_start();
-	if (conf_init(&L, &test_table, o, ctx, path) < 0)
+	if (cfg_init(&L, &test_table, o, ctx, path) < 0)
 		abort();
-	if (conf_read_file(&L) == 0) {
-		conf_apply_overrides(&L, n, ov);
-		conf_check(&L);
+	if (cfg_read_file(&L) == 0) {
+		cfg_apply_overrides(&L, n, ov);
+		cfg_check(&L);
 	}
-	r = conf_finish(&L);
+	r = cfg_finish(&L);
 	*err = capture_end();
 	free(path);
 	return r;
@@ -534,7 +527,7 @@ static void test_table_defaults(void)
 		all = all && o.disk[i].size == 1ULL << 30 &&
 		      !o.disk[i].present && !o.disk[i].readonly;
 	check("table defaults every device", all, "a device differs");
-	conf_free_values(&test_table, &o);
+	cfg_free_values(&test_table, &o);
 	free(err);
 }
 
@@ -572,7 +565,7 @@ static void test_table_numbered(void)
 	/* The printer groups keys by device, in device order. */
 	char *out = tmp_path("print.conf");
 	FILE *f = fopen(out, "w");
-	conf_print(&test_table, &o, f);
+	cfg_print(&test_table, &o, f);
 	fclose(f);
 	char *text = read_all(out);
 	const char *p0 = strstr(text, "disk.0.path"),
@@ -603,11 +596,11 @@ static void test_table_numbered(void)
 		       o2.net[i].present == o.net[i].present;
 	}
 	check("numbered print round trip", same, "r=%d err=%s", r, err2);
-	conf_free_values(&test_table, &o2);
+	cfg_free_values(&test_table, &o2);
 	free(err2);
 	free(text);
 	free(out);
-	conf_free_values(&test_table, &o);
+	cfg_free_values(&test_table, &o);
 	free(err);
 }
 
@@ -620,7 +613,7 @@ static void expect_error(const char *name, const char *text, int n,
 
 	check(name, r == -1 && contains(err, want), "r=%d, wanted '%s', got '%s'",
 	      r, want, err);
-	conf_free_values(&test_table, &o);
+	cfg_free_values(&test_table, &o);
 	free(err);
 }
 
@@ -717,7 +710,7 @@ static void test_table_errors(void)
 	check("check callback context", r == -1 && contains(err, "above the "
 							"context's 6"),
 	      "r=%d err=%s", r, err);
-	conf_free_values(&test_table, &o);
+	cfg_free_values(&test_table, &o);
 	free(err);
 }
 
@@ -747,7 +740,7 @@ static void test_table_collects(void)
 	check("errors duration message",
 	      contains(err, "t.conf:6: wait: '30' is not a duration"),
 	      "got:\n%s", err);
-	conf_free_values(&test_table, &o);
+	cfg_free_values(&test_table, &o);
 	free(err);
 }
 
@@ -772,7 +765,7 @@ static void test_table_overrides(void)
 	      o.disk[1].path);
 	free(want);
 	free(cwd);
-	conf_free_values(&test_table, &o);
+	cfg_free_values(&test_table, &o);
 	free(err);
 
 	/* A bad file value stays an error even when overridden; a good
@@ -783,7 +776,7 @@ static void test_table_overrides(void)
 		     contains(err, "'/dev/null' is not a regular file") &&
 		     !contains(err, "nofile"),
 	      "r=%d err=%s", r, err);
-	conf_free_values(&test_table, &o);
+	cfg_free_values(&test_table, &o);
 	free(err);
 	char *me = tmp_path("t.conf"), *ov3[2];
 	if (asprintf(&ov3[0], "file=%s", me) < 0)
@@ -792,7 +785,7 @@ static void test_table_overrides(void)
 	r = tload("file = nofile\n", 1, ov3, &o, &err);
 	check("override path wins", r == 0 && o.file && !strcmp(o.file, me),
 	      "r=%d err=%s", r, err);
-	conf_free_values(&test_table, &o);
+	cfg_free_values(&test_table, &o);
 	free(err);
 	free(ov3[0]);
 	free(me);
@@ -802,27 +795,27 @@ static void test_suggest(void)
 {
 	char buf[64];
 
-	check("suggest mem", keytab_suggest(&test_table, "men", buf,
+	check("suggest mem", cfg_suggest(&test_table, "men", buf,
 					    sizeof(buf)) &&
 				     !strcmp(buf, "mem"),
 	      "got %s", buf);
 	check("suggest keeps device number",
-	      keytab_suggest(&test_table, "disk.12.readnoly", buf,
+	      cfg_suggest(&test_table, "disk.12.readnoly", buf,
 			     sizeof(buf)) &&
 		      !strcmp(buf, "disk.12.readonly"),
 	      "got %s", buf);
-	check("suggest none", !keytab_suggest(&test_table, "qqqqqqq", buf,
+	check("suggest none", !cfg_suggest(&test_table, "qqqqqqq", buf,
 					      sizeof(buf)),
 	      "suggested %s", buf);
-	check("suggest not for 1 letter", !keytab_suggest(&test_table, "x", buf,
+	check("suggest not for 1 letter", !cfg_suggest(&test_table, "x", buf,
 							  sizeof(buf)),
 	      "suggested %s", buf);
-	check("suggest real table", keytab_suggest(&config_keys, "memroy", buf,
+	check("suggest real table", cfg_suggest(&cfg_keys, "memroy", buf,
 						   sizeof(buf)) &&
 					    !strcmp(buf, "memory"),
 	      "got %s", buf);
 	check("suggest real table dotted",
-	      keytab_suggest(&config_keys, "memory.hugepage", buf,
+	      cfg_suggest(&cfg_keys, "memory.hugepage", buf,
 			     sizeof(buf)) &&
 		      !strcmp(buf, "memory.hugepages"),
 	      "got %s", buf);
@@ -849,20 +842,20 @@ static void test_quoting(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		FILE *f = fopen(path, "w");
-		conf_put_value(cases[i].in, f);
+		cfg_put_value(cases[i].in, f);
 		fclose(f);
 		char *got = read_all(path), name[64], line[256];
-		struct lex_line l;
+		struct cfg_line l;
 
 		snprintf(name, sizeof(name), "quote %zu", i);
 		snprintf(line, sizeof(line), "k = %s", got);
-		lex_line(line, strlen(line), &l);
+		cfg_lex(line, strlen(line), &l);
 		check(name, !strcmp(got, cases[i].out) &&
-				    l.kind == LEX_ASSIGN &&
+				    l.kind == CFG_ASSIGN &&
 				    !strcmp(l.value, cases[i].in),
 		      "'%s' printed as '%s', wanted '%s'", cases[i].in, got,
 		      cases[i].out);
-		lex_line_free(&l);
+		cfg_line_free(&l);
 		free(got);
 	}
 	free(path);
