@@ -12,11 +12,13 @@ if [ ! -c /dev/kvm ]; then
 	exit 0
 fi
 
-declare -A IMG=([elf]=test64.elf [pvh]=testpvh.elf [bzimage]=test.bzImage)
+declare -A IMG=([elf]=test64.elf [pvh]=testpvh.elf [pvh32]=testpvh32.elf
+	[bzimage]=test.bzImage)
 head -c 300000 /dev/urandom >"$WORK/initrd.img"
 CMDLINE='picotest=info console=ttyS0 "quoted" ünïcode x=1'
 
-for path in elf pvh bzimage; do
+# pvh32: the PVH guest in a 32-bit ELF file, booted through PVH too.
+for path in elf pvh pvh32 bzimage; do
 	C=$WORK/$path.conf
 	conf "$C" kernel="$GUEST/${IMG[$path]}" memory=64M cmdline=picotest=hello
 	OUT=$WORK/$path.hello
@@ -31,7 +33,7 @@ for path in elf pvh bzimage; do
 		"$GUEST/${IMG[$path]}" "$esc" >"$C"
 	OUT=$WORK/$path.info
 	vm_run 20 "$OUT" run "$C"
-	check "$path: guest entered through the $path path" grep -qx "boot: $path" "$OUT"
+	check "$path: guest entered through the ${path%32} path" grep -qx "boot: ${path%32}" "$OUT"
 	want=$(printf '%s' "$CMDLINE" | cksum | awk '{print "cmdline: len=" $2 " cksum=" $1}')
 	check "$path: command line arrives intact" grep -qxF "$want" "$OUT"
 	want=$(cksum <"$WORK/initrd.img" | awk '{print "initrd: len=" $2 " cksum=" $1}')
