@@ -1,7 +1,8 @@
 /*
- * ELF64 x86-64 kernels: a vmlinux entered through the 64-bit boot protocol
- * at e_entry, or through PVH at the address in its Xen
- * XEN_ELFNOTE_PHYS32_ENTRY note.  Every header field is checked against the
+ * ELF kernels: an ELF64 x86-64 vmlinux entered through the 64-bit boot
+ * protocol at e_entry, or an ELF64 or ELF32 (i386) file entered through
+ * PVH at the address in its Xen XEN_ELFNOTE_PHYS32_ENTRY note (as QEMU
+ * boots them).  Every header field is checked against the
  * file size with overflow-checked arithmetic before it is used.
  */
 #include <elf.h>
@@ -24,62 +25,100 @@ bool elf_is_elf(const uint8_t *head, uint64_t size)
 	return size >= 4 && memcmp(head, ELFMAG, SELFMAG) == 0;
 }
 
-/* Reads and checks the ELF and program headers.  Returns the number of
- * program headers, or -1 after printing why. */
+/* What picovm needs of an ELF header, whatever its class. */
+struct elf_head {
+	bool is32;		/* ELFCLASS32 (EM_386): PVH only */
+	uint64_t entry;
+};
+
+static void elf_widen(const Elf32_Phdr *p32, Elf64_Phdr *p)
+{
+	*p = (Elf64_Phdr){ .p_type = p32->p_type, .p_flags = p32->p_flags,
+			   .p_offset = p32->p_offset, .p_vaddr = p32->p_vaddr,
+			   .p_paddr = p32->p_paddr, .p_filesz = p32->p_filesz,
+			   .p_memsz = p32->p_memsz, .p_align = p32->p_align };
+}
+
+/* Reads and checks the ELF and program headers of a 64-bit x86-64 or a
+ * 32-bit i386 file; a 32-bit file's program headers are widened to
+ * Elf64_Phdr.  Returns the number of program headers, or -1 (after
+ * printing why, unless path is NULL: a quiet probe). */
+#define ELF_ERR(...) do { if (path) log_err(__VA_ARGS__); return -1; } while (0)
 static int elf_read_headers(const char *path, int fd, uint64_t size,
-			    Elf64_Ehdr *eh, Elf64_Phdr *ph)
+			    struct elf_head *h, Elf64_Phdr *ph)
 {
 	uint8_t id[EI_NIDENT];
+	union { Elf64_Ehdr e64; Elf32_Ehdr e32; } eh;
+	uint64_t phoff;
+	unsigned phnum, phentsize, want_ent;
+	uint16_t machine, type;
 
-	if (size < sizeof(*eh) || pread_full(fd, id, sizeof(id), 0) < 0) {
-		log_err("%s: truncated ELF file (%llu bytes, shorter than an "
+	if (size < sizeof(eh.e32) || pread_full(fd, id, sizeof(id), 0) < 0)
+		ELF_ERR("%s: truncated ELF file (%llu bytes, shorter than an "
 			"ELF header)", path, (unsigned long long)size);
-		return -1;
-	}
-	if (memcmp(id, ELFMAG, SELFMAG) != 0) {
-		log_err("%s: not an ELF file", path);
-		return -1;
-	}
-	if (id[EI_CLASS] != ELFCLASS64) {
-		log_err("%s: 32-bit ELF file; picovm boots 64-bit x86 kernels only",
+	if (memcmp(id, ELFMAG, SELFMAG) != 0)
+		ELF_ERR("%s: not an ELF file", path);
+	if (id[EI_CLASS] != ELFCLASS64 && id[EI_CLASS] != ELFCLASS32)
+		ELF_ERR("%s: ELF class %u is neither 32- nor 64-bit", path,
+			id[EI_CLASS]);
+	if (id[EI_DATA] != ELFDATA2LSB)
+		ELF_ERR("%s: big-endian ELF file; picovm boots x86-64 kernels only",
 			path);
-		return -1;
+	h->is32 = id[EI_CLASS] == ELFCLASS32;
+	if (h->is32) {
+		if (pread_full(fd, &eh.e32, sizeof(eh.e32), 0) < 0)
+			return -1;
+		machine = eh.e32.e_machine;
+		type = eh.e32.e_type;
+		h->entry = eh.e32.e_entry;
+		phoff = eh.e32.e_phoff;
+		phnum = eh.e32.e_phnum;
+		phentsize = eh.e32.e_phentsize;
+		want_ent = sizeof(Elf32_Phdr);
+	} else {
+		if (size < sizeof(eh.e64) ||
+		    pread_full(fd, &eh.e64, sizeof(eh.e64), 0) < 0)
+			ELF_ERR("%s: truncated ELF file (%llu bytes, shorter than "
+				"an ELF header)", path, (unsigned long long)size);
+		machine = eh.e64.e_machine;
+		type = eh.e64.e_type;
+		h->entry = eh.e64.e_entry;
+		phoff = eh.e64.e_phoff;
+		phnum = eh.e64.e_phnum;
+		phentsize = eh.e64.e_phentsize;
+		want_ent = sizeof(Elf64_Phdr);
 	}
-	if (id[EI_DATA] != ELFDATA2LSB) {
-		log_err("%s: big-endian ELF file; picovm boots x86-64 kernels only",
-			path);
-		return -1;
+	if (h->is32 && machine != EM_386)
+		ELF_ERR("%s: 32-bit ELF file for machine type %u, not i386 (%u)",
+			path, machine, EM_386);
+	if (!h->is32 && machine != EM_X86_64)
+		ELF_ERR("%s: ELF file for machine type %u, not x86-64 (%u)", path,
+			machine, EM_X86_64);
+	if (type != ET_EXEC)
+		ELF_ERR("%s: ELF type %u is not an executable (ET_EXEC)", path,
+			type);
+	if (phentsize != want_ent || phnum == 0 || phnum > ELF_MAX_PHDRS)
+		ELF_ERR("%s: bad ELF program header table (entry size %u, %u "
+			"entries)", path, phentsize, phnum);
+	uint64_t tbl = (uint64_t)phnum * want_ent, end;
+	if (__builtin_add_overflow(phoff, tbl, &end) || end > size)
+		ELF_ERR("%s: ELF program headers lie outside the file "
+			"(truncated?)", path);
+	if (!h->is32) {
+		if (pread_full(fd, ph, tbl, phoff) < 0)
+			ELF_ERR("%s: cannot read program headers: %s", path,
+				strerror(errno));
+		return (int)phnum;
 	}
-	if (pread_full(fd, eh, sizeof(*eh), 0) < 0)
-		return -1;
-	if (eh->e_machine != EM_X86_64) {
-		log_err("%s: ELF file for machine type %u, not x86-64 (%u)", path,
-			eh->e_machine, EM_X86_64);
-		return -1;
-	}
-	if (eh->e_type != ET_EXEC) {
-		log_err("%s: ELF type %u is not an executable (ET_EXEC)", path,
-			eh->e_type);
-		return -1;
-	}
-	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
-	    eh->e_phnum > ELF_MAX_PHDRS) {
-		log_err("%s: bad ELF program header table (entry size %u, %u "
-			"entries)", path, eh->e_phentsize, eh->e_phnum);
-		return -1;
-	}
-	uint64_t tbl = (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), end;
-	if (__builtin_add_overflow(eh->e_phoff, tbl, &end) || end > size) {
-		log_err("%s: ELF program headers lie outside the file (truncated?)",
-			path);
-		return -1;
-	}
-	if (pread_full(fd, ph, tbl, eh->e_phoff) < 0) {
-		log_err("%s: cannot read program headers: %s", path, strerror(errno));
-		return -1;
-	}
-	return eh->e_phnum;
+	Elf32_Phdr p32[ELF_MAX_PHDRS];
+	if (pread_full(fd, p32, tbl, phoff) < 0)
+		ELF_ERR("%s: cannot read program headers: %s", path,
+			strerror(errno));
+	for (unsigned i = 0; i < phnum; i++)
+		elf_widen(&p32[i], &ph[i]);
+	return (int)phnum;
 }
+#undef ELF_ERR
 
 /* Looks for the PVH entry note in the PT_NOTE segments.  Returns 1 and
  * sets *entry when found, 0 when absent, -1 on a malformed note. */
@@ -142,20 +181,13 @@ static int elf_find_pvh(const char *path, int fd, uint64_t size,
 
 bool elf_has_pvh_note(int fd, uint64_t size)
 {
-	Elf64_Ehdr eh;
+	struct elf_head h;
 	Elf64_Phdr ph[ELF_MAX_PHDRS];
 	uint64_t entry;
 
 	/* Quiet probe: errors are reported by elf_probe afterwards. */
-	if (size < sizeof(eh) || pread_full(fd, &eh, sizeof(eh), 0) < 0 ||
-	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
-	    eh.e_phnum > ELF_MAX_PHDRS || eh.e_ident[EI_CLASS] != ELFCLASS64)
-		return false;
-	uint64_t tbl = (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), end;
-	if (__builtin_add_overflow(eh.e_phoff, tbl, &end) || end > size ||
-	    pread_full(fd, ph, tbl, eh.e_phoff) < 0)
-		return false;
-	return elf_find_pvh(NULL, fd, size, ph, eh.e_phnum, &entry) == 1;
+	int n = elf_read_headers(NULL, fd, size, &h, ph);
+	return n > 0 && elf_find_pvh(NULL, fd, size, ph, n, &entry) == 1;
 }
 
 static bool elf_in_segment(const struct boot_plan *p, uint64_t addr)
@@ -170,12 +202,19 @@ static bool elf_in_segment(const struct boot_plan *p, uint64_t addr)
 int elf_probe(const char *path, int fd, uint64_t size, bool want_pvh,
 	      struct boot_plan *p)
 {
-	Elf64_Ehdr eh;
+	struct elf_head eh;
 	Elf64_Phdr ph[ELF_MAX_PHDRS];
 	int n = elf_read_headers(path, fd, size, &eh, ph);
 
 	if (n < 0)
 		return -1;
+	if (eh.is32 && !want_pvh) {
+		log_err("%s: 32-bit ELF file %s; picovm boots a 32-bit ELF only "
+			"through its PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)",
+			path, elf_has_pvh_note(fd, size) ?
+				"with kernel.format = elf" : "without a PVH entry note");
+		return -1;
+	}
 	p->nseg = 0;
 	p->kernel_end = 0;
 	for (int i = 0; i < n; i++) {
@@ -238,7 +277,7 @@ int elf_probe(const char *path, int fd, uint64_t size, bool want_pvh,
 		}
 		p->entry = entry;
 	} else {
-		p->entry = eh.e_entry;
+		p->entry = eh.entry;
 	}
 	if (!elf_in_segment(p, p->entry)) {
 		log_err("%s: entry point 0x%llx is outside the loaded segments",

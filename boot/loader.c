@@ -129,8 +129,8 @@ int boot_probe(const struct config *c, const char *cmdline,
 	if (cmdlen > p->cmdline_max || cmdlen >= BOOT_CMDLINE_MAX) {
 		log_err("%s: cmdline: %zu bytes%s is longer than the kernel's "
 			"limit of %llu", c->file, cmdlen,
-			cmdlen != strlen(c->cmdline) ? " (with picovm's "
-			"virtio_mmio.device= entries)" : "",
+			cmdlen != strlen(c->cmdline) ? " (with the entries "
+			"picovm appends, picovm(1))" : "",
 			(unsigned long long)p->cmdline_max);
 		return -1;
 	}

@@ -36,16 +36,20 @@
 #define CONSOLE_KICK_MS 20
 #define CONSOLE_GIVEUP_MS 600
 #define CTRL_A 0x01
-/* End of input for the guest's tty (VEOF, ^D): sent once when stdin is not
- * a terminal and reaches end of file, so a shell reading the console
- * sees end of input, as it would on the host. */
+/* End of input for the guest's tty (VEOF, ^D): sent when stdin is not a
+ * terminal and reaches end of file, so a shell reading the console sees
+ * end of input, as it would on the host: once after a newline (or no
+ * input at all), twice after a last line without one (the first ^D only
+ * ends that line in a tty's canonical mode, as at a terminal). */
 #define CONSOLE_EOF 0x04
 
 struct console {
 	struct vm *vm;
 	struct chardev cd;
 	int out_fd, in_fd, wake_fd;
-	bool in_eof, tty, escape, eof_sent;
+	bool in_eof, tty, escape;
+	bool in_any, in_nl;	/* stdin gave bytes; the last was a newline */
+	unsigned eof_left;	/* ^D still to send after end of file */
 	struct termios saved;
 	atomic_bool stop;
 	bool stopping;			/* console_stop_begin() ran */
@@ -125,11 +129,16 @@ static void pump_input(struct console *c)
 
 	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
 		c->in_eof = true;
+		c->eof_left = c->in_any && !c->in_nl ? 2 : 1;
 		return;
 	}
 	if (n < 0)
 		return;
 	size_t len = (size_t)n;
+	if (len) {
+		c->in_any = true;
+		c->in_nl = buf[len - 1] == '\n';
+	}
 	if (c->tty)
 		len = filter_escapes(c, buf, len);
 	c->cd.push_input(c->cd.opaque, buf, len);
@@ -181,10 +190,12 @@ static void *console_thread(void *arg)
 
 	while (!atomic_load(&c->stop)) {
 		/* After the bytes before it: the device's input is a queue. */
-		if (c->in_eof && !c->tty && !c->eof_sent &&
-		    c->cd.input_space(c->cd.opaque)) {
+		while (c->in_eof && !c->tty && c->eof_left &&
+		       c->cd.input_space(c->cd.opaque)) {
 			uint8_t eof = CONSOLE_EOF;
-			c->eof_sent = c->cd.push_input(c->cd.opaque, &eof, 1) == 1;
+			if (c->cd.push_input(c->cd.opaque, &eof, 1) != 1)
+				break;
+			c->eof_left--;
 		}
 		struct pollfd p[3];
 		nfds_t n = 0;

@@ -19,6 +19,8 @@ trap 'rm -rf "$WORK"' EXIT
 pass() { echo "ok    $1"; echo "pass $1" >>"$RESULTS"; }
 fail() { local n=$1; shift; echo "FAIL  $n: $*"; echo "fail $n" >>"$RESULTS"; }
 skip() { local n=$1; shift; echo "skip  $n: $*"; echo "skip $n" >>"$RESULTS"; }
+# info TEXT: a figure or a note for the reader; never a verdict.
+info() { echo "info  $*"; }
 
 # vm_run SECONDS OUTFILE picovm-arguments...
 # Runs picovm with a hard timeout; stdout to OUTFILE, stderr to OUTFILE.err;

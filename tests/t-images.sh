@@ -21,6 +21,10 @@ head -c 100 "$GUEST/test64.elf" >"$D/elf-phdrs-cut"
 head -c 2000 "$GUEST/test64.elf" >"$D/elf-segment-cut"
 cp "$GUEST/test64.elf" "$D/elf-aarch64"; poke "$D/elf-aarch64" 18 '\xb7'
 cp "$GUEST/test64.elf" "$D/elf-32bit"; poke "$D/elf-32bit" 4 '\x01'
+# A real 32-bit ELF without a PVH note, and the PVH guest's 32-bit build
+# forced through the 64-bit entry: both need the note's PVH entry.
+objcopy -O elf32-i386 "$GUEST/test64.elf" "$D/elf32-no-note"
+cp "$GUEST/testpvh32.elf" "$D/elf32-pvh"
 cp "$GUEST/test64.elf" "$D/elf-bigendian"; poke "$D/elf-bigendian" 5 '\x02'
 cp "$GUEST/test64.elf" "$D/elf-phnum"; poke "$D/elf-phnum" 56 '\xff\xff'
 cp "$GUEST/test64.elf" "$D/elf-entry"; poke "$D/elf-entry" 24 '\x00\x00\x00\x40'
@@ -48,6 +52,8 @@ head -c $((10 * 1024 * 1024)) /dev/zero >"$D/initrd-10M"
 	run_case elf-segment-cut elf-segment-cut
 	run_case elf-aarch64 elf-aarch64
 	run_case elf-32bit elf-32bit
+	run_case elf32-no-note elf32-no-note
+	run_case elf32-pvh-as-elf elf32-pvh kernel.format=elf
 	run_case elf-bigendian elf-bigendian
 	run_case elf-phnum elf-phnum
 	run_case elf-entry elf-entry

@@ -83,10 +83,13 @@ int vmm_limits(struct config_limits *lim)
 
 /* The kernel command line as the guest gets it: the configured one plus
  * one virtio_mmio.device= entry per virtio device, numbered the way
- * attach_devices() numbers them (disks by N, nets by N, the console). */
-static char *full_cmdline(const struct config *c)
+ * attach_devices() numbers them (disks by N, nets by N, the console),
+ * then picovm.name=NAME and, when the console's input is not a terminal,
+ * picovm.stdin=notty (picovm(1)).  `check` counts the longest form. */
+static char *full_cmdline(const struct config *c, bool notty)
 {
-	size_t n = strlen(c->cmdline) + 1 + 64 * (CONFIG_MAX_DEVICES + 1);
+	size_t n = strlen(c->cmdline) + 1 + 64 * (CONFIG_MAX_DEVICES + 1) +
+		   strlen(c->name) + 64;
 	char *s = malloc(n);
 	unsigned index = 0;
 
@@ -101,10 +104,19 @@ static char *full_cmdline(const struct config *c)
 			goto fail;
 	if (c->console == CONSOLE_VIRTIO && virtio_mmio_cmdline(index++, s, n) < 0)
 		goto fail;
+	size_t len = strlen(s);
+	snprintf(s + len, n - len, "%spicovm.name=%s%s", len ? " " : "",
+		 c->name, notty ? " picovm.stdin=notty" : "");
 	return s;
 fail:
 	free(s);
 	return NULL;
+}
+
+/* Whether the console's input is there and is not a terminal. */
+static bool console_notty(const struct config *c)
+{
+	return c->serial.kind != SINK_NONE && !isatty(0);
 }
 
 /* Opens every disk image: all the ways a disk can be wrong for the user
@@ -172,7 +184,7 @@ int vmm_check(const struct config *c)
 	struct blk *disks[CONFIG_MAX_DEVICES];
 	if (count_devices(c) < 0)
 		return -1;
-	char *cmdline = full_cmdline(c);
+	char *cmdline = full_cmdline(c, true);
 	int ret = cmdline ? boot_probe(c, cmdline, &p) : -1;
 
 	boot_plan_free(&p);
@@ -455,7 +467,8 @@ int vmm_run(const struct config *c)
 	sandbox_enable(c->sandbox);
 	if (c->sandbox)
 		sandbox_close_inherited(c);
-	char *cmdline = count_devices(c) < 0 ? NULL : full_cmdline(c);
+	char *cmdline = count_devices(c) < 0 ? NULL :
+		full_cmdline(c, console_notty(c));
 	if (!cmdline || boot_probe(c, cmdline, &plan) < 0 ||
 	    open_disks(c, vm.disks) < 0 || open_nets(c, vm.nets) < 0) {
 		boot_plan_free(&plan);
