@@ -14,7 +14,7 @@
 
 #include "devices.h"
 #include "ports.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 #define PM1_SCI_EN 0x0001
 #define PM1_SLP_TYP_SHIFT 10
@@ -30,7 +30,7 @@ static _Atomic uint8_t pm1_enable[2];
 static void acpi_pm_access(void *opaque, uint64_t off, uint8_t *data,
 			   uint32_t len, bool is_write)
 {
-	struct vm *vm = opaque;
+	struct machine *m = opaque;
 	uint16_t port = (uint16_t)(PICOVM_PORT_PM1A_EVT + off);
 	uint32_t v = 0;
 
@@ -52,14 +52,14 @@ static void acpi_pm_access(void *opaque, uint64_t off, uint8_t *data,
 	memcpy(&v, data, len < 4 ? len : 4);
 	if (port == PICOVM_PORT_PM1A_CNT && len >= 2 && (v & PM1_SLP_EN) &&
 	    ((v & PM1_SLP_TYP_MASK) >> PM1_SLP_TYP_SHIFT) == SLP_TYP_S5)
-		vm_stop(vm, EXIT_VM_OK, NULL);
+		machine_stop(m, EXIT_VM_OK, NULL);
 	else if (port == PICOVM_PORT_ACPI_RESET && (v & 0xff) == 1)
-		vm_stop(vm, EXIT_VM_OK, NULL);
+		machine_stop(m, EXIT_VM_OK, NULL);
 }
 
-int acpi_pm_attach(struct vm *vm)
+int acpi_pm_attach(struct machine *m)
 {
-	return bus_add(&vm->pio, PICOVM_PORT_PM1A_EVT,
+	return bus_add(&m->pio, PICOVM_PORT_PM1A_EVT,
 		       PICOVM_PORT_ACPI_RESET - PICOVM_PORT_PM1A_EVT + 1,
-		       acpi_pm_access, vm);
+		       acpi_pm_access, m);
 }

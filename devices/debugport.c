@@ -9,14 +9,14 @@
 #include "devices.h"
 #include "ports.h"
 #include "../vm/log.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 static atomic_bool boot_time_logged;
 
 static void debugport_access(void *opaque, uint64_t off, uint8_t *data,
 			     uint32_t len, bool is_write)
 {
-	struct vm *vm = opaque;
+	struct machine *m = opaque;
 	uint16_t port = (uint16_t)(PICOVM_PORT_EXIT + off);
 
 	if (!is_write) {
@@ -24,7 +24,7 @@ static void debugport_access(void *opaque, uint64_t off, uint8_t *data,
 		return;
 	}
 	if (port == PICOVM_PORT_EXIT) {
-		vm_stop(vm, data[0], NULL);
+		machine_stop(m, data[0], NULL);
 	} else if (port == PICOVM_PORT_BOOTTIME &&
 		   !atomic_exchange(&boot_time_logged, true)) {
 		uint64_t ns = log_ns_since_start();
@@ -34,9 +34,9 @@ static void debugport_access(void *opaque, uint64_t off, uint8_t *data,
 	}
 }
 
-int debugport_attach(struct vm *vm)
+int debugport_attach(struct machine *m)
 {
-	return bus_add(&vm->pio, PICOVM_PORT_EXIT,
+	return bus_add(&m->pio, PICOVM_PORT_EXIT,
 		       PICOVM_PORT_BOOTTIME - PICOVM_PORT_EXIT + 1,
-		       debugport_access, vm);
+		       debugport_access, m);
 }

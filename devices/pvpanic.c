@@ -17,7 +17,7 @@
 #include "devices.h"
 #include "ports.h"
 #include "../vm/log.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 #define PVPANIC_PANICKED 0x01
 #define PVPANIC_CRASH_LOADED 0x02
@@ -27,7 +27,7 @@ static atomic_bool crash_loaded_logged;
 static void pvpanic_access(void *opaque, uint64_t off, uint8_t *data,
 			   uint32_t len, bool is_write)
 {
-	struct vm *vm = opaque;
+	struct machine *m = opaque;
 
 	(void)off;
 	if (!is_write) {
@@ -36,14 +36,14 @@ static void pvpanic_access(void *opaque, uint64_t off, uint8_t *data,
 		return;
 	}
 	if (data[0] & PVPANIC_PANICKED)
-		vm_stop(vm, EXIT_VM_PANIC, "the guest kernel panicked");
+		machine_stop(m, EXIT_VM_PANIC, "the guest kernel panicked");
 	else if ((data[0] & PVPANIC_CRASH_LOADED) &&
 		 !atomic_exchange(&crash_loaded_logged, true))
 		log_info("pvpanic: the guest kernel panicked and went on into "
 			 "its crash kernel");
 }
 
-int pvpanic_attach(struct vm *vm)
+int pvpanic_attach(struct machine *m)
 {
-	return bus_add(&vm->pio, PICOVM_PORT_PVPANIC, 1, pvpanic_access, vm);
+	return bus_add(&m->pio, PICOVM_PORT_PVPANIC, 1, pvpanic_access, m);
 }

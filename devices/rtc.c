@@ -13,7 +13,7 @@
 
 #include "devices.h"
 #include "ports.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 #define RTC_SECONDS 0x00
 #define RTC_MINUTES 0x02
@@ -104,7 +104,7 @@ static void rtc_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 	pthread_mutex_unlock(&rtc_lock);
 }
 
-int rtc_attach(struct vm *vm)
+int rtc_attach(struct machine *m)
 {
-	return bus_add(&vm->pio, PICOVM_PORT_RTC, 2, rtc_access, vm);
+	return bus_add(&m->pio, PICOVM_PORT_RTC, 2, rtc_access, m);
 }

@@ -8,7 +8,7 @@
 
 #include "ports.h"
 #include "ring.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 enum {
 	UART_RBR_THR_DLL = 0, UART_IER_DLM = 1, UART_IIR_FCR = 2, UART_LCR = 3,
@@ -40,7 +40,7 @@ enum {
 
 struct serial {
 	pthread_mutex_t lock;
-	struct vm *vm;
+	struct machine *m;
 	bool discard;
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	bool thri_pending;
@@ -100,7 +100,7 @@ static void update_irq(struct serial *s)
 		level = 0;	/* OUT2 gates the interrupt on a PC */
 	if (level != s->irq_level) {
 		s->irq_level = level;
-		vm_irq_line(s->vm, PICOVM_IRQ_COM1, level);
+		machine_irq_line(s->m, PICOVM_IRQ_COM1, level);
 	}
 }
 
@@ -241,14 +241,14 @@ static void serial_access(void *opaque, uint64_t off, uint8_t *data,
 	pthread_mutex_unlock(&s->lock);
 }
 
-struct serial *serial_create(struct vm *vm, bool discard)
+struct serial *serial_create(struct machine *m, bool discard)
 {
 	struct serial *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
 	pthread_mutex_init(&s->lock, NULL);
-	s->vm = vm;
+	s->m = m;
 	s->discard = discard;
 	s->wake_fd = -1;
 	s->out = (struct ring){ .buf = s->out_buf, .size = SERIAL_OUT_SIZE };
@@ -260,7 +260,7 @@ struct serial *serial_create(struct vm *vm, bool discard)
 
 int serial_attach(struct serial *s)
 {
-	return bus_add(&s->vm->pio, PICOVM_PORT_COM1, UART_REGS, serial_access, s);
+	return bus_add(&s->m->pio, PICOVM_PORT_COM1, UART_REGS, serial_access, s);
 }
 
 void serial_destroy(struct serial *s)

@@ -20,12 +20,12 @@
 
 #include "chardev.h"
 
-struct vm;
+struct machine;
 struct serial;
 
 /* discard: output goes nowhere (serial = none), so THRE never drops. */
-struct serial *serial_create(struct vm *vm, bool discard);
-int serial_attach(struct serial *s);	/* registers on vm->pio */
+struct serial *serial_create(struct machine *m, bool discard);
+int serial_attach(struct serial *s);	/* registers on m->pio */
 void serial_destroy(struct serial *s);
 
 /* The host side's view of the UART (devices/chardev.h). */

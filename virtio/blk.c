@@ -33,7 +33,7 @@
 #include "overlay.h"
 #include "virtio.h"
 #include "../vm/log.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 #define VIRTIO_BLK_F_SEG_MAX 2
 #define VIRTIO_BLK_F_RO 5
@@ -546,7 +546,7 @@ fail:
 	return NULL;
 }
 
-int blk_attach(struct blk *b, struct vm *vm, unsigned index)
+int blk_attach(struct blk *b, struct machine *m, unsigned index)
 {
 	uint64_t f = BIT64(VIRTIO_F_RING_EVENT_IDX) |
 		     BIT64(VIRTIO_F_RING_INDIRECT_DESC) |
@@ -566,7 +566,7 @@ int blk_attach(struct blk *b, struct vm *vm, unsigned index)
 	put32(b->config + 0x30, BLK_MAX_DISCARD_SECTORS);	/* max_write_zeroes */
 	put32(b->config + 0x34, 1);				/* max_write_zeroes_seg */
 	b->config[0x38] = 1;					/* may unmap */
-	b->dev = virtio_mmio_create(vm, index, &blk_ops, b, f);
+	b->dev = virtio_mmio_create(m, index, &blk_ops, b, f);
 	return b->dev ? 0 : -1;
 }
 

@@ -8,12 +8,12 @@
 
 #include "../config/config.h"
 
-struct vm;
+struct machine;
 struct blk;
 
 /* Returns NULL after printing "picovm: FILE: disk.N.path: why". */
 struct blk *blk_open(const struct config *c, unsigned n);
-int blk_attach(struct blk *b, struct vm *vm, unsigned index);
+int blk_attach(struct blk *b, struct machine *m, unsigned index);
 void blk_arm(struct blk *b);
 unsigned blk_inflight(struct blk *b);
 /* Flushes (writeback disks) and closes. */

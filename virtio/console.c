@@ -24,7 +24,7 @@
 #include "../devices/ring.h"
 #include "virtio.h"
 #include "../vm/log.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 #define VCON_RX 0
 #define VCON_TX 1
@@ -265,7 +265,7 @@ struct chardev vcon_chardev(struct vcon *v)
 	};
 }
 
-struct vcon *vcon_create(struct vm *vm, unsigned index)
+struct vcon *vcon_create(struct machine *m, unsigned index)
 {
 	struct vcon *v = calloc(1, sizeof(*v));
 
@@ -280,7 +280,7 @@ struct vcon *vcon_create(struct vm *vm, unsigned index)
 		vcon_destroy(v);
 		return NULL;
 	}
-	v->dev = virtio_mmio_create(vm, index, &vcon_ops, v,
+	v->dev = virtio_mmio_create(m, index, &vcon_ops, v,
 				    BIT64(VIRTIO_F_RING_EVENT_IDX) |
 				    BIT64(VIRTIO_F_RING_INDIRECT_DESC));
 	if (!v->dev) {

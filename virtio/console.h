@@ -5,10 +5,10 @@
 
 #include "../devices/chardev.h"
 
-struct vm;
+struct machine;
 struct vcon;
 
-struct vcon *vcon_create(struct vm *vm, unsigned index);
+struct vcon *vcon_create(struct machine *m, unsigned index);
 void vcon_arm(struct vcon *v);
 struct chardev vcon_chardev(struct vcon *v);
 void vcon_destroy(struct vcon *v);

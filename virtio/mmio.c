@@ -15,7 +15,7 @@
 
 #include "virtio.h"
 #include "../vm/log.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 enum {
 	REG_MAGIC = 0x000, REG_VERSION = 0x004, REG_DEVICE_ID = 0x008,
@@ -168,7 +168,7 @@ static void queue_ready(struct virtio_dev *d, uint32_t v)
 
 	if (!q || v != 1)
 		return;
-	if (vq_enable(q, &d->vm->mem, d->ops->queue_max,
+	if (vq_enable(q, &d->m->mem, d->ops->queue_max,
 		      virtio_has(d, VIRTIO_F_RING_EVENT_IDX),
 		      virtio_has(d, VIRTIO_F_RING_INDIRECT_DESC), &why) < 0 &&
 	    d->errors_logged < VIRTIO_MAX_ERRORS_LOGGED) {
@@ -300,7 +300,7 @@ static void virtio_kick(void *arg)
 	pthread_mutex_unlock(&d->lock);
 }
 
-struct virtio_dev *virtio_mmio_create(struct vm *vm, unsigned index,
+struct virtio_dev *virtio_mmio_create(struct machine *m, unsigned index,
 				      const struct virtio_ops *ops, void *priv,
 				      uint64_t features)
 {
@@ -309,7 +309,7 @@ struct virtio_dev *virtio_mmio_create(struct vm *vm, unsigned index,
 	if (!d)
 		return NULL;
 	pthread_mutex_init(&d->lock, NULL);
-	d->vm = vm;
+	d->m = m;
 	d->ops = ops;
 	d->priv = priv;
 	d->index = index;
@@ -322,7 +322,7 @@ struct virtio_dev *virtio_mmio_create(struct vm *vm, unsigned index,
 	if (d->irq_fd < 0)
 		goto fail;
 	struct kvm_irqfd irqfd = { .fd = (uint32_t)d->irq_fd, .gsi = d->irq };
-	if (ioctl(vm->kvm.vm_fd, KVM_IRQFD, &irqfd) < 0)
+	if (ioctl(m->kvm.vm_fd, KVM_IRQFD, &irqfd) < 0)
 		goto fail;
 	for (unsigned q = 0; q < ops->nqueues; q++) {
 		d->kick[q] = (struct virtio_kick){ d, q };
@@ -338,10 +338,10 @@ struct virtio_dev *virtio_mmio_create(struct vm *vm, unsigned index,
 			.fd = d->kick_fd[q],
 			.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
 		};
-		if (ioctl(vm->kvm.vm_fd, KVM_IOEVENTFD, &io) < 0)
+		if (ioctl(m->kvm.vm_fd, KVM_IOEVENTFD, &io) < 0)
 			goto fail;
 	}
-	if (bus_add(&vm->mmio, d->base, VIRTIO_MMIO_SIZE, virtio_mmio_access, d) < 0)
+	if (bus_add(&m->mmio, d->base, VIRTIO_MMIO_SIZE, virtio_mmio_access, d) < 0)
 		goto fail;
 	return d;
 fail:

@@ -30,7 +30,7 @@
 #define VIRTIO_MMIO_MAX_DEVICES 16	/* IRQs 5..20 */
 #define VIRTIO_MAX_QUEUES 2
 
-struct vm;
+struct machine;
 struct virtio_dev;
 
 struct virtio_ops {
@@ -61,7 +61,7 @@ struct virtio_kick {
 
 struct virtio_dev {
 	pthread_mutex_t lock;
-	struct vm *vm;
+	struct machine *m;
 	const struct virtio_ops *ops;
 	void *priv;
 	unsigned index;			/* window and IRQ number */
@@ -82,7 +82,7 @@ struct virtio_dev {
 
 /* Creates device number index and registers its window, ioeventfds and
  * irqfd.  Returns NULL after printing why. */
-struct virtio_dev *virtio_mmio_create(struct vm *vm, unsigned index,
+struct virtio_dev *virtio_mmio_create(struct machine *m, unsigned index,
 				      const struct virtio_ops *ops, void *priv,
 				      uint64_t features);
 /* Arms the kick eventfds on the I/O thread's ring (before it starts). */

@@ -35,7 +35,7 @@
 #include "virtio.h"
 #include "../net/tap.h"
 #include "../vm/log.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 #define VIRTIO_NET_F_CSUM 0
 #define VIRTIO_NET_F_GUEST_CSUM 1
@@ -489,7 +489,7 @@ struct vnet *net_open(const struct config *c, unsigned n)
 	return v;
 }
 
-int net_attach(struct vnet *v, struct vm *vm, unsigned index)
+int net_attach(struct vnet *v, struct machine *m, unsigned index)
 {
 	uint64_t f = BIT64(VIRTIO_F_RING_EVENT_IDX) |
 		     BIT64(VIRTIO_F_RING_INDIRECT_DESC) | BIT64(VIRTIO_NET_F_MAC) |
@@ -506,7 +506,7 @@ int net_attach(struct vnet *v, struct vm *vm, unsigned index)
 	memcpy(v->config + 6, &status, 2);	/* VIRTIO_NET_S_LINK_UP */
 	memcpy(v->config + 8, &pairs, 2);
 	memcpy(v->config + 10, &mtu, 2);
-	v->dev = virtio_mmio_create(vm, index, &net_ops, v, f);
+	v->dev = virtio_mmio_create(m, index, &net_ops, v, f);
 	return v->dev ? 0 : -1;
 }
 

@@ -6,11 +6,11 @@
 
 #include "../config/config.h"
 
-struct vm;
+struct machine;
 struct vnet;
 
 struct vnet *net_open(const struct config *c, unsigned n);
-int net_attach(struct vnet *v, struct vm *vm, unsigned index);
+int net_attach(struct vnet *v, struct machine *m, unsigned index);
 void net_arm(struct vnet *v);
 unsigned net_inflight(struct vnet *v);
 void net_close(struct vnet *v);

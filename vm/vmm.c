@@ -39,35 +39,6 @@
 #include "../seccomp/sandbox.h"
 #include "../vcpu/vcpu.h"
 
-void vm_stop(struct vm *vm, int status, const char *fmt, ...)
-{
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&vm->stop_lock);
-	if (!vm_stopping(vm)) {
-		vm->exit_status = status;
-		if (fmt) {
-			char msg[256];
-			va_list ap;
-			va_start(ap, fmt);
-			vsnprintf(msg, sizeof(msg), fmt, ap);
-			va_end(ap);
-			log_err("%s", msg);
-		}
-		atomic_store_explicit(&vm->stopping, true, memory_order_release);
-		if (write(vm->stop_efd, &one, sizeof(one)) < 0)
-			log_err("cannot wake the main thread: %s", strerror(errno));
-	}
-	pthread_mutex_unlock(&vm->stop_lock);
-}
-
-int vm_irq_line(struct vm *vm, unsigned irq, int level)
-{
-	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };
-
-	return ioctl(vm->kvm.vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
-}
-
 int vmm_limits(struct config_limits *lim)
 {
 	struct kvm k;
@@ -253,19 +224,19 @@ static int attach_devices(struct vm *vm)
 	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
 		if (!vm->disks[i])
 			continue;
-		if (blk_attach(vm->disks[i], vm, index++) < 0)
+		if (blk_attach(vm->disks[i], &vm->m, index++) < 0)
 			return -1;
 		blk_arm(vm->disks[i]);
 	}
 	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
 		if (!vm->nets[i])
 			continue;
-		if (net_attach(vm->nets[i], vm, index++) < 0)
+		if (net_attach(vm->nets[i], &vm->m, index++) < 0)
 			return -1;
 		net_arm(vm->nets[i]);
 	}
 	if (vm->cfg->console == CONSOLE_VIRTIO) {
-		vm->vcon = vcon_create(vm, index++);
+		vm->vcon = vcon_create(&vm->m, index++);
 		if (!vm->vcon)
 			return -1;
 		vcon_arm(vm->vcon);
@@ -289,14 +260,14 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	const struct config *c = vm->cfg;
 	int ret;
 
-	if (kvm_open(&vm->kvm, 0) < 0 || kvm_create_vm(&vm->kvm) < 0)
+	if (kvm_open(&vm->m.kvm, 0) < 0 || kvm_create_vm(&vm->m.kvm) < 0)
 		return -1;
-	if (c->vcpus > vm->kvm.max_vcpus) {
+	if (c->vcpus > vm->m.kvm.max_vcpus) {
 		log_err("vcpus: %u is more than KVM on this host allows (%u)",
-			c->vcpus, vm->kvm.max_vcpus);
+			c->vcpus, vm->m.kvm.max_vcpus);
 		return -1;
 	}
-	ret = gmem_init(&vm->mem, c->memory, c->hugepages);
+	ret = gmem_init(&vm->m.mem, c->memory, c->hugepages);
 	if (ret < 0) {
 		log_err("memory: cannot allocate %llu MiB%s: %s",
 			(unsigned long long)(c->memory >> 20),
@@ -305,36 +276,36 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 			strerror(-ret));
 		return -1;
 	}
-	ret = gmem_register(&vm->mem, vm->kvm.vm_fd);
+	ret = gmem_register(&vm->m.mem, vm->m.kvm.vm_fd);
 	if (ret < 0) {
 		log_err("KVM_SET_USER_MEMORY_REGION: %s", strerror(-ret));
 		return -1;
 	}
-	if (kvm_create_irqchip(&vm->kvm) < 0)
+	if (kvm_create_irqchip(&vm->m.kvm) < 0)
 		return -1;
-	vm->cpuid = cpuid_supported(vm->kvm.fd);
+	vm->cpuid = cpuid_supported(vm->m.kvm.fd);
 	if (!vm->cpuid)
 		return -1;
-	if (boot_place(c, plan, &vm->mem, &vm->entry) < 0)
+	if (boot_place(c, plan, &vm->m.mem, &vm->entry) < 0)
 		return -1;
 	uint32_t sig, features;
 	cpuid_signature(vm->cpuid, &sig, &features);
-	if (mptable_write(&vm->mem, vm->nvcpus, sig, features) < 0) {
+	if (mptable_write(&vm->m.mem, vm->nvcpus, sig, features) < 0) {
 		log_err("cannot write the MP table for %u vCPUs", vm->nvcpus);
 		return -1;
 	}
-	if (c->acpi && (acpi_write(&vm->mem, vm->nvcpus) < 0 ||
-			acpi_pm_attach(vm) < 0)) {
+	if (c->acpi && (acpi_write(&vm->m.mem, vm->nvcpus) < 0 ||
+			acpi_pm_attach(&vm->m) < 0)) {
 		log_err("cannot set up ACPI for %u vCPUs", vm->nvcpus);
 		return -1;
 	}
 	/* With console = virtio the UART stays, but its output goes nowhere. */
-	vm->serial = serial_create(vm, c->serial.kind == SINK_NONE ||
+	vm->serial = serial_create(&vm->m, c->serial.kind == SINK_NONE ||
 					       c->console == CONSOLE_VIRTIO);
-	vm->i8042 = i8042_create(vm);
+	vm->i8042 = i8042_create(&vm->m);
 	if (!vm->serial || serial_attach(vm->serial) < 0 || !vm->i8042 ||
-	    debugport_attach(vm) < 0 || rtc_attach(vm) < 0 ||
-	    pvpanic_attach(vm) < 0) {
+	    debugport_attach(&vm->m) < 0 || rtc_attach(&vm->m) < 0 ||
+	    pvpanic_attach(&vm->m) < 0) {
 		log_err("cannot set up the legacy devices");
 		return -1;
 	}
@@ -346,7 +317,8 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 		return -1;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i].fd = -1;
-		if (vcpu_init(vm, &vm->vcpus[i], i) < 0)
+		if (vcpu_init(&vm->m, &vm->vcpus[i], i, vm->cpuid,
+			      vm->nvcpus, &vm->entry) < 0)
 			return -1;
 	}
 	return 0;
@@ -355,9 +327,9 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 /* Waits for the VM to stop; turns signals and the timeout into stops. */
 static void vm_wait(struct vm *vm, int sig_fd, int timer_fd)
 {
-	while (!vm_stopping(vm)) {
+	while (!machine_stopping(&vm->m)) {
 		struct pollfd p[3] = {
-			{ .fd = vm->stop_efd, .events = POLLIN },
+			{ .fd = vm->m.stop_efd, .events = POLLIN },
 			{ .fd = sig_fd, .events = POLLIN },
 			{ .fd = timer_fd, .events = POLLIN },
 		};
@@ -366,11 +338,11 @@ static void vm_wait(struct vm *vm, int sig_fd, int timer_fd)
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
-				vm_stop(vm, EXIT_VM_SIGNAL_BASE + (int)si.ssi_signo,
+				machine_stop(&vm->m, EXIT_VM_SIGNAL_BASE + (int)si.ssi_signo,
 					"stopping on %s", strsignal((int)si.ssi_signo));
 		}
 		if (p[2].revents & POLLIN)
-			vm_stop(vm, EXIT_VM_TIMEOUT, "timeout: stopped the VM after "
+			machine_stop(&vm->m, EXIT_VM_TIMEOUT, "timeout: stopped the VM after "
 				"%llu ms", (unsigned long long)vm->cfg->timeout_ms);
 	}
 }
@@ -395,11 +367,11 @@ static void vm_stats(const struct vm *vm)
 
 static void vm_teardown(struct vm *vm)
 {
-	atomic_store(&vm->stopping, true);
+	atomic_store(&vm->m.stopping, true);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
-		if (vm->vcpus[i].vm)
+		if (vm->vcpus[i].m)
 			vcpu_destroy(&vm->vcpus[i]);
 	vm_stats(vm);
 	/* The vCPUs are gone: no new requests.  The console flushes the
@@ -423,8 +395,8 @@ static void vm_teardown(struct vm *vm)
 	/* I/O the stop could not end may still write into guest RAM: leave
 	 * it mapped, the process is about to exit. */
 	if (!iothread_left_busy())
-		gmem_free(&vm->mem);
-	kvm_close(&vm->kvm);
+		gmem_free(&vm->m.mem);
+	kvm_close(&vm->m.kvm);
 }
 
 int vmm_run(const struct config *c)
@@ -438,8 +410,8 @@ int vmm_run(const struct config *c)
 	memset(&vm, 0, sizeof(vm));
 	vm.cfg = c;
 	vm.nvcpus = c->vcpus;
-	vm.kvm.fd = vm.kvm.vm_fd = -1;
-	pthread_mutex_init(&vm.stop_lock, NULL);
+	vm.m.kvm.fd = vm.m.kvm.vm_fd = -1;
+	pthread_mutex_init(&vm.m.stop_lock, NULL);
 
 	/* A vanished stdout reader must not kill us; signals are read from
 	 * a signalfd by this thread only. */
@@ -476,10 +448,10 @@ int vmm_run(const struct config *c)
 		status = EXIT_VM_BADINPUT;
 		goto close_sinks;
 	}
-	vm.stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm.m.stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (vm.stop_efd < 0 || sig_fd < 0 || timer_fd < 0) {
+	if (vm.m.stop_efd < 0 || sig_fd < 0 || timer_fd < 0) {
 		log_err("cannot create event descriptors: %s", strerror(errno));
 		goto close_fds;
 	}
@@ -491,7 +463,7 @@ int vmm_run(const struct config *c)
 	if (sandbox_process(c) < 0)
 		goto teardown;
 	struct chardev cd = vm.vcon ? vcon_chardev(vm.vcon) : serial_chardev(vm.serial);
-	vm.console = console_start(&vm, &cd, out_fd,
+	vm.console = console_start(&vm.m, &cd, out_fd,
 				   c->serial.kind == SINK_NONE ? -1 : 0);
 	if (!vm.console || iothread_start() < 0)
 		goto teardown;
@@ -503,18 +475,18 @@ int vmm_run(const struct config *c)
 	}
 	for (unsigned i = 0; i < vm.nvcpus; i++)
 		if (vcpu_start(&vm.vcpus[i]) < 0) {
-			vm_stop(&vm, EXIT_VM_FAILURE, NULL);
+			machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
 			break;
 		}
 	if (sandbox_thread(SANDBOX_MAIN, "picovm") < 0)
-		vm_stop(&vm, EXIT_VM_FAILURE, NULL);
+		machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
 	vm_wait(&vm, sig_fd, timer_fd);
-	status = vm.exit_status;
+	status = vm.m.exit_status;
 teardown:
 	vm_teardown(&vm);
 close_fds:
-	if (vm.stop_efd >= 0)
-		close(vm.stop_efd);
+	if (vm.m.stop_efd >= 0)
+		close(vm.m.stop_efd);
 	if (sig_fd >= 0)
 		close(sig_fd);
 	if (timer_fd >= 0)
