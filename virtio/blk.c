@@ -31,6 +31,7 @@
 #include "blkreq.h"
 #include "mmio.h"
 #include "overlay.h"
+#include "../config/config.h"
 #include "virtio.h"
 #include "../vm/log.h"
 #include "../vm/machine.h"
@@ -462,7 +463,9 @@ fail:
 	return -1;
 }
 
-struct blk *blk_open(const struct config *c, unsigned n)
+static void blk_close(void *opaque);
+
+static void *blk_open(const struct config *c, unsigned n)
 {
 	const struct disk_config *dc = &c->disk[n];
 	struct blk *b = calloc(1, sizeof(*b));
@@ -546,8 +549,19 @@ fail:
 	return NULL;
 }
 
-int blk_attach(struct blk *b, struct machine *m, unsigned index)
+static void blk_arm(struct blk *b)
 {
+	io_file(b->fd);
+	if (b->fd_direct >= 0)
+		io_file(b->fd_direct);
+	if (b->ovl)
+		io_file(overlay_fd(b->ovl));
+	virtio_mmio_arm(b->dev);
+}
+
+static int blk_attach(void *opaque, struct machine *m, unsigned index)
+{
+	struct blk *b = opaque;
 	uint64_t f = BIT64(VIRTIO_F_RING_EVENT_IDX) |
 		     BIT64(VIRTIO_F_RING_INDIRECT_DESC) |
 		     BIT64(VIRTIO_BLK_F_SEG_MAX) | BIT64(VIRTIO_BLK_F_BLK_SIZE) |
@@ -567,29 +581,26 @@ int blk_attach(struct blk *b, struct machine *m, unsigned index)
 	put32(b->config + 0x34, 1);				/* max_write_zeroes_seg */
 	b->config[0x38] = 1;					/* may unmap */
 	b->dev = virtio_mmio_create(m, index, &blk_ops, b, f);
-	return b->dev ? 0 : -1;
+	if (!b->dev)
+		return -1;
+	blk_arm(b);
+	return 0;
 }
 
-void blk_arm(struct blk *b)
+static unsigned blk_busy(void *opaque)
 {
-	io_file(b->fd);
-	if (b->fd_direct >= 0)
-		io_file(b->fd_direct);
-	if (b->ovl)
-		io_file(overlay_fd(b->ovl));
-	virtio_mmio_arm(b->dev);
-}
+	struct blk *b = opaque;
 
-unsigned blk_inflight(struct blk *b)
-{
 	pthread_mutex_lock(&b->dev->lock);
 	unsigned n = b->chunks_busy;
 	pthread_mutex_unlock(&b->dev->lock);
 	return n;
 }
 
-void blk_close(struct blk *b)
+static void blk_close(void *opaque)
 {
+	struct blk *b = opaque;
+
 	if (!b)
 		return;
 	if (b->dev && b->fd >= 0 && !b->ro && !b->ovl &&
@@ -606,3 +617,12 @@ void blk_close(struct blk *b)
 	free(b->reqs);
 	free(b);
 }
+
+const struct vdev_ops blk_vdev = {
+	.name = "disk",
+	.checked = true,
+	.open = blk_open,
+	.attach = blk_attach,
+	.busy = blk_busy,
+	.close = blk_close,
+};

@@ -252,8 +252,10 @@ static void vcon_set_wake_fd(void *opaque, int fd)
 	pthread_mutex_unlock(&v->buf_lock);
 }
 
-struct chardev vcon_chardev(struct vcon *v)
+static struct chardev vcon_chardev(void *opaque)
 {
+	struct vcon *v = opaque;
+
 	return (struct chardev){
 		.opaque = v,
 		.peek_output = vcon_peek_output,
@@ -265,39 +267,10 @@ struct chardev vcon_chardev(struct vcon *v)
 	};
 }
 
-struct vcon *vcon_create(struct machine *m, unsigned index)
+static void vcon_close(void *opaque)
 {
-	struct vcon *v = calloc(1, sizeof(*v));
+	struct vcon *v = opaque;
 
-	if (!v)
-		return NULL;
-	pthread_mutex_init(&v->buf_lock, NULL);
-	v->out = (struct ring){ .buf = v->out_buf, .size = VCON_OUT_SIZE };
-	v->in = (struct ring){ .buf = v->in_buf, .size = VCON_IN_SIZE };
-	v->wake_fd = -1;
-	v->host_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (v->host_fd < 0) {
-		vcon_destroy(v);
-		return NULL;
-	}
-	v->dev = virtio_mmio_create(m, index, &vcon_ops, v,
-				    BIT64(VIRTIO_F_RING_EVENT_IDX) |
-				    BIT64(VIRTIO_F_RING_INDIRECT_DESC));
-	if (!v->dev) {
-		vcon_destroy(v);
-		return NULL;
-	}
-	return v;
-}
-
-void vcon_arm(struct vcon *v)
-{
-	virtio_mmio_arm(v->dev);
-	io_event_arm(&v->host_ev, v->host_fd, vcon_host, v);
-}
-
-void vcon_destroy(struct vcon *v)
-{
 	if (!v)
 		return;
 	virtio_mmio_destroy(v->dev);
@@ -306,3 +279,48 @@ void vcon_destroy(struct vcon *v)
 	pthread_mutex_destroy(&v->buf_lock);
 	free(v);
 }
+
+static void *vcon_open(const struct config *c, unsigned n)
+{
+	struct vcon *v = calloc(1, sizeof(*v));
+
+	(void)c;
+	(void)n;
+	if (!v) {
+		log_err("console: out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&v->buf_lock, NULL);
+	v->out = (struct ring){ .buf = v->out_buf, .size = VCON_OUT_SIZE };
+	v->in = (struct ring){ .buf = v->in_buf, .size = VCON_IN_SIZE };
+	v->wake_fd = -1;
+	v->host_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->host_fd < 0) {
+		log_err("console: eventfd: %s", strerror(errno));
+		vcon_close(v);
+		return NULL;
+	}
+	return v;
+}
+
+static int vcon_attach(void *opaque, struct machine *m, unsigned index)
+{
+	struct vcon *v = opaque;
+
+	v->dev = virtio_mmio_create(m, index, &vcon_ops, v,
+				    BIT64(VIRTIO_F_RING_EVENT_IDX) |
+				    BIT64(VIRTIO_F_RING_INDIRECT_DESC));
+	if (!v->dev)
+		return -1;
+	virtio_mmio_arm(v->dev);
+	io_event_arm(&v->host_ev, v->host_fd, vcon_host, v);
+	return 0;
+}
+
+const struct vdev_ops vcon_vdev = {
+	.name = "console",
+	.open = vcon_open,
+	.attach = vcon_attach,
+	.close = vcon_close,
+	.chardev = vcon_chardev,
+};

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "mmio.h"
+#include "../config/config.h"
 #include "virtio.h"
 #include "../net/tap.h"
 #include "../vm/log.h"
@@ -458,7 +459,9 @@ static const struct virtio_ops net_ops = {
 	.quiesce = net_quiesce,
 };
 
-struct vnet *net_open(const struct config *c, unsigned n)
+static void net_close(void *opaque);
+
+static void *net_open(const struct config *c, unsigned n)
 {
 	struct vnet *v = calloc(1, sizeof(*v));
 
@@ -489,8 +492,16 @@ struct vnet *net_open(const struct config *c, unsigned n)
 	return v;
 }
 
-int net_attach(struct vnet *v, struct machine *m, unsigned index)
+static void net_arm(struct vnet *v)
 {
+	io_file(v->tap.fd);
+	virtio_mmio_arm(v->dev);
+	io_event_arm(&v->cancel_ev, v->cancel_fd, net_cancel, v);
+}
+
+static int net_attach(void *opaque, struct machine *m, unsigned index)
+{
+	struct vnet *v = opaque;
 	uint64_t f = BIT64(VIRTIO_F_RING_EVENT_IDX) |
 		     BIT64(VIRTIO_F_RING_INDIRECT_DESC) | BIT64(VIRTIO_NET_F_MAC) |
 		     BIT64(VIRTIO_NET_F_MTU) | BIT64(VIRTIO_NET_F_STATUS) |
@@ -507,18 +518,16 @@ int net_attach(struct vnet *v, struct machine *m, unsigned index)
 	memcpy(v->config + 8, &pairs, 2);
 	memcpy(v->config + 10, &mtu, 2);
 	v->dev = virtio_mmio_create(m, index, &net_ops, v, f);
-	return v->dev ? 0 : -1;
+	if (!v->dev)
+		return -1;
+	net_arm(v);
+	return 0;
 }
 
-void net_arm(struct vnet *v)
+static unsigned net_busy(void *opaque)
 {
-	io_file(v->tap.fd);
-	virtio_mmio_arm(v->dev);
-	io_event_arm(&v->cancel_ev, v->cancel_fd, net_cancel, v);
-}
+	struct vnet *v = opaque;
 
-unsigned net_inflight(struct vnet *v)
-{
 	pthread_mutex_lock(&v->dev->lock);
 	/* A pending RX read waits for traffic that may never come: it does
 	 * not hold up a stop. */
@@ -529,8 +538,10 @@ unsigned net_inflight(struct vnet *v)
 	return n;
 }
 
-void net_close(struct vnet *v)
+static void net_close(void *opaque)
 {
+	struct vnet *v = opaque;
+
 	if (!v)
 		return;
 	if (getenv("PICOVM_STATS"))
@@ -547,3 +558,11 @@ void net_close(struct vnet *v)
 	virtio_mmio_destroy(v->dev);
 	free(v);
 }
+
+const struct vdev_ops net_vdev = {
+	.name = "net",
+	.open = net_open,
+	.attach = net_attach,
+	.busy = net_busy,
+	.close = net_close,
+};

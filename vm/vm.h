@@ -13,14 +13,12 @@
 #include "../boot/boot.h"
 #include "../config/config.h"
 #include "machine.h"
+#include "vdevs.h"
 
 struct vcpu;
 struct serial;
 struct console;
 struct i8042;
-struct blk;
-struct vnet;
-struct vcon;
 
 struct vm {
 	const struct config *cfg;
@@ -33,9 +31,7 @@ struct vm {
 	struct serial *serial;
 	struct console *console;
 	struct i8042 *i8042;
-	struct blk *disks[CONFIG_MAX_DEVICES];	/* by disk.N; NULL: absent */
-	struct vnet *nets[CONFIG_MAX_DEVICES];	/* by net.N */
-	struct vcon *vcon;			/* console = virtio */
+	struct vdevs vdevs;		/* the virtio devices, by index */
 };
 
 #endif

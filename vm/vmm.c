@@ -31,11 +31,8 @@
 #include "../devices/console.h"
 #include "../devices/devices.h"
 #include "../devices/serial.h"
-#include "../virtio/blk.h"
-#include "../virtio/console.h"
-#include "../virtio/mmio.h"
-#include "../virtio/net.h"
 #include "iothread.h"
+#include "vdevs.h"
 #include "../seccomp/sandbox.h"
 #include "../vcpu/vcpu.h"
 
@@ -53,104 +50,40 @@ int vmm_limits(struct config_limits *lim)
 }
 
 /* The kernel command line as the guest gets it: the configured one plus
- * one virtio_mmio.device= entry per virtio device, numbered the way
- * attach_devices() numbers them (disks by N, nets by N, the console). */
-static char *full_cmdline(const struct config *c)
+ * one virtio_mmio.device= entry per virtio device, in list order. */
+static char *full_cmdline(const struct config *c, const struct vdevs *l)
 {
-	size_t n = strlen(c->cmdline) + 1 + 64 * (CONFIG_MAX_DEVICES + 1);
+	size_t n = strlen(c->cmdline) + 1 + 64 * (VIRTIO_MMIO_MAX_DEVICES + 1);
 	char *s = malloc(n);
-	unsigned index = 0;
 
-	if (!s)
+	if (!s) {
+		log_err("out of memory");
 		return NULL;
+	}
 	strcpy(s, c->cmdline);
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
-		if (c->disk[i].present && virtio_mmio_cmdline(index++, s, n) < 0)
-			goto fail;
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
-		if (c->net[i].present && virtio_mmio_cmdline(index++, s, n) < 0)
-			goto fail;
-	if (c->console == CONSOLE_VIRTIO && virtio_mmio_cmdline(index++, s, n) < 0)
-		goto fail;
+	if (vdevs_cmdline(l, s, n) < 0) {
+		log_err("the kernel command line is too long");
+		free(s);
+		return NULL;
+	}
 	return s;
-fail:
-	free(s);
-	return NULL;
-}
-
-/* Opens every disk image: all the ways a disk can be wrong for the user
- * to fix show up here, before a VM exists.  Returns -1 after printing. */
-static int open_disks(const struct config *c, struct blk **disks)
-{
-	int ret = 0;
-
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
-		disks[i] = NULL;
-		if (c->disk[i].present && !(disks[i] = blk_open(c, i)))
-			ret = -1;
-	}
-	return ret;
-}
-
-static void close_disks(struct blk **disks)
-{
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
-		blk_close(disks[i]);
-		disks[i] = NULL;
-	}
-}
-
-/* Taps: created, attached and bridged before a VM exists. */
-static int open_nets(const struct config *c, struct vnet **nets)
-{
-	int ret = 0;
-
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
-		nets[i] = NULL;
-		if (c->net[i].present && !(nets[i] = net_open(c, i)))
-			ret = -1;
-	}
-	return ret;
-}
-
-static void close_nets(struct vnet **nets)
-{
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
-		net_close(nets[i]);
-		nets[i] = NULL;
-	}
-}
-
-/* Each virtio device takes an MMIO window and an IRQ line (5 + index);
- * the IOAPIC has 24 pins. */
-static int count_devices(const struct config *c)
-{
-	unsigned n = c->console == CONSOLE_VIRTIO;
-
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
-		n += c->disk[i].present + c->net[i].present;
-	if (n > VIRTIO_MMIO_MAX_DEVICES) {
-		log_err("%s: %u virtio devices (disks, nets, console); picovm "
-			"offers at most %u", c->file, n, VIRTIO_MMIO_MAX_DEVICES);
-		return -1;
-	}
-	return 0;
 }
 
 int vmm_check(const struct config *c)
 {
 	struct boot_plan p = { .kernel_fd = -1, .initrd_fd = -1 };
-	struct blk *disks[CONFIG_MAX_DEVICES];
-	if (count_devices(c) < 0)
+	struct vdevs l;
+
+	if (vdevs_plan(c, &l) < 0)
 		return -1;
-	char *cmdline = full_cmdline(c);
+	char *cmdline = full_cmdline(c, &l);
 	int ret = cmdline ? boot_probe(c, cmdline, &p) : -1;
 
 	boot_plan_free(&p);
 	free(cmdline);
-	if (open_disks(c, disks) < 0)
+	if (vdevs_open(&l, c, true) < 0)
 		ret = -1;
-	close_disks(disks);
+	vdevs_close(&l);
 	return ret;
 }
 
@@ -216,45 +149,6 @@ static int open_sink(const struct config *c, const char *key,
 	return fd;
 }
 
-/* Virtio devices in the order full_cmdline() announced them. */
-static int attach_devices(struct vm *vm)
-{
-	unsigned index = 0;
-
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
-		if (!vm->disks[i])
-			continue;
-		if (blk_attach(vm->disks[i], &vm->m, index++) < 0)
-			return -1;
-		blk_arm(vm->disks[i]);
-	}
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
-		if (!vm->nets[i])
-			continue;
-		if (net_attach(vm->nets[i], &vm->m, index++) < 0)
-			return -1;
-		net_arm(vm->nets[i]);
-	}
-	if (vm->cfg->console == CONSOLE_VIRTIO) {
-		vm->vcon = vcon_create(&vm->m, index++);
-		if (!vm->vcon)
-			return -1;
-		vcon_arm(vm->vcon);
-	}
-	return 0;
-}
-
-static int disks_busy(void *arg)
-{
-	struct vm *vm = arg;
-
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
-		if ((vm->disks[i] && blk_inflight(vm->disks[i])) ||
-		    (vm->nets[i] && net_inflight(vm->nets[i])))
-			return 1;
-	return 0;
-}
-
 static int vm_build(struct vm *vm, const struct boot_plan *plan)
 {
 	const struct config *c = vm->cfg;
@@ -310,7 +204,7 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 		return -1;
 	}
 	if (iothread_init(512) < 0 || iothread_prepare() < 0 ||
-	    attach_devices(vm) < 0 || iothread_seal() < 0)
+	    vdevs_attach(&vm->vdevs, &vm->m) < 0 || iothread_seal() < 0)
 		return -1;
 	vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
@@ -379,15 +273,12 @@ static void vm_teardown(struct vm *vm)
 	 * flight.  Each step is bounded (picovm(1): a stop takes at most 1 s
 	 * plus the final fdatasync of writeback disks). */
 	console_stop_begin(vm->console);
-	iothread_stop(disks_busy, vm);
+	iothread_stop(vdevs_busy, &vm->vdevs);
 	console_stop(vm->console);
 	vm->console = NULL;
 	log_limit_summary();
-	close_disks(vm->disks);
+	vdevs_close(&vm->vdevs);
 	iothread_exit();
-	close_nets(vm->nets);
-	vcon_destroy(vm->vcon);
-	vm->vcon = NULL;
 	free(vm->vcpus);
 	i8042_destroy(vm->i8042);
 	serial_destroy(vm->serial);
@@ -427,12 +318,12 @@ int vmm_run(const struct config *c)
 	sandbox_enable(c->sandbox);
 	if (c->sandbox)
 		sandbox_close_inherited(c);
-	char *cmdline = count_devices(c) < 0 ? NULL : full_cmdline(c);
+	char *cmdline = vdevs_plan(c, &vm.vdevs) < 0 ? NULL :
+			full_cmdline(c, &vm.vdevs);
 	if (!cmdline || boot_probe(c, cmdline, &plan) < 0 ||
-	    open_disks(c, vm.disks) < 0 || open_nets(c, vm.nets) < 0) {
+	    vdevs_open(&vm.vdevs, c, false) < 0) {
 		boot_plan_free(&plan);
-		close_disks(vm.disks);
-		close_nets(vm.nets);
+		vdevs_close(&vm.vdevs);
 		free(cmdline);
 		return EXIT_VM_BADINPUT;
 	}
@@ -462,7 +353,9 @@ int vmm_run(const struct config *c)
 	sandbox_set_fds(&sfds);
 	if (sandbox_process(c) < 0)
 		goto teardown;
-	struct chardev cd = vm.vcon ? vcon_chardev(vm.vcon) : serial_chardev(vm.serial);
+	struct chardev cd;
+	if (!vdevs_chardev(&vm.vdevs, &cd))
+		cd = serial_chardev(vm.serial);
 	vm.console = console_start(&vm.m, &cd, out_fd,
 				   c->serial.kind == SINK_NONE ? -1 : 0);
 	if (!vm.console || iothread_start() < 0)
@@ -500,8 +393,7 @@ close_sinks:
 	}
 free_plan:
 	boot_plan_free(&plan);
-	close_disks(vm.disks);
-	close_nets(vm.nets);
+	vdevs_close(&vm.vdevs);
 	free(cmdline);
 	return status;
 }
