@@ -103,30 +103,36 @@ static void i8042_access(void *opaque, uint64_t off, uint8_t *data,
 	pthread_mutex_unlock(&k->lock);
 }
 
-struct i8042 *i8042_create(struct machine *m)
+static int i8042_create(struct machine *m, unsigned flags, void **dev)
 {
-	struct i8042 *k = calloc(1, sizeof(*k));
+	/* One region 0x60-0x64; 0x61 between is the PIT's speaker port,
+	 * handled in the kernel before it can reach us. */
+	struct i8042 *k = legacy_new(m, "i8042", sizeof(*k),
+				     PICOVM_PORT_I8042_DATA, PICOVM_PORT_I8042_CMD -
+				     PICOVM_PORT_I8042_DATA + 1, i8042_access);
 
+	(void)flags;
 	if (!k)
-		return NULL;
+		return -1;
 	pthread_mutex_init(&k->lock, NULL);
 	k->m = m;
 	k->status = STATUS_SYS;
 	k->ctr = CTR_AUX_DISABLED | STATUS_SYS;
-	/* One region 0x60-0x64; 0x61 between is the PIT's speaker port,
-	 * handled in the kernel before it can reach us. */
-	if (bus_add(&m->pio, PICOVM_PORT_I8042_DATA,
-		    PICOVM_PORT_I8042_CMD - PICOVM_PORT_I8042_DATA + 1,
-		    i8042_access, k) < 0) {
-		free(k);
-		return NULL;
-	}
-	return k;
+	*dev = k;
+	return 0;
 }
 
-void i8042_destroy(struct i8042 *k)
+static void i8042_destroy(void *dev)
 {
+	struct i8042 *k = dev;
+
 	if (k)
 		pthread_mutex_destroy(&k->lock);
-	free(k);
+	legacy_free(k);
 }
+
+const struct legacy_ops i8042_legacy = {
+	.name = "i8042",
+	.create = i8042_create,
+	.destroy = i8042_destroy,
+};

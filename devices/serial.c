@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devices.h"
 #include "ports.h"
 #include "ring.h"
 #include "../vm/machine.h"
@@ -241,34 +242,32 @@ static void serial_access(void *opaque, uint64_t off, uint8_t *data,
 	pthread_mutex_unlock(&s->lock);
 }
 
-struct serial *serial_create(struct machine *m, bool discard)
+static int serial_create(struct machine *m, unsigned flags, void **dev)
 {
-	struct serial *s = calloc(1, sizeof(*s));
+	struct serial *s = legacy_new(m, "serial", sizeof(*s), PICOVM_PORT_COM1,
+				      UART_REGS, serial_access);
 
 	if (!s)
-		return NULL;
+		return -1;
 	pthread_mutex_init(&s->lock, NULL);
 	s->m = m;
-	s->discard = discard;
+	s->discard = flags & LEGACY_SERIAL_DISCARD;
 	s->wake_fd = -1;
 	s->out = (struct ring){ .buf = s->out_buf, .size = SERIAL_OUT_SIZE };
 	s->in = (struct ring){ .buf = s->in_buf, .size = SERIAL_IN_SIZE };
 	s->lcr = 0x03;		/* 8N1 */
 	s->dll = 12;		/* 9600 baud, for a guest that reads it back */
-	return s;
+	*dev = s;
+	return 0;
 }
 
-int serial_attach(struct serial *s)
+static void serial_destroy(void *dev)
 {
-	return bus_add(&s->m->pio, PICOVM_PORT_COM1, UART_REGS, serial_access, s);
-}
+	struct serial *s = dev;
 
-void serial_destroy(struct serial *s)
-{
-	if (!s)
-		return;
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	if (s)
+		pthread_mutex_destroy(&s->lock);
+	legacy_free(s);
 }
 
 static void serial_set_wake_fd(void *opaque, int fd)
@@ -335,8 +334,10 @@ static uint64_t serial_dropped(void *opaque)
 	return n;
 }
 
-struct chardev serial_chardev(struct serial *s)
+static struct chardev serial_chardev(void *dev)
 {
+	struct serial *s = dev;
+
 	return (struct chardev){
 		.opaque = s,
 		.peek_output = serial_peek_output,
@@ -347,3 +348,10 @@ struct chardev serial_chardev(struct serial *s)
 		.set_wake_fd = serial_set_wake_fd,
 	};
 }
+
+const struct legacy_ops serial_legacy = {
+	.name = "serial",
+	.create = serial_create,
+	.destroy = serial_destroy,
+	.chardev = serial_chardev,
+};

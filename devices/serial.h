@@ -20,16 +20,9 @@
 
 #include "chardev.h"
 
-struct machine;
-struct serial;
-
-/* discard: output goes nowhere (serial = none), so THRE never drops. */
-struct serial *serial_create(struct machine *m, bool discard);
-int serial_attach(struct serial *s);	/* registers on m->pio */
-void serial_destroy(struct serial *s);
-
-/* The host side's view of the UART (devices/chardev.h). */
-struct chardev serial_chardev(struct serial *s);
+/* The device is serial_legacy (devices.h); with LEGACY_SERIAL_DISCARD its
+ * output goes nowhere (serial = none), so THRE never drops.  Its chardev
+ * is the host side's view of the UART (devices/chardev.h). */
 
 #define SERIAL_OUT_SIZE 65536
 #define SERIAL_IN_SIZE 4096

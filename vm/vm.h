@@ -16,9 +16,9 @@
 #include "vdevs.h"
 
 struct vcpu;
-struct serial;
 struct console;
-struct i8042;
+
+#define NLEGACY 6	/* serial, i8042, debug ports, rtc, pvpanic, ACPI PM */
 
 struct vm {
 	const struct config *cfg;
@@ -28,9 +28,8 @@ struct vm {
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID */
 	struct boot_entry entry;
 
-	struct serial *serial;
+	void *legacy[NLEGACY];		/* by vmm.c's legacy_kinds[] */
 	struct console *console;
-	struct i8042 *i8042;
 	struct vdevs vdevs;		/* the virtio devices, by index */
 };
 

@@ -30,7 +30,6 @@
 #include "../boot/boot.h"
 #include "../devices/console.h"
 #include "../devices/devices.h"
-#include "../devices/serial.h"
 #include "iothread.h"
 #include "vdevs.h"
 #include "../seccomp/sandbox.h"
@@ -149,6 +148,22 @@ static int open_sink(const struct config *c, const char *key,
 	return fd;
 }
 
+/* The legacy devices; the first one that offers a chardev is the console
+ * when no virtio device does. */
+static const struct legacy_ops *const legacy_kinds[NLEGACY] = {
+	&serial_legacy, &i8042_legacy, &debugport_legacy, &rtc_legacy,
+	&pvpanic_legacy, &acpi_pm_legacy,
+};
+
+static void legacy_chardev(const struct vm *vm, struct chardev *cd)
+{
+	for (unsigned i = 0; i < NLEGACY; i++)
+		if (vm->legacy[i] && legacy_kinds[i]->chardev) {
+			*cd = legacy_kinds[i]->chardev(vm->legacy[i]);
+			return;
+		}
+}
+
 static int vm_build(struct vm *vm, const struct boot_plan *plan)
 {
 	const struct config *c = vm->cfg;
@@ -188,21 +203,17 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 		log_err("cannot write the MP table for %u vCPUs", vm->nvcpus);
 		return -1;
 	}
-	if (c->acpi && (acpi_write(&vm->m.mem, vm->nvcpus) < 0 ||
-			acpi_pm_attach(&vm->m) < 0)) {
+	if (c->acpi && acpi_write(&vm->m.mem, vm->nvcpus) < 0) {
 		log_err("cannot set up ACPI for %u vCPUs", vm->nvcpus);
 		return -1;
 	}
 	/* With console = virtio the UART stays, but its output goes nowhere. */
-	vm->serial = serial_create(&vm->m, c->serial.kind == SINK_NONE ||
-					       c->console == CONSOLE_VIRTIO);
-	vm->i8042 = i8042_create(&vm->m);
-	if (!vm->serial || serial_attach(vm->serial) < 0 || !vm->i8042 ||
-	    debugport_attach(&vm->m) < 0 || rtc_attach(&vm->m) < 0 ||
-	    pvpanic_attach(&vm->m) < 0) {
-		log_err("cannot set up the legacy devices");
-		return -1;
-	}
+	unsigned flags = (c->acpi ? LEGACY_ACPI : 0) |
+			 (c->serial.kind == SINK_NONE || c->console == CONSOLE_VIRTIO ?
+			  LEGACY_SERIAL_DISCARD : 0);
+	for (unsigned i = 0; i < NLEGACY; i++)
+		if (legacy_kinds[i]->create(&vm->m, flags, &vm->legacy[i]) < 0)
+			return -1;
 	if (iothread_init(512) < 0 || iothread_prepare() < 0 ||
 	    vdevs_attach(&vm->vdevs, &vm->m) < 0 || iothread_seal() < 0)
 		return -1;
@@ -280,8 +291,10 @@ static void vm_teardown(struct vm *vm)
 	vdevs_close(&vm->vdevs);
 	iothread_exit();
 	free(vm->vcpus);
-	i8042_destroy(vm->i8042);
-	serial_destroy(vm->serial);
+	for (unsigned i = 0; i < NLEGACY; i++) {
+		legacy_kinds[i]->destroy(vm->legacy[i]);
+		vm->legacy[i] = NULL;
+	}
 	free(vm->cpuid);
 	/* I/O the stop could not end may still write into guest RAM: leave
 	 * it mapped, the process is about to exit. */
@@ -355,7 +368,7 @@ int vmm_run(const struct config *c)
 		goto teardown;
 	struct chardev cd;
 	if (!vdevs_chardev(&vm.vdevs, &cd))
-		cd = serial_chardev(vm.serial);
+		legacy_chardev(&vm, &cd);
 	vm.console = console_start(&vm.m, &cd, out_fd,
 				   c->serial.kind == SINK_NONE ? -1 : 0);
 	if (!vm.console || iothread_start() < 0)
