@@ -321,7 +321,7 @@ static void blk_request(struct blk *b, struct blk_req *r, const struct blk_cmd *
 	r->niov = cmd->niov;
 	r->op = cmd->op;
 	r->off = cmd->off;
-	b->dev->inflight++;
+	virtio_request_begin(b->dev);
 	switch (cmd->op) {
 	case BLK_OP_DONE:
 		blk_done_now(r, cmd->status);

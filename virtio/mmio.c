@@ -61,8 +61,31 @@ void virtio_interrupt(struct virtio_dev *d, uint32_t bits)
 
 void virtio_notify(struct virtio_dev *d, struct vq *q)
 {
-	if (vq_should_notify(q))
+	if (!io_on_thread()) {
+		if (vq_should_notify(q))
+			virtio_interrupt(d, VIRTIO_INT_USED_RING);
+		return;
+	}
+	d->notify_mask |= 1u << (q - d->vq);
+	io_flush_later(&d->flush);
+}
+
+/* After a batch of completions (I/O thread): one interrupt at most for
+ * all the queues marked. */
+static void virtio_flush(void *arg)
+{
+	struct virtio_dev *d = arg;
+	bool irq = false;
+
+	pthread_mutex_lock(&d->lock);
+	for (unsigned i = 0; i < d->ops->nqueues; i++)
+		if ((d->notify_mask & (1u << i)) && d->vq[i].ready &&
+		    vq_should_notify(&d->vq[i]))
+			irq = true;
+	d->notify_mask = 0;
+	if (irq)
 		virtio_interrupt(d, VIRTIO_INT_USED_RING);
+	pthread_mutex_unlock(&d->lock);
 }
 
 void virtio_fail(struct virtio_dev *d, const char *why)
@@ -99,7 +122,18 @@ static void virtio_do_reset(struct virtio_dev *d)
 	d->driver_features = 0;
 	d->device_features_sel = d->driver_features_sel = d->queue_sel = 0;
 	d->status = d->isr = 0;
+	d->notify_mask = 0;
 	d->reset_pending = false;
+}
+
+void virtio_request_begin(struct virtio_dev *d)
+{
+	d->inflight++;
+}
+
+unsigned virtio_inflight(const struct virtio_dev *d)
+{
+	return d->inflight;
 }
 
 void virtio_request_done(struct virtio_dev *d)
@@ -315,6 +349,7 @@ struct virtio_dev *virtio_mmio_create(struct machine *m, unsigned index,
 	d->index = index;
 	d->base = VIRTIO_MMIO_BASE + VIRTIO_MMIO_SIZE * index;
 	d->irq = VIRTIO_MMIO_IRQ + index;
+	d->flush = (struct io_flush){ .fn = virtio_flush, .arg = d };
 	d->device_features = features | BIT64(VIRTIO_F_VERSION_1);
 	d->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)

@@ -233,7 +233,7 @@ static void net_tx_process(struct vnet *v)
 		io_uring_prep_writev(sqe, v->tap.fd, t->iov, t->niov, 0);
 		io_fix(sqe);
 		io_uring_sqe_set_data(sqe, &t->op);
-		d->inflight++;
+		virtio_request_begin(d);
 	}
 	virtio_notify(d, q);
 }
@@ -356,7 +356,7 @@ static void net_rx_post(struct vnet *v)
 		}
 		rx->iov[rx->niov++] = (struct iovec){ rx->spill, sizeof(rx->spill) };
 		rx->busy = true;
-		d->inflight++;
+		virtio_request_begin(d);
 		v->rx_reads++;
 		struct io_uring_sqe *sqe = io_sqe();
 		io_uring_prep_readv(sqe, v->tap.fd, rx->iov, rx->niov, 0);
@@ -531,7 +531,7 @@ static unsigned net_busy(void *opaque)
 	pthread_mutex_lock(&v->dev->lock);
 	/* A pending RX read waits for traffic that may never come: it does
 	 * not hold up a stop. */
-	unsigned n = v->dev->inflight;
+	unsigned n = virtio_inflight(v->dev);
 	for (unsigned i = 0; i < NET_RX_INFLIGHT; i++)
 		n -= v->rx[i].busy;
 	pthread_mutex_unlock(&v->dev->lock);

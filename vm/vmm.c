@@ -371,7 +371,7 @@ int vmm_run(const struct config *c)
 		legacy_chardev(&vm, &cd);
 	vm.console = console_start(&vm.m, &cd, out_fd,
 				   c->serial.kind == SINK_NONE ? -1 : 0);
-	if (!vm.console || iothread_start() < 0)
+	if (!vm.console || iothread_start(&vm.m) < 0)
 		goto teardown;
 	if (c->timeout_ms) {
 		struct itimerspec t = { .it_value = {
