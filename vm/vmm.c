@@ -218,8 +218,10 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	    vdevs_attach(&vm->vdevs, &vm->m) < 0 || iothread_seal() < 0)
 		return -1;
 	vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
+	if (!vm->vcpus) {
+		log_err("vcpus: cannot allocate %u vCPUs", vm->nvcpus);
 		return -1;
+	}
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i].fd = -1;
 		if (vcpu_init(&vm->m, &vm->vcpus[i], i, vm->cpuid,
