@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +37,6 @@
 #include "../vm/log.h"
 #include "../vm/machine.h"
 
-#define VIRTIO_BLK_F_SEG_MAX 2
-#define VIRTIO_BLK_F_RO 5
-#define VIRTIO_BLK_F_BLK_SIZE 6
-#define VIRTIO_BLK_F_FLUSH 9
-#define VIRTIO_BLK_F_DISCARD 13
-#define VIRTIO_BLK_F_WRITE_ZEROES 14
-
 /* A request is moved in chunks of at most BLK_CHUNK bytes, each one SQE,
  * with at most BLK_SLOTS chunks of a disk in flight.  Why: a buffered read
  * that finds its data in the page cache (or a hole) is copied inline by
@@ -57,7 +51,10 @@
 
 #define SECTOR BLK_SECTOR
 #define BLK_QUEUE_MAX 256
-#define BLK_CONFIG_SIZE 0x3c
+/* The configuration space through write_zeroes_may_unmap and its padding
+ * (struct virtio_blk_config; later fields are not offered). */
+#define BLK_CONFIG_SIZE (offsetof(struct virtio_blk_config, unused1) + \
+			 sizeof(((struct virtio_blk_config *)0)->unused1))
 
 struct blk_req {
 	struct blk *b;
@@ -97,7 +94,7 @@ struct blk {
 	uint64_t capacity;		/* sectors */
 	bool ro, writethrough;
 	struct overlay *ovl;		/* ephemeral disks */
-	uint8_t config[BLK_CONFIG_SIZE];
+	struct virtio_blk_config config;
 	char id[BLK_ID_BYTES];
 	struct blk_req *reqs, *free;
 	struct blk_req *queue, *queue_tail;	/* requests waiting for slots */
@@ -107,16 +104,13 @@ struct blk {
 	struct vq_chain chain;		/* scratch for vq_pop */
 };
 
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-
 static void blk_config_rw(struct virtio_dev *d, uint32_t off, uint8_t *data,
 			  uint32_t len, bool is_write)
 {
 	struct blk *b = d->priv;
 
 	if (!is_write)
-		memcpy(data, b->config + off, len);
+		memcpy(data, (const uint8_t *)&b->config + off, len);
 	/* Nothing in the config is writable without CONFIG_WCE. */
 }
 
@@ -562,8 +556,8 @@ static void blk_arm(struct blk *b)
 static int blk_attach(void *opaque, struct machine *m, unsigned index)
 {
 	struct blk *b = opaque;
-	uint64_t f = BIT64(VIRTIO_F_RING_EVENT_IDX) |
-		     BIT64(VIRTIO_F_RING_INDIRECT_DESC) |
+	uint64_t f = BIT64(VIRTIO_RING_F_EVENT_IDX) |
+		     BIT64(VIRTIO_RING_F_INDIRECT_DESC) |
 		     BIT64(VIRTIO_BLK_F_SEG_MAX) | BIT64(VIRTIO_BLK_F_BLK_SIZE) |
 		     BIT64(VIRTIO_BLK_F_DISCARD) | BIT64(VIRTIO_BLK_F_WRITE_ZEROES);
 
@@ -571,15 +565,18 @@ static int blk_attach(void *opaque, struct machine *m, unsigned index)
 		f |= BIT64(VIRTIO_BLK_F_FLUSH);
 	if (b->ro)
 		f |= BIT64(VIRTIO_BLK_F_RO);
-	put64(b->config + 0x00, b->capacity);
-	put32(b->config + 0x0c, VQ_MAX_SEGS - 2);		/* seg_max */
-	put32(b->config + 0x14, (uint32_t)SECTOR);		/* blk_size */
-	put32(b->config + 0x24, BLK_MAX_DISCARD_SECTORS);	/* max_discard_sectors */
-	put32(b->config + 0x28, 1);				/* max_discard_seg */
-	put32(b->config + 0x2c, 1);				/* discard alignment */
-	put32(b->config + 0x30, BLK_MAX_DISCARD_SECTORS);	/* max_write_zeroes */
-	put32(b->config + 0x34, 1);				/* max_write_zeroes_seg */
-	b->config[0x38] = 1;					/* may unmap */
+	/* Little-endian fields on a little-endian host. */
+	b->config = (struct virtio_blk_config){
+		.capacity = b->capacity,
+		.seg_max = VQ_MAX_SEGS - 2,	/* header and status */
+		.blk_size = (uint32_t)SECTOR,
+		.max_discard_sectors = BLK_MAX_DISCARD_SECTORS,
+		.max_discard_seg = 1,
+		.discard_sector_alignment = 1,
+		.max_write_zeroes_sectors = BLK_MAX_DISCARD_SECTORS,
+		.max_write_zeroes_seg = 1,
+		.write_zeroes_may_unmap = 1,
+	};
 	b->dev = virtio_mmio_create(m, index, &blk_ops, b, f);
 	if (!b->dev)
 		return -1;

@@ -14,6 +14,7 @@
 #include "console.h"
 
 #include <errno.h>
+#include <linux/virtio_console.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,7 +181,7 @@ static const struct virtio_ops vcon_ops = {
 	.device_id = VIRTIO_ID_CONSOLE,
 	.nqueues = 2,
 	.queue_max = VCON_QUEUE_MAX,
-	.config_size = 12,
+	.config_size = sizeof(struct virtio_console_config),
 	.config_rw = vcon_config_rw,
 	.queue_kick = vcon_kick,
 	.activate = vcon_activate,
@@ -253,8 +254,8 @@ static int vcon_attach(void *opaque, struct machine *m, unsigned index)
 	struct vcon *v = opaque;
 
 	v->dev = virtio_mmio_create(m, index, &vcon_ops, v,
-				    BIT64(VIRTIO_F_RING_EVENT_IDX) |
-				    BIT64(VIRTIO_F_RING_INDIRECT_DESC));
+				    BIT64(VIRTIO_RING_F_EVENT_IDX) |
+				    BIT64(VIRTIO_RING_F_INDIRECT_DESC));
 	if (!v->dev)
 		return -1;
 	virtio_mmio_arm(v->dev);
