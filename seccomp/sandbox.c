@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "filters.h"
+#include "../config/config.h"
 #include "../config/user.h"
 #include "../vm/log.h"
 
