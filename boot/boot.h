@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "entry.h"
 #include "../config/config.h"
 #include "../vm/memory.h"
 
@@ -27,10 +28,6 @@
 #define BOOT_MAX_KERNEL_SIZE (1ULL << 30)
 #define HDR_PROBE_SIZE 1024
 
-enum boot_mode {
-	BOOT_MODE_LONG64,	/* 64-bit boot protocol, RSI = boot_params */
-	BOOT_MODE_PVH32,	/* PVH: 32-bit protected mode, EBX = start_info */
-};
 
 struct boot_segment {
 	uint64_t file_off, paddr, filesz, memsz;
@@ -54,10 +51,6 @@ struct boot_plan {
 	uint64_t initrd_limit;		/* initrd must end at or below this */
 };
 
-struct boot_entry {
-	enum boot_mode mode;
-	uint64_t rip, rsi, rbx, rsp;
-};
 
 int boot_probe(const struct config *c, const char *cmdline,
 	       struct boot_plan *p);

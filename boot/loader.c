@@ -204,23 +204,30 @@ int boot_place(const struct config *c, const struct boot_plan *p,
 
 	size_t cmdlen = strlen(p->cmdline);
 	char *cmd = gmem_ptr(m, BOOT_CMDLINE_ADDR, cmdlen + 1);
-	if (!cmd)
+	if (!cmd || x86_write_gdt_and_pagetables(m) < 0) {
+		log_err("cannot place the command line and page tables in "
+			"guest RAM");
 		return -1;
+	}
 	memcpy(cmd, p->cmdline, cmdlen + 1);
 
-	if (x86_write_gdt_and_pagetables(m) < 0)
-		return -1;
 	memset(e, 0, sizeof(*e));
 	e->rip = p->entry;
 	e->rsp = BOOT_STACK_TOP;
 	if (p->format == KERNEL_FORMAT_PVH) {
 		e->mode = BOOT_MODE_PVH32;
 		e->rbx = BOOT_PVH_INFO_ADDR;
-		return pvh_write(c, p, m);
+		if (pvh_write(c, p, m) < 0)
+			goto fail;
+		return 0;
 	}
 	e->mode = BOOT_MODE_LONG64;
 	e->rsi = BOOT_PARAMS_ADDR;
-	return bootparams_write(c, p, m);
+	if (bootparams_write(c, p, m) == 0)
+		return 0;
+fail:
+	log_err("cannot place the boot information in guest RAM");
+	return -1;
 }
 
 void boot_plan_free(struct boot_plan *p)

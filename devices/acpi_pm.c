@@ -14,7 +14,7 @@
 
 #include "devices.h"
 #include "ports.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 #define PM1_SCI_EN 0x0001
 #define PM1_SLP_TYP_SHIFT 10
@@ -25,12 +25,15 @@
 
 /* The PM1a enable register, byte by byte (one VM per process; any vCPU
  * may access it). */
-static _Atomic uint8_t pm1_enable[2];
+struct acpi_pm {
+	struct machine *m;
+	_Atomic uint8_t pm1_enable[2];
+};
 
 static void acpi_pm_access(void *opaque, uint64_t off, uint8_t *data,
 			   uint32_t len, bool is_write)
 {
-	struct vm *vm = opaque;
+	struct acpi_pm *p = opaque;
 	uint16_t port = (uint16_t)(PICOVM_PORT_PM1A_EVT + off);
 	uint32_t v = 0;
 
@@ -42,24 +45,37 @@ static void acpi_pm_access(void *opaque, uint64_t off, uint8_t *data,
 		memset(data, 0, len);
 		memcpy(data, &v, len < 4 ? len : 4);
 		for (uint32_t i = 0; i < len; i++)
-			if (off + i - PM1_EN_OFF < sizeof(pm1_enable))
-				data[i] = atomic_load(&pm1_enable[off + i - PM1_EN_OFF]);
+			if (off + i - PM1_EN_OFF < sizeof(p->pm1_enable))
+				data[i] = atomic_load(&p->pm1_enable[off + i - PM1_EN_OFF]);
 		return;
 	}
 	for (uint32_t i = 0; i < len; i++)
-		if (off + i - PM1_EN_OFF < sizeof(pm1_enable))
-			atomic_store(&pm1_enable[off + i - PM1_EN_OFF], data[i]);
+		if (off + i - PM1_EN_OFF < sizeof(p->pm1_enable))
+			atomic_store(&p->pm1_enable[off + i - PM1_EN_OFF], data[i]);
 	memcpy(&v, data, len < 4 ? len : 4);
 	if (port == PICOVM_PORT_PM1A_CNT && len >= 2 && (v & PM1_SLP_EN) &&
 	    ((v & PM1_SLP_TYP_MASK) >> PM1_SLP_TYP_SHIFT) == SLP_TYP_S5)
-		vm_stop(vm, EXIT_VM_OK, NULL);
+		machine_stop(p->m, EXIT_VM_OK, NULL);
 	else if (port == PICOVM_PORT_ACPI_RESET && (v & 0xff) == 1)
-		vm_stop(vm, EXIT_VM_OK, NULL);
+		machine_stop(p->m, EXIT_VM_OK, NULL);
 }
 
-int acpi_pm_attach(struct vm *vm)
+static int acpi_pm_create(struct machine *m, unsigned flags, void **dev)
 {
-	return bus_add(&vm->pio, PICOVM_PORT_PM1A_EVT,
-		       PICOVM_PORT_ACPI_RESET - PICOVM_PORT_PM1A_EVT + 1,
-		       acpi_pm_access, vm);
+	if (!(flags & LEGACY_ACPI))
+		return 0;
+	struct acpi_pm *p = legacy_new(m, "ACPI PM1", sizeof(*p),
+				       PICOVM_PORT_PM1A_EVT, PICOVM_PORT_ACPI_RESET -
+				       PICOVM_PORT_PM1A_EVT + 1, acpi_pm_access);
+	if (!p)
+		return -1;
+	p->m = m;
+	*dev = p;
+	return 0;
 }
+
+const struct legacy_ops acpi_pm_legacy = {
+	.name = "ACPI PM1",
+	.create = acpi_pm_create,
+	.destroy = legacy_free,
+};

@@ -18,7 +18,7 @@
 #include "chardev.h"
 #include "../seccomp/sandbox.h"
 #include "../vm/log.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 #define CONSOLE_CHUNK 4096
 /* How long a stopping console keeps trying to deliver the guest's last
@@ -44,7 +44,7 @@
 #define CONSOLE_EOF 0x04
 
 struct console {
-	struct vm *vm;
+	struct machine *m;
 	struct chardev cd;
 	int out_fd, in_fd, wake_fd;
 	bool in_eof, tty, escape;
@@ -106,7 +106,7 @@ static size_t filter_escapes(struct console *c, uint8_t *buf, size_t n)
 		if (c->escape) {
 			c->escape = false;
 			if (b == 'x' || b == 'X') {
-				vm_stop(c->vm, EXIT_VM_SIGNAL_BASE + SIGINT,
+				machine_stop(c->m, EXIT_VM_SIGNAL_BASE + SIGINT,
 					"stopped from the console (Ctrl-A x)");
 				return o;
 			}
@@ -184,7 +184,7 @@ static void *console_thread(void *arg)
 	sigaddset(&set, CONSOLE_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	if (sandbox_thread(SANDBOX_CONSOLE, "console") < 0) {
-		vm_stop(c->vm, EXIT_VM_FAILURE, NULL);
+		machine_stop(c->m, EXIT_VM_FAILURE, NULL);
 		return NULL;
 	}
 
@@ -229,14 +229,14 @@ static void *console_thread(void *arg)
 	return NULL;
 }
 
-struct console *console_start(struct vm *vm, const struct chardev *cd,
+struct console *console_start(struct machine *m, const struct chardev *cd,
 			      int out_fd, int in_fd)
 {
 	struct console *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
-	c->vm = vm;
+	c->m = m;
 	c->cd = *cd;
 	c->out_fd = out_fd;
 	c->in_fd = in_fd;

@@ -14,13 +14,13 @@
 #ifndef PICOVM_DEVICES_CONSOLE_H
 #define PICOVM_DEVICES_CONSOLE_H
 
-struct vm;
+struct machine;
 struct chardev;
 struct console;
 
 /* out_fd: where guest output goes (-1: nowhere); in_fd: guest input (-1:
  * none).  Returns NULL after printing why. */
-struct console *console_start(struct vm *vm, const struct chardev *cd,
+struct console *console_start(struct machine *m, const struct chardev *cd,
 			      int out_fd, int in_fd);
 /* Tells the thread to flush what the guest wrote (for a bounded time)
  * and end; returns at once, so the flush overlaps the rest of the stop. */

@@ -9,14 +9,17 @@
 #include "devices.h"
 #include "ports.h"
 #include "../vm/log.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
-static atomic_bool boot_time_logged;
+struct debugport {
+	struct machine *m;
+	atomic_bool boot_time_logged;
+};
 
 static void debugport_access(void *opaque, uint64_t off, uint8_t *data,
 			     uint32_t len, bool is_write)
 {
-	struct vm *vm = opaque;
+	struct debugport *p = opaque;
 	uint16_t port = (uint16_t)(PICOVM_PORT_EXIT + off);
 
 	if (!is_write) {
@@ -24,9 +27,9 @@ static void debugport_access(void *opaque, uint64_t off, uint8_t *data,
 		return;
 	}
 	if (port == PICOVM_PORT_EXIT) {
-		vm_stop(vm, data[0], NULL);
+		machine_stop(p->m, data[0], NULL);
 	} else if (port == PICOVM_PORT_BOOTTIME &&
-		   !atomic_exchange(&boot_time_logged, true)) {
+		   !atomic_exchange(&p->boot_time_logged, true)) {
 		uint64_t ns = log_ns_since_start();
 		log_info("boot-timer: %llu.%03llu ms since picovm started",
 			 (unsigned long long)(ns / 1000000),
@@ -34,9 +37,22 @@ static void debugport_access(void *opaque, uint64_t off, uint8_t *data,
 	}
 }
 
-int debugport_attach(struct vm *vm)
+static int debugport_create(struct machine *m, unsigned flags, void **dev)
 {
-	return bus_add(&vm->pio, PICOVM_PORT_EXIT,
-		       PICOVM_PORT_BOOTTIME - PICOVM_PORT_EXIT + 1,
-		       debugport_access, vm);
+	struct debugport *p = legacy_new(m, "debug ports", sizeof(*p),
+					 PICOVM_PORT_EXIT, PICOVM_PORT_BOOTTIME -
+					 PICOVM_PORT_EXIT + 1, debugport_access);
+
+	(void)flags;
+	if (!p)
+		return -1;
+	p->m = m;
+	*dev = p;
+	return 0;
 }
+
+const struct legacy_ops debugport_legacy = {
+	.name = "debug ports",
+	.create = debugport_create,
+	.destroy = legacy_free,
+};

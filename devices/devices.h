@@ -1,24 +1,50 @@
-/* The small legacy and picovm-specific devices, one file each. */
+/*
+ * The legacy and picovm-specific devices, one file each, all with the same
+ * lifecycle: create (registers its ports on the machine's port bus; its
+ * state lives in its own struct, nothing in file statics) and destroy.
+ * The assembly code (vm/vmm.c) lists them in one table.
+ */
 #ifndef PICOVM_DEVICES_DEVICES_H
 #define PICOVM_DEVICES_DEVICES_H
 
-struct vm;
-struct i8042;
+#include <stdint.h>
 
-/* devices/i8042.c: reset through the keyboard controller. */
-struct i8042 *i8042_create(struct vm *vm);
-void i8042_destroy(struct i8042 *k);
+#include "chardev.h"
+#include "../vm/bus.h"
 
-/* devices/debugport.c: the exit port and the boot-timer port (ports.h). */
-int debugport_attach(struct vm *vm);
+struct machine;
 
-/* devices/pvpanic.c: panic notification (port 0x505, like QEMU's). */
-int pvpanic_attach(struct vm *vm);
+/* What the configuration says about the legacy devices (flags). */
+#define LEGACY_ACPI 0x1			/* acpi = on: the PM1 device */
+#define LEGACY_SERIAL_DISCARD 0x2	/* UART output goes nowhere */
 
-/* devices/acpi_pm.c: ACPI PM1a blocks and reset register (poweroff). */
-int acpi_pm_attach(struct vm *vm);
+struct legacy_ops {
+	const char *name;
+	/* Makes the device on m; *dev stays NULL when flags leave it out.
+	 * Returns -1 after printing why. */
+	int (*create)(struct machine *m, unsigned flags, void **dev);
+	void (*destroy)(void *dev);	/* NULL included */
+	/* Optional: the guest console it offers the host side. */
+	struct chardev (*chardev)(void *dev);
+};
 
-/* devices/rtc.c: a read-only CMOS clock with the host's time. */
-int rtc_attach(struct vm *vm);
+extern const struct legacy_ops serial_legacy;	/* serial.c: 8250 UART */
+extern const struct legacy_ops i8042_legacy;	/* i8042.c: reset */
+/* debugport.c: the exit port and the boot-timer port (ports.h). */
+extern const struct legacy_ops debugport_legacy;
+/* pvpanic.c: panic notification (port 0x505, like QEMU's). */
+extern const struct legacy_ops pvpanic_legacy;
+/* acpi_pm.c: ACPI PM1a blocks and reset register (poweroff). */
+extern const struct legacy_ops acpi_pm_legacy;
+/* rtc.c: a read-only CMOS clock with the host's time. */
+extern const struct legacy_ops rtc_legacy;
+
+/* legacy.c, for the devices: allocates size zeroed bytes and registers
+ * [base, base+len) on m's port bus for fn(state); NULL after printing. */
+void *legacy_new(struct machine *m, const char *name, size_t size,
+		 uint16_t base, uint16_t len, bus_fn fn);
+/* Frees what legacy_new() returned (the bus keeps no reference once the
+ * vCPUs are gone). */
+void legacy_free(void *dev);
 
 #endif

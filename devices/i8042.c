@@ -11,7 +11,7 @@
 
 #include "devices.h"
 #include "ports.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 #define STATUS_OBF 0x01
 #define STATUS_SYS 0x04
@@ -21,7 +21,7 @@
 
 struct i8042 {
 	pthread_mutex_t lock;
-	struct vm *vm;
+	struct machine *m;
 	uint8_t status, ctr, out, pending_cmd;
 };
 
@@ -51,7 +51,7 @@ static void command(struct i8042 *k, uint8_t cmd)
 	default:
 		/* 0xf0-0xff pulse output lines; bit 0 low pulses reset. */
 		if ((cmd & 0xf0) == 0xf0 && !(cmd & 1))
-			vm_stop(k->vm, EXIT_VM_OK, NULL);
+			machine_stop(k->m, EXIT_VM_OK, NULL);
 		break;
 	}
 }
@@ -65,7 +65,7 @@ static void data_write(struct i8042 *k, uint8_t v)
 		break;
 	case 0xd1:
 		if (!(v & 1))	/* output port bit 0 is the reset line */
-			vm_stop(k->vm, EXIT_VM_OK, NULL);
+			machine_stop(k->m, EXIT_VM_OK, NULL);
 		break;
 	default:
 		break;	/* no keyboard or mouse: nothing answers */
@@ -103,30 +103,36 @@ static void i8042_access(void *opaque, uint64_t off, uint8_t *data,
 	pthread_mutex_unlock(&k->lock);
 }
 
-struct i8042 *i8042_create(struct vm *vm)
+static int i8042_create(struct machine *m, unsigned flags, void **dev)
 {
-	struct i8042 *k = calloc(1, sizeof(*k));
-
-	if (!k)
-		return NULL;
-	pthread_mutex_init(&k->lock, NULL);
-	k->vm = vm;
-	k->status = STATUS_SYS;
-	k->ctr = CTR_AUX_DISABLED | STATUS_SYS;
 	/* One region 0x60-0x64; 0x61 between is the PIT's speaker port,
 	 * handled in the kernel before it can reach us. */
-	if (bus_add(&vm->pio, PICOVM_PORT_I8042_DATA,
-		    PICOVM_PORT_I8042_CMD - PICOVM_PORT_I8042_DATA + 1,
-		    i8042_access, k) < 0) {
-		free(k);
-		return NULL;
-	}
-	return k;
+	struct i8042 *k = legacy_new(m, "i8042", sizeof(*k),
+				     PICOVM_PORT_I8042_DATA, PICOVM_PORT_I8042_CMD -
+				     PICOVM_PORT_I8042_DATA + 1, i8042_access);
+
+	(void)flags;
+	if (!k)
+		return -1;
+	pthread_mutex_init(&k->lock, NULL);
+	k->m = m;
+	k->status = STATUS_SYS;
+	k->ctr = CTR_AUX_DISABLED | STATUS_SYS;
+	*dev = k;
+	return 0;
 }
 
-void i8042_destroy(struct i8042 *k)
+static void i8042_destroy(void *dev)
 {
+	struct i8042 *k = dev;
+
 	if (k)
 		pthread_mutex_destroy(&k->lock);
-	free(k);
+	legacy_free(k);
 }
+
+const struct legacy_ops i8042_legacy = {
+	.name = "i8042",
+	.create = i8042_create,
+	.destroy = i8042_destroy,
+};

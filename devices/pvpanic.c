@@ -17,17 +17,20 @@
 #include "devices.h"
 #include "ports.h"
 #include "../vm/log.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 #define PVPANIC_PANICKED 0x01
 #define PVPANIC_CRASH_LOADED 0x02
 
-static atomic_bool crash_loaded_logged;
+struct pvpanic {
+	struct machine *m;
+	atomic_bool crash_loaded_logged;
+};
 
 static void pvpanic_access(void *opaque, uint64_t off, uint8_t *data,
 			   uint32_t len, bool is_write)
 {
-	struct vm *vm = opaque;
+	struct pvpanic *p = opaque;
 
 	(void)off;
 	if (!is_write) {
@@ -36,14 +39,28 @@ static void pvpanic_access(void *opaque, uint64_t off, uint8_t *data,
 		return;
 	}
 	if (data[0] & PVPANIC_PANICKED)
-		vm_stop(vm, EXIT_VM_PANIC, "the guest kernel panicked");
+		machine_stop(p->m, EXIT_VM_PANIC, "the guest kernel panicked");
 	else if ((data[0] & PVPANIC_CRASH_LOADED) &&
-		 !atomic_exchange(&crash_loaded_logged, true))
+		 !atomic_exchange(&p->crash_loaded_logged, true))
 		log_info("pvpanic: the guest kernel panicked and went on into "
 			 "its crash kernel");
 }
 
-int pvpanic_attach(struct vm *vm)
+static int pvpanic_create(struct machine *m, unsigned flags, void **dev)
 {
-	return bus_add(&vm->pio, PICOVM_PORT_PVPANIC, 1, pvpanic_access, vm);
+	struct pvpanic *p = legacy_new(m, "pvpanic", sizeof(*p),
+				       PICOVM_PORT_PVPANIC, 1, pvpanic_access);
+
+	(void)flags;
+	if (!p)
+		return -1;
+	p->m = m;
+	*dev = p;
+	return 0;
 }
+
+const struct legacy_ops pvpanic_legacy = {
+	.name = "pvpanic",
+	.create = pvpanic_create,
+	.destroy = legacy_free,
+};

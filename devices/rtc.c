@@ -13,7 +13,7 @@
 
 #include "devices.h"
 #include "ports.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 #define RTC_SECONDS 0x00
 #define RTC_MINUTES 0x02
@@ -28,8 +28,10 @@
 #define RTC_REG_D 0x0d
 #define RTC_CENTURY 0x32
 
-static uint8_t rtc_index;	/* a port write/read pair from one vCPU */
-static pthread_mutex_t rtc_lock = PTHREAD_MUTEX_INITIALIZER;
+struct rtc {
+	pthread_mutex_t lock;
+	uint8_t index;	/* a port write/read pair from one vCPU */
+};
 
 static uint8_t bcd(int v)
 {
@@ -88,23 +90,47 @@ static uint8_t rtc_read(uint8_t reg)
 static void rtc_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 		       bool is_write)
 {
-	(void)opaque;
+	struct rtc *r = opaque;
+
 	if (len != 1) {
 		if (!is_write)
 			memset(data, 0xff, len);
 		return;
 	}
-	pthread_mutex_lock(&rtc_lock);
+	pthread_mutex_lock(&r->lock);
 	if (off == 0 && is_write)
-		rtc_index = data[0] & 0x7f;
+		r->index = data[0] & 0x7f;
 	else if (off == 0)
-		data[0] = rtc_index;
+		data[0] = r->index;
 	else if (!is_write)
-		data[0] = rtc_read(rtc_index);
-	pthread_mutex_unlock(&rtc_lock);
+		data[0] = rtc_read(r->index);
+	pthread_mutex_unlock(&r->lock);
 }
 
-int rtc_attach(struct vm *vm)
+static int rtc_create(struct machine *m, unsigned flags, void **dev)
 {
-	return bus_add(&vm->pio, PICOVM_PORT_RTC, 2, rtc_access, vm);
+	struct rtc *r = legacy_new(m, "rtc", sizeof(*r), PICOVM_PORT_RTC, 2,
+				   rtc_access);
+
+	(void)flags;
+	if (!r)
+		return -1;
+	pthread_mutex_init(&r->lock, NULL);
+	*dev = r;
+	return 0;
 }
+
+static void rtc_destroy(void *dev)
+{
+	struct rtc *r = dev;
+
+	if (r)
+		pthread_mutex_destroy(&r->lock);
+	legacy_free(r);
+}
+
+const struct legacy_ops rtc_legacy = {
+	.name = "rtc",
+	.create = rtc_create,
+	.destroy = rtc_destroy,
+};

@@ -1,14 +1,28 @@
-/* 8250/16550A UART register model; see serial.h. */
-#include "serial.h"
+/*
+ * 8250/16550A UART on COM1 (0x3f8-0x3ff, IRQ 4): the register model.
+ * The host side (terminal, stdin, stdout or file) is devices/console.c,
+ * which talks to the model only through its chardev (devices/conbuf.h).
+ *
+ * Bounded buffers both ways.  Output: while the host side cannot keep up
+ * (stdout stalled), LSR.THRE reads 0 so a well-behaved driver waits; bytes
+ * a guest writes regardless are dropped and counted, so a vCPU never
+ * blocks on the host and memory never grows.  Input: picovm stops reading
+ * stdin while the guest has not drained the buffer, and, once the guest
+ * has programmed IER, while its receive interrupt is off (IER.RDI clear,
+ * MCR.OUT2 clear, or loopback).
+ */
+/* The device is serial_legacy (devices.h); with LEGACY_SERIAL_DISCARD its
+ * output goes nowhere (serial = none), so THRE never drops. */
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "devices.h"
 #include "ports.h"
-#include "ring.h"
-#include "../vm/vm.h"
+#include "conbuf.h"
+#include "../vm/machine.h"
 
 enum {
 	UART_RBR_THR_DLL = 0, UART_IER_DLM = 1, UART_IIR_FCR = 2, UART_LCR = 3,
@@ -40,16 +54,13 @@ enum {
 
 struct serial {
 	pthread_mutex_t lock;
-	struct vm *vm;
+	struct machine *m;
 	bool discard;
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	bool thri_pending;
 	bool ier_written;	/* the guest has programmed IER: a driver */
 	int irq_level;
-	uint8_t out_buf[SERIAL_OUT_SIZE], in_buf[SERIAL_IN_SIZE];
-	struct ring out, in;
-	uint64_t dropped;
-	int wake_fd;
+	struct conbuf cb;	/* output, input, dropped count, wake fd */
 };
 
 /* Whether received bytes are visible to the guest.  A guest that programs
@@ -67,24 +78,16 @@ static bool rx_gate_open(const struct serial *s)
 	       ((s->ier & IER_RDI) && (s->mcr & (MCR_OUT2 | MCR_LOOP)) == MCR_OUT2);
 }
 
-static void serial_wake(struct serial *s)
-{
-	uint64_t one = 1;
-
-	if (s->wake_fd >= 0 && write(s->wake_fd, &one, sizeof(one)) < 0)
-		return;	/* counter saturated: the reader is awake anyway */
-}
-
 static bool thr_empty(const struct serial *s)
 {
-	return s->discard || ring_space(&s->out) >= UART_FIFO;
+	return s->discard || ring_space(&s->cb.out) >= UART_FIFO;
 }
 
 static uint8_t iir(const struct serial *s)
 {
 	uint8_t fifo = (s->fcr & FCR_ENABLE) ? IIR_FIFO : 0;
 
-	if ((s->ier & IER_RDI) && s->in.len && rx_gate_open(s))
+	if ((s->ier & IER_RDI) && s->cb.in.len && rx_gate_open(s))
 		return fifo | IIR_RDI;
 	if ((s->ier & IER_THRI) && s->thri_pending)
 		return fifo | IIR_THRI;
@@ -100,13 +103,13 @@ static void update_irq(struct serial *s)
 		level = 0;	/* OUT2 gates the interrupt on a PC */
 	if (level != s->irq_level) {
 		s->irq_level = level;
-		vm_irq_line(s->vm, PICOVM_IRQ_COM1, level);
+		machine_irq_line(s->m, PICOVM_IRQ_COM1, level);
 	}
 }
 
 static void rx_push(struct serial *s, uint8_t b)
 {
-	ring_push(&s->in, &b, 1);	/* full: overrun, lost as on hardware */
+	ring_push(&s->cb.in, &b, 1);	/* full: overrun, lost as on hardware */
 }
 
 static void thr_write(struct serial *s, uint8_t b)
@@ -114,11 +117,11 @@ static void thr_write(struct serial *s, uint8_t b)
 	if (s->mcr & MCR_LOOP) {
 		rx_push(s, b);
 	} else if (!s->discard) {
-		bool was_empty = s->out.len == 0;
-		if (ring_push(&s->out, &b, 1) == 0)
-			s->dropped++;
+		bool was_empty = s->cb.out.len == 0;
+		if (ring_push(&s->cb.out, &b, 1) == 0)
+			s->cb.dropped++;
 		else if (was_empty)
-			serial_wake(s);
+			conbuf_wake(&s->cb);
 	}
 	/* Transmission is instant from the guest's point of view: the THR
 	 * is empty again unless the host buffer is full. */
@@ -135,10 +138,10 @@ static uint8_t serial_read(struct serial *s, uint64_t off)
 		if (dlab)
 			return s->dll;
 		{
-			bool was_full = ring_space(&s->in) == 0;
+			bool was_full = ring_space(&s->cb.in) == 0;
 			v = 0;
-			if (rx_gate_open(s) && ring_pop(&s->in, &v, 1) && was_full)
-				serial_wake(s);	/* room again: read stdin */
+			if (rx_gate_open(s) && ring_pop(&s->cb.in, &v, 1) && was_full)
+				conbuf_wake(&s->cb);	/* room again: read stdin */
 		}
 		return v;
 	case UART_IER_DLM:
@@ -153,7 +156,7 @@ static uint8_t serial_read(struct serial *s, uint64_t off)
 	case UART_MCR:
 		return s->mcr;
 	case UART_LSR:
-		return (uint8_t)((s->in.len && rx_gate_open(s) ? LSR_DR : 0) |
+		return (uint8_t)((s->cb.in.len && rx_gate_open(s) ? LSR_DR : 0) |
 				 (thr_empty(s) ? LSR_THRE | LSR_TEMT : 0));
 	case UART_MSR:
 		if (s->mcr & MCR_LOOP)
@@ -192,16 +195,16 @@ static void serial_write(struct serial *s, uint64_t off, uint8_t v)
 			s->ier = v & 0x0f;
 			s->ier_written = true;
 			if (!was_open && rx_gate_open(s))
-				serial_wake(s);	/* read stdin again */
+				conbuf_wake(&s->cb);	/* read stdin again */
 		}
 		break;
 	case UART_IIR_FCR:
 		s->fcr = v & 0xc9;
 		if ((v & FCR_CLEAR_RX) && rx_gate_open(s)) {
-			bool was_full = ring_space(&s->in) == 0;
-			ring_pop(&s->in, NULL, s->in.len);
+			bool was_full = ring_space(&s->cb.in) == 0;
+			ring_pop(&s->cb.in, NULL, s->cb.in.len);
 			if (was_full)
-				serial_wake(s);
+				conbuf_wake(&s->cb);
 		}
 		break;
 	case UART_LCR:
@@ -211,7 +214,7 @@ static void serial_write(struct serial *s, uint64_t off, uint8_t v)
 		bool was_open = rx_gate_open(s);
 		s->mcr = v & 0x1f;
 		if (!was_open && rx_gate_open(s))
-			serial_wake(s);
+			conbuf_wake(&s->cb);
 		break;
 	}
 	case UART_SCR:
@@ -241,109 +244,70 @@ static void serial_access(void *opaque, uint64_t off, uint8_t *data,
 	pthread_mutex_unlock(&s->lock);
 }
 
-struct serial *serial_create(struct vm *vm, bool discard)
+/* conbuf hooks (lock held). */
+static void serial_out_consumed(void *owner, size_t space_before)
 {
-	struct serial *s = calloc(1, sizeof(*s));
+	struct serial *s = owner;
 
-	if (!s)
-		return NULL;
-	pthread_mutex_init(&s->lock, NULL);
-	s->vm = vm;
-	s->discard = discard;
-	s->wake_fd = -1;
-	s->out = (struct ring){ .buf = s->out_buf, .size = SERIAL_OUT_SIZE };
-	s->in = (struct ring){ .buf = s->in_buf, .size = SERIAL_IN_SIZE };
-	s->lcr = 0x03;		/* 8N1 */
-	s->dll = 12;		/* 9600 baud, for a guest that reads it back */
-	return s;
-}
-
-int serial_attach(struct serial *s)
-{
-	return bus_add(&s->vm->pio, PICOVM_PORT_COM1, UART_REGS, serial_access, s);
-}
-
-void serial_destroy(struct serial *s)
-{
-	if (!s)
-		return;
-	pthread_mutex_destroy(&s->lock);
-	free(s);
-}
-
-static void serial_set_wake_fd(void *opaque, int fd)
-{
-	struct serial *s = opaque;
-
-	pthread_mutex_lock(&s->lock);
-	s->wake_fd = fd;
-	pthread_mutex_unlock(&s->lock);
-}
-
-static size_t serial_peek_output(void *opaque, uint8_t *buf, size_t max)
-{
-	struct serial *s = opaque;
-
-	pthread_mutex_lock(&s->lock);
-	size_t n = ring_peek(&s->out, buf, max);
-	pthread_mutex_unlock(&s->lock);
-	return n;
-}
-
-static void serial_consume_output(void *opaque, size_t n)
-{
-	struct serial *s = opaque;
-
-	pthread_mutex_lock(&s->lock);
-	bool was_full = !thr_empty(s);
-	ring_pop(&s->out, NULL, n);
-	if (was_full && thr_empty(s)) {
+	if (!s->discard && space_before < UART_FIFO && thr_empty(s)) {
 		s->thri_pending = true;	/* THR empty again */
 		update_irq(s);
 	}
-	pthread_mutex_unlock(&s->lock);
 }
 
-static size_t serial_input_space(void *opaque)
+static bool serial_in_open(const void *owner)
 {
-	struct serial *s = opaque;
-
-	pthread_mutex_lock(&s->lock);
-	size_t n = rx_gate_open(s) ? ring_space(&s->in) : 0;
-	pthread_mutex_unlock(&s->lock);
-	return n;
+	return rx_gate_open(owner);
 }
 
-static size_t serial_push_input(void *opaque, const uint8_t *buf, size_t n)
+static void serial_in_pushed(void *owner, size_t n)
 {
-	struct serial *s = opaque;
-
-	pthread_mutex_lock(&s->lock);
-	n = ring_push(&s->in, buf, n);
-	update_irq(s);
-	pthread_mutex_unlock(&s->lock);
-	return n;
+	(void)n;
+	update_irq(owner);
 }
 
-static uint64_t serial_dropped(void *opaque)
+static const struct conbuf_hooks serial_hooks = {
+	.out_consumed = serial_out_consumed,
+	.in_open = serial_in_open,
+	.in_pushed = serial_in_pushed,
+};
+
+static int serial_create(struct machine *m, unsigned flags, void **dev)
 {
-	struct serial *s = opaque;
+	struct serial *s = legacy_new(m, "serial", sizeof(*s), PICOVM_PORT_COM1,
+				      UART_REGS, serial_access);
 
-	pthread_mutex_lock(&s->lock);
-	uint64_t n = s->dropped;
-	pthread_mutex_unlock(&s->lock);
-	return n;
+	if (!s)
+		return -1;
+	pthread_mutex_init(&s->lock, NULL);
+	s->m = m;
+	s->discard = flags & LEGACY_SERIAL_DISCARD;
+	conbuf_init(&s->cb, &s->lock, &serial_hooks, s);
+	s->lcr = 0x03;		/* 8N1 */
+	s->dll = 12;		/* 9600 baud, for a guest that reads it back */
+	*dev = s;
+	return 0;
 }
 
-struct chardev serial_chardev(struct serial *s)
+static void serial_destroy(void *dev)
 {
-	return (struct chardev){
-		.opaque = s,
-		.peek_output = serial_peek_output,
-		.consume_output = serial_consume_output,
-		.input_space = serial_input_space,
-		.push_input = serial_push_input,
-		.dropped = serial_dropped,
-		.set_wake_fd = serial_set_wake_fd,
-	};
+	struct serial *s = dev;
+
+	if (s)
+		pthread_mutex_destroy(&s->lock);
+	legacy_free(s);
 }
+
+static struct chardev serial_chardev(void *dev)
+{
+	struct serial *s = dev;
+
+	return conbuf_chardev(&s->cb);
+}
+
+const struct legacy_ops serial_legacy = {
+	.name = "serial",
+	.create = serial_create,
+	.destroy = serial_destroy,
+	.chardev = serial_chardev,
+};

@@ -23,7 +23,7 @@
 
 #include <stdbool.h>
 
-#include "../config/config.h"
+struct config;
 
 #define SANDBOX_EXIT_STATUS 159	/* 128 + SIGSYS, as a shell reports it */
 

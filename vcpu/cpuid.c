@@ -25,8 +25,10 @@ struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
 		    CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
 	struct kvm_cpuid2 *c = calloc(1, sz);
 
-	if (!c)
+	if (!c) {
+		log_err("KVM_GET_SUPPORTED_CPUID: out of memory");
 		return NULL;
+	}
 	c->nent = CPUID_MAX_ENTRIES;
 	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
 		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));

@@ -11,35 +11,37 @@
 #include "vcpu.h"
 #include "../seccomp/sandbox.h"
 #include "../vm/log.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 /* The signal that interrupts KVM_RUN; its handler does nothing, the
  * interruption is the point.  Blocked in every other thread. */
 #define VCPU_KICK_SIGNAL SIGUSR1
 
-int vcpu_init(struct vm *vm, struct vcpu *v, unsigned id)
+int vcpu_init(struct machine *m, struct vcpu *v, unsigned id,
+	      const struct kvm_cpuid2 *cpuid, unsigned nvcpus,
+	      const struct boot_entry *entry)
 {
 	memset(v, 0, sizeof(*v));
-	v->vm = vm;
+	v->m = m;
 	v->id = id;
-	v->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	v->fd = ioctl(m->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0) {
 		log_err("vCPU %u: KVM_CREATE_VCPU: %s", id, strerror(errno));
 		return -1;
 	}
-	v->run = mmap(NULL, vm->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	v->run = mmap(NULL, m->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      v->fd, 0);
 	if (v->run == MAP_FAILED) {
 		log_err("vCPU %u: mapping kvm_run: %s", id, strerror(errno));
 		v->run = NULL;
 		return -1;
 	}
-	int ret = cpuid_apply(v->fd, vm->cpuid, id, vm->nvcpus);
+	int ret = cpuid_apply(v->fd, cpuid, id, nvcpus);
 	if (ret < 0) {
 		log_err("vCPU %u: KVM_SET_CPUID2: %s", id, strerror(-ret));
 		return -1;
 	}
-	return regs_init(vm->kvm.fd, v->fd, id, &vm->entry) < 0 ? -1 : 0;
+	return regs_init(m->kvm.fd, v->fd, id, entry) < 0 ? -1 : 0;
 }
 
 static void vcpu_fatal(struct vcpu *v, const char *what)
@@ -49,7 +51,7 @@ static void vcpu_fatal(struct vcpu *v, const char *what)
 
 	if (ioctl(v->fd, KVM_GET_REGS, &regs) == 0)
 		rip = regs.rip;
-	vm_stop(v->vm, EXIT_VM_FAILURE, "vCPU %u: %s (guest RIP 0x%llx)", v->id,
+	machine_stop(v->m, EXIT_VM_FAILURE, "vCPU %u: %s (guest RIP 0x%llx)", v->id,
 		what, rip);
 }
 
@@ -59,23 +61,23 @@ static bool vcpu_exit(struct vcpu *v)
 	struct vcpu_access a;
 	char why[96];
 
-	switch (vcpu_exit_decode(v->run, v->vm->kvm.run_size, &a, why,
+	switch (vcpu_exit_decode(v->run, v->m->kvm.run_size, &a, why,
 				 sizeof(why))) {
 	case VCPU_PIO:
 		v->exits_io++;
 		for (uint32_t i = 0; i < a.count; i++)
-			bus_access(&v->vm->pio, a.addr, a.data + (size_t)i * a.size,
+			bus_access(&v->m->pio, a.addr, a.data + (size_t)i * a.size,
 				   a.size, a.write);
 		return true;
 	case VCPU_MMIO:
 		v->exits_mmio++;
-		bus_access(&v->vm->mmio, a.addr, a.data, a.size, a.write);
+		bus_access(&v->m->mmio, a.addr, a.data, a.size, a.write);
 		return true;
 	case VCPU_RESUME:
 		v->exits_other++;
 		return true;
 	case VCPU_STOP_OK:
-		vm_stop(v->vm, EXIT_VM_OK, NULL);
+		machine_stop(v->m, EXIT_VM_OK, NULL);
 		return false;
 	case VCPU_FATAL:
 		vcpu_fatal(v, why);
@@ -101,10 +103,10 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	if (sandbox_thread(SANDBOX_VCPU, name) < 0) {
-		vm_stop(v->vm, EXIT_VM_FAILURE, NULL);
+		machine_stop(v->m, EXIT_VM_FAILURE, NULL);
 		return NULL;
 	}
-	while (!vm_stopping(v->vm)) {
+	while (!machine_stopping(v->m)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -155,7 +157,7 @@ void vcpu_destroy(struct vcpu *v)
 		v->started = false;
 	}
 	if (v->run)
-		munmap(v->run, v->vm->kvm.run_size);
+		munmap(v->run, v->m->kvm.run_size);
 	if (v->fd >= 0)
 		close(v->fd);
 	v->run = NULL;

@@ -13,12 +13,12 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "../boot/boot.h"
+#include "../boot/entry.h"
 
-struct vm;
+struct machine;
 
 struct vcpu {
-	struct vm *vm;
+	struct machine *m;
 	unsigned id;
 	int fd;
 	struct kvm_run *run;
@@ -30,7 +30,9 @@ struct vcpu {
 
 /* Creates vCPU id and sets CPUID, MSRs, LAPIC, FPU and (vCPU 0) the entry
  * registers.  Returns 0 or -1 after printing why. */
-int vcpu_init(struct vm *vm, struct vcpu *v, unsigned id);
+int vcpu_init(struct machine *m, struct vcpu *v, unsigned id,
+	      const struct kvm_cpuid2 *cpuid, unsigned nvcpus,
+	      const struct boot_entry *entry);
 int vcpu_start(struct vcpu *v);
 /* Makes the vCPU leave KVM_RUN soon (used when stopping). */
 void vcpu_kick(struct vcpu *v);

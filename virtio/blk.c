@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,16 +32,10 @@
 #include "blkreq.h"
 #include "mmio.h"
 #include "overlay.h"
+#include "../config/config.h"
 #include "virtio.h"
 #include "../vm/log.h"
-#include "../vm/vm.h"
-
-#define VIRTIO_BLK_F_SEG_MAX 2
-#define VIRTIO_BLK_F_RO 5
-#define VIRTIO_BLK_F_BLK_SIZE 6
-#define VIRTIO_BLK_F_FLUSH 9
-#define VIRTIO_BLK_F_DISCARD 13
-#define VIRTIO_BLK_F_WRITE_ZEROES 14
+#include "../vm/machine.h"
 
 /* A request is moved in chunks of at most BLK_CHUNK bytes, each one SQE,
  * with at most BLK_SLOTS chunks of a disk in flight.  Why: a buffered read
@@ -56,7 +51,10 @@
 
 #define SECTOR BLK_SECTOR
 #define BLK_QUEUE_MAX 256
-#define BLK_CONFIG_SIZE 0x3c
+/* The configuration space through write_zeroes_may_unmap and its padding
+ * (struct virtio_blk_config; later fields are not offered). */
+#define BLK_CONFIG_SIZE (offsetof(struct virtio_blk_config, unused1) + \
+			 sizeof(((struct virtio_blk_config *)0)->unused1))
 
 struct blk_req {
 	struct blk *b;
@@ -96,7 +94,7 @@ struct blk {
 	uint64_t capacity;		/* sectors */
 	bool ro, writethrough;
 	struct overlay *ovl;		/* ephemeral disks */
-	uint8_t config[BLK_CONFIG_SIZE];
+	struct virtio_blk_config config;
 	char id[BLK_ID_BYTES];
 	struct blk_req *reqs, *free;
 	struct blk_req *queue, *queue_tail;	/* requests waiting for slots */
@@ -106,16 +104,13 @@ struct blk {
 	struct vq_chain chain;		/* scratch for vq_pop */
 };
 
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-
 static void blk_config_rw(struct virtio_dev *d, uint32_t off, uint8_t *data,
 			  uint32_t len, bool is_write)
 {
 	struct blk *b = d->priv;
 
 	if (!is_write)
-		memcpy(data, b->config + off, len);
+		memcpy(data, (const uint8_t *)&b->config + off, len);
 	/* Nothing in the config is writable without CONFIG_WCE. */
 }
 
@@ -320,7 +315,7 @@ static void blk_request(struct blk *b, struct blk_req *r, const struct blk_cmd *
 	r->niov = cmd->niov;
 	r->op = cmd->op;
 	r->off = cmd->off;
-	b->dev->inflight++;
+	virtio_request_begin(b->dev);
 	switch (cmd->op) {
 	case BLK_OP_DONE:
 		blk_done_now(r, cmd->status);
@@ -462,7 +457,9 @@ fail:
 	return -1;
 }
 
-struct blk *blk_open(const struct config *c, unsigned n)
+static void blk_close(void *opaque);
+
+static void *blk_open(const struct config *c, unsigned n)
 {
 	const struct disk_config *dc = &c->disk[n];
 	struct blk *b = calloc(1, sizeof(*b));
@@ -546,31 +543,7 @@ fail:
 	return NULL;
 }
 
-int blk_attach(struct blk *b, struct vm *vm, unsigned index)
-{
-	uint64_t f = BIT64(VIRTIO_F_RING_EVENT_IDX) |
-		     BIT64(VIRTIO_F_RING_INDIRECT_DESC) |
-		     BIT64(VIRTIO_BLK_F_SEG_MAX) | BIT64(VIRTIO_BLK_F_BLK_SIZE) |
-		     BIT64(VIRTIO_BLK_F_DISCARD) | BIT64(VIRTIO_BLK_F_WRITE_ZEROES);
-
-	if (b->cfg->cache != DISK_CACHE_UNSAFE)
-		f |= BIT64(VIRTIO_BLK_F_FLUSH);
-	if (b->ro)
-		f |= BIT64(VIRTIO_BLK_F_RO);
-	put64(b->config + 0x00, b->capacity);
-	put32(b->config + 0x0c, VQ_MAX_SEGS - 2);		/* seg_max */
-	put32(b->config + 0x14, (uint32_t)SECTOR);		/* blk_size */
-	put32(b->config + 0x24, BLK_MAX_DISCARD_SECTORS);	/* max_discard_sectors */
-	put32(b->config + 0x28, 1);				/* max_discard_seg */
-	put32(b->config + 0x2c, 1);				/* discard alignment */
-	put32(b->config + 0x30, BLK_MAX_DISCARD_SECTORS);	/* max_write_zeroes */
-	put32(b->config + 0x34, 1);				/* max_write_zeroes_seg */
-	b->config[0x38] = 1;					/* may unmap */
-	b->dev = virtio_mmio_create(vm, index, &blk_ops, b, f);
-	return b->dev ? 0 : -1;
-}
-
-void blk_arm(struct blk *b)
+static void blk_arm(struct blk *b)
 {
 	io_file(b->fd);
 	if (b->fd_direct >= 0)
@@ -580,16 +553,51 @@ void blk_arm(struct blk *b)
 	virtio_mmio_arm(b->dev);
 }
 
-unsigned blk_inflight(struct blk *b)
+static int blk_attach(void *opaque, struct machine *m, unsigned index)
 {
+	struct blk *b = opaque;
+	uint64_t f = BIT64(VIRTIO_RING_F_EVENT_IDX) |
+		     BIT64(VIRTIO_RING_F_INDIRECT_DESC) |
+		     BIT64(VIRTIO_BLK_F_SEG_MAX) | BIT64(VIRTIO_BLK_F_BLK_SIZE) |
+		     BIT64(VIRTIO_BLK_F_DISCARD) | BIT64(VIRTIO_BLK_F_WRITE_ZEROES);
+
+	if (b->cfg->cache != DISK_CACHE_UNSAFE)
+		f |= BIT64(VIRTIO_BLK_F_FLUSH);
+	if (b->ro)
+		f |= BIT64(VIRTIO_BLK_F_RO);
+	/* Little-endian fields on a little-endian host. */
+	b->config = (struct virtio_blk_config){
+		.capacity = b->capacity,
+		.seg_max = VQ_MAX_SEGS - 2,	/* header and status */
+		.blk_size = (uint32_t)SECTOR,
+		.max_discard_sectors = BLK_MAX_DISCARD_SECTORS,
+		.max_discard_seg = 1,
+		.discard_sector_alignment = 1,
+		.max_write_zeroes_sectors = BLK_MAX_DISCARD_SECTORS,
+		.max_write_zeroes_seg = 1,
+		.write_zeroes_may_unmap = 1,
+	};
+	b->dev = virtio_mmio_create(m, index, &blk_ops, b, f);
+	if (!b->dev)
+		return -1;
+	blk_arm(b);
+	return 0;
+}
+
+static unsigned blk_busy(void *opaque)
+{
+	struct blk *b = opaque;
+
 	pthread_mutex_lock(&b->dev->lock);
 	unsigned n = b->chunks_busy;
 	pthread_mutex_unlock(&b->dev->lock);
 	return n;
 }
 
-void blk_close(struct blk *b)
+static void blk_close(void *opaque)
 {
+	struct blk *b = opaque;
+
 	if (!b)
 		return;
 	if (b->dev && b->fd >= 0 && !b->ro && !b->ovl &&
@@ -606,3 +614,12 @@ void blk_close(struct blk *b)
 	free(b->reqs);
 	free(b);
 }
+
+const struct vdev_ops blk_vdev = {
+	.name = "disk",
+	.checked = true,
+	.open = blk_open,
+	.attach = blk_attach,
+	.busy = blk_busy,
+	.close = blk_close,
+};

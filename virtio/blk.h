@@ -1,22 +1,14 @@
 /*
- * virtio-blk on io_uring.  blk_open() does everything that can fail
- * because of the user's input (open, size, lock, overlay) before any VM
- * exists; blk_attach() makes it a device of a VM.
+ * virtio-blk on io_uring.  Its open does everything that can fail because
+ * of the user's input (open, size, lock, overlay) before any VM exists,
+ * printing "picovm: FILE: disk.N.path: why"; attach makes it a device of
+ * a VM (virtio/vdev.h).  Close flushes (writeback disks).
  */
 #ifndef PICOVM_VIRTIO_BLK_H
 #define PICOVM_VIRTIO_BLK_H
 
-#include "../config/config.h"
+#include "vdev.h"
 
-struct vm;
-struct blk;
-
-/* Returns NULL after printing "picovm: FILE: disk.N.path: why". */
-struct blk *blk_open(const struct config *c, unsigned n);
-int blk_attach(struct blk *b, struct vm *vm, unsigned index);
-void blk_arm(struct blk *b);
-unsigned blk_inflight(struct blk *b);
-/* Flushes (writeback disks) and closes. */
-void blk_close(struct blk *b);
+extern const struct vdev_ops blk_vdev;
 
 #endif

@@ -1,5 +1,5 @@
 /* virtio-blk request parsing; see blkreq.h.  Framing is not trusted: the
- * header is the first 16 readable bytes however the descriptors split
+ * header is the first BLK_HDR (16) readable bytes however the descriptors split
  * them, the status the last writable byte, the data what lies between. */
 #include "blkreq.h"
 
@@ -23,7 +23,7 @@ static void fail(struct blk_cmd *cmd, uint8_t status)
 static void parse_rw(const struct vq_chain *c, uint64_t capacity, bool ro,
 		     bool write, uint64_t sector, struct blk_cmd *cmd)
 {
-	uint64_t len = write ? c->out_len - 16 : c->in_len - 1;
+	uint64_t len = write ? c->out_len - BLK_HDR : c->in_len - 1;
 
 	if (len == 0 || len % BLK_SECTOR || !in_range(capacity, sector, len) ||
 	    (write && ro)) {
@@ -34,7 +34,7 @@ static void parse_rw(const struct vq_chain *c, uint64_t capacity, bool ro,
 	cmd->off = sector * BLK_SECTOR;
 	cmd->len = len;
 	if (write)
-		cmd->niov = iov_slice(c->iov, c->nout, 16, len, cmd->iov);
+		cmd->niov = iov_slice(c->iov, c->nout, BLK_HDR, len, cmd->iov);
 	else
 		cmd->niov = iov_slice(c->iov + c->nout, c->nin, 0, len, cmd->iov);
 }
@@ -42,27 +42,24 @@ static void parse_rw(const struct vq_chain *c, uint64_t capacity, bool ro,
 static void parse_discard(const struct vq_chain *c, uint64_t capacity, bool ro,
 			  bool zeroes, struct blk_cmd *cmd)
 {
-	uint8_t seg[16];
-	uint64_t sector;
-	uint32_t num, flags;
+	struct virtio_blk_discard_write_zeroes seg;
 
-	if (ro || c->out_len - 16 != sizeof(seg)) {
+	if (ro || c->out_len - BLK_HDR != BLK_SEG) {
 		fail(cmd, VIRTIO_BLK_S_IOERR);
 		return;
 	}
-	iov_copy_from(c->iov, c->nout, 16, seg, sizeof(seg));
-	memcpy(&sector, seg, 8);
-	memcpy(&num, seg + 8, 4);
-	memcpy(&flags, seg + 12, 4);
+	iov_copy_from(c->iov, c->nout, BLK_HDR, &seg, BLK_SEG);
+	uint64_t sector = seg.sector;
+	uint32_t num = seg.num_sectors, flags = seg.flags;
 	uint64_t len = (uint64_t)num * BLK_SECTOR;
 	if (num == 0 || num > BLK_MAX_DISCARD_SECTORS ||
 	    !in_range(capacity, sector, len) ||
-	    (flags & ~(uint32_t)VIRTIO_BLK_WZ_UNMAP) ||
+	    (flags & ~(uint32_t)VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) ||
 	    (!zeroes && flags)) {
 		fail(cmd, VIRTIO_BLK_S_IOERR);
 		return;
 	}
-	cmd->op = zeroes && !(flags & VIRTIO_BLK_WZ_UNMAP) ? BLK_OP_ZEROES :
+	cmd->op = zeroes && !(flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) ? BLK_OP_ZEROES :
 							   BLK_OP_DISCARD;
 	cmd->off = sector * BLK_SECTOR;
 	cmd->len = len;
@@ -71,9 +68,7 @@ static void parse_discard(const struct vq_chain *c, uint64_t capacity, bool ro,
 int blk_parse(const struct vq_chain *c, uint64_t capacity, bool readonly,
 	      struct blk_cmd *cmd)
 {
-	uint8_t hdr[16];
-	uint32_t type;
-	uint64_t sector;
+	struct virtio_blk_outhdr hdr;
 
 	cmd->niov = 0;
 	cmd->off = cmd->len = 0;
@@ -81,13 +76,13 @@ int blk_parse(const struct vq_chain *c, uint64_t capacity, bool readonly,
 		return -1;
 	const struct iovec *last = &c->iov[c->nout + c->nin - 1];
 	cmd->status_byte = (uint8_t *)last->iov_base + last->iov_len - 1;
-	if (c->out_len < sizeof(hdr)) {
+	if (c->out_len < BLK_HDR) {
 		fail(cmd, VIRTIO_BLK_S_IOERR);	/* no readable header */
 		return 0;
 	}
-	iov_copy_from(c->iov, c->nout, 0, hdr, sizeof(hdr));
-	memcpy(&type, hdr, 4);
-	memcpy(&sector, hdr + 8, 8);
+	iov_copy_from(c->iov, c->nout, 0, &hdr, BLK_HDR);
+	uint32_t type = hdr.type;
+	uint64_t sector = hdr.sector;
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:

@@ -9,21 +9,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/virtio_blk.h>
+
 #include "queue.h"
 
-#define VIRTIO_BLK_T_IN 0
-#define VIRTIO_BLK_T_OUT 1
-#define VIRTIO_BLK_T_FLUSH 4
-#define VIRTIO_BLK_T_GET_ID 8
-#define VIRTIO_BLK_T_DISCARD 11
-#define VIRTIO_BLK_T_WRITE_ZEROES 13
-#define VIRTIO_BLK_S_OK 0
-#define VIRTIO_BLK_S_IOERR 1
-#define VIRTIO_BLK_S_UNSUPP 2
-#define VIRTIO_BLK_WZ_UNMAP 1
-
 #define BLK_SECTOR 512ULL
-#define BLK_ID_BYTES 20
+#define BLK_ID_BYTES VIRTIO_BLK_ID_BYTES
+/* The request header (struct virtio_blk_outhdr) and one discard or
+ * write-zeroes segment. */
+#define BLK_HDR sizeof(struct virtio_blk_outhdr)
+#define BLK_SEG sizeof(struct virtio_blk_discard_write_zeroes)
 /* Discard / write-zeroes: one segment per request, up to 1 GiB. */
 #define BLK_MAX_DISCARD_SECTORS (1U << 21)
 

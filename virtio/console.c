@@ -14,6 +14,7 @@
 #include "console.h"
 
 #include <errno.h>
+#include <linux/virtio_console.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,23 +22,19 @@
 #include <unistd.h>
 
 #include "mmio.h"
-#include "../devices/ring.h"
+#include "../devices/conbuf.h"
 #include "virtio.h"
 #include "../vm/log.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
 #define VCON_RX 0
 #define VCON_TX 1
 #define VCON_QUEUE_MAX 64
-#define VCON_OUT_SIZE 65536
-#define VCON_IN_SIZE 4096
 
 struct vcon {
 	struct virtio_dev *dev;
 	pthread_mutex_t buf_lock;
-	uint8_t out_buf[VCON_OUT_SIZE], in_buf[VCON_IN_SIZE];
-	struct ring out, in;
-	int wake_fd;			/* the console thread's */
+	struct conbuf cb;		/* guarded by buf_lock */
 	int host_fd;			/* host side -> I/O thread */
 	struct io_event host_ev;
 	/* A transmit chain only partly copied out (the buffer was full). */
@@ -47,11 +44,11 @@ struct vcon {
 	struct vq_chain scratch;
 };
 
-static void wake(int fd)
+static void wake_io(struct vcon *v)
 {
 	uint64_t one = 1;
 
-	if (fd >= 0 && write(fd, &one, sizeof(one)) < 0)
+	if (write(v->host_fd, &one, sizeof(one)) < 0)
 		return;	/* counter saturated: the reader is awake anyway */
 }
 
@@ -59,17 +56,17 @@ static void wake(int fd)
 static bool tx_copy(struct vcon *v)
 {
 	pthread_mutex_lock(&v->buf_lock);
-	bool was_empty = v->out.len == 0;
-	while (v->tx_done < v->tx.out_len && ring_space(&v->out)) {
+	bool was_empty = v->cb.out.len == 0;
+	while (v->tx_done < v->tx.out_len && ring_space(&v->cb.out)) {
 		size_t room;
-		uint8_t *t = ring_tail(&v->out, &room);
+		uint8_t *t = ring_tail(&v->cb.out, &room);
 		uint64_t k = iov_copy_from(v->tx.iov, v->tx.nout, v->tx_done, t, room);
-		ring_commit(&v->out, (size_t)k);
+		ring_commit(&v->cb.out, (size_t)k);
 		v->tx_done += k;
 	}
 	bool all = v->tx_done == v->tx.out_len;
-	if (was_empty && v->out.len)
-		wake(v->wake_fd);
+	if (was_empty && v->cb.out.len)
+		conbuf_wake(&v->cb);
 	pthread_mutex_unlock(&v->buf_lock);
 	return all;
 }
@@ -105,7 +102,7 @@ static void vcon_rx(struct vcon *v)
 		return;
 	while (virtio_live(d)) {
 		pthread_mutex_lock(&v->buf_lock);
-		size_t have = v->in.len;
+		size_t have = v->cb.in.len;
 		pthread_mutex_unlock(&v->buf_lock);
 		if (!have)
 			break;
@@ -117,16 +114,16 @@ static void vcon_rx(struct vcon *v)
 		}
 		uint64_t done = 0;
 		pthread_mutex_lock(&v->buf_lock);
-		bool was_full = ring_space(&v->in) == 0;
-		while (v->in.len && done < v->scratch.in_len) {
+		bool was_full = ring_space(&v->cb.in) == 0;
+		while (v->cb.in.len && done < v->scratch.in_len) {
 			size_t k;
-			const uint8_t *f = ring_front(&v->in, &k);
+			const uint8_t *f = ring_front(&v->cb.in, &k);
 			k = (size_t)iov_copy_to(v->scratch.iov, v->scratch.nin, done, f, k);
-			ring_pop(&v->in, NULL, k);
+			ring_pop(&v->cb.in, NULL, k);
 			done += k;
 		}
-		if (was_full && ring_space(&v->in))
-			wake(v->wake_fd);
+		if (was_full && ring_space(&v->cb.in))
+			conbuf_wake(&v->cb);
 		pthread_mutex_unlock(&v->buf_lock);
 		vq_push(q, v->scratch.head, (uint32_t)done);
 	}
@@ -161,7 +158,7 @@ static void vcon_activate(struct virtio_dev *d)
 {
 	struct vcon *v = d->priv;
 
-	wake(v->host_fd);	/* input may already be waiting */
+	wake_io(v);	/* input may already be waiting */
 }
 
 static void vcon_reset(struct virtio_dev *d)
@@ -184,120 +181,44 @@ static const struct virtio_ops vcon_ops = {
 	.device_id = VIRTIO_ID_CONSOLE,
 	.nqueues = 2,
 	.queue_max = VCON_QUEUE_MAX,
-	.config_size = 12,
+	.config_size = sizeof(struct virtio_console_config),
 	.config_rw = vcon_config_rw,
 	.queue_kick = vcon_kick,
 	.activate = vcon_activate,
 	.reset = vcon_reset,
 };
 
-/* chardev, for the console thread */
-static size_t vcon_peek_output(void *opaque, uint8_t *buf, size_t max)
+/* conbuf hooks (buf_lock held): the host side drained output or brought
+ * input; the I/O thread moves the queues on. */
+static void vcon_out_consumed(void *owner, size_t space_before)
 {
-	struct vcon *v = opaque;
-
-	pthread_mutex_lock(&v->buf_lock);
-	size_t n = ring_peek(&v->out, buf, max);
-	pthread_mutex_unlock(&v->buf_lock);
-	return n;
-}
-
-static void vcon_consume_output(void *opaque, size_t n)
-{
-	struct vcon *v = opaque;
-
-	pthread_mutex_lock(&v->buf_lock);
-	bool was_full = ring_space(&v->out) == 0;
-	ring_pop(&v->out, NULL, n);
-	pthread_mutex_unlock(&v->buf_lock);
 	/* A half-copied transmit chain waits only while the buffer is full. */
-	if (was_full)
-		wake(v->host_fd);
+	if (space_before == 0)
+		wake_io(owner);
 }
 
-static size_t vcon_input_space(void *opaque)
+static void vcon_in_pushed(void *owner, size_t n)
 {
-	struct vcon *v = opaque;
-
-	pthread_mutex_lock(&v->buf_lock);
-	size_t n = ring_space(&v->in);
-	pthread_mutex_unlock(&v->buf_lock);
-	return n;
-}
-
-static size_t vcon_push_input(void *opaque, const uint8_t *buf, size_t n)
-{
-	struct vcon *v = opaque;
-
-	pthread_mutex_lock(&v->buf_lock);
-	n = ring_push(&v->in, buf, n);
-	pthread_mutex_unlock(&v->buf_lock);
 	if (n)
-		wake(v->host_fd);
-	return n;
+		wake_io(owner);
 }
 
-static uint64_t vcon_dropped(void *opaque)
-{
-	(void)opaque;
-	return 0;	/* backpressure instead of loss */
-}
+static const struct conbuf_hooks vcon_hooks = {
+	.out_consumed = vcon_out_consumed,
+	.in_pushed = vcon_in_pushed,
+};
 
-static void vcon_set_wake_fd(void *opaque, int fd)
+static struct chardev vcon_chardev(void *opaque)
 {
 	struct vcon *v = opaque;
 
-	pthread_mutex_lock(&v->buf_lock);
-	v->wake_fd = fd;
-	pthread_mutex_unlock(&v->buf_lock);
+	return conbuf_chardev(&v->cb);
 }
 
-struct chardev vcon_chardev(struct vcon *v)
+static void vcon_close(void *opaque)
 {
-	return (struct chardev){
-		.opaque = v,
-		.peek_output = vcon_peek_output,
-		.consume_output = vcon_consume_output,
-		.input_space = vcon_input_space,
-		.push_input = vcon_push_input,
-		.dropped = vcon_dropped,
-		.set_wake_fd = vcon_set_wake_fd,
-	};
-}
+	struct vcon *v = opaque;
 
-struct vcon *vcon_create(struct vm *vm, unsigned index)
-{
-	struct vcon *v = calloc(1, sizeof(*v));
-
-	if (!v)
-		return NULL;
-	pthread_mutex_init(&v->buf_lock, NULL);
-	v->out = (struct ring){ .buf = v->out_buf, .size = VCON_OUT_SIZE };
-	v->in = (struct ring){ .buf = v->in_buf, .size = VCON_IN_SIZE };
-	v->wake_fd = -1;
-	v->host_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (v->host_fd < 0) {
-		vcon_destroy(v);
-		return NULL;
-	}
-	v->dev = virtio_mmio_create(vm, index, &vcon_ops, v,
-				    BIT64(VIRTIO_F_RING_EVENT_IDX) |
-				    BIT64(VIRTIO_F_RING_INDIRECT_DESC));
-	if (!v->dev) {
-		vcon_destroy(v);
-		return NULL;
-	}
-	return v;
-}
-
-void vcon_arm(struct vcon *v)
-{
-	virtio_mmio_arm(v->dev);
-	io_event_arm(&v->host_ev, v->host_fd, vcon_host, v);
-}
-
-void vcon_destroy(struct vcon *v)
-{
 	if (!v)
 		return;
 	virtio_mmio_destroy(v->dev);
@@ -306,3 +227,46 @@ void vcon_destroy(struct vcon *v)
 	pthread_mutex_destroy(&v->buf_lock);
 	free(v);
 }
+
+static void *vcon_open(const struct config *c, unsigned n)
+{
+	struct vcon *v = calloc(1, sizeof(*v));
+
+	(void)c;
+	(void)n;
+	if (!v) {
+		log_err("console: out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&v->buf_lock, NULL);
+	conbuf_init(&v->cb, &v->buf_lock, &vcon_hooks, v);
+	v->host_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->host_fd < 0) {
+		log_err("console: eventfd: %s", strerror(errno));
+		vcon_close(v);
+		return NULL;
+	}
+	return v;
+}
+
+static int vcon_attach(void *opaque, struct machine *m, unsigned index)
+{
+	struct vcon *v = opaque;
+
+	v->dev = virtio_mmio_create(m, index, &vcon_ops, v,
+				    BIT64(VIRTIO_RING_F_EVENT_IDX) |
+				    BIT64(VIRTIO_RING_F_INDIRECT_DESC));
+	if (!v->dev)
+		return -1;
+	virtio_mmio_arm(v->dev);
+	io_event_arm(&v->host_ev, v->host_fd, vcon_host, v);
+	return 0;
+}
+
+const struct vdev_ops vcon_vdev = {
+	.name = "console",
+	.open = vcon_open,
+	.attach = vcon_attach,
+	.close = vcon_close,
+	.chardev = vcon_chardev,
+};

@@ -1,16 +1,11 @@
 /* virtio-console: the console device when `console = virtio` (hvc0 in
- * Linux).  Its host side is devices/console.c, like the UART's. */
+ * Linux).  Its host side is devices/console.c, like the UART's: the
+ * device offers it through vdev_ops.chardev. */
 #ifndef PICOVM_VIRTIO_CONSOLE_H
 #define PICOVM_VIRTIO_CONSOLE_H
 
-#include "../devices/chardev.h"
+#include "vdev.h"
 
-struct vm;
-struct vcon;
-
-struct vcon *vcon_create(struct vm *vm, unsigned index);
-void vcon_arm(struct vcon *v);
-struct chardev vcon_chardev(struct vcon *v);
-void vcon_destroy(struct vcon *v);
+extern const struct vdev_ops vcon_vdev;
 
 #endif

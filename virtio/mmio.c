@@ -15,24 +15,10 @@
 
 #include "virtio.h"
 #include "../vm/log.h"
-#include "../vm/vm.h"
+#include "../vm/machine.h"
 
-enum {
-	REG_MAGIC = 0x000, REG_VERSION = 0x004, REG_DEVICE_ID = 0x008,
-	REG_VENDOR_ID = 0x00c, REG_DEVICE_FEATURES = 0x010,
-	REG_DEVICE_FEATURES_SEL = 0x014, REG_DRIVER_FEATURES = 0x020,
-	REG_DRIVER_FEATURES_SEL = 0x024, REG_QUEUE_SEL = 0x030,
-	REG_QUEUE_NUM_MAX = 0x034, REG_QUEUE_NUM = 0x038,
-	REG_QUEUE_READY = 0x044, REG_QUEUE_NOTIFY = 0x050,
-	REG_INTERRUPT_STATUS = 0x060, REG_INTERRUPT_ACK = 0x064,
-	REG_STATUS = 0x070, REG_QUEUE_DESC_LOW = 0x080,
-	REG_QUEUE_DESC_HIGH = 0x084, REG_QUEUE_DRIVER_LOW = 0x090,
-	REG_QUEUE_DRIVER_HIGH = 0x094, REG_QUEUE_DEVICE_LOW = 0x0a0,
-	REG_QUEUE_DEVICE_HIGH = 0x0a4, REG_CONFIG_GENERATION = 0x0fc,
-	REG_CONFIG = 0x100,
-};
-#define VIRTIO_MMIO_MAGIC 0x74726976	/* "virt" */
-#define VIRTIO_MMIO_VENDOR 0x4f434950	/* "PICO" */
+#define PICOVM_MMIO_MAGIC 0x74726976	/* "virt" */
+#define PICOVM_MMIO_VENDOR 0x4f434950	/* "PICO" */
 /* Log this many guest errors per device, then stay quiet: a hostile
  * guest must not be able to fill the host's disk with our log. */
 #define VIRTIO_MAX_ERRORS_LOGGED 8
@@ -44,8 +30,8 @@ bool virtio_has(const struct virtio_dev *d, unsigned feature)
 
 bool virtio_live(const struct virtio_dev *d)
 {
-	return (d->status & VIRTIO_STATUS_DRIVER_OK) &&
-	       !(d->status & VIRTIO_STATUS_NEEDS_RESET) && !d->reset_pending;
+	return (d->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	       !(d->status & VIRTIO_CONFIG_S_NEEDS_RESET) && !d->reset_pending;
 }
 
 void virtio_interrupt(struct virtio_dev *d, uint32_t bits)
@@ -61,21 +47,44 @@ void virtio_interrupt(struct virtio_dev *d, uint32_t bits)
 
 void virtio_notify(struct virtio_dev *d, struct vq *q)
 {
-	if (vq_should_notify(q))
-		virtio_interrupt(d, VIRTIO_INT_USED_RING);
+	if (!io_on_thread()) {
+		if (vq_should_notify(q))
+			virtio_interrupt(d, VIRTIO_MMIO_INT_VRING);
+		return;
+	}
+	d->notify_mask |= 1u << (q - d->vq);
+	io_flush_later(&d->flush);
+}
+
+/* After a batch of completions (I/O thread): one interrupt at most for
+ * all the queues marked. */
+static void virtio_flush(void *arg)
+{
+	struct virtio_dev *d = arg;
+	bool irq = false;
+
+	pthread_mutex_lock(&d->lock);
+	for (unsigned i = 0; i < d->ops->nqueues; i++)
+		if ((d->notify_mask & (1u << i)) && d->vq[i].ready &&
+		    vq_should_notify(&d->vq[i]))
+			irq = true;
+	d->notify_mask = 0;
+	if (irq)
+		virtio_interrupt(d, VIRTIO_MMIO_INT_VRING);
+	pthread_mutex_unlock(&d->lock);
 }
 
 void virtio_fail(struct virtio_dev *d, const char *why)
 {
-	if (d->status & VIRTIO_STATUS_NEEDS_RESET)
+	if (d->status & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;
 	if (d->errors_logged < VIRTIO_MAX_ERRORS_LOGGED) {
 		d->errors_logged++;
 		log_info("%s%u: guest error: %s; device needs reset",
 			 d->ops->name, d->index, why);
 	}
-	d->status |= VIRTIO_STATUS_NEEDS_RESET;
-	virtio_interrupt(d, VIRTIO_INT_CONFIG);
+	d->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	virtio_interrupt(d, VIRTIO_MMIO_INT_CONFIG);
 }
 
 int virtio_pop(struct virtio_dev *d, struct vq *q, struct vq_chain *c)
@@ -99,7 +108,18 @@ static void virtio_do_reset(struct virtio_dev *d)
 	d->driver_features = 0;
 	d->device_features_sel = d->driver_features_sel = d->queue_sel = 0;
 	d->status = d->isr = 0;
+	d->notify_mask = 0;
 	d->reset_pending = false;
+}
+
+void virtio_request_begin(struct virtio_dev *d)
+{
+	d->inflight++;
+}
+
+unsigned virtio_inflight(const struct virtio_dev *d)
+{
+	return d->inflight;
 }
 
 void virtio_request_done(struct virtio_dev *d)
@@ -114,8 +134,8 @@ void virtio_request_done(struct virtio_dev *d)
  * for an existing queue that is not live. */
 static struct vq *setup_queue(struct virtio_dev *d)
 {
-	if (!(d->status & VIRTIO_STATUS_FEATURES_OK) ||
-	    (d->status & VIRTIO_STATUS_DRIVER_OK) ||
+	if (!(d->status & VIRTIO_CONFIG_S_FEATURES_OK) ||
+	    (d->status & VIRTIO_CONFIG_S_DRIVER_OK) ||
 	    d->queue_sel >= d->ops->nqueues || d->vq[d->queue_sel].ready)
 		return NULL;
 	return &d->vq[d->queue_sel];
@@ -143,21 +163,21 @@ static void write_status(struct virtio_dev *d, uint32_t v)
 	}
 	v &= 0xff;
 	/* Only the device sets NEEDS_RESET; the driver may not clear bits. */
-	v |= d->status & VIRTIO_STATUS_NEEDS_RESET;
+	v |= d->status & VIRTIO_CONFIG_S_NEEDS_RESET;
 	if ((d->status & ~v) || d->reset_pending)
 		return;
 	uint32_t added = v & ~d->status;
-	if (added & VIRTIO_STATUS_FEATURES_OK) {
+	if (added & VIRTIO_CONFIG_S_FEATURES_OK) {
 		bool ok = !(d->driver_features & ~d->device_features) &&
 			  (d->driver_features & BIT64(VIRTIO_F_VERSION_1));
 		if (!ok)
-			v &= ~(uint32_t)VIRTIO_STATUS_FEATURES_OK;
+			v &= ~(uint32_t)VIRTIO_CONFIG_S_FEATURES_OK;
 	}
-	if ((added & VIRTIO_STATUS_DRIVER_OK) &&
-	    !(v & VIRTIO_STATUS_FEATURES_OK))
-		v &= ~(uint32_t)VIRTIO_STATUS_DRIVER_OK;
+	if ((added & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	    !(v & VIRTIO_CONFIG_S_FEATURES_OK))
+		v &= ~(uint32_t)VIRTIO_CONFIG_S_DRIVER_OK;
 	d->status = v;
-	if ((added & VIRTIO_STATUS_DRIVER_OK) && (v & VIRTIO_STATUS_DRIVER_OK))
+	if ((added & VIRTIO_CONFIG_S_DRIVER_OK) && (v & VIRTIO_CONFIG_S_DRIVER_OK))
 		d->ops->activate(d);
 }
 
@@ -168,9 +188,9 @@ static void queue_ready(struct virtio_dev *d, uint32_t v)
 
 	if (!q || v != 1)
 		return;
-	if (vq_enable(q, &d->vm->mem, d->ops->queue_max,
-		      virtio_has(d, VIRTIO_F_RING_EVENT_IDX),
-		      virtio_has(d, VIRTIO_F_RING_INDIRECT_DESC), &why) < 0 &&
+	if (vq_enable(q, &d->m->mem, d->ops->queue_max,
+		      virtio_has(d, VIRTIO_RING_F_EVENT_IDX),
+		      virtio_has(d, VIRTIO_RING_F_INDIRECT_DESC), &why) < 0 &&
 	    d->errors_logged < VIRTIO_MAX_ERRORS_LOGGED) {
 		d->errors_logged++;
 		log_info("%s%u: queue %u not enabled: %s", d->ops->name, d->index,
@@ -184,29 +204,29 @@ static void reg_write(struct virtio_dev *d, uint32_t off, uint32_t v)
 	uint64_t one = 1;
 
 	switch (off) {
-	case REG_DEVICE_FEATURES_SEL:
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
 		d->device_features_sel = v;
 		break;
-	case REG_DRIVER_FEATURES:
-		if (!(d->status & VIRTIO_STATUS_FEATURES_OK) &&
+	case VIRTIO_MMIO_DRIVER_FEATURES:
+		if (!(d->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
 		    d->driver_features_sel < 2)
 			set_addr_half(&d->driver_features,
 				      d->driver_features_sel == 1, v);
 		break;
-	case REG_DRIVER_FEATURES_SEL:
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
 		d->driver_features_sel = v;
 		break;
-	case REG_QUEUE_SEL:
+	case VIRTIO_MMIO_QUEUE_SEL:
 		d->queue_sel = v;
 		break;
-	case REG_QUEUE_NUM:
+	case VIRTIO_MMIO_QUEUE_NUM:
 		if ((q = setup_queue(d)))
 			q->num = v <= VQ_MAX_SIZE ? (uint16_t)v : 0;
 		break;
-	case REG_QUEUE_READY:
+	case VIRTIO_MMIO_QUEUE_READY:
 		queue_ready(d, v);
 		break;
-	case REG_QUEUE_NOTIFY:
+	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		/* Normally KVM's ioeventfd catches these; this path is the
 		 * same kick for a write that exited to user space.  Unknown
 		 * queue numbers are ignored. */
@@ -217,23 +237,23 @@ static void reg_write(struct virtio_dev *d, uint32_t off, uint32_t v)
 				    strerror(errno));
 		}
 		break;
-	case REG_INTERRUPT_ACK:
+	case VIRTIO_MMIO_INTERRUPT_ACK:
 		d->isr &= ~v;
 		break;
-	case REG_STATUS:
+	case VIRTIO_MMIO_STATUS:
 		write_status(d, v);
 		break;
-	case REG_QUEUE_DESC_LOW: case REG_QUEUE_DESC_HIGH:
+	case VIRTIO_MMIO_QUEUE_DESC_LOW: case VIRTIO_MMIO_QUEUE_DESC_HIGH:
 		if ((q = setup_queue(d)))
-			set_addr_half(&q->desc_gpa, off == REG_QUEUE_DESC_HIGH, v);
+			set_addr_half(&q->desc_gpa, off == VIRTIO_MMIO_QUEUE_DESC_HIGH, v);
 		break;
-	case REG_QUEUE_DRIVER_LOW: case REG_QUEUE_DRIVER_HIGH:
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW: case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
 		if ((q = setup_queue(d)))
-			set_addr_half(&q->avail_gpa, off == REG_QUEUE_DRIVER_HIGH, v);
+			set_addr_half(&q->avail_gpa, off == VIRTIO_MMIO_QUEUE_AVAIL_HIGH, v);
 		break;
-	case REG_QUEUE_DEVICE_LOW: case REG_QUEUE_DEVICE_HIGH:
+	case VIRTIO_MMIO_QUEUE_USED_LOW: case VIRTIO_MMIO_QUEUE_USED_HIGH:
 		if ((q = setup_queue(d)))
-			set_addr_half(&q->used_gpa, off == REG_QUEUE_DEVICE_HIGH, v);
+			set_addr_half(&q->used_gpa, off == VIRTIO_MMIO_QUEUE_USED_HIGH, v);
 		break;
 	default:
 		break;	/* read-only or unknown: ignored */
@@ -245,19 +265,19 @@ static uint32_t reg_read(struct virtio_dev *d, uint32_t off)
 	bool qok = d->queue_sel < d->ops->nqueues;
 
 	switch (off) {
-	case REG_MAGIC: return VIRTIO_MMIO_MAGIC;
-	case REG_VERSION: return 2;
-	case REG_DEVICE_ID: return d->ops->device_id;
-	case REG_VENDOR_ID: return VIRTIO_MMIO_VENDOR;
-	case REG_DEVICE_FEATURES:
+	case VIRTIO_MMIO_MAGIC_VALUE: return PICOVM_MMIO_MAGIC;
+	case VIRTIO_MMIO_VERSION: return 2;
+	case VIRTIO_MMIO_DEVICE_ID: return d->ops->device_id;
+	case VIRTIO_MMIO_VENDOR_ID: return PICOVM_MMIO_VENDOR;
+	case VIRTIO_MMIO_DEVICE_FEATURES:
 		if (d->device_features_sel >= 2)
 			return 0;
 		return (uint32_t)(d->device_features >> (32 * d->device_features_sel));
-	case REG_QUEUE_NUM_MAX: return qok ? d->ops->queue_max : 0;
-	case REG_QUEUE_READY: return qok && d->vq[d->queue_sel].ready;
-	case REG_INTERRUPT_STATUS: return d->isr;
-	case REG_STATUS: return d->status;
-	case REG_CONFIG_GENERATION: return d->config_generation;
+	case VIRTIO_MMIO_QUEUE_NUM_MAX: return qok ? d->ops->queue_max : 0;
+	case VIRTIO_MMIO_QUEUE_READY: return qok && d->vq[d->queue_sel].ready;
+	case VIRTIO_MMIO_INTERRUPT_STATUS: return d->isr;
+	case VIRTIO_MMIO_STATUS: return d->status;
+	case VIRTIO_MMIO_CONFIG_GENERATION: return d->config_generation;
 	default: return 0;
 	}
 }
@@ -268,8 +288,8 @@ static void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data,
 	struct virtio_dev *d = opaque;
 
 	pthread_mutex_lock(&d->lock);
-	if (off >= REG_CONFIG) {
-		uint64_t coff = off - REG_CONFIG;
+	if (off >= VIRTIO_MMIO_CONFIG) {
+		uint64_t coff = off - VIRTIO_MMIO_CONFIG;
 		if (coff + len <= d->ops->config_size && d->ops->config_rw)
 			d->ops->config_rw(d, (uint32_t)coff, data, len, is_write);
 		else if (!is_write)
@@ -300,7 +320,7 @@ static void virtio_kick(void *arg)
 	pthread_mutex_unlock(&d->lock);
 }
 
-struct virtio_dev *virtio_mmio_create(struct vm *vm, unsigned index,
+struct virtio_dev *virtio_mmio_create(struct machine *m, unsigned index,
 				      const struct virtio_ops *ops, void *priv,
 				      uint64_t features)
 {
@@ -309,12 +329,13 @@ struct virtio_dev *virtio_mmio_create(struct vm *vm, unsigned index,
 	if (!d)
 		return NULL;
 	pthread_mutex_init(&d->lock, NULL);
-	d->vm = vm;
+	d->m = m;
 	d->ops = ops;
 	d->priv = priv;
 	d->index = index;
 	d->base = VIRTIO_MMIO_BASE + VIRTIO_MMIO_SIZE * index;
 	d->irq = VIRTIO_MMIO_IRQ + index;
+	d->flush = (struct io_flush){ .fn = virtio_flush, .arg = d };
 	d->device_features = features | BIT64(VIRTIO_F_VERSION_1);
 	d->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
@@ -322,7 +343,7 @@ struct virtio_dev *virtio_mmio_create(struct vm *vm, unsigned index,
 	if (d->irq_fd < 0)
 		goto fail;
 	struct kvm_irqfd irqfd = { .fd = (uint32_t)d->irq_fd, .gsi = d->irq };
-	if (ioctl(vm->kvm.vm_fd, KVM_IRQFD, &irqfd) < 0)
+	if (ioctl(m->kvm.vm_fd, KVM_IRQFD, &irqfd) < 0)
 		goto fail;
 	for (unsigned q = 0; q < ops->nqueues; q++) {
 		d->kick[q] = (struct virtio_kick){ d, q };
@@ -333,15 +354,15 @@ struct virtio_dev *virtio_mmio_create(struct vm *vm, unsigned index,
 		 * no exit to user space on the kick path. */
 		struct kvm_ioeventfd io = {
 			.datamatch = q,
-			.addr = d->base + REG_QUEUE_NOTIFY,
+			.addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY,
 			.len = 4,
 			.fd = d->kick_fd[q],
 			.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
 		};
-		if (ioctl(vm->kvm.vm_fd, KVM_IOEVENTFD, &io) < 0)
+		if (ioctl(m->kvm.vm_fd, KVM_IOEVENTFD, &io) < 0)
 			goto fail;
 	}
-	if (bus_add(&vm->mmio, d->base, VIRTIO_MMIO_SIZE, virtio_mmio_access, d) < 0)
+	if (bus_add(&m->mmio, d->base, VIRTIO_MMIO_SIZE, virtio_mmio_access, d) < 0)
 		goto fail;
 	return d;
 fail:

@@ -30,7 +30,7 @@
 #define VIRTIO_MMIO_MAX_DEVICES 16	/* IRQs 5..20 */
 #define VIRTIO_MAX_QUEUES 2
 
-struct vm;
+struct machine;
 struct virtio_dev;
 
 struct virtio_ops {
@@ -61,7 +61,7 @@ struct virtio_kick {
 
 struct virtio_dev {
 	pthread_mutex_t lock;
-	struct vm *vm;
+	struct machine *m;
 	const struct virtio_ops *ops;
 	void *priv;
 	unsigned index;			/* window and IRQ number */
@@ -73,6 +73,8 @@ struct virtio_dev {
 	uint32_t status, isr, config_generation;
 	bool reset_pending;
 	unsigned inflight;		/* requests handed to the host */
+	unsigned notify_mask;		/* queues with new used entries */
+	struct io_flush flush;		/* decides their interrupt */
 	unsigned errors_logged;
 	struct vq vq[VIRTIO_MAX_QUEUES];
 	int kick_fd[VIRTIO_MAX_QUEUES];	/* ioeventfd per queue */
@@ -82,7 +84,7 @@ struct virtio_dev {
 
 /* Creates device number index and registers its window, ioeventfds and
  * irqfd.  Returns NULL after printing why. */
-struct virtio_dev *virtio_mmio_create(struct vm *vm, unsigned index,
+struct virtio_dev *virtio_mmio_create(struct machine *m, unsigned index,
 				      const struct virtio_ops *ops, void *priv,
 				      uint64_t features);
 /* Arms the kick eventfds on the I/O thread's ring (before it starts). */
@@ -98,14 +100,21 @@ bool virtio_has(const struct virtio_dev *d, unsigned feature);
 void virtio_fail(struct virtio_dev *d, const char *why);
 bool virtio_live(const struct virtio_dev *d);	/* DRIVER_OK, not broken */
 void virtio_interrupt(struct virtio_dev *d, uint32_t bits);
-/* After pushes on q: interrupt if the driver wants one. */
+/* After pushes on q: interrupt if the driver wants one.  On the I/O
+ * thread this only marks q; the decision (one fence, at most one
+ * interrupt) is taken once per device after the batch of completions. */
 void virtio_notify(struct virtio_dev *d, struct vq *q);
 /* Takes the next chain of q for a device: 1 with *c filled; 0 when the
  * queue is empty (kicks are re-enabled first, and a chain that slipped in
  * meanwhile is taken); -1 when the guest broke the ring (the device is then
  * failed: NEEDS_RESET and a config interrupt). */
 int virtio_pop(struct virtio_dev *d, struct vq *q, struct vq_chain *c);
-/* A request finished: call after its vq_push (handles a pending reset). */
+/* Request accounting, owned by the transport: begin when a request is
+ * handed to the host (an io_uring submission), done when it finished,
+ * after its vq_push (handles a pending reset).  A reset waits for them. */
+void virtio_request_begin(struct virtio_dev *d);
 void virtio_request_done(struct virtio_dev *d);
+/* Requests begun and not done. */
+unsigned virtio_inflight(const struct virtio_dev *d);
 
 #endif

@@ -26,47 +26,36 @@
 
 #include <errno.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "mmio.h"
+#include "../config/config.h"
 #include "virtio.h"
 #include "../net/tap.h"
 #include "../vm/log.h"
-#include "../vm/vm.h"
-
-#define VIRTIO_NET_F_CSUM 0
-#define VIRTIO_NET_F_GUEST_CSUM 1
-#define VIRTIO_NET_F_MTU 3
-#define VIRTIO_NET_F_MAC 5
-#define VIRTIO_NET_F_GUEST_TSO4 7
-#define VIRTIO_NET_F_GUEST_TSO6 8
-#define VIRTIO_NET_F_GUEST_ECN 9
-#define VIRTIO_NET_F_HOST_TSO4 11
-#define VIRTIO_NET_F_HOST_TSO6 12
-#define VIRTIO_NET_F_HOST_ECN 13
-#define VIRTIO_NET_F_MRG_RXBUF 15
-#define VIRTIO_NET_F_STATUS 16
-
-#define HDR_F_NEEDS_CSUM 1
-#define GSO_NONE 0
-#define GSO_TCPV4 1
-#define GSO_TCPV6 4
-#define GSO_ECN 0x80
+#include "../vm/machine.h"
 
 #define NET_RX 0
 #define NET_TX 1
 #define NET_QUEUE_MAX 256
+/* The header before every frame, both ways (struct
+ * virtio_net_hdr_mrg_rxbuf: VIRTIO_F_VERSION_1 always has num_buffers). */
 #define NET_HDR TAP_VNET_HDR_LEN
-#define ETH_HLEN 14
+_Static_assert(NET_HDR == sizeof(struct virtio_net_hdr_mrg_rxbuf),
+	       "the tap's vnet header is virtio's");
 #define NET_MAX_FRAME (65535 + ETH_HLEN + 4)	/* + VLAN tag */
 #define NET_TX_INFLIGHT 64
 /* Tap reads in flight at once, each into one chain (without MRG_RXBUF;
  * with it, one read gathers several chains and only one is in flight). */
 #define NET_RX_INFLIGHT 16
-#define NET_CONFIG_SIZE 12
+/* The configuration space through mtu (struct virtio_net_config). */
+#define NET_CONFIG_SIZE (offsetof(struct virtio_net_config, mtu) + \
+			 sizeof(((struct virtio_net_config *)0)->mtu))
 
 struct net_tx {
 	struct io_op op;
@@ -99,7 +88,7 @@ struct vnet {
 	unsigned n;
 	struct tap tap;
 	struct virtio_dev *dev;
-	uint8_t config[NET_CONFIG_SIZE];
+	struct virtio_net_config config;
 	struct net_tx tx[NET_TX_INFLIGHT], *tx_free;
 	bool tx_starved;
 	struct net_rx rx[NET_RX_INFLIGHT];
@@ -120,52 +109,49 @@ static bool tap_gone(int res)
 static void net_link_lost(struct vnet *v, int res)
 {
 	struct virtio_dev *d = v->dev;
-	uint16_t status = 0;
-
 	if (v->link_lost)
 		return;
 	v->link_lost = true;
 	log_err("net.%u: the tap %s is gone (%s); link down, the guest's frames "
 		"are dropped from now on", v->n, v->tap.name, strerror(-res));
-	memcpy(v->config + 6, &status, 2);
+	v->config.status = 0;
 	d->config_generation++;
-	virtio_interrupt(d, VIRTIO_INT_CONFIG);
+	virtio_interrupt(d, VIRTIO_MMIO_INT_CONFIG);
 }
 
 static bool tx_header_ok(struct virtio_dev *d, const uint8_t *h, uint64_t frame)
 {
-	uint8_t flags = h[0], gso = h[1];
-	uint16_t hdr_len, gso_size, csum_start, csum_offset;
+	struct virtio_net_hdr hdr;
 
-	memcpy(&hdr_len, h + 2, 2);
-	memcpy(&gso_size, h + 4, 2);
-	memcpy(&csum_start, h + 6, 2);
-	memcpy(&csum_offset, h + 8, 2);
-	if (flags & ~HDR_F_NEEDS_CSUM)
+	memcpy(&hdr, h, sizeof(hdr));
+	uint8_t flags = hdr.flags, gso = hdr.gso_type;
+	uint16_t hdr_len = hdr.hdr_len, gso_size = hdr.gso_size,
+		 csum_start = hdr.csum_start, csum_offset = hdr.csum_offset;
+	if (flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
 		return false;
-	if (flags & HDR_F_NEEDS_CSUM) {
+	if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		if (!virtio_has(d, VIRTIO_NET_F_CSUM) ||
 		    (uint64_t)csum_start + csum_offset + 2 > frame)
 			return false;
 	}
-	switch (gso & ~GSO_ECN) {
-	case GSO_NONE:
-		return !(gso & GSO_ECN);
-	case GSO_TCPV4:
+	switch (gso & ~VIRTIO_NET_HDR_GSO_ECN) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		return !(gso & VIRTIO_NET_HDR_GSO_ECN);
+	case VIRTIO_NET_HDR_GSO_TCPV4:
 		if (!virtio_has(d, VIRTIO_NET_F_HOST_TSO4))
 			return false;
 		break;
-	case GSO_TCPV6:
+	case VIRTIO_NET_HDR_GSO_TCPV6:
 		if (!virtio_has(d, VIRTIO_NET_F_HOST_TSO6))
 			return false;
 		break;
 	default:
 		return false;
 	}
-	if ((gso & GSO_ECN) && !virtio_has(d, VIRTIO_NET_F_HOST_ECN))
+	if ((gso & VIRTIO_NET_HDR_GSO_ECN) && !virtio_has(d, VIRTIO_NET_F_HOST_ECN))
 		return false;
 	/* A GSO frame must need a checksum and have a sane segment size. */
-	return (flags & HDR_F_NEEDS_CSUM) && gso_size > 0 && hdr_len <= frame;
+	return (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && gso_size > 0 && hdr_len <= frame;
 }
 
 static void net_tx_process(struct vnet *v);
@@ -232,7 +218,7 @@ static void net_tx_process(struct vnet *v)
 		io_uring_prep_writev(sqe, v->tap.fd, t->iov, t->niov, 0);
 		io_fix(sqe);
 		io_uring_sqe_set_data(sqe, &t->op);
-		d->inflight++;
+		virtio_request_begin(d);
 	}
 	virtio_notify(d, q);
 }
@@ -269,7 +255,9 @@ static void net_rx_done(struct io_op *op, int res)
 			used++;
 		}
 		uint16_t nbuf = (uint16_t)used;
-		iov_copy_to(rx->iov, rx->niov, 10, &nbuf, 2);	/* num_buffers */
+		iov_copy_to(rx->iov, rx->niov,
+			    offsetof(struct virtio_net_hdr_mrg_rxbuf, num_buffers),
+			    &nbuf, 2);
 		left = (uint64_t)res;
 		for (unsigned i = 0; i < used; i++) {
 			uint64_t k = left < rx->len[i] ? left : rx->len[i];
@@ -355,7 +343,7 @@ static void net_rx_post(struct vnet *v)
 		}
 		rx->iov[rx->niov++] = (struct iovec){ rx->spill, sizeof(rx->spill) };
 		rx->busy = true;
-		d->inflight++;
+		virtio_request_begin(d);
 		v->rx_reads++;
 		struct io_uring_sqe *sqe = io_sqe();
 		io_uring_prep_readv(sqe, v->tap.fd, rx->iov, rx->niov, 0);
@@ -442,7 +430,7 @@ static void net_config_rw(struct virtio_dev *d, uint32_t off, uint8_t *data,
 	struct vnet *v = d->priv;
 
 	if (!is_write)
-		memcpy(data, v->config + off, len);
+		memcpy(data, (const uint8_t *)&v->config + off, len);
 }
 
 static const struct virtio_ops net_ops = {
@@ -458,7 +446,9 @@ static const struct virtio_ops net_ops = {
 	.quiesce = net_quiesce,
 };
 
-struct vnet *net_open(const struct config *c, unsigned n)
+static void net_close(void *opaque);
+
+static void *net_open(const struct config *c, unsigned n)
 {
 	struct vnet *v = calloc(1, sizeof(*v));
 
@@ -489,48 +479,58 @@ struct vnet *net_open(const struct config *c, unsigned n)
 	return v;
 }
 
-int net_attach(struct vnet *v, struct vm *vm, unsigned index)
-{
-	uint64_t f = BIT64(VIRTIO_F_RING_EVENT_IDX) |
-		     BIT64(VIRTIO_F_RING_INDIRECT_DESC) | BIT64(VIRTIO_NET_F_MAC) |
-		     BIT64(VIRTIO_NET_F_MTU) | BIT64(VIRTIO_NET_F_STATUS) |
-		     BIT64(VIRTIO_NET_F_MRG_RXBUF);
-	uint16_t status = 1, pairs = 1, mtu = (uint16_t)v->cfg->mtu;
-
-	if (v->cfg->offload)
-		f |= BIT64(VIRTIO_NET_F_CSUM) | BIT64(VIRTIO_NET_F_GUEST_CSUM) |
-		     BIT64(VIRTIO_NET_F_HOST_TSO4) | BIT64(VIRTIO_NET_F_HOST_TSO6) |
-		     BIT64(VIRTIO_NET_F_HOST_ECN) | BIT64(VIRTIO_NET_F_GUEST_TSO4) |
-		     BIT64(VIRTIO_NET_F_GUEST_TSO6) | BIT64(VIRTIO_NET_F_GUEST_ECN);
-	memcpy(v->config, v->cfg->mac_bytes, 6);
-	memcpy(v->config + 6, &status, 2);	/* VIRTIO_NET_S_LINK_UP */
-	memcpy(v->config + 8, &pairs, 2);
-	memcpy(v->config + 10, &mtu, 2);
-	v->dev = virtio_mmio_create(vm, index, &net_ops, v, f);
-	return v->dev ? 0 : -1;
-}
-
-void net_arm(struct vnet *v)
+static void net_arm(struct vnet *v)
 {
 	io_file(v->tap.fd);
 	virtio_mmio_arm(v->dev);
 	io_event_arm(&v->cancel_ev, v->cancel_fd, net_cancel, v);
 }
 
-unsigned net_inflight(struct vnet *v)
+static int net_attach(void *opaque, struct machine *m, unsigned index)
 {
+	struct vnet *v = opaque;
+	uint64_t f = BIT64(VIRTIO_RING_F_EVENT_IDX) |
+		     BIT64(VIRTIO_RING_F_INDIRECT_DESC) | BIT64(VIRTIO_NET_F_MAC) |
+		     BIT64(VIRTIO_NET_F_MTU) | BIT64(VIRTIO_NET_F_STATUS) |
+		     BIT64(VIRTIO_NET_F_MRG_RXBUF);
+
+	if (v->cfg->offload)
+		f |= BIT64(VIRTIO_NET_F_CSUM) | BIT64(VIRTIO_NET_F_GUEST_CSUM) |
+		     BIT64(VIRTIO_NET_F_HOST_TSO4) | BIT64(VIRTIO_NET_F_HOST_TSO6) |
+		     BIT64(VIRTIO_NET_F_HOST_ECN) | BIT64(VIRTIO_NET_F_GUEST_TSO4) |
+		     BIT64(VIRTIO_NET_F_GUEST_TSO6) | BIT64(VIRTIO_NET_F_GUEST_ECN);
+	/* Little-endian fields on a little-endian host. */
+	v->config = (struct virtio_net_config){
+		.status = VIRTIO_NET_S_LINK_UP,
+		.max_virtqueue_pairs = 1,
+		.mtu = (uint16_t)v->cfg->mtu,
+	};
+	memcpy(v->config.mac, v->cfg->mac_bytes, sizeof(v->config.mac));
+	v->dev = virtio_mmio_create(m, index, &net_ops, v, f);
+	if (!v->dev)
+		return -1;
+	net_arm(v);
+	return 0;
+}
+
+static unsigned net_busy(void *opaque)
+{
+	struct vnet *v = opaque;
+
 	pthread_mutex_lock(&v->dev->lock);
 	/* A pending RX read waits for traffic that may never come: it does
 	 * not hold up a stop. */
-	unsigned n = v->dev->inflight;
+	unsigned n = virtio_inflight(v->dev);
 	for (unsigned i = 0; i < NET_RX_INFLIGHT; i++)
 		n -= v->rx[i].busy;
 	pthread_mutex_unlock(&v->dev->lock);
 	return n;
 }
 
-void net_close(struct vnet *v)
+static void net_close(void *opaque)
 {
+	struct vnet *v = opaque;
+
 	if (!v)
 		return;
 	if (getenv("PICOVM_STATS"))
@@ -547,3 +547,11 @@ void net_close(struct vnet *v)
 	virtio_mmio_destroy(v->dev);
 	free(v);
 }
+
+const struct vdev_ops net_vdev = {
+	.name = "net",
+	.open = net_open,
+	.attach = net_attach,
+	.busy = net_busy,
+	.close = net_close,
+};

@@ -1,18 +1,11 @@
 /* virtio-net on a tap, with the data path on the I/O thread's io_uring.
- * net_open() makes the tap (all user-fixable errors happen there, before
- * a VM exists); net_attach() makes it a device of the VM. */
+ * Its open makes the tap (all user-fixable errors happen there, before a
+ * VM exists); attach makes it a device of the VM (virtio/vdev.h). */
 #ifndef PICOVM_VIRTIO_NET_H
 #define PICOVM_VIRTIO_NET_H
 
-#include "../config/config.h"
+#include "vdev.h"
 
-struct vm;
-struct vnet;
-
-struct vnet *net_open(const struct config *c, unsigned n);
-int net_attach(struct vnet *v, struct vm *vm, unsigned index);
-void net_arm(struct vnet *v);
-unsigned net_inflight(struct vnet *v);
-void net_close(struct vnet *v);
+extern const struct vdev_ops net_vdev;
 
 #endif

@@ -1,16 +1,25 @@
 /* Split virtqueue, device side; see queue.h for the rules it keeps. */
 #include "queue.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "virtio.h"
 
-#define DESC_SIZE 16
-
-/* Ring layout (virtio 1.2, 2.7): avail = flags, idx, ring[num], used_event;
- * used = flags, idx, ring[num] of {id u32, len u32}, avail_event. */
-static uint64_t avail_size(uint16_t num) { return 6 + 2ULL * num; }
-static uint64_t used_size(uint16_t num) { return 6 + 8ULL * num; }
+/* Ring layout (virtio 1.2, 2.7; <linux/virtio_ring.h>): avail = flags,
+ * idx, ring[num], used_event; used = flags, idx, ring[num] of
+ * struct vring_used_elem, avail_event.  Guest memory is read through
+ * these offsets, never through a guest-aligned struct pointer. */
+#define DESC_SIZE sizeof(struct vring_desc)
+#define AVAIL_FLAGS offsetof(struct vring_avail, flags)
+#define AVAIL_IDX offsetof(struct vring_avail, idx)
+#define AVAIL_RING offsetof(struct vring_avail, ring)
+#define USED_IDX offsetof(struct vring_used, idx)
+#define USED_RING offsetof(struct vring_used, ring)
+#define USED_ELEM sizeof(struct vring_used_elem)
+/* used_event follows avail's ring, avail_event used's. */
+static uint64_t avail_size(uint16_t num) { return AVAIL_RING + 2ULL * num + 2; }
+static uint64_t used_size(uint16_t num) { return USED_RING + USED_ELEM * num + 2; }
 
 static uint16_t load16(const uint8_t *p)
 {
@@ -80,10 +89,13 @@ static struct desc desc_read(const uint8_t *table, uint32_t i)
 {
 	struct desc d;
 
-	memcpy(&d.addr, table + (uint64_t)i * DESC_SIZE, 8);
-	memcpy(&d.len, table + (uint64_t)i * DESC_SIZE + 8, 4);
-	memcpy(&d.flags, table + (uint64_t)i * DESC_SIZE + 12, 2);
-	memcpy(&d.next, table + (uint64_t)i * DESC_SIZE + 14, 2);
+	struct vring_desc v;
+
+	memcpy(&v, table + (uint64_t)i * DESC_SIZE, sizeof(v));
+	d.addr = v.addr;
+	d.len = v.len;
+	d.flags = v.flags;
+	d.next = v.next;
 	return d;
 }
 
@@ -212,7 +224,7 @@ static int chain_walk(const struct vq *q, struct vq_chain *c, uint16_t head,
 
 int vq_pop(struct vq *q, struct vq_chain *c, const char **why)
 {
-	uint16_t avail_idx = load16(q->avail + 2);
+	uint16_t avail_idx = load16(q->avail + AVAIL_IDX);
 	uint16_t pending = (uint16_t)(avail_idx - q->last_avail);
 
 	if (pending == 0)
@@ -221,7 +233,7 @@ int vq_pop(struct vq *q, struct vq_chain *c, const char **why)
 		*why = "avail index moved more than the queue size";
 		return -1;
 	}
-	uint16_t head = load16(q->avail + 4 + 2 * (q->last_avail % q->num));
+	uint16_t head = load16(q->avail + AVAIL_RING + 2 * (q->last_avail % q->num));
 	if (head >= q->num) {
 		*why = "head index out of range";
 		return -1;
@@ -249,14 +261,13 @@ void vq_unpop(struct vq *q, uint16_t head)
 
 void vq_push(struct vq *q, uint16_t head, uint32_t len)
 {
-	uint8_t *e = q->used + 4 + 8 * (uint64_t)(q->used_idx % q->num);
-	uint32_t id = head;
+	uint8_t *e = q->used + USED_RING + USED_ELEM * (q->used_idx % q->num);
+	struct vring_used_elem u = { .id = head, .len = len };
 
-	memcpy(e, &id, 4);
-	memcpy(e + 4, &len, 4);
+	memcpy(e, &u, sizeof(u));
 	q->used_idx++;
 	/* The element must be visible before the index that publishes it. */
-	store16(q->used + 2, q->used_idx);
+	store16(q->used + USED_IDX, q->used_idx);
 	if (q->inflight[head / 64] & (1ULL << (head % 64))) {
 		q->inflight[head / 64] &= ~(1ULL << (head % 64));
 		q->ninflight--;
@@ -274,17 +285,17 @@ bool vq_should_notify(struct vq *q)
 		return false;
 	q->notified_used = now;
 	if (!q->event_idx)
-		return !(load16(q->avail) & VRING_AVAIL_F_NO_INTERRUPT);
-	uint16_t used_event = load16(q->avail + 4 + 2 * (uint64_t)q->num);
+		return !(load16(q->avail + AVAIL_FLAGS) & VRING_AVAIL_F_NO_INTERRUPT);
+	uint16_t used_event = load16(q->avail + AVAIL_RING + 2 * (uint64_t)q->num);
 	return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
 }
 
 bool vq_enable_kicks(struct vq *q)
 {
 	if (q->event_idx)
-		store16(q->used + 4 + 8 * (uint64_t)q->num, q->last_avail);
+		store16(q->used + USED_RING + USED_ELEM * q->num, q->last_avail);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return load16(q->avail + 2) != q->last_avail;
+	return load16(q->avail + AVAIL_IDX) != q->last_avail;
 }
 
 /* Copies between buf and the bytes of iov[0..n) from skip on; to_iov

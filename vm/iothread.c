@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "machine.h"
 #include "../seccomp/sandbox.h"
 
 /* How long a stopping VM waits for the I/O already in flight (a few
@@ -33,6 +34,9 @@ static int (*drain_fn)(void *);
 static void *drain_arg;
 static struct io_event stop_ev;
 static int stop_fd = -1;
+static struct machine *machine;
+static struct io_flush *flush_list;
+static _Thread_local bool on_io_thread;
 static bool left_busy;		/* the kernel may still write guest memory */
 /* Every SQE picovm takes yields exactly one CQE (no multishot requests),
  * so their difference is what the kernel still holds. */
@@ -211,6 +215,26 @@ static void reap(void)
 			op->done(op, res);
 	}
 	io_uring_cq_advance(&ring, n);
+	while (flush_list) {
+		struct io_flush *f = flush_list;
+		flush_list = f->next;
+		f->queued = false;
+		f->fn(f->arg);
+	}
+}
+
+void io_flush_later(struct io_flush *f)
+{
+	if (f->queued)
+		return;
+	f->queued = true;
+	f->next = flush_list;
+	flush_list = f;
+}
+
+bool io_on_thread(void)
+{
+	return on_io_thread;
 }
 
 static void cancel_all_done(struct io_op *op, int res)
@@ -255,13 +279,18 @@ static void uring_test_hook(void) {}
 static void *iothread_main(void *arg)
 {
 	(void)arg;
-	if (sandbox_thread(SANDBOX_IO, "io") < 0)
-		_exit(1);	/* an I/O thread without its filter must not run */
+	on_io_thread = true;
+	if (sandbox_thread(SANDBOX_IO, "io") < 0) {
+		/* An I/O thread without its filter must not run. */
+		machine_stop(machine, EXIT_VM_FAILURE, NULL);
+		return NULL;
+	}
 	uring_test_hook();
 	while (!atomic_load(&stop)) {
 		int ret = io_uring_submit_and_wait(&ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
-			log_err("io thread: io_uring_enter: %s", strerror(-ret));
+			machine_stop(machine, EXIT_VM_FAILURE,
+				     "io thread: io_uring_enter: %s", strerror(-ret));
 			break;
 		}
 		reap();
@@ -308,14 +337,18 @@ static void *iothread_main(void *arg)
 int iothread_prepare(void)
 {
 	stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (stop_fd < 0)
-		return -errno;
+	if (stop_fd < 0) {
+		int e = errno;
+		log_err("io thread: eventfd: %s", strerror(e));
+		return -e;
+	}
 	io_event_arm(&stop_ev, stop_fd, on_stop, NULL);
 	return 0;
 }
 
-int iothread_start(void)
+int iothread_start(struct machine *m)
 {
+	machine = m;
 	int ret = pthread_create(&thread, NULL, iothread_main, NULL);
 	if (ret) {
 		log_err("cannot start the io thread: %s", strerror(ret));

@@ -45,11 +45,26 @@ int iothread_ring_fd(void);
 struct io_uring_sqe *io_sqe(void);
 /* Arms ev to run fn(arg) each time ev->fd (an eventfd) is signalled. */
 void io_event_arm(struct io_event *ev, int fd, void (*fn)(void *), void *arg);
-/* Registers a function run once per loop iteration after completions are
- * handled, used by devices to flush batched interrupts. */
+/* Work deferred to the end of the current batch of completions: a device
+ * marks what a completion changed and decides once per batch (one
+ * interrupt for many completions). */
+struct io_flush {
+	struct io_flush *next;
+	bool queued;
+	void (*fn)(void *arg);
+	void *arg;
+};
+/* Runs f->fn(f->arg) once after the completions being handled now, however
+ * often it is queued meanwhile.  I/O thread only (io_on_thread()). */
+void io_flush_later(struct io_flush *f);
+/* True on the I/O thread. */
+bool io_on_thread(void);
 /* Arms the thread's own stop event (before iothread_seal()). */
 int iothread_prepare(void);
-int iothread_start(void);
+struct machine;
+/* Starts the thread; a failure in it (its sandbox filter, the ring) stops
+ * m like any other thread's does. */
+int iothread_start(struct machine *m);
 /* Asks the thread to stop, lets the I/O in flight drain for a bounded
  * time (drain() returns nonzero while a device still has I/O in flight),
  * cancels the rest, then joins it.  Devices submit nothing new once

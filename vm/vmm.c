@@ -30,43 +30,10 @@
 #include "../boot/boot.h"
 #include "../devices/console.h"
 #include "../devices/devices.h"
-#include "../devices/serial.h"
-#include "../virtio/blk.h"
-#include "../virtio/console.h"
-#include "../virtio/mmio.h"
-#include "../virtio/net.h"
 #include "iothread.h"
+#include "vdevs.h"
 #include "../seccomp/sandbox.h"
 #include "../vcpu/vcpu.h"
-
-void vm_stop(struct vm *vm, int status, const char *fmt, ...)
-{
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&vm->stop_lock);
-	if (!vm_stopping(vm)) {
-		vm->exit_status = status;
-		if (fmt) {
-			char msg[256];
-			va_list ap;
-			va_start(ap, fmt);
-			vsnprintf(msg, sizeof(msg), fmt, ap);
-			va_end(ap);
-			log_err("%s", msg);
-		}
-		atomic_store_explicit(&vm->stopping, true, memory_order_release);
-		if (write(vm->stop_efd, &one, sizeof(one)) < 0)
-			log_err("cannot wake the main thread: %s", strerror(errno));
-	}
-	pthread_mutex_unlock(&vm->stop_lock);
-}
-
-int vm_irq_line(struct vm *vm, unsigned irq, int level)
-{
-	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };
-
-	return ioctl(vm->kvm.vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
-}
 
 int vmm_limits(struct config_limits *lim)
 {
@@ -82,35 +49,30 @@ int vmm_limits(struct config_limits *lim)
 }
 
 /* The kernel command line as the guest gets it: the configured one plus
- * one virtio_mmio.device= entry per virtio device, numbered the way
- * attach_devices() numbers them (disks by N, nets by N, the console),
- * then picovm.name=NAME and, when the console's input is not a terminal,
+ * one virtio_mmio.device= entry per virtio device, in list order, then
+ * picovm.name=NAME and, when the console's input is not a terminal,
  * picovm.stdin=notty (picovm(1)).  `check` counts the longest form. */
-static char *full_cmdline(const struct config *c, bool notty)
+static char *full_cmdline(const struct config *c, const struct vdevs *l,
+			  bool notty)
 {
-	size_t n = strlen(c->cmdline) + 1 + 64 * (CONFIG_MAX_DEVICES + 1) +
+	size_t n = strlen(c->cmdline) + 1 + 64 * (VIRTIO_MMIO_MAX_DEVICES + 1) +
 		   strlen(c->name) + 64;
 	char *s = malloc(n);
-	unsigned index = 0;
 
-	if (!s)
+	if (!s) {
+		log_err("out of memory");
 		return NULL;
+	}
 	strcpy(s, c->cmdline);
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
-		if (c->disk[i].present && virtio_mmio_cmdline(index++, s, n) < 0)
-			goto fail;
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
-		if (c->net[i].present && virtio_mmio_cmdline(index++, s, n) < 0)
-			goto fail;
-	if (c->console == CONSOLE_VIRTIO && virtio_mmio_cmdline(index++, s, n) < 0)
-		goto fail;
+	if (vdevs_cmdline(l, s, n) < 0) {
+		log_err("the kernel command line is too long");
+		free(s);
+		return NULL;
+	}
 	size_t len = strlen(s);
 	snprintf(s + len, n - len, "%spicovm.name=%s%s", len ? " " : "",
 		 c->name, notty ? " picovm.stdin=notty" : "");
 	return s;
-fail:
-	free(s);
-	return NULL;
 }
 
 /* Whether the console's input is there and is not a terminal. */
@@ -119,79 +81,21 @@ static bool console_notty(const struct config *c)
 	return c->serial.kind != SINK_NONE && !isatty(0);
 }
 
-/* Opens every disk image: all the ways a disk can be wrong for the user
- * to fix show up here, before a VM exists.  Returns -1 after printing. */
-static int open_disks(const struct config *c, struct blk **disks)
-{
-	int ret = 0;
-
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
-		disks[i] = NULL;
-		if (c->disk[i].present && !(disks[i] = blk_open(c, i)))
-			ret = -1;
-	}
-	return ret;
-}
-
-static void close_disks(struct blk **disks)
-{
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
-		blk_close(disks[i]);
-		disks[i] = NULL;
-	}
-}
-
-/* Taps: created, attached and bridged before a VM exists. */
-static int open_nets(const struct config *c, struct vnet **nets)
-{
-	int ret = 0;
-
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
-		nets[i] = NULL;
-		if (c->net[i].present && !(nets[i] = net_open(c, i)))
-			ret = -1;
-	}
-	return ret;
-}
-
-static void close_nets(struct vnet **nets)
-{
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
-		net_close(nets[i]);
-		nets[i] = NULL;
-	}
-}
-
-/* Each virtio device takes an MMIO window and an IRQ line (5 + index);
- * the IOAPIC has 24 pins. */
-static int count_devices(const struct config *c)
-{
-	unsigned n = c->console == CONSOLE_VIRTIO;
-
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
-		n += c->disk[i].present + c->net[i].present;
-	if (n > VIRTIO_MMIO_MAX_DEVICES) {
-		log_err("%s: %u virtio devices (disks, nets, console); picovm "
-			"offers at most %u", c->file, n, VIRTIO_MMIO_MAX_DEVICES);
-		return -1;
-	}
-	return 0;
-}
-
 int vmm_check(const struct config *c)
 {
 	struct boot_plan p = { .kernel_fd = -1, .initrd_fd = -1 };
-	struct blk *disks[CONFIG_MAX_DEVICES];
-	if (count_devices(c) < 0)
+	struct vdevs l;
+
+	if (vdevs_plan(c, &l) < 0)
 		return -1;
-	char *cmdline = full_cmdline(c, true);
+	char *cmdline = full_cmdline(c, &l, true);
 	int ret = cmdline ? boot_probe(c, cmdline, &p) : -1;
 
 	boot_plan_free(&p);
 	free(cmdline);
-	if (open_disks(c, disks) < 0)
+	if (vdevs_open(&l, c, true) < 0)
 		ret = -1;
-	close_disks(disks);
+	vdevs_close(&l);
 	return ret;
 }
 
@@ -257,43 +161,20 @@ static int open_sink(const struct config *c, const char *key,
 	return fd;
 }
 
-/* Virtio devices in the order full_cmdline() announced them. */
-static int attach_devices(struct vm *vm)
+/* The legacy devices; the first one that offers a chardev is the console
+ * when no virtio device does. */
+static const struct legacy_ops *const legacy_kinds[NLEGACY] = {
+	&serial_legacy, &i8042_legacy, &debugport_legacy, &rtc_legacy,
+	&pvpanic_legacy, &acpi_pm_legacy,
+};
+
+static void legacy_chardev(const struct vm *vm, struct chardev *cd)
 {
-	unsigned index = 0;
-
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
-		if (!vm->disks[i])
-			continue;
-		if (blk_attach(vm->disks[i], vm, index++) < 0)
-			return -1;
-		blk_arm(vm->disks[i]);
-	}
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
-		if (!vm->nets[i])
-			continue;
-		if (net_attach(vm->nets[i], vm, index++) < 0)
-			return -1;
-		net_arm(vm->nets[i]);
-	}
-	if (vm->cfg->console == CONSOLE_VIRTIO) {
-		vm->vcon = vcon_create(vm, index++);
-		if (!vm->vcon)
-			return -1;
-		vcon_arm(vm->vcon);
-	}
-	return 0;
-}
-
-static int disks_busy(void *arg)
-{
-	struct vm *vm = arg;
-
-	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
-		if ((vm->disks[i] && blk_inflight(vm->disks[i])) ||
-		    (vm->nets[i] && net_inflight(vm->nets[i])))
-			return 1;
-	return 0;
+	for (unsigned i = 0; i < NLEGACY; i++)
+		if (vm->legacy[i] && legacy_kinds[i]->chardev) {
+			*cd = legacy_kinds[i]->chardev(vm->legacy[i]);
+			return;
+		}
 }
 
 static int vm_build(struct vm *vm, const struct boot_plan *plan)
@@ -301,14 +182,14 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	const struct config *c = vm->cfg;
 	int ret;
 
-	if (kvm_open(&vm->kvm, 0) < 0 || kvm_create_vm(&vm->kvm) < 0)
+	if (kvm_open(&vm->m.kvm, 0) < 0 || kvm_create_vm(&vm->m.kvm) < 0)
 		return -1;
-	if (c->vcpus > vm->kvm.max_vcpus) {
+	if (c->vcpus > vm->m.kvm.max_vcpus) {
 		log_err("vcpus: %u is more than KVM on this host allows (%u)",
-			c->vcpus, vm->kvm.max_vcpus);
+			c->vcpus, vm->m.kvm.max_vcpus);
 		return -1;
 	}
-	ret = gmem_init(&vm->mem, c->memory, c->hugepages);
+	ret = gmem_init(&vm->m.mem, c->memory, c->hugepages);
 	if (ret < 0) {
 		log_err("memory: cannot allocate %llu MiB%s: %s",
 			(unsigned long long)(c->memory >> 20),
@@ -317,48 +198,47 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 			strerror(-ret));
 		return -1;
 	}
-	ret = gmem_register(&vm->mem, vm->kvm.vm_fd);
+	ret = gmem_register(&vm->m.mem, vm->m.kvm.vm_fd);
 	if (ret < 0) {
 		log_err("KVM_SET_USER_MEMORY_REGION: %s", strerror(-ret));
 		return -1;
 	}
-	if (kvm_create_irqchip(&vm->kvm) < 0)
+	if (kvm_create_irqchip(&vm->m.kvm) < 0)
 		return -1;
-	vm->cpuid = cpuid_supported(vm->kvm.fd);
+	vm->cpuid = cpuid_supported(vm->m.kvm.fd);
 	if (!vm->cpuid)
 		return -1;
-	if (boot_place(c, plan, &vm->mem, &vm->entry) < 0)
+	if (boot_place(c, plan, &vm->m.mem, &vm->entry) < 0)
 		return -1;
 	uint32_t sig, features;
 	cpuid_signature(vm->cpuid, &sig, &features);
-	if (mptable_write(&vm->mem, vm->nvcpus, sig, features) < 0) {
+	if (mptable_write(&vm->m.mem, vm->nvcpus, sig, features) < 0) {
 		log_err("cannot write the MP table for %u vCPUs", vm->nvcpus);
 		return -1;
 	}
-	if (c->acpi && (acpi_write(&vm->mem, vm->nvcpus) < 0 ||
-			acpi_pm_attach(vm) < 0)) {
+	if (c->acpi && acpi_write(&vm->m.mem, vm->nvcpus) < 0) {
 		log_err("cannot set up ACPI for %u vCPUs", vm->nvcpus);
 		return -1;
 	}
 	/* With console = virtio the UART stays, but its output goes nowhere. */
-	vm->serial = serial_create(vm, c->serial.kind == SINK_NONE ||
-					       c->console == CONSOLE_VIRTIO);
-	vm->i8042 = i8042_create(vm);
-	if (!vm->serial || serial_attach(vm->serial) < 0 || !vm->i8042 ||
-	    debugport_attach(vm) < 0 || rtc_attach(vm) < 0 ||
-	    pvpanic_attach(vm) < 0) {
-		log_err("cannot set up the legacy devices");
-		return -1;
-	}
+	unsigned flags = (c->acpi ? LEGACY_ACPI : 0) |
+			 (c->serial.kind == SINK_NONE || c->console == CONSOLE_VIRTIO ?
+			  LEGACY_SERIAL_DISCARD : 0);
+	for (unsigned i = 0; i < NLEGACY; i++)
+		if (legacy_kinds[i]->create(&vm->m, flags, &vm->legacy[i]) < 0)
+			return -1;
 	if (iothread_init(512) < 0 || iothread_prepare() < 0 ||
-	    attach_devices(vm) < 0 || iothread_seal() < 0)
+	    vdevs_attach(&vm->vdevs, &vm->m) < 0 || iothread_seal() < 0)
 		return -1;
 	vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
+	if (!vm->vcpus) {
+		log_err("vcpus: cannot allocate %u vCPUs", vm->nvcpus);
 		return -1;
+	}
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i].fd = -1;
-		if (vcpu_init(vm, &vm->vcpus[i], i) < 0)
+		if (vcpu_init(&vm->m, &vm->vcpus[i], i, vm->cpuid,
+			      vm->nvcpus, &vm->entry) < 0)
 			return -1;
 	}
 	return 0;
@@ -367,9 +247,9 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 /* Waits for the VM to stop; turns signals and the timeout into stops. */
 static void vm_wait(struct vm *vm, int sig_fd, int timer_fd)
 {
-	while (!vm_stopping(vm)) {
+	while (!machine_stopping(&vm->m)) {
 		struct pollfd p[3] = {
-			{ .fd = vm->stop_efd, .events = POLLIN },
+			{ .fd = vm->m.stop_efd, .events = POLLIN },
 			{ .fd = sig_fd, .events = POLLIN },
 			{ .fd = timer_fd, .events = POLLIN },
 		};
@@ -378,11 +258,11 @@ static void vm_wait(struct vm *vm, int sig_fd, int timer_fd)
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
-				vm_stop(vm, EXIT_VM_SIGNAL_BASE + (int)si.ssi_signo,
+				machine_stop(&vm->m, EXIT_VM_SIGNAL_BASE + (int)si.ssi_signo,
 					"stopping on %s", strsignal((int)si.ssi_signo));
 		}
 		if (p[2].revents & POLLIN)
-			vm_stop(vm, EXIT_VM_TIMEOUT, "timeout: stopped the VM after "
+			machine_stop(&vm->m, EXIT_VM_TIMEOUT, "timeout: stopped the VM after "
 				"%llu ms", (unsigned long long)vm->cfg->timeout_ms);
 	}
 }
@@ -407,11 +287,11 @@ static void vm_stats(const struct vm *vm)
 
 static void vm_teardown(struct vm *vm)
 {
-	atomic_store(&vm->stopping, true);
+	atomic_store(&vm->m.stopping, true);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
-		if (vm->vcpus[i].vm)
+		if (vm->vcpus[i].m)
 			vcpu_destroy(&vm->vcpus[i]);
 	vm_stats(vm);
 	/* The vCPUs are gone: no new requests.  The console flushes the
@@ -419,24 +299,23 @@ static void vm_teardown(struct vm *vm)
 	 * flight.  Each step is bounded (picovm(1): a stop takes at most 1 s
 	 * plus the final fdatasync of writeback disks). */
 	console_stop_begin(vm->console);
-	iothread_stop(disks_busy, vm);
+	iothread_stop(vdevs_busy, &vm->vdevs);
 	console_stop(vm->console);
 	vm->console = NULL;
 	log_limit_summary();
-	close_disks(vm->disks);
+	vdevs_close(&vm->vdevs);
 	iothread_exit();
-	close_nets(vm->nets);
-	vcon_destroy(vm->vcon);
-	vm->vcon = NULL;
 	free(vm->vcpus);
-	i8042_destroy(vm->i8042);
-	serial_destroy(vm->serial);
+	for (unsigned i = 0; i < NLEGACY; i++) {
+		legacy_kinds[i]->destroy(vm->legacy[i]);
+		vm->legacy[i] = NULL;
+	}
 	free(vm->cpuid);
 	/* I/O the stop could not end may still write into guest RAM: leave
 	 * it mapped, the process is about to exit. */
 	if (!iothread_left_busy())
-		gmem_free(&vm->mem);
-	kvm_close(&vm->kvm);
+		gmem_free(&vm->m.mem);
+	kvm_close(&vm->m.kvm);
 }
 
 int vmm_run(const struct config *c)
@@ -450,8 +329,8 @@ int vmm_run(const struct config *c)
 	memset(&vm, 0, sizeof(vm));
 	vm.cfg = c;
 	vm.nvcpus = c->vcpus;
-	vm.kvm.fd = vm.kvm.vm_fd = -1;
-	pthread_mutex_init(&vm.stop_lock, NULL);
+	vm.m.kvm.fd = vm.m.kvm.vm_fd = -1;
+	pthread_mutex_init(&vm.m.stop_lock, NULL);
 
 	/* A vanished stdout reader must not kill us; signals are read from
 	 * a signalfd by this thread only. */
@@ -467,13 +346,12 @@ int vmm_run(const struct config *c)
 	sandbox_enable(c->sandbox);
 	if (c->sandbox)
 		sandbox_close_inherited(c);
-	char *cmdline = count_devices(c) < 0 ? NULL :
-		full_cmdline(c, console_notty(c));
+	char *cmdline = vdevs_plan(c, &vm.vdevs) < 0 ? NULL :
+			full_cmdline(c, &vm.vdevs, console_notty(c));
 	if (!cmdline || boot_probe(c, cmdline, &plan) < 0 ||
-	    open_disks(c, vm.disks) < 0 || open_nets(c, vm.nets) < 0) {
+	    vdevs_open(&vm.vdevs, c, false) < 0) {
 		boot_plan_free(&plan);
-		close_disks(vm.disks);
-		close_nets(vm.nets);
+		vdevs_close(&vm.vdevs);
 		free(cmdline);
 		return EXIT_VM_BADINPUT;
 	}
@@ -489,10 +367,10 @@ int vmm_run(const struct config *c)
 		status = EXIT_VM_BADINPUT;
 		goto close_sinks;
 	}
-	vm.stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm.m.stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (vm.stop_efd < 0 || sig_fd < 0 || timer_fd < 0) {
+	if (vm.m.stop_efd < 0 || sig_fd < 0 || timer_fd < 0) {
 		log_err("cannot create event descriptors: %s", strerror(errno));
 		goto close_fds;
 	}
@@ -503,10 +381,12 @@ int vmm_run(const struct config *c)
 	sandbox_set_fds(&sfds);
 	if (sandbox_process(c) < 0)
 		goto teardown;
-	struct chardev cd = vm.vcon ? vcon_chardev(vm.vcon) : serial_chardev(vm.serial);
-	vm.console = console_start(&vm, &cd, out_fd,
+	struct chardev cd;
+	if (!vdevs_chardev(&vm.vdevs, &cd))
+		legacy_chardev(&vm, &cd);
+	vm.console = console_start(&vm.m, &cd, out_fd,
 				   c->serial.kind == SINK_NONE ? -1 : 0);
-	if (!vm.console || iothread_start() < 0)
+	if (!vm.console || iothread_start(&vm.m) < 0)
 		goto teardown;
 	if (c->timeout_ms) {
 		struct itimerspec t = { .it_value = {
@@ -516,18 +396,18 @@ int vmm_run(const struct config *c)
 	}
 	for (unsigned i = 0; i < vm.nvcpus; i++)
 		if (vcpu_start(&vm.vcpus[i]) < 0) {
-			vm_stop(&vm, EXIT_VM_FAILURE, NULL);
+			machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
 			break;
 		}
 	if (sandbox_thread(SANDBOX_MAIN, "picovm") < 0)
-		vm_stop(&vm, EXIT_VM_FAILURE, NULL);
+		machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
 	vm_wait(&vm, sig_fd, timer_fd);
-	status = vm.exit_status;
+	status = vm.m.exit_status;
 teardown:
 	vm_teardown(&vm);
 close_fds:
-	if (vm.stop_efd >= 0)
-		close(vm.stop_efd);
+	if (vm.m.stop_efd >= 0)
+		close(vm.m.stop_efd);
 	if (sig_fd >= 0)
 		close(sig_fd);
 	if (timer_fd >= 0)
@@ -541,8 +421,7 @@ close_sinks:
 	}
 free_plan:
 	boot_plan_free(&plan);
-	close_disks(vm.disks);
-	close_nets(vm.nets);
+	vdevs_close(&vm.vdevs);
 	free(cmdline);
 	return status;
 }

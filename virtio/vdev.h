@@ -1,0 +1,37 @@
+/*
+ * The operations every virtio device kind offers the assembly code, the
+ * same small set for each (vm/vdevs.c lists the kinds in one table):
+ *
+ *   open    before the VM exists: everything the user can get wrong (a
+ *           missing image, a tap in use) fails here, with its own message
+ *           naming the key; returns NULL after printing
+ *   attach  makes it device number index of the machine (its MMIO window
+ *           and IRQ) and arms its events on the I/O thread's ring (before
+ *           iothread_seal()); -1 after printing
+ *   busy    nonzero while it has host I/O in flight a stop should wait for
+ *           (optional)
+ *   close   flushes and frees; any state, NULL included
+ *   chardev the guest console it offers the host side (optional)
+ */
+#ifndef PICOVM_VIRTIO_VDEV_H
+#define PICOVM_VIRTIO_VDEV_H
+
+#include <stdbool.h>
+
+#include "../devices/chardev.h"
+
+struct config;
+struct machine;
+
+struct vdev_ops {
+	const char *name;
+	/* `picovm check` opens it too (opening has no side effects). */
+	bool checked;
+	void *(*open)(const struct config *c, unsigned n);
+	int (*attach)(void *dev, struct machine *m, unsigned index);
+	unsigned (*busy)(void *dev);
+	void (*close)(void *dev);
+	struct chardev (*chardev)(void *dev);
+};
+
+#endif
