@@ -7,7 +7,10 @@
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=$TOP/bench/build
+. "$TOP/bench/lib.sh"
 OPS=${1:-200000}
+need_qemu
+QCPU=$(qemu_cpu "$TOP/guest/build/exit.elf")
 mkdir -p "$B"
 cc -O2 -o "$B/tsc" "$TOP/bench/tsc.c"
 HZ=$("$B/tsc")
@@ -22,11 +25,11 @@ run() {
 	local vmm=$1 mode=$2 qd=$3 n=$4 out=$B/blk-run.out
 	local cmd="picotest=blk-bench:$mode:$qd:$n"
 	if [ "$vmm" = picovm ]; then
-		PICOVM_STATS=1 /usr/bin/time -f 'cpu %U %S' -o "$B/time" \
+		PICOVM_STATS=1 timeout -k 5 300 /usr/bin/time -f 'cpu %U %S' -o "$B/time" \
 			"$TOP/picovm" run "$B/blk.conf" "cmdline=$cmd" >"$out" 2>"$out.err" || true
 	else
-		/usr/bin/time -f 'cpu %U %S' -o "$B/time" qemu-system-x86_64 \
-			-M microvm,acpi=off -accel kvm -cpu host -m 256M -smp 1 \
+		timeout -k 5 300 /usr/bin/time -f 'cpu %U %S' -o "$B/time" qemu-system-x86_64 \
+			-M microvm,acpi=off -accel kvm -cpu "$QCPU" -m 256M -smp 1 \
 			-nodefaults -no-user-config -display none -serial stdio \
 			-monitor none -global virtio-mmio.force-legacy=false \
 			-drive id=d0,file="$IMG",format=raw,if=none,aio=io_uring \
@@ -36,8 +39,9 @@ run() {
 	fi
 	local tsc cpu exits
 	tsc=$(sed -n 's/^bench: .*tsc=\([0-9]*\) .*/\1/p' "$out")
-	[ -n "$tsc" ] || { echo "no result from $vmm: $(cat "$out" "$out.err")" >&2; exit 1; }
+	number "$tsc" "$vmm $mode: the guest reported no result ($(tail -c 300 "$out" "$out.err" | tr '\n' ' '))"
 	cpu=$(awk '/^cpu/ {printf "%.0f", ($2 + $3) * 1000}' "$B/time")
+	number "$cpu" "$vmm $mode: CPU time"
 	exits=$(sed -n 's/.*exits to user space: io=\([0-9]*\) mmio=\([0-9]*\).*/\1 \2/p' "$out.err")
 	echo "$tsc $cpu ${exits:-- -}"
 }
@@ -50,9 +54,12 @@ for w in "randread4k 32 4096" "seqread128k 8 131072" "seqwrite128k 8 131072"; do
 	[ "$size" -gt 4096 ] && n=$((OPS / 8))
 	small=$((n / 10))
 	for vmm in picovm qemu; do
-		command -v qemu-system-x86_64 >/dev/null || [ $vmm = picovm ] || continue
-		read -r t1 c1 io1 mm1 <<<"$(run $vmm "$mode" "$qd" "$n")"
-		read -r t0 c0 io0 mm0 <<<"$(run $vmm "$mode" "$qd" "$small")"
+		# run exits on a missing figure; a command substitution would
+		# swallow that exit, so the results go through files.
+		run $vmm "$mode" "$qd" "$n" >"$B/r1" || exit 1
+		run $vmm "$mode" "$qd" "$small" >"$B/r0" || exit 1
+		read -r t1 c1 io1 mm1 <"$B/r1"
+		read -r t0 c0 io0 mm0 <"$B/r0"
 		# The difference of two runs cancels boot and set-up.
 		awk -v t="$t1" -v hz="$HZ" -v n="$n" -v s="$size" -v c1="$c1" -v c0="$c0" \
 			-v d="$((n - small))" -v io="$io1" -v mm="$mm1" -v io0="$io0" -v mm0="$mm0" \

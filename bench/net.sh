@@ -9,6 +9,9 @@
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=$TOP/bench/build
+. "$TOP/bench/lib.sh"
+need_qemu
+QCPU=$(qemu_cpu "$TOP/guest/build/exit.elf")
 mkdir -p "$B"
 cc -O2 -o "$B/tsc" "$TOP/bench/tsc.c"
 make -s -C "$TOP/tests" tools >/dev/null
@@ -29,18 +32,17 @@ printf 'kernel = %s\nmemory = 128M\nnet.0.tap = %s\nnet.0.mac = %s\n' "$GUEST" $
 
 VMMS="picovm qemu-vhost-off"
 [ -e /dev/vhost-net ] && VMMS="$VMMS qemu-vhost-on"
-command -v qemu-system-x86_64 >/dev/null || VMMS=picovm
 
 # vm VMM CMDLINE: starts the VMM in the namespace in the background
 vm() {
 	local vmm=$1 cmd=$2
 	case $vmm in
 	picovm)
-		nx /usr/bin/time -f 'cpu %U %S' -o "$B/time" "$TOP/picovm" run "$B/net.conf" \
+		nx timeout -k 5 120 /usr/bin/time -f 'cpu %U %S' -o "$B/time" "$TOP/picovm" run "$B/net.conf" \
 			"cmdline=$cmd" >"$B/net.out" 2>"$B/net.err" </dev/null & ;;
 	qemu-vhost-*)
-		nx /usr/bin/time -f 'cpu %U %S' -o "$B/time" qemu-system-x86_64 \
-			-M microvm,acpi=off -accel kvm -cpu host -m 128M -smp 1 \
+		nx timeout -k 5 120 /usr/bin/time -f 'cpu %U %S' -o "$B/time" qemu-system-x86_64 \
+			-M microvm,acpi=off -accel kvm -cpu "$QCPU" -m 128M -smp 1 \
 			-nodefaults -no-user-config -display none -serial stdio -monitor none \
 			-global virtio-mmio.force-legacy=false \
 			-netdev tap,id=n0,ifname=$TAP,script=no,downscript=no,vhost=${vmm#qemu-vhost-} \
@@ -63,29 +65,31 @@ for vmm in $VMMS; do
 		vm $vmm "picotest=net-bench:tx:$size:$n"
 		wait $VM
 		read -r f b t <<<"$(bench_line)"
-		[ -n "${t:-}" ] || { echo "$vmm tx $size: no result: $(tail -c 300 "$B/net.out" "$B/net.err")"; continue; }
+		number "${t:-}" "$vmm tx $size: no result ($(tail -c 300 "$B/net.out" "$B/net.err" | tr '\n' ' '))"
 		read -r fps gbps <<<"$(rate "$f" "$b" "$t")"
 		printf '%-16s %-22s %12s %9s %12s\n' $vmm "guest->host $size B" "$fps" "$gbps" "$(cpu_ms)"
 	done
 	for size in 60 1514; do
 		vm $vmm "picotest=net-bench:rx:0"
-		waitfor "rx ready" || { echo "$vmm rx: guest not ready"; kill $VM; continue; }
+		waitfor "rx ready" || { kill $VM; die "$vmm rx: the guest never got ready"; }
 		nx "$PVNET" flood $TAP $MAC $size bench 3 >/dev/null
 		nx "$PVNET" send $TAP $MAC 64 picotest-stop 3 >/dev/null
 		wait $VM
 		read -r f b t <<<"$(bench_line)"
-		[ -n "${t:-}" ] || { echo "$vmm rx $size: no result"; continue; }
+		number "${t:-}" "$vmm rx $size: no result ($(tail -c 300 "$B/net.out" "$B/net.err" | tr '\n' ' '))"
 		read -r fps gbps <<<"$(rate "$f" "$b" "$t")"
 		printf '%-16s %-22s %12s %9s %12s\n' $vmm "host->guest $size B" "$fps" "$gbps" "$(cpu_ms)"
 	done
 	vm $vmm "picotest=net-bench:pingpong"
 	if waitfor "pingpong ready"; then
-		pp=$(nx "$PVNET" pingpong $TAP $MAC 64 5000)
+		pp=$(nx "$PVNET" pingpong $TAP $MAC 64 5000) || die "$vmm pingpong failed"
 		nx "$PVNET" send $TAP $MAC 64 picotest-stop 3 >/dev/null
 		wait $VM
+		[ -n "${pp#pingpong: }" ] || die "$vmm pingpong: no figure"
 		printf '%-16s %-22s %s\n' $vmm "round trip 64 B (us)" "${pp#pingpong: }"
 	else
 		kill $VM
+		die "$vmm pingpong: the guest never got ready"
 	fi
 done
 [ -e /dev/vhost-net ] || echo "qemu vhost=on: not measured, this host has no /dev/vhost-net (no vhost_net module)"

@@ -6,6 +6,7 @@ set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${1:-21}
 B=$TOP/bench/build
+. "$TOP/bench/lib.sh"
 mkdir -p "$B"
 cc -O2 -Wall -Werror -o "$B/exec2exit" "$TOP/bench/exec2exit.c"
 cc -O2 -Wall -Werror -static -o "$B/floor" "$TOP/bench/floor.c"
@@ -19,19 +20,20 @@ echo "   guest: guest/build/exit.elf (PVH ELF; writes QEMU's isa-debug-exit 0xf4
 "$B/exec2exit" "floor (irqchip + PIT)" "$RUNS" 0 -- "$B/floor" irqchip | tee "$B/floor-irq.txt"
 "$B/exec2exit" "picovm" "$RUNS" 0 -- "$TOP/picovm" run "$B/exit.conf" | tee "$B/picovm.txt"
 "$B/exec2exit" "picovm (sandbox = off)" "$RUNS" 0 -- "$TOP/picovm" run "$B/exit.conf" sandbox=off | tee "$B/picovm-nosandbox.txt"
-if command -v qemu-system-x86_64 >/dev/null; then
-	# isa-debug-exit turns the guest's 0 into exit status (0 << 1) | 1 = 1.
-	"$B/exec2exit" "qemu -M microvm" "$RUNS" 1 -- qemu-system-x86_64 \
-		-M microvm -accel kvm -cpu host -m 64M -smp 1 -nodefaults \
-		-no-user-config -display none -serial none -monitor none \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$EXIT_ELF" |
-		tee "$B/qemu.txt"
-	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^wall_ms=/) { split($i, a, "="); print a[2] } }' \
-		"$B/picovm.txt" "$B/qemu.txt" | paste -sd' ' |
-		awk '{ printf "ratio: qemu microvm / picovm wall time = %.1fx\n", $2 / $1 }'
-else
-	echo "qemu-system-x86_64 not installed: no side-by-side figure (apt-get install qemu-system-x86)"
-fi
+need_qemu
+QCPU=$(qemu_cpu "$EXIT_ELF")
+echo "   qemu: -cpu $QCPU (the first of host, host,-arch-capabilities, max that runs a guest here)"
+# isa-debug-exit turns the guest's 0 into exit status (0 << 1) | 1 = 1.
+"$B/exec2exit" "qemu -M microvm" "$RUNS" 1 -- qemu-system-x86_64 \
+	-M microvm -accel kvm -cpu "$QCPU" -m 64M -smp 1 -nodefaults \
+	-no-user-config -display none -serial none -monitor none \
+	-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$EXIT_ELF" |
+	tee "$B/qemu.txt"
+wall() { sed -n 's/.*wall_ms=\([0-9.]*\).*/\1/p' "$1" | head -1; }
+pv=$(wall "$B/picovm.txt"); qm=$(wall "$B/qemu.txt")
+number "$pv" "picovm exec to exit"
+number "$qm" "qemu exec to exit"
+awk -v p="$pv" -v q="$qm" 'BEGIN { printf "ratio: qemu microvm / picovm wall time = %.1fx\n", q / p }'
 
 echo "== exec to the guest's first instruction (picovm's boot-timer port, written first by exit.elf), $RUNS runs"
 for sb in on off; do
@@ -40,6 +42,7 @@ for sb in on off; do
 		"$TOP/picovm" run "$B/exit.conf" sandbox=$sb 2>&1 >/dev/null |
 			sed -n 's/.*boot-timer: \([0-9.]*\) ms.*/\1/p' >>"$B/boottime.txt"
 	done
+	[ -s "$B/boottime.txt" ] || die "picovm (sandbox = $sb) logged no boot-timer figure"
 	sort -n "$B/boottime.txt" | awk -v sb=$sb '{ v[NR] = $1 } END { printf "picovm (sandbox = %s) exec -> first guest port write: median %.3f ms (min %.3f, max %.3f)\n", sb, v[int((NR + 1) / 2)], v[1], v[NR] }'
 done
 
