@@ -208,12 +208,6 @@ int restore_state(struct vm *vm)
 	struct restore *r = vm->restore;
 	struct snap_msrs allowed;
 
-	/* The mapping holds the memory file.  Its descriptor goes now, like
-	 * the kernel's after a boot: the sandbox caps the descriptor limit
-	 * at the highest one open, and the console's eventfd, made after
-	 * that, takes this free number. */
-	close(r->mem_fd);
-	r->mem_fd = -1;
 	if (vcpu_msr_list(vm->m.kvm.fd, &allowed) < 0)
 		return -1;
 	r->refused = true;
@@ -225,6 +219,14 @@ int restore_state(struct vm *vm)
 		return -1;
 	r->refused = false;
 	return 0;
+}
+
+void restore_drop_fd(struct vm *vm)
+{
+	if (vm->restore && vm->restore->mem_fd >= 0) {
+		close(vm->restore->mem_fd);
+		vm->restore->mem_fd = -1;
+	}
 }
 
 bool restore_refused(const struct vm *vm)

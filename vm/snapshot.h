@@ -32,6 +32,11 @@ int restore_memory(struct vm *vm);
  * printing. */
 int restore_state(struct vm *vm);
 void restore_close(struct vm *vm);
+/* Closes the memory file's descriptor (the mapping holds the file), where
+ * a boot closes the kernel's: the sandbox caps the descriptor limit at the
+ * highest one open, and the console's eventfd, made after that, takes
+ * this free number. */
+void restore_drop_fd(struct vm *vm);
 /* Whether restore_state() failed on the state file's content (KVM or a
  * device refused a value): a bad snapshot, exit status 2. */
 bool restore_refused(const struct vm *vm);

@@ -423,6 +423,7 @@ static int vmm_start(const struct config *c, const char *dir)
 		goto teardown;
 	}
 	boot_plan_free(&plan);
+	restore_drop_fd(&vm);
 	struct sandbox_fds sfds = { .ring_fd = iothread_ring_fd(),
 				    .snapshot = vm.snap != NULL };
 	sandbox_set_fds(&sfds);

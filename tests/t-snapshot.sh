@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Snapshot tier: a test guest snapshots itself through port 0x512 in the
+# middle of its work (4 vCPUs: the APs halted, the boot CPU computing);
+# restored in new processes it finishes with the output of a run that was
+# never interrupted.  Clones, a snapshot of a restored VM, and snapshots
+# that must not load (each a status-2 error).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if [ ! -x "$PICOVM" ] || [ ! -f "$GUEST/test64.elf" ]; then
+	fail snapshot "picovm or the test guests are not built (make picovm guests)"
+	exit 0
+fi
+if [ ! -c /dev/kvm ]; then
+	skip snapshot "no /dev/kvm on this machine"
+	exit 0
+fi
+
+C=$WORK/snap.conf
+conf "$C" kernel="$GUEST/test64.elf" memory=64M vcpus=4 cmdline=picotest=snap:40:1
+
+# The reference: no snapshot.path, the port write is ignored (and said so).
+OUT=$WORK/full
+vm_run 60 "$OUT" run "$C"
+check "uninterrupted run ends with status 0" test "$VM_STATUS" = 0
+check "uninterrupted run: every AP came up and the work ended" \
+	grep -q "^snap: done cksum=[0-9]* aps=3$" "$OUT"
+check "without snapshot.path the port write is logged as ignored" \
+	grep -q "snapshot.path is not set: ignored" "$OUT.err"
+
+# Snapshot, stop.
+S1=$WORK/s1
+OUT=$WORK/first
+vm_run 60 "$OUT" run "$C" snapshot.path="$S1"
+check "snapshot run ends with status 0 (snapshot.after = stop)" test "$VM_STATUS" = 0
+check "snapshot run: stopped after the first part" \
+	diff <(head -n 1 "$WORK/full") "$OUT"
+check "snapshot: the folder holds vm.conf, state and memory" \
+	test -s "$S1/vm.conf" -a -s "$S1/state" -a -f "$S1/memory"
+check "snapshot: the memory file is the size of memory (64M)" \
+	test "$(stat -c %s "$S1/memory")" = $((64 << 20))
+alloc=$(( $(stat -c %b "$S1/memory") * $(stat -c %B "$S1/memory") ))
+info "snapshot: memory file: $((alloc / 1024)) KiB allocated of 65536 KiB"
+check "snapshot: the memory file is sparse (under 8 MiB allocated)" \
+	test "$alloc" -lt $((8 << 20))
+check "snapshot: vm.conf has no snapshot.path" grep -qx 'snapshot.path = ""' "$S1/vm.conf"
+grep -h "snapshot: saved" "$OUT.err" | sed 's/^/info  /'
+
+# Restore: the guest finishes with the uninterrupted run's output.
+sum_before=$(cat "$S1"/* | cksum)
+OUT=$WORK/rest
+vm_run 60 "$OUT" restore "$S1"
+check "restore ends with status 0" test "$VM_STATUS" = 0
+check "restore: first part + restored part = the uninterrupted output" \
+	diff "$WORK/full" <(cat "$WORK/first" "$OUT")
+check "restore: the snapshot's files are unchanged (memory mapped private)" \
+	test "$(cat "$S1"/* | cksum)" = "$sum_before"
+
+# Allowed overrides.
+OUT=$WORK/rest-over
+vm_run 60 "$OUT" restore "$S1" name=clone-x timeout=50s sandbox=on log=file:"$WORK/clone.log"
+check "restore with name, timeout, sandbox and log overrides: status 0" test "$VM_STATUS" = 0
+check "restore with overrides: same output" diff <(tail -n 1 "$WORK/full") "$OUT"
+
+# 8 clones of one snapshot at once.
+for i in 1 2 3 4 5 6 7 8; do
+	( timeout -k 3 90 "$PICOVM" restore "$S1" name=clone-$i >"$WORK/clone$i" \
+		2>"$WORK/clone$i.err" </dev/null; echo $? >"$WORK/clone$i.status" ) &
+done
+wait
+ok=0
+for i in 1 2 3 4 5 6 7 8; do
+	[ "$(cat "$WORK/clone$i.status")" = 0 ] &&
+		diff -q <(tail -n 1 "$WORK/full") "$WORK/clone$i" >/dev/null && ok=$((ok + 1))
+done
+check "8 clones at once: all 8 end with status 0 and the right checksum" test "$ok" = 8
+check "8 clones: the snapshot's files are byte-identical afterwards" \
+	test "$(cat "$S1"/* | cksum)" = "$sum_before"
+
+# Snapshot, restore, snapshot again, restore again; snapshot.after = continue.
+C2=$WORK/snap2.conf
+conf "$C2" kernel="$GUEST/test64.elf" memory=64M vcpus=2 cmdline=picotest=snap:60:2
+OUT=$WORK/full2
+vm_run 60 "$OUT" run "$C2"
+check "two snapshot points, uninterrupted: status 0" test "$VM_STATUS" = 0
+OUT=$WORK/a
+vm_run 60 "$OUT" run "$C2" snapshot.path="$WORK/d1"
+check "first of two snapshots: status 0" test "$VM_STATUS" = 0
+OUT=$WORK/b
+vm_run 60 "$OUT" restore "$WORK/d1" snapshot.path="$WORK/d2"
+check "restored VM snapshots again: status 0" test "$VM_STATUS" = 0
+OUT=$WORK/c
+vm_run 60 "$OUT" restore "$WORK/d2"
+check "restore of the second snapshot: status 0" test "$VM_STATUS" = 0
+check "snapshot, restore, snapshot, restore = the uninterrupted output" \
+	diff "$WORK/full2" <(cat "$WORK/a" "$WORK/b" "$WORK/c")
+OUT=$WORK/self
+vm_run 60 "$OUT" restore "$WORK/d1" snapshot.path="$WORK/d1"
+check "snapshot.path = the folder restored from: status 2" test "$VM_STATUS" = 2
+check "snapshot.path = the folder restored from: says so" \
+	grep -q "the folder this VM is restored from" "$OUT.err"
+OUT=$WORK/cont
+vm_run 60 "$OUT" run "$C2" snapshot.path="$WORK/d3" snapshot.after=continue
+check "snapshot.after = continue: the run goes on to the end" \
+	diff "$WORK/full2" "$OUT"
+OUT=$WORK/cont2
+vm_run 60 "$OUT" restore "$WORK/d3"
+check "snapshot.after = continue: the last snapshot restores to the end" \
+	diff <(tail -n 1 "$WORK/full2") "$WORK/cont2"
+
+# Bad snapshots: each a status-2 error with a message that says what.
+bad() {	# NAME GREP-PATTERN [restore overrides...]: restores $WORK/bad
+	local name=$1 pat=$2; shift 2
+	OUT=$WORK/bad.out
+	vm_run 30 "$OUT" restore "$WORK/bad" "$@"
+	check "bad snapshot, $name: status 2" test "$VM_STATUS" = 2
+	check "bad snapshot, $name: says '$pat'" grep -q "$pat" "$OUT.err"
+}
+fresh() { rm -rf "$WORK/bad"; cp -a --sparse=always "$S1" "$WORK/bad"; }
+patch() {	# OFFSET HEXBYTES: overwrite bytes of the state file
+	printf "$(echo "$2" | sed 's/../\\x&/g')" |
+		dd of="$WORK/bad/state" bs=1 seek="$1" conv=notrunc status=none
+}
+size=$(stat -c %s "$S1/state")
+fresh; truncate -s $((size - 100)) "$WORK/bad/state"; bad "state truncated" "truncated"
+fresh; truncate -s 40 "$WORK/bad/state"; bad "state shorter than its header" "truncated"
+fresh; : >"$WORK/bad/state"; bad "state empty" "truncated"
+fresh; patch 5000 ff; bad "a byte flipped" "checksum mismatch"
+fresh; patch $((size - 1)) 5a; bad "the last byte flipped" "checksum mismatch"
+fresh; patch 8 02000000; bad "version 2" "version 2; this picovm reads version 1"
+fresh; patch 0 00; bad "not a state file" "not a picovm snapshot"
+fresh; truncate -s 32M "$WORK/bad/memory"; bad "memory file too short" "expected a file of the guest's memory size"
+fresh; rm "$WORK/bad/memory"; bad "memory file missing" "memory"
+fresh; sed -i 's/^vcpus = 4$/vcpus = 2/' "$WORK/bad/vm.conf"; bad "another VM's vm.conf" "not the configuration"
+fresh; cp "$WORK/d1/vm.conf" "$WORK/bad/vm.conf"; bad "vm.conf of another snapshot" "not the configuration"
+fresh; bad "override of memory" "memory: the guest already saw it" memory=128M
+fresh; bad "override of cmdline" "cmdline: the guest already saw it" cmdline=x
+fresh; bad "override of vcpus" "vcpus: the guest already saw it" vcpus=1
+fresh; bad "override of disk.0.readonly" "disk.0.readonly: the guest already saw it" disk.0.readonly=on
+rm -rf "$WORK/bad"; bad "no such folder" "No such file"
+
+# A VM with a virtio device cannot be snapshotted yet: a clear failure.
+head -c 1M /dev/zero >"$WORK/disk.img"
+OUT=$WORK/virtio
+vm_run 60 "$OUT" run "$C" snapshot.path="$WORK/v" disk.0.path="$WORK/disk.img"
+check "virtio device: the snapshot fails with status 1" test "$VM_STATUS" = 1
+check "virtio device: says why" grep -q "virtio devices cannot be snapshotted yet" "$OUT.err"
