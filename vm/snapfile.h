@@ -47,17 +47,19 @@ struct snap_msrs {
 	struct kvm_msr_entry e[SNAP_MAX_MSRS];
 };
 
-/* One vCPU, in the order its parts are restored. */
+/* One vCPU (vcpu/state.c says the order its parts are restored in). */
 struct snap_vcpu {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	struct kvm_xsave xsave;
 	struct kvm_xcrs xcrs;
 	struct snap_msrs msrs;
 	struct kvm_lapic_state lapic;
 	struct kvm_vcpu_events events;
 	struct kvm_debugregs debugregs;
 	struct kvm_mp_state mp_state;
+	/* Last: struct kvm_xsave ends in a flexible array (KVM_GET_XSAVE2's
+	 * extra state, which picovm does not use: 4096 bytes here). */
+	struct kvm_xsave xsave;
 };
 
 struct snap_state {
