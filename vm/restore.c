@@ -94,6 +94,11 @@ static int check_state(const struct vm *vm, const struct restore *r,
 			"this state was saved with (another VM's?)", r->dir);
 		return -1;
 	}
+	if (h->nvdev != vm->vdevs.n) {
+		log_err("restore: the state has %u virtio devices, the "
+			"configuration %u", h->nvdev, vm->vdevs.n);
+		return -1;
+	}
 	if (h->nvcpus != c->vcpus || h->memory != c->memory ||
 	    h->nlegacy != NLEGACY) {
 		log_err("restore: the state has %u vCPUs and %llu bytes of RAM, "
@@ -217,6 +222,15 @@ int restore_state(struct vm *vm)
 			return -1;
 	if (restore_vm(vm, &r->st) < 0)
 		return -1;
+	for (unsigned i = 0; i < vm->vdevs.n; i++) {
+		const struct vdev *d = &vm->vdevs.d[i];
+		if (!d->ops->restore) {
+			log_err("restore: %s%u cannot be restored", d->ops->name, d->n);
+			return -1;
+		}
+		if (d->ops->restore(d->dev, r->st.vdev[i], r->st.vdev_len[i]) < 0)
+			return -1;
+	}
 	r->refused = false;
 	return 0;
 }

@@ -12,6 +12,7 @@ enum {
 	TAG_EVENTS, TAG_DEBUGREGS, TAG_MP_STATE, TAG_VCPU_END,
 	TAG_IRQCHIP = 20, TAG_PIT, TAG_CLOCK,
 	TAG_LEGACY = 30,
+	TAG_VDEV = 40,
 };
 #define NVCPU_TAGS (TAG_VCPU_END - TAG_REGS)
 
@@ -69,6 +70,9 @@ static void *record(struct snap_state *s, uint32_t tag, uint32_t i,
 	case TAG_LEGACY:
 		*len = 0;
 		return i < s->h.nlegacy ? s->legacy[i] : NULL;
+	case TAG_VDEV:
+		*len = 0;
+		return i < s->h.nvdev ? s->vdev[i] : NULL;
 	}
 #undef FIXED
 	return NULL;
@@ -132,6 +136,8 @@ int snap_encode(const struct snap_state *cs, uint8_t **out, size_t *len)
 	}
 	for (uint32_t i = 0; i < s->h.nlegacy; i++)
 		put_record(&w, TAG_LEGACY, i, s->legacy[i], s->legacy_len[i]);
+	for (uint32_t i = 0; i < s->h.nvdev; i++)
+		put_record(&w, TAG_VDEV, i, s->vdev[i], s->vdev_len[i]);
 	if (w.oom) {
 		free(w.p);
 		return -1;
@@ -198,6 +204,9 @@ static int check_header(const uint8_t *buf, size_t len, struct snap_header *h,
 	if (h->nlegacy > SNAP_MAX_LEGACY)
 		return bad(why, wl, "%u legacy devices, at most %u", h->nlegacy,
 			   SNAP_MAX_LEGACY);
+	if (h->nvdev > SNAP_MAX_VDEV)
+		return bad(why, wl, "%u virtio devices, at most %u", h->nvdev,
+			   SNAP_MAX_VDEV);
 	return 0;
 }
 
@@ -215,8 +224,8 @@ int snap_decode(const uint8_t *buf, size_t len, struct snap_state *s,
 	}
 	s->h = h;
 	/* Seen records: NVCPU_TAGS per vCPU, then 3 irqchips, PIT, clock,
-	 * the legacy devices. */
-	size_t nseen = (size_t)h.nvcpus * NVCPU_TAGS + 5 + h.nlegacy;
+	 * the legacy devices, the virtio devices. */
+	size_t nseen = (size_t)h.nvcpus * NVCPU_TAGS + 5 + h.nlegacy + h.nvdev;
 	bool *seen = calloc(nseen, sizeof(*seen));
 	if (!seen) {
 		snap_free(s);
@@ -246,6 +255,8 @@ int snap_decode(const uint8_t *buf, size_t len, struct snap_state *s,
 			slot = (size_t)h.nvcpus * NVCPU_TAGS + rh[1];
 		else if (rh[0] == TAG_LEGACY)
 			slot = (size_t)h.nvcpus * NVCPU_TAGS + 5 + rh[1];
+		else if (rh[0] == TAG_VDEV)
+			slot = (size_t)h.nvcpus * NVCPU_TAGS + 5 + h.nlegacy + rh[1];
 		else
 			slot = (size_t)h.nvcpus * NVCPU_TAGS + 3 +
 			       (rh[0] == TAG_CLOCK);
@@ -267,13 +278,16 @@ int snap_decode(const uint8_t *buf, size_t len, struct snap_state *s,
 				ret = bad(why, wl, "vCPU %u: bad MSR list", rh[1]);
 				break;
 			}
-		} else if (rh[0] == TAG_LEGACY) {
-			if (rh[2] > SNAP_LEGACY_MAX) {
-				ret = bad(why, wl, "device %u: %u bytes of state, "
-					  "at most %u", rh[1], rh[2], SNAP_LEGACY_MAX);
+		} else if (rh[0] == TAG_LEGACY || rh[0] == TAG_VDEV) {
+			bool leg = rh[0] == TAG_LEGACY;
+			uint32_t max = leg ? SNAP_LEGACY_MAX : SNAP_VDEV_MAX;
+			if (rh[2] > max) {
+				ret = bad(why, wl, "%s device %u: %u bytes of state, "
+					  "at most %u", leg ? "legacy" : "virtio",
+					  rh[1], rh[2], max);
 				break;
 			}
-			s->legacy_len[rh[1]] = rh[2];
+			(leg ? s->legacy_len : s->vdev_len)[rh[1]] = rh[2];
 		} else if (rh[2] != want) {
 			ret = bad(why, wl, "record %u/%u: %u bytes, expected %zu",
 				  rh[0], rh[1], rh[2], want);

@@ -27,6 +27,8 @@
 #define SNAP_MAX_MSRS 256
 #define SNAP_MAX_LEGACY 8
 #define SNAP_LEGACY_MAX 64	/* bytes of one legacy device's state */
+#define SNAP_MAX_VDEV 16
+#define SNAP_VDEV_MAX 256	/* bytes of one virtio device's state */
 
 struct snap_header {
 	char magic[8];
@@ -40,6 +42,8 @@ struct snap_header {
 	uint32_t nvcpus;
 	uint32_t nlegacy;
 	uint64_t memory;	/* bytes of guest RAM */
+	uint32_t nvdev;		/* virtio devices, by guest-visible index */
+	uint32_t pad;
 };
 
 struct snap_msrs {
@@ -70,6 +74,8 @@ struct snap_state {
 	struct kvm_clock_data clock;
 	uint8_t legacy[SNAP_MAX_LEGACY][SNAP_LEGACY_MAX];
 	uint32_t legacy_len[SNAP_MAX_LEGACY];
+	uint8_t vdev[SNAP_MAX_VDEV][SNAP_VDEV_MAX];
+	uint32_t vdev_len[SNAP_MAX_VDEV];
 };
 
 uint64_t snap_hash(const void *p, size_t n);

@@ -13,6 +13,7 @@
 #include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #include "log.h"
 #include "snapfile.h"
+#include "iothread.h"
 #include "vm.h"
 #include "../devices/devices.h"
 #include "../vcpu/vcpu.h"
@@ -155,6 +157,55 @@ static int save_vm(struct vm *vm, struct snap_state *st)
 	return 0;
 }
 
+/* One try: 0, or -1 / -2 (busy: try again) with why and the device. */
+static int try_vdevs(struct vm *vm, struct snap_state *st, const char **why,
+		     unsigned *failed)
+{
+	for (unsigned i = 0; i < vm->vdevs.n; i++) {
+		const struct vdev *d = &vm->vdevs.d[i];
+		*failed = i;
+		if (!d->ops->save) {
+			*why = "this kind of device cannot be snapshotted yet";
+			return -1;
+		}
+		int len = d->ops->save(d->dev, st->vdev[i], why);
+		if (len < 0)
+			return len;
+		st->vdev_len[i] = (uint32_t)len;
+	}
+	return 0;
+}
+
+/* The virtio devices, quiescent: with the vCPUs parked no new requests
+ * come, so the I/O thread finishes those in flight; each try parks it and
+ * saves only when no device has a request outstanding.  At most ~10 s.
+ * The I/O thread stays parked until snapshot_take() resumes it. */
+static int save_vdevs(struct vm *vm, struct snap_state *st)
+{
+	const char *why = NULL;
+	unsigned failed = 0;
+
+	st->h.nvdev = vm->vdevs.n;
+	for (unsigned tries = 0; vm->vdevs.n && tries < 2000; tries++) {
+		if (!iothread_pause()) {
+			log_err("snapshot: the I/O thread stopped");
+			return -1;
+		}
+		int ret = try_vdevs(vm, st, &why, &failed);
+		if (ret == 0)
+			return 0;
+		iothread_resume();
+		if (ret == -1)
+			break;
+		poll(NULL, 0, 5);
+	}
+	if (!vm->vdevs.n)
+		return 0;
+	log_err("snapshot: %s.%u: %s", vm->vdevs.d[failed].ops->name,
+		vm->vdevs.d[failed].n, why);
+	return -1;
+}
+
 static bool page_zero(const uint8_t *p)
 {
 	const uint64_t *w = (const uint64_t *)(const void *)p;
@@ -226,13 +277,12 @@ static int save(struct vm *vm)
 	size_t len = 0, clen = 0;
 	int ret = -1;
 
-	if (vm->vdevs.n) {
-		log_err("snapshot: VMs with virtio devices cannot be "
-			"snapshotted yet");
-		return -1;
-	}
 	if (snap_alloc(&st, vm->nvcpus) < 0) {
 		log_err("snapshot: out of memory");
+		return -1;
+	}
+	if (save_vdevs(vm, &st) < 0) {
+		snap_free(&st);
 		return -1;
 	}
 	char *conf = conf_text(vm->cfg, &clen);
@@ -280,7 +330,9 @@ void snapshot_take(struct vm *vm)
 	if (!pause_all(vm))
 		return;
 	uint64_t t0 = log_ns_since_start();
-	if (save(vm) < 0) {
+	int ret = save(vm);
+	iothread_resume();
+	if (ret < 0) {
 		machine_stop(&vm->m, EXIT_VM_FAILURE, "snapshot failed");
 		return;
 	}
