@@ -107,6 +107,33 @@ vm_run 60 "$OUT" restore "$WORK/d3"
 check "snapshot.after = continue: the last snapshot restores to the end" \
 	diff <(tail -n 1 "$WORK/full2") "$WORK/cont2"
 
+# A VM that may write a snapshot folder holds its memory file locked: no
+# restore of it meanwhile (its pages could change under the clone), and no
+# second writer.
+conf "$WORK/long.conf" kernel="$GUEST/test64.elf" memory=64M \
+	cmdline=picotest=snap:1000000:0 snapshot.path="$S1" timeout=60s
+"$PICOVM" run "$WORK/long.conf" >/dev/null 2>"$WORK/long.err" </dev/null &
+long=$!
+# Until it holds the lock (taken at start), seen in /proc/locks: trying
+# the lock here would race with it.
+ino=$(stat -c %i "$S1/memory")
+for _ in $(seq 200); do
+	grep -q "FLOCK.*WRITE.*:$ino " /proc/locks && break
+	sleep 0.05
+done
+OUT=$WORK/locked
+vm_run 30 "$OUT" restore "$S1"
+check "restore of a folder a running VM may write: status 2" test "$VM_STATUS" = 2
+check "restore of a folder a running VM may write: says so" \
+	grep -q "a running VM may write this snapshot" "$OUT.err"
+vm_run 30 "$OUT" run "$C" snapshot.path="$S1"
+check "a second VM snapshotting into the same folder: status 2" test "$VM_STATUS" = 2
+check "the VM holding the folder was still running" kill "$long"
+wait "$long" 2>/dev/null
+OUT=$WORK/unlocked
+vm_run 60 "$OUT" restore "$S1"
+check "once that VM ended the folder restores again" test "$VM_STATUS" = 0
+
 # Bad snapshots: each a status-2 error with a message that says what.
 bad() {	# NAME GREP-PATTERN [restore overrides...]: restores $WORK/bad
 	local name=$1 pat=$2; shift 2

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@
 struct restore {
 	char *dir;
 	int mem_fd;		/* closed once mapped */
+	int lock_fd;		/* the memory file again: a shared flock */
 	dev_t mem_dev;
 	ino_t mem_ino;
 	bool refused;		/* restore_state() failed */
@@ -124,7 +126,7 @@ int restore_open(struct vm *vm, const char *dir)
 		log_err("restore: out of memory");
 		return -1;
 	}
-	r->mem_fd = -1;
+	r->mem_fd = r->lock_fd = -1;
 	vm->restore = r;
 	if (!(conf = read_file(dir, SNAP_FILE_CONF, 1u << 20, &clen)) ||
 	    !(state = read_file(dir, SNAP_FILE_STATE, STATE_MAX, &slen)))
@@ -150,6 +152,15 @@ int restore_open(struct vm *vm, const char *dir)
 	}
 	r->mem_dev = sb.st_dev;
 	r->mem_ino = sb.st_ino;
+	/* A VM with snapshot.path = DIR holds an exclusive lock on the file
+	 * (it may replace it any moment); clones share theirs. */
+	r->lock_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->lock_fd < 0 || flock(r->lock_fd, LOCK_SH | LOCK_NB) < 0) {
+		log_err("restore: %s: %s", path, errno == EWOULDBLOCK ?
+			"a running VM may write this snapshot (its snapshot.path)" :
+			strerror(errno));
+		goto fail;
+	}
 	free(conf);
 	free(state);
 	return 0;
@@ -264,6 +275,8 @@ void restore_close(struct vm *vm)
 		return;
 	if (r->mem_fd >= 0)
 		close(r->mem_fd);
+	if (r->lock_fd >= 0)
+		close(r->lock_fd);
 	snap_free(&r->st);
 	free(r->dir);
 	free(r);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -89,6 +90,15 @@ int snapshot_prepare(struct vm *vm)
 	if (restore_is_source(vm, s->mem_fd)) {
 		log_err("snapshot.path: %s is the folder this VM is restored "
 			"from; expected another folder", path);
+		return -1;
+	}
+	/* Restored VMs map the memory file and hold a shared lock on it:
+	 * replacing it under them would change or cut off (SIGBUS) pages
+	 * they have not copied.  Held until this VM ends. */
+	if (flock(s->mem_fd, LOCK_EX | LOCK_NB) < 0) {
+		log_err("snapshot.path: %s/" SNAP_FILE_MEMORY " is %s", path,
+			errno == EWOULDBLOCK ? "in use by a running restore of "
+			"that snapshot or a VM snapshotting there" : strerror(errno));
 		return -1;
 	}
 	return vcpu_msr_list(vm->m.kvm.fd, &s->msrs);
