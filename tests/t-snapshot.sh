@@ -188,6 +188,13 @@ check "blk: snapshot + restore output = the uninterrupted output" \
 	diff "$WORK/blkfull" <(cat "$WORK/blk1" "$WORK/blk2")
 check "blk: the disk ends byte-identical to the uninterrupted run's" \
 	cmp -s "$WORK/d.img" "$WORK/d-full.img"
+cp "$WORK/disk0.img" "$WORK/d.img"
+OUT=$WORK/blkcont
+vm_run 60 "$OUT" run "$CB" snapshot.path="$WORK/sbc" snapshot.after=continue
+check "blk, snapshot.after = continue: the run ends as an uninterrupted one" \
+	diff "$WORK/blkfull" "$OUT"
+check "blk, snapshot.after = continue: the disk too" \
+	cmp -s "$WORK/d.img" "$WORK/d-full.img"
 cp "$WORK/disk0.img" "$WORK/other.img"
 OUT=$WORK/blk3
 vm_run 60 "$OUT" restore "$WORK/sb" disk.0.path="$WORK/other.img"
