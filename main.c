@@ -2,6 +2,7 @@
  * picovm's command line: picovm run|check FILE [key=value ...].
  * Only this file decides exit statuses (see picovm(1) and usage()).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ static void short_usage(FILE *out)
 {
 	fputs("usage: picovm run FILE [key=value ...]\n"
 	      "       picovm check FILE [key=value ...]\n"
+	      "       picovm restore DIR [key=value ...]\n"
 	      "       picovm --help | --version\n", out);
 }
 
@@ -34,6 +36,13 @@ static void usage(FILE *out)
 	      " starting\n"
 	      "               anything, and print the effective "
 	      "configuration\n"
+	      "  restore DIR  run the VM snapshotted into the folder DIR "
+	      "(snapshot.path);\n"
+	      "               overrides only of what the guest cannot see: "
+	      "name, serial,\n"
+	      "               log, timeout, sandbox*, snapshot.*, "
+	      "net.N.tap/fd/bridge,\n"
+	      "               disk.N.path\n"
 	      "  --help, -h, help    this text\n"
 	      "  --version, -V       the version\n"
 	      "\n"
@@ -66,6 +75,32 @@ static void usage(FILE *out)
 	      "See picovm(1) and picovm.conf(5).\n", out);
 }
 
+/* The keys `restore` may override: what the guest cannot see. */
+static bool restore_key_ok(const char *arg)
+{
+	static const char *const keys[] = {
+		"name", "serial", "log", "timeout", "sandbox", "sandbox.user",
+		"sandbox.chroot", "snapshot.path", "snapshot.after",
+	};
+	static const char *const dev_keys[] = { "tap", "fd", "bridge" };
+	size_t klen = strcspn(arg, "=");
+	unsigned n;
+	int end = 0;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i]) == klen && !strncmp(arg, keys[i], klen))
+			return true;
+	char field[8];
+	if (sscanf(arg, "disk.%u.%7[a-z]%n", &n, field, &end) == 2 &&
+	    (size_t)end == klen && !strcmp(field, "path"))
+		return true;
+	for (size_t i = 0; i < sizeof(dev_keys) / sizeof(dev_keys[0]); i++)
+		if (sscanf(arg, "net.%u.%7[a-z]%n", &n, field, &end) == 2 &&
+		    (size_t)end == klen && !strcmp(field, dev_keys[i]))
+			return true;
+	return false;
+}
+
 static int load(struct config *c, int argc, char **argv)
 {
 	/* Built-in limits unless KVM answers; when it cannot be opened,
@@ -74,6 +109,35 @@ static int load(struct config *c, int argc, char **argv)
 
 	(void)vmm_limits(&lim);
 	return config_load(c, argv[2], argc - 3, argv + 3, &lim);
+}
+
+static int restore(int argc, char **argv)
+{
+	struct config c;
+	char conf[4096];
+
+	for (int i = 3; i < argc; i++)
+		if (strchr(argv[i], '=') && !restore_key_ok(argv[i])) {
+			fprintf(stderr, "picovm: restore: %.*s: the guest "
+				"already saw it; a restore may change only "
+				"name, serial, log, timeout, sandbox*, "
+				"snapshot.*, net.N.tap/fd/bridge and "
+				"disk.N.path\n", (int)strcspn(argv[i], "="),
+				argv[i]);
+			return EXIT_BAD_INPUT;
+		}
+	if (snprintf(conf, sizeof(conf), "%s/vm.conf", argv[2]) >=
+	    (int)sizeof(conf)) {
+		fprintf(stderr, "picovm: restore: %s: name too long\n", argv[2]);
+		return EXIT_BAD_INPUT;
+	}
+	const char *dir = argv[2];
+	argv[2] = conf;
+	if (load(&c, argc, argv) < 0)
+		return EXIT_BAD_INPUT;
+	int status = vmm_restore(&c, dir);
+	config_free(&c);
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -100,7 +164,8 @@ int main(int argc, char **argv)
 		printf("picovm %s\n", PICOVM_VERSION);
 		return fflush(stdout) ? 1 : 0;
 	}
-	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0) {
+	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 &&
+	    strcmp(cmd, "restore") != 0) {
 		fprintf(stderr, "picovm: unknown command '%s' (try 'picovm "
 			"--help')\n", cmd);
 		return EXIT_BAD_INPUT;
@@ -111,6 +176,8 @@ int main(int argc, char **argv)
 		short_usage(stderr);
 		return EXIT_BAD_INPUT;
 	}
+	if (!strcmp(cmd, "restore"))
+		return restore(argc, argv);
 	if (load(&c, argc, argv) < 0)
 		return EXIT_BAD_INPUT;
 

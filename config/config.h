@@ -89,6 +89,8 @@ struct net_config {
 	bool offload;
 };
 
+enum snapshot_after { SNAPSHOT_STOP, SNAPSHOT_CONTINUE };
+
 struct config {
 	char *file;		/* the config file as given */
 	char *name;		/* default: config file name without ".conf" */
@@ -107,6 +109,8 @@ struct config {
 	bool sandbox;			/* default on */
 	char *sandbox_user;		/* NAME | UID[:GID]; NULL: keep */
 	char *sandbox_chroot;		/* NULL: none */
+	char *snapshot_path;		/* folder for port-0x512 snapshots */
+	enum snapshot_after snapshot_after;
 	struct disk_config disk[CONFIG_MAX_DEVICES];
 	struct net_config net[CONFIG_MAX_DEVICES];
 };

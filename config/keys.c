@@ -43,6 +43,13 @@ _Static_assert(sizeof(enum disk_cache) == sizeof(unsigned),
 _Static_assert(sizeof(enum console_kind) == sizeof(unsigned),
 	       "enum console_kind is not unsigned-sized");
 
+_Static_assert(sizeof(enum snapshot_after) == sizeof(unsigned),
+	       "enum snapshot_after is not unsigned-sized");
+static const char *const snapshot_afters[] = {
+	[SNAPSHOT_STOP] = "stop",
+	[SNAPSHOT_CONTINUE] = "continue",
+};
+
 static const char *const disk_caches[] = {
 	[DISK_CACHE_WRITEBACK] = "writeback",
 	[DISK_CACHE_UNSAFE] = "unsafe",
@@ -342,6 +349,23 @@ static const struct cfg_key keys[] = {
 		.def_doc = "none",
 		.help = "chroot into this folder (private mount namespace) "
 			"before the guest runs (root only)",
+	},
+	{
+		.name = "snapshot.path",
+		.type = CFG_PATH,
+		.offset = AT(snapshot_path),
+		.def_doc = "none",
+		.help = "folder the guest snapshots the VM into by writing "
+			"port 0x512 (created; vm.conf, state, memory)",
+	},
+	{
+		.name = "snapshot.after",
+		.type = CFG_ENUM,
+		.offset = AT(snapshot_after),
+		.def = "stop",
+		.choices = snapshot_afters,
+		.nchoices = sizeof(snapshot_afters) / sizeof(snapshot_afters[0]),
+		.help = "after a snapshot: stop (exit status 0) or continue",
 	},
 	{
 		.name = "disk.N.path",

@@ -74,8 +74,30 @@ static int acpi_pm_create(struct machine *m, unsigned flags, void **dev)
 	return 0;
 }
 
+static size_t acpi_pm_save(void *dev, uint8_t *b)
+{
+	struct acpi_pm *p = dev;
+
+	b[0] = atomic_load(&p->pm1_enable[0]);
+	b[1] = atomic_load(&p->pm1_enable[1]);
+	return 2;
+}
+
+static int acpi_pm_restore(void *dev, const uint8_t *b, size_t len)
+{
+	struct acpi_pm *p = dev;
+
+	if (len != 2)
+		return legacy_bad_state("ACPI PM1", len, 2);
+	atomic_store(&p->pm1_enable[0], b[0]);
+	atomic_store(&p->pm1_enable[1], b[1]);
+	return 0;
+}
+
 const struct legacy_ops acpi_pm_legacy = {
 	.name = "ACPI PM1",
 	.create = acpi_pm_create,
 	.destroy = legacy_free,
+	.save = acpi_pm_save,
+	.restore = acpi_pm_restore,
 };

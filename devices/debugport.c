@@ -1,7 +1,8 @@
 /*
  * picovm's own ports (ports.h): the exit port, through which a guest hands
  * `picovm run` its exit status (how a CI job inside a VM reports), and the
- * boot-timer port, which logs the time since picovm started, once.
+ * boot-timer port, which logs the time since picovm started, once (again
+ * after a restore), and the snapshot port (vm/snapshot.c).
  */
 #include <stdatomic.h>
 #include <string.h>
@@ -28,6 +29,8 @@ static void debugport_access(void *opaque, uint64_t off, uint8_t *data,
 	}
 	if (port == PICOVM_PORT_EXIT) {
 		machine_stop(p->m, data[0], NULL);
+	} else if (port == PICOVM_PORT_SNAPSHOT) {
+		machine_snapshot_request(p->m);
 	} else if (port == PICOVM_PORT_BOOTTIME &&
 		   !atomic_exchange(&p->boot_time_logged, true)) {
 		uint64_t ns = log_ns_since_start();
@@ -40,7 +43,7 @@ static void debugport_access(void *opaque, uint64_t off, uint8_t *data,
 static int debugport_create(struct machine *m, unsigned flags, void **dev)
 {
 	struct debugport *p = legacy_new(m, "debug ports", sizeof(*p),
-					 PICOVM_PORT_EXIT, PICOVM_PORT_BOOTTIME -
+					 PICOVM_PORT_EXIT, PICOVM_PORT_SNAPSHOT -
 					 PICOVM_PORT_EXIT + 1, debugport_access);
 
 	(void)flags;

@@ -26,7 +26,18 @@ struct legacy_ops {
 	void (*destroy)(void *dev);	/* NULL included */
 	/* Optional: the guest console it offers the host side. */
 	struct chardev (*chardev)(void *dev);
+	/* Optional: the guest-visible state, for snapshots (vm/snapshot.c),
+	 * taken with every vCPU paused.  save writes at most
+	 * LEGACY_STATE_MAX bytes to buf and returns how many; restore gets
+	 * bytes from a file (untrusted): it checks each value and returns
+	 * -1 after printing why.  Neither is called for an absent device. */
+	size_t (*save)(void *dev, uint8_t *buf);
+	int (*restore)(void *dev, const uint8_t *buf, size_t len);
 };
+
+#define LEGACY_STATE_MAX 64
+/* legacy.c: restore's common refusal (wrong length or a bad value). */
+int legacy_bad_state(const char *name, size_t len, size_t want);
 
 extern const struct legacy_ops serial_legacy;	/* serial.c: 8250 UART */
 extern const struct legacy_ops i8042_legacy;	/* i8042.c: reset */

@@ -131,8 +131,32 @@ static void i8042_destroy(void *dev)
 	legacy_free(k);
 }
 
+static size_t i8042_save(void *dev, uint8_t *b)
+{
+	struct i8042 *k = dev;
+
+	pthread_mutex_lock(&k->lock);
+	b[0] = k->status, b[1] = k->ctr, b[2] = k->out, b[3] = k->pending_cmd;
+	pthread_mutex_unlock(&k->lock);
+	return 4;
+}
+
+static int i8042_restore(void *dev, const uint8_t *b, size_t len)
+{
+	struct i8042 *k = dev;
+
+	if (len != 4)
+		return legacy_bad_state("i8042", len, 4);
+	pthread_mutex_lock(&k->lock);
+	k->status = b[0], k->ctr = b[1], k->out = b[2], k->pending_cmd = b[3];
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}
+
 const struct legacy_ops i8042_legacy = {
 	.name = "i8042",
 	.create = i8042_create,
 	.destroy = i8042_destroy,
+	.save = i8042_save,
+	.restore = i8042_restore,
 };

@@ -26,6 +26,16 @@ void *legacy_new(struct machine *m, const char *name, size_t size,
 	return dev;
 }
 
+int legacy_bad_state(const char *name, size_t len, size_t want)
+{
+	if (len != want)
+		log_err("restore: %s: %zu bytes of state, expected %zu", name,
+			len, want);
+	else
+		log_err("restore: %s: a register value out of range", name);
+	return -1;
+}
+
 void legacy_free(void *dev)
 {
 	free(dev);

@@ -10,7 +10,13 @@
  * PICOVM_PORT_BOOTTIME  any write: picovm logs the time since it was
  *                       started, once (first write only).
  *
- * Both ports read as 0xff.
+ * PICOVM_PORT_SNAPSHOT  any write: picovm snapshots the VM into
+ *                       `snapshot.path` (ignored, and logged once, without
+ *                       it); the writing vCPU continues after the write
+ *                       once the snapshot is taken (snapshot.after =
+ *                       continue) or in the restored VM.
+ *
+ * These ports read as 0xff.
  *
  * PICOVM_PORT_PVPANIC   QEMU's pvpanic port (devices/pvpanic.c): reads the
  *                       supported events (0x03); a write with bit 0
@@ -26,6 +32,7 @@
 
 #define PICOVM_PORT_EXIT     0x510
 #define PICOVM_PORT_BOOTTIME 0x511
+#define PICOVM_PORT_SNAPSHOT 0x512
 #define PICOVM_PORT_PVPANIC  0x505
 
 /* ACPI (acpi = on): PM1a event block (4 bytes), PM1a control block (2

@@ -129,8 +129,33 @@ static void rtc_destroy(void *dev)
 	legacy_free(r);
 }
 
+/* The index register; the clock itself is the host's, read live. */
+static size_t rtc_save(void *dev, uint8_t *b)
+{
+	struct rtc *r = dev;
+
+	pthread_mutex_lock(&r->lock);
+	b[0] = r->index;
+	pthread_mutex_unlock(&r->lock);
+	return 1;
+}
+
+static int rtc_restore(void *dev, const uint8_t *b, size_t len)
+{
+	struct rtc *r = dev;
+
+	if (len != 1 || b[0] > 0x7f)
+		return legacy_bad_state("rtc", len, 1);
+	pthread_mutex_lock(&r->lock);
+	r->index = b[0];
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
 const struct legacy_ops rtc_legacy = {
 	.name = "rtc",
 	.create = rtc_create,
 	.destroy = rtc_destroy,
+	.save = rtc_save,
+	.restore = rtc_restore,
 };

@@ -305,9 +305,42 @@ static struct chardev serial_chardev(void *dev)
 	return conbuf_chardev(&s->cb);
 }
 
+/* The registers; buffered bytes are not state (output is flushed by the
+ * console thread, input not yet read by the guest is the host's). */
+#define SERIAL_STATE 10
+
+static size_t serial_save(void *dev, uint8_t *b)
+{
+	struct serial *s = dev;
+
+	pthread_mutex_lock(&s->lock);
+	uint8_t v[SERIAL_STATE] = { s->ier, s->lcr, s->mcr, s->scr, s->dll,
+		s->dlm, s->fcr, s->thri_pending, s->ier_written,
+		(uint8_t)s->irq_level };
+	pthread_mutex_unlock(&s->lock);
+	memcpy(b, v, sizeof(v));
+	return sizeof(v);
+}
+
+static int serial_restore(void *dev, const uint8_t *b, size_t len)
+{
+	struct serial *s = dev;
+
+	if (len != SERIAL_STATE || b[7] > 1 || b[8] > 1 || b[9] > 1)
+		return legacy_bad_state("serial", len, SERIAL_STATE);
+	pthread_mutex_lock(&s->lock);
+	s->ier = b[0], s->lcr = b[1], s->mcr = b[2], s->scr = b[3];
+	s->dll = b[4], s->dlm = b[5], s->fcr = b[6];
+	s->thri_pending = b[7], s->ier_written = b[8], s->irq_level = b[9];
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
 const struct legacy_ops serial_legacy = {
 	.name = "serial",
 	.create = serial_create,
 	.destroy = serial_destroy,
 	.chardev = serial_chardev,
+	.save = serial_save,
+	.restore = serial_restore,
 };

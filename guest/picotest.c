@@ -141,6 +141,8 @@ static const struct {
 	{ "panic", ARG, test_panic },
 	{ "info", NO_ARG, test_info },
 	{ "smp", NO_ARG, test_smp },
+	{ "snap", ARG, test_snap },
+	{ "snapblk", ARG, test_snap_blk },
 	{ "echo", NO_ARG, test_echo },
 	{ "echo", ARG, test_echo },
 	{ "reset", NO_ARG, test_reset },

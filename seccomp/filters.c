@@ -79,7 +79,22 @@ static const struct rule main_rules[] = {
 	IOCTL(TCGETS),
 };
 
-int sandbox_build(enum sandbox_role role, int ring_fd, scmp_filter_ctx *out)
+/* The main thread with snapshot.path set (vm/snapshot.c): reads the state
+ * of the paused vCPUs and the VM, writes the files opened before the
+ * sandbox.  Restoring needs nothing: it happens before the filters. */
+static const struct rule snapshot_rules[] = {
+	ALLOW(pwrite64),	/* the state, memory and vm.conf files */
+	ALLOW(ftruncate),	/* emptied before each snapshot */
+	IOCTL(KVM_GET_REGS), IOCTL(KVM_GET_SREGS), IOCTL(KVM_GET_XSAVE),
+	IOCTL(KVM_GET_XCRS), IOCTL(KVM_GET_MSRS), IOCTL(KVM_GET_LAPIC),
+	IOCTL(KVM_GET_VCPU_EVENTS), IOCTL(KVM_GET_DEBUGREGS),
+	IOCTL(KVM_GET_MP_STATE),	/* vcpu/state.c, per vCPU */
+	IOCTL(KVM_GET_IRQCHIP), IOCTL(KVM_GET_PIT2),
+	IOCTL(KVM_GET_CLOCK),		/* vm/snapshot.c, the VM */
+};
+
+int sandbox_build(enum sandbox_role role, int ring_fd, bool snapshot,
+		  scmp_filter_ctx *out)
 {
 	const struct rule *r;
 	size_t n;
@@ -105,6 +120,11 @@ int sandbox_build(enum sandbox_role role, int ring_fd, scmp_filter_ctx *out)
 	for (size_t i = 0; i < n && ret == 0; i++)
 		ret = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r[i].nr, r[i].nargs,
 					     r[i].arg);
+	for (size_t i = 0; snapshot && role == SANDBOX_MAIN && ret == 0 &&
+	     i < sizeof(snapshot_rules) / sizeof(*r); i++)
+		ret = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, snapshot_rules[i].nr,
+					     snapshot_rules[i].nargs,
+					     snapshot_rules[i].arg);
 	if (ret == 0 && role == SANDBOX_IO) {
 		/* iothread.c: the loop, and dropping the files at stop. */
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_enter), 1,

@@ -229,7 +229,7 @@ int sandbox_thread(enum sandbox_role role, const char *name)
 	prctl(PR_SET_NAME, thread_name, 0, 0, 0);
 	if (!enabled)
 		return 0;
-	int ret = sandbox_build(role, fds.ring_fd, &ctx);
+	int ret = sandbox_build(role, fds.ring_fd, fds.snapshot, &ctx);
 	if (ret == 0) {
 		ret = seccomp_load(ctx);
 		seccomp_release(ctx);

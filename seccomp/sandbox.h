@@ -37,6 +37,7 @@ enum sandbox_role {
 /* What the filters need to know: the descriptors calls may be made on. */
 struct sandbox_fds {
 	int ring_fd;		/* io_uring_enter only on this */
+	bool snapshot;		/* snapshot.path: the main thread saves state */
 };
 
 /* Run before picovm opens anything.  A closed 0, 1 or 2 gets /dev/null:

@@ -4,9 +4,11 @@
 #   tests/build/fuzz_virtq -max_total_time=600
 # Targets: fuzz_virtq (chain walker, block request parser), fuzz_config
 # (config loader, print/reload round trip), fuzz_kernel (kernel-image
-# probes and loaders).  fuzz_config and fuzz_kernel start from seeds made
-# here: the golden and example configs with `kernel = k`, and the test
-# guests' kernel images behind a parameter byte.
+# probes and loaders), fuzz_snap (the snapshot state loader).  fuzz_config,
+# fuzz_kernel and fuzz_snap start from seeds made here: the golden and
+# example configs with `kernel = k`, the test guests' kernel images behind
+# a parameter byte, and (with /dev/kvm) the state file of a test guest's
+# snapshot behind one.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! command -v clang >/dev/null; then
@@ -17,7 +19,14 @@ if ! make -s -C "$TOP/tests" fuzz >"$WORK/build.log" 2>&1; then
 	fail "fuzz: build" "$(tail -5 "$WORK/build.log")"
 	exit 0
 fi
-mkdir -p "$WORK/seeds/fuzz_config" "$WORK/seeds/fuzz_kernel" "$WORK/seeds/fuzz_virtq"
+mkdir -p "$WORK/seeds/fuzz_config" "$WORK/seeds/fuzz_kernel" "$WORK/seeds/fuzz_virtq" \
+	"$WORK/seeds/fuzz_snap"
+if [ -c /dev/kvm ] && [ -x "$PICOVM" ] && [ -f "$GUEST/test64.elf" ]; then
+	conf "$WORK/snap.conf" kernel="$GUEST/test64.elf" memory=16M vcpus=2 \
+		cmdline=picotest=snap:2:1 snapshot.path="$WORK/snap"
+	timeout -k 3 30 "$PICOVM" run "$WORK/snap.conf" >/dev/null 2>&1 </dev/null &&
+		{ printf '\1'; cat "$WORK/snap/state"; } >"$WORK/seeds/fuzz_snap/state"
+fi
 for c in "$TOP"/tests/golden/*.conf "$TOP"/examples/*.conf; do
 	sed 's/^kernel *=.*/kernel = k/' "$c" >"$WORK/seeds/fuzz_config/$(basename "$c")"
 done

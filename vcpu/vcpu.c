@@ -86,6 +86,27 @@ static bool vcpu_exit(struct vcpu *v)
 	return false;
 }
 
+/* Parks the vCPU while the main thread takes a snapshot.  KVM finishes a
+ * port or MMIO access only on the next KVM_RUN: one with immediate_exit
+ * set completes it and returns at once, so the state saved is the state
+ * after the instruction. */
+static void vcpu_pause_point(struct vcpu *v)
+{
+	struct machine *m = v->m;
+
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (ioctl(v->fd, KVM_RUN, 0) == 0 && !vcpu_exit(v))
+		return;
+	pthread_mutex_lock(&m->pause_lock);
+	m->paused++;
+	pthread_cond_broadcast(&m->pause_cond);
+	while (atomic_load(&m->pause) && !machine_stopping(m))
+		pthread_cond_wait(&m->pause_cond, &m->pause_lock);
+	m->paused--;
+	pthread_mutex_unlock(&m->pause_lock);
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+}
+
 static void vcpu_kick_handler(int sig)
 {
 	(void)sig;
@@ -107,6 +128,10 @@ static void *vcpu_thread(void *arg)
 		return NULL;
 	}
 	while (!machine_stopping(v->m)) {
+		if (atomic_load(&v->m->pause)) {
+			vcpu_pause_point(v);
+			continue;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;

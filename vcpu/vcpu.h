@@ -38,6 +38,14 @@ int vcpu_start(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
 void vcpu_destroy(struct vcpu *v);
 
+/* vcpu/state.c: snapshots (vm/snapfile.h); both print why on failure. */
+struct snap_msrs;
+struct snap_vcpu;
+int vcpu_msr_list(int kvm_fd, struct snap_msrs *list);
+int vcpu_state_save(int fd, const struct snap_msrs *list, struct snap_vcpu *s);
+int vcpu_state_restore(int fd, const struct snap_msrs *allowed,
+		       struct snap_vcpu *s);
+
 /* vcpu/cpuid.c */
 struct kvm_cpuid2 *cpuid_supported(int kvm_fd);
 int cpuid_apply(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned id,

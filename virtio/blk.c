@@ -615,6 +615,57 @@ static void blk_close(void *opaque)
 	free(b);
 }
 
+/* A disk's snapshot state: the transport's, and the disk's size, which
+ * the guest has seen (a restore with a disk of another size is refused). */
+struct blk_state {
+	struct virtio_mmio_state t;
+	uint64_t capacity;
+};
+_Static_assert(sizeof(struct blk_state) <= VDEV_STATE_MAX, "blk_state");
+
+static int blk_save(void *opaque, uint8_t *buf, const char **why)
+{
+	struct blk *b = opaque;
+	struct blk_state s;
+
+	if (b->ovl) {
+		*why = "an ephemeral disk's overlay is not saved (yet)";
+		return -1;
+	}
+	int ret = virtio_mmio_save(b->dev, &s.t, why);
+	if (ret < 0)
+		return ret;
+	s.capacity = b->capacity;
+	memcpy(buf, &s, sizeof(s));
+	return (int)sizeof(s);
+}
+
+static int blk_restore(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct blk *b = opaque;
+	struct blk_state s;
+	const char *why = NULL;
+
+	if (len != sizeof(s)) {
+		log_err("restore: disk.%u: %zu bytes of state, expected %zu",
+			b->n, len, sizeof(s));
+		return -1;
+	}
+	memcpy(&s, buf, sizeof(s));
+	if (s.capacity != b->capacity) {
+		log_err("restore: disk.%u: %s is %llu bytes; the guest saw a "
+			"disk of %llu bytes", b->n, b->cfg->path,
+			(unsigned long long)(b->capacity * SECTOR),
+			(unsigned long long)(s.capacity * SECTOR));
+		return -1;
+	}
+	if (virtio_mmio_restore(b->dev, &s.t, &why) < 0) {
+		log_err("restore: disk.%u: %s", b->n, why);
+		return -1;
+	}
+	return 0;
+}
+
 const struct vdev_ops blk_vdev = {
 	.name = "disk",
 	.checked = true,
@@ -622,4 +673,6 @@ const struct vdev_ops blk_vdev = {
 	.attach = blk_attach,
 	.busy = blk_busy,
 	.close = blk_close,
+	.save = blk_save,
+	.restore = blk_restore,
 };

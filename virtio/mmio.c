@@ -130,6 +130,114 @@ void virtio_request_done(struct virtio_dev *d)
 		virtio_do_reset(d);
 }
 
+/* Copies the registers both can set between device and state: to the
+ * state (save) or from it.  The queue indices are the caller's. */
+static void xfer_regs(struct virtio_dev *d, struct virtio_mmio_state *s,
+		      bool save)
+{
+#define XFER(dev, st) do { if (save) (st) = (dev); else (dev) = (st); } while (0)
+	XFER(d->driver_features, s->driver_features);
+	XFER(d->device_features_sel, s->device_features_sel);
+	XFER(d->driver_features_sel, s->driver_features_sel);
+	XFER(d->queue_sel, s->queue_sel);
+	XFER(d->status, s->status);
+	XFER(d->isr, s->isr);
+	XFER(d->config_generation, s->config_generation);
+	for (unsigned i = 0; i < d->ops->nqueues; i++) {
+		XFER(d->vq[i].desc_gpa, s->q[i].desc);
+		XFER(d->vq[i].avail_gpa, s->q[i].avail);
+		XFER(d->vq[i].used_gpa, s->q[i].used);
+		XFER(d->vq[i].num, s->q[i].num);
+	}
+#undef XFER
+}
+
+int virtio_mmio_save(struct virtio_dev *d, struct virtio_mmio_state *s,
+		     const char **why)
+{
+	int ret = 0;
+
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&d->lock);
+	if (d->inflight || d->reset_pending) {
+		*why = "requests in flight";
+		ret = -2;
+	}
+	s->device_features = d->device_features;
+	xfer_regs(d, s, true);
+	for (unsigned i = 0; i < d->ops->nqueues; i++) {
+		const struct vq *q = &d->vq[i];
+		if (q->ninflight) {
+			*why = "requests taken from a queue and not returned";
+			ret = -2;
+		}
+		s->q[i].ready = q->ready;
+		s->q[i].last_avail = q->last_avail;
+		s->q[i].used_idx = q->used_idx;
+		s->q[i].notified_used = q->notified_used;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static int restore_check(const struct virtio_dev *d,
+			 const struct virtio_mmio_state *s, const char **why)
+{
+	const uint32_t known = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			       VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FEATURES_OK |
+			       VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED;
+
+	if (s->device_features != d->device_features)
+		*why = "device features differ from this device's";
+	else if (s->driver_features & ~s->device_features)
+		*why = "driver features the device does not offer";
+	else if (s->status & ~known)
+		*why = "unknown status bits";
+	else if ((s->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+		 !(s->status & VIRTIO_CONFIG_S_FEATURES_OK))
+		*why = "DRIVER_OK without FEATURES_OK";
+	else if (s->isr & ~(uint32_t)(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG))
+		*why = "unknown interrupt status bits";
+	for (unsigned i = 0; !*why && i < VIRTIO_MAX_QUEUES; i++)
+		if (s->q[i].ready > 1 || s->q[i].num > VQ_MAX_SIZE ||
+		    (s->q[i].ready && (i >= d->ops->nqueues ||
+				       !(s->status & VIRTIO_CONFIG_S_FEATURES_OK))))
+			*why = "a queue in a state no driver can reach";
+	return *why ? -1 : 0;
+}
+
+int virtio_mmio_restore(struct virtio_dev *d, struct virtio_mmio_state *s,
+			const char **why)
+{
+	uint64_t one = 1;
+
+	*why = NULL;
+	pthread_mutex_lock(&d->lock);
+	if (restore_check(d, s, why) < 0)
+		goto out;
+	xfer_regs(d, s, false);
+	for (unsigned i = 0; i < d->ops->nqueues && !*why; i++) {
+		struct vq *q = &d->vq[i];
+		if (!s->q[i].ready)
+			continue;
+		if (vq_enable(q, &d->m->mem, d->ops->queue_max,
+			      virtio_has(d, VIRTIO_RING_F_EVENT_IDX),
+			      virtio_has(d, VIRTIO_RING_F_INDIRECT_DESC), why) < 0)
+			break;
+		q->last_avail = s->q[i].last_avail;
+		q->used_idx = s->q[i].used_idx;
+		q->notified_used = s->q[i].notified_used;
+	}
+	if (!*why && virtio_live(d))
+		d->ops->activate(d);
+	for (unsigned i = 0; i < d->ops->nqueues && !*why; i++)
+		if (d->vq[i].ready && write(d->kick_fd[i], &one, sizeof(one)) < 0)
+			*why = "cannot kick a queue";
+out:
+	pthread_mutex_unlock(&d->lock);
+	return *why ? -1 : 0;
+}
+
 /* The queue registers may change only between FEATURES_OK and DRIVER_OK,
  * for an existing queue that is not live. */
 static struct vq *setup_queue(struct virtio_dev *d)

@@ -117,4 +117,29 @@ void virtio_request_done(struct virtio_dev *d);
 /* Requests begun and not done. */
 unsigned virtio_inflight(const struct virtio_dev *d);
 
+/* Snapshots: the transport's guest-visible state (registers, features,
+ * status, ISR, each queue's addresses and indices).  Fixed layout. */
+struct virtio_mmio_state {
+	uint64_t device_features, driver_features;
+	uint32_t device_features_sel, driver_features_sel, queue_sel;
+	uint32_t status, isr, config_generation;
+	struct {
+		uint64_t desc, avail, used;
+		uint16_t num, last_avail, used_idx, notified_used;
+		uint8_t ready, pad[7];
+	} q[VIRTIO_MAX_QUEUES];
+};
+/* Fills *s; -2 (with why) when the device is not quiescent (a request
+ * taken from a queue and not returned, or a reset pending: try again once
+ * the I/O thread has finished them).  Lock taken. */
+int virtio_mmio_save(struct virtio_dev *d, struct virtio_mmio_state *s,
+		     const char **why);
+/* Loads *s (from a file: untrusted) into a freshly attached device: the
+ * features must be the device's own, the status a reachable one, each
+ * ready queue a layout vq_enable() accepts.  Then kicks every ready queue
+ * once, for chains the driver queued after the device last looked.
+ * -1 with why. */
+int virtio_mmio_restore(struct virtio_dev *d, struct virtio_mmio_state *s,
+			const char **why);
+
 #endif

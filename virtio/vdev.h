@@ -12,11 +12,19 @@
  *           (optional)
  *   close   flushes and frees; any state, NULL included
  *   chardev the guest console it offers the host side (optional)
+ *   save    snapshots (optional; a kind without it cannot be snapshotted):
+ *           called with every vCPU and the I/O thread parked; writes its
+ *           state, at most VDEV_STATE_MAX bytes, returns the length, -2
+ *           with why when busy (try again later), -1 with why it cannot
+ *   restore loads what save wrote, after attach, from a file: checks
+ *           every value; -1 after printing why
  */
 #ifndef PICOVM_VIRTIO_VDEV_H
 #define PICOVM_VIRTIO_VDEV_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "../devices/chardev.h"
 
@@ -32,6 +40,10 @@ struct vdev_ops {
 	unsigned (*busy)(void *dev);
 	void (*close)(void *dev);
 	struct chardev (*chardev)(void *dev);
+	int (*save)(void *dev, uint8_t *buf, const char **why);
+	int (*restore)(void *dev, const uint8_t *buf, size_t len);
 };
+
+#define VDEV_STATE_MAX 256
 
 #endif

@@ -70,6 +70,12 @@ int iothread_start(struct machine *m);
  * cancels the rest, then joins it.  Devices submit nothing new once
  * io_stopping() is true, so this ends within about 0.6 s. */
 void iothread_stop(int (*drain)(void *), void *arg);
+/* Snapshots (main thread): parks the thread between completions, so no
+ * device state or guest memory changes through it, and waits until it is
+ * parked (false when it is stopping instead); iothread_resume() lets it
+ * go on.  I/O the kernel still holds completes meanwhile, into the ring. */
+bool iothread_pause(void);
+void iothread_resume(void);
 /* True once the thread is stopping (any thread may ask). */
 bool io_stopping(void);
 /* True when the stop left disk I/O in flight: the kernel may still write

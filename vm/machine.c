@@ -32,6 +32,22 @@ void machine_stop(struct machine *m, int status, const char *fmt, ...)
 			log_err("cannot wake the main thread: %s", strerror(errno));
 	}
 	pthread_mutex_unlock(&m->stop_lock);
+	/* vCPUs parked for a snapshot see the stop. */
+	pthread_mutex_lock(&m->pause_lock);
+	pthread_cond_broadcast(&m->pause_cond);
+	pthread_mutex_unlock(&m->pause_lock);
+}
+
+void machine_snapshot_request(struct machine *m)
+{
+	uint64_t one = 1;
+
+	/* The writing vCPU parks before it runs on (vcpu_pause_point()):
+	 * the snapshot is taken right after its write. */
+	atomic_store(&m->pause, true);
+	atomic_store(&m->snapshot_req, true);
+	if (write(m->stop_efd, &one, sizeof(one)) < 0)
+		log_err("cannot wake the main thread: %s", strerror(errno));
 }
 
 int machine_irq_line(struct machine *m, unsigned irq, int level)

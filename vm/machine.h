@@ -37,6 +37,15 @@ struct machine {
 	atomic_bool stopping;
 	int exit_status;
 	int stop_efd;			/* eventfd: wakes the main thread */
+
+	/* Pausing the vCPUs for a snapshot (machine_pause()): pause is
+	 * read without the lock by the vCPU loops; paused counts the vCPUs
+	 * parked in vcpu_pause_point(); a stop releases them. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	atomic_bool pause;
+	unsigned paused;
+	atomic_bool snapshot_req;	/* the guest asked (port 0x512) */
 };
 
 /* Ends the VM with status; fmt (may be NULL) says why, for the log. */
@@ -46,6 +55,9 @@ static inline bool machine_stopping(const struct machine *m)
 {
 	return atomic_load_explicit(&m->stopping, memory_order_acquire);
 }
+/* The guest asked for a snapshot (devices/debugport.c): wakes the main
+ * thread, which takes it (vm/snapshot.c). */
+void machine_snapshot_request(struct machine *m);
 /* Sets the level of an ISA interrupt line (in-kernel PIC + IOAPIC). */
 int machine_irq_line(struct machine *m, unsigned irq, int level);
 

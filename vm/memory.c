@@ -32,6 +32,23 @@ int gmem_init(struct guest_mem *m, uint64_t size, bool huge)
 	return 0;
 }
 
+int gmem_init_file(struct guest_mem *m, int fd, uint64_t size)
+{
+	memset(m, 0, sizeof(*m));
+	if (size == 0 || size > SIZE_MAX)
+		return -EINVAL;
+	void *p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	madvise(p, (size_t)size, MADV_DONTDUMP);
+	m->host = p;
+	m->size = size;
+	m->low_size = size > MEM_HOLE_START ? MEM_HOLE_START : size;
+	m->high_size = size - m->low_size;
+	return 0;
+}
+
 static int gmem_slot(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size,
 		     void *host)
 {

@@ -35,6 +35,10 @@ struct guest_mem {
 int gmem_init(struct guest_mem *m, uint64_t size, bool huge);
 /* Registers the RAM with KVM as slots 0 and 1.  Returns 0 or -errno. */
 int gmem_register(const struct guest_mem *m, int vm_fd);
+/* Guest RAM from a snapshot's memory file (size bytes): mapped
+ * MAP_PRIVATE, so pages load on first touch and the guest's writes stay
+ * its own.  Returns 0 or -errno. */
+int gmem_init_file(struct guest_mem *m, int fd, uint64_t size);
 void gmem_free(struct guest_mem *m);
 /* Host pointer for [gpa, gpa+len) or NULL when any byte of it is not RAM. */
 void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);

@@ -19,6 +19,9 @@ struct vcpu;
 struct console;
 
 #define NLEGACY 6	/* serial, i8042, debug ports, rtc, pvpanic, ACPI PM */
+struct legacy_ops;
+/* vmm.c: the legacy devices, in the order of vm->legacy[]. */
+extern const struct legacy_ops *const legacy_kinds[NLEGACY];
 
 struct vm {
 	const struct config *cfg;
@@ -31,6 +34,9 @@ struct vm {
 	void *legacy[NLEGACY];		/* by vmm.c's legacy_kinds[] */
 	struct console *console;
 	struct vdevs vdevs;		/* the virtio devices, by index */
+
+	struct snapshot *snap;		/* snapshot.path, opened (snapshot.c) */
+	struct restore *restore;	/* restoring from a folder (restore.c) */
 };
 
 #endif

@@ -32,6 +32,7 @@
 #include "../devices/devices.h"
 #include "iothread.h"
 #include "vdevs.h"
+#include "snapshot.h"
 #include "../seccomp/sandbox.h"
 #include "../vcpu/vcpu.h"
 
@@ -163,7 +164,7 @@ static int open_sink(const struct config *c, const char *key,
 
 /* The legacy devices; the first one that offers a chardev is the console
  * when no virtio device does. */
-static const struct legacy_ops *const legacy_kinds[NLEGACY] = {
+const struct legacy_ops *const legacy_kinds[NLEGACY] = {
 	&serial_legacy, &i8042_legacy, &debugport_legacy, &rtc_legacy,
 	&pvpanic_legacy, &acpi_pm_legacy,
 };
@@ -175,6 +176,26 @@ static void legacy_chardev(const struct vm *vm, struct chardev *cd)
 			*cd = legacy_kinds[i]->chardev(vm->legacy[i]);
 			return;
 		}
+}
+
+/* A fresh boot: the kernel, initrd and firmware tables in guest RAM. */
+static int vm_place(struct vm *vm, const struct boot_plan *plan)
+{
+	const struct config *c = vm->cfg;
+	uint32_t sig, features;
+
+	if (boot_place(c, plan, &vm->m.mem, &vm->entry) < 0)
+		return -1;
+	cpuid_signature(vm->cpuid, &sig, &features);
+	if (mptable_write(&vm->m.mem, vm->nvcpus, sig, features) < 0) {
+		log_err("cannot write the MP table for %u vCPUs", vm->nvcpus);
+		return -1;
+	}
+	if (c->acpi && acpi_write(&vm->m.mem, vm->nvcpus) < 0) {
+		log_err("cannot set up ACPI for %u vCPUs", vm->nvcpus);
+		return -1;
+	}
+	return 0;
 }
 
 static int vm_build(struct vm *vm, const struct boot_plan *plan)
@@ -189,7 +210,13 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 			c->vcpus, vm->m.kvm.max_vcpus);
 		return -1;
 	}
-	ret = gmem_init(&vm->m.mem, c->memory, c->hugepages);
+	if (vm->restore) {
+		if (restore_memory(vm) < 0)
+			return -1;
+		ret = 0;
+	} else {
+		ret = gmem_init(&vm->m.mem, c->memory, c->hugepages);
+	}
 	if (ret < 0) {
 		log_err("memory: cannot allocate %llu MiB%s: %s",
 			(unsigned long long)(c->memory >> 20),
@@ -208,18 +235,8 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	vm->cpuid = cpuid_supported(vm->m.kvm.fd);
 	if (!vm->cpuid)
 		return -1;
-	if (boot_place(c, plan, &vm->m.mem, &vm->entry) < 0)
+	if (!vm->restore && vm_place(vm, plan) < 0)
 		return -1;
-	uint32_t sig, features;
-	cpuid_signature(vm->cpuid, &sig, &features);
-	if (mptable_write(&vm->m.mem, vm->nvcpus, sig, features) < 0) {
-		log_err("cannot write the MP table for %u vCPUs", vm->nvcpus);
-		return -1;
-	}
-	if (c->acpi && acpi_write(&vm->m.mem, vm->nvcpus) < 0) {
-		log_err("cannot set up ACPI for %u vCPUs", vm->nvcpus);
-		return -1;
-	}
 	/* With console = virtio the UART stays, but its output goes nowhere. */
 	unsigned flags = (c->acpi ? LEGACY_ACPI : 0) |
 			 (c->serial.kind == SINK_NONE || c->console == CONSOLE_VIRTIO ?
@@ -241,7 +258,7 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 			      vm->nvcpus, &vm->entry) < 0)
 			return -1;
 	}
-	return 0;
+	return vm->restore ? restore_state(vm) : 0;
 }
 
 /* Waits for the VM to stop; turns signals and the timeout into stops. */
@@ -255,6 +272,13 @@ static void vm_wait(struct vm *vm, int sig_fd, int timer_fd)
 		};
 		if (poll(p, 3, -1) < 0)
 			continue;
+		if (p[0].revents & POLLIN) {
+			uint64_t v;
+			if (read(vm->m.stop_efd, &v, sizeof(v)) < 0)
+				v = 0;
+		}
+		if (atomic_load(&vm->m.snapshot_req) && !machine_stopping(&vm->m))
+			snapshot_take(vm);
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
@@ -288,6 +312,9 @@ static void vm_stats(const struct vm *vm)
 static void vm_teardown(struct vm *vm)
 {
 	atomic_store(&vm->m.stopping, true);
+	pthread_mutex_lock(&vm->m.pause_lock);	/* vCPUs parked for a snapshot */
+	pthread_cond_broadcast(&vm->m.pause_cond);
+	pthread_mutex_unlock(&vm->m.pause_lock);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
@@ -311,14 +338,18 @@ static void vm_teardown(struct vm *vm)
 		vm->legacy[i] = NULL;
 	}
 	free(vm->cpuid);
+	snapshot_close(vm);
 	/* I/O the stop could not end may still write into guest RAM: leave
 	 * it mapped, the process is about to exit. */
 	if (!iothread_left_busy())
 		gmem_free(&vm->m.mem);
 	kvm_close(&vm->m.kvm);
+	restore_close(vm);
 }
 
-int vmm_run(const struct config *c)
+/* Boots c, or (dir not NULL) restores the snapshot in dir with c, its
+ * vm.conf plus overrides. */
+static int vmm_start(const struct config *c, const char *dir)
 {
 	struct vm vm;
 	struct boot_plan plan = { .kernel_fd = -1, .initrd_fd = -1 };
@@ -331,6 +362,8 @@ int vmm_run(const struct config *c)
 	vm.nvcpus = c->vcpus;
 	vm.m.kvm.fd = vm.m.kvm.vm_fd = -1;
 	pthread_mutex_init(&vm.m.stop_lock, NULL);
+	pthread_mutex_init(&vm.m.pause_lock, NULL);
+	pthread_cond_init(&vm.m.pause_cond, NULL);
 
 	/* A vanished stdout reader must not kill us; signals are read from
 	 * a signalfd by this thread only. */
@@ -346,12 +379,18 @@ int vmm_run(const struct config *c)
 	sandbox_enable(c->sandbox);
 	if (c->sandbox)
 		sandbox_close_inherited(c);
-	char *cmdline = vdevs_plan(c, &vm.vdevs) < 0 ? NULL :
-			full_cmdline(c, &vm.vdevs, console_notty(c));
-	if (!cmdline || boot_probe(c, cmdline, &plan) < 0 ||
-	    vdevs_open(&vm.vdevs, c, false) < 0) {
+	char *cmdline = NULL;
+	bool ok = vdevs_plan(c, &vm.vdevs) == 0;
+	if (ok && !dir) {
+		cmdline = full_cmdline(c, &vm.vdevs, console_notty(c));
+		ok = cmdline && boot_probe(c, cmdline, &plan) == 0;
+	} else if (ok) {
+		ok = restore_open(&vm, dir) == 0;
+	}
+	if (!ok || vdevs_open(&vm.vdevs, c, false) < 0) {
 		boot_plan_free(&plan);
 		vdevs_close(&vm.vdevs);
+		restore_close(&vm);
 		free(cmdline);
 		return EXIT_VM_BADINPUT;
 	}
@@ -374,10 +413,19 @@ int vmm_run(const struct config *c)
 		log_err("cannot create event descriptors: %s", strerror(errno));
 		goto close_fds;
 	}
-	if (vm_build(&vm, &plan) < 0)
+	if (vm_build(&vm, &plan) < 0) {
+		if (restore_refused(&vm))
+			status = EXIT_VM_BADINPUT;
 		goto teardown;
+	}
+	if (snapshot_prepare(&vm) < 0) {
+		status = EXIT_VM_BADINPUT;
+		goto teardown;
+	}
 	boot_plan_free(&plan);
-	struct sandbox_fds sfds = { .ring_fd = iothread_ring_fd() };
+	restore_drop_fd(&vm);
+	struct sandbox_fds sfds = { .ring_fd = iothread_ring_fd(),
+				    .snapshot = vm.snap != NULL };
 	sandbox_set_fds(&sfds);
 	if (sandbox_process(c) < 0)
 		goto teardown;
@@ -424,4 +472,14 @@ free_plan:
 	vdevs_close(&vm.vdevs);
 	free(cmdline);
 	return status;
+}
+
+int vmm_run(const struct config *c)
+{
+	return vmm_start(c, NULL);
+}
+
+int vmm_restore(const struct config *c, const char *dir)
+{
+	return vmm_start(c, dir);
 }

@@ -20,5 +20,8 @@
 int vmm_limits(struct config_limits *lim);
 int vmm_check(const struct config *c);
 int vmm_run(const struct config *c);
+/* Restores the snapshot in dir (c: its vm.conf with the overrides);
+ * returns the process exit status, 2 for a snapshot that does not load. */
+int vmm_restore(const struct config *c, const char *dir);
 
 #endif

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Snapshot tier: a test guest snapshots itself through port 0x512 in the
+# middle of its work (4 vCPUs: the APs halted, the boot CPU computing);
+# restored in new processes it finishes with the output of a run that was
+# never interrupted.  Clones, a snapshot of a restored VM, and snapshots
+# that must not load (each a status-2 error).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if [ ! -x "$PICOVM" ] || [ ! -f "$GUEST/test64.elf" ]; then
+	fail snapshot "picovm or the test guests are not built (make picovm guests)"
+	exit 0
+fi
+if [ ! -c /dev/kvm ]; then
+	skip snapshot "no /dev/kvm on this machine"
+	exit 0
+fi
+
+C=$WORK/snap.conf
+conf "$C" kernel="$GUEST/test64.elf" memory=64M vcpus=4 cmdline=picotest=snap:40:1
+
+# The reference: no snapshot.path, the port write is ignored (and said so).
+OUT=$WORK/full
+vm_run 60 "$OUT" run "$C"
+check "uninterrupted run ends with status 0" test "$VM_STATUS" = 0
+check "uninterrupted run: every AP came up and the work ended" \
+	grep -q "^snap: done cksum=[0-9]* aps=3$" "$OUT"
+check "without snapshot.path the port write is logged as ignored" \
+	grep -q "snapshot.path is not set: ignored" "$OUT.err"
+
+# Snapshot, stop.
+S1=$WORK/s1
+OUT=$WORK/first
+vm_run 60 "$OUT" run "$C" snapshot.path="$S1"
+check "snapshot run ends with status 0 (snapshot.after = stop)" test "$VM_STATUS" = 0
+check "snapshot run: stopped after the first part" \
+	diff <(head -n 1 "$WORK/full") "$OUT"
+check "snapshot: the folder holds vm.conf, state and memory" \
+	test -s "$S1/vm.conf" -a -s "$S1/state" -a -f "$S1/memory"
+check "snapshot: the memory file is the size of memory (64M)" \
+	test "$(stat -c %s "$S1/memory")" = $((64 << 20))
+alloc=$(( $(stat -c %b "$S1/memory") * $(stat -c %B "$S1/memory") ))
+info "snapshot: memory file: $((alloc / 1024)) KiB allocated of 65536 KiB"
+check "snapshot: the memory file is sparse (under 8 MiB allocated)" \
+	test "$alloc" -lt $((8 << 20))
+check "snapshot: vm.conf has no snapshot.path" grep -qx 'snapshot.path = ""' "$S1/vm.conf"
+grep -h "snapshot: saved" "$OUT.err" | sed 's/^/info  /'
+
+# Restore: the guest finishes with the uninterrupted run's output.
+sum_before=$(cat "$S1"/* | cksum)
+OUT=$WORK/rest
+vm_run 60 "$OUT" restore "$S1"
+check "restore ends with status 0" test "$VM_STATUS" = 0
+check "restore: first part + restored part = the uninterrupted output" \
+	diff "$WORK/full" <(cat "$WORK/first" "$OUT")
+check "restore: the snapshot's files are unchanged (memory mapped private)" \
+	test "$(cat "$S1"/* | cksum)" = "$sum_before"
+
+# Allowed overrides.
+OUT=$WORK/rest-over
+vm_run 60 "$OUT" restore "$S1" name=clone-x timeout=50s sandbox=on log=file:"$WORK/clone.log"
+check "restore with name, timeout, sandbox and log overrides: status 0" test "$VM_STATUS" = 0
+check "restore with overrides: same output" diff <(tail -n 1 "$WORK/full") "$OUT"
+
+# 8 clones of one snapshot at once.
+for i in 1 2 3 4 5 6 7 8; do
+	( timeout -k 3 90 "$PICOVM" restore "$S1" name=clone-$i >"$WORK/clone$i" \
+		2>"$WORK/clone$i.err" </dev/null; echo $? >"$WORK/clone$i.status" ) &
+done
+wait
+ok=0
+for i in 1 2 3 4 5 6 7 8; do
+	[ "$(cat "$WORK/clone$i.status")" = 0 ] &&
+		diff -q <(tail -n 1 "$WORK/full") "$WORK/clone$i" >/dev/null && ok=$((ok + 1))
+done
+check "8 clones at once: all 8 end with status 0 and the right checksum" test "$ok" = 8
+check "8 clones: the snapshot's files are byte-identical afterwards" \
+	test "$(cat "$S1"/* | cksum)" = "$sum_before"
+
+# Snapshot, restore, snapshot again, restore again; snapshot.after = continue.
+C2=$WORK/snap2.conf
+conf "$C2" kernel="$GUEST/test64.elf" memory=64M vcpus=2 cmdline=picotest=snap:60:2
+OUT=$WORK/full2
+vm_run 60 "$OUT" run "$C2"
+check "two snapshot points, uninterrupted: status 0" test "$VM_STATUS" = 0
+OUT=$WORK/a
+vm_run 60 "$OUT" run "$C2" snapshot.path="$WORK/d1"
+check "first of two snapshots: status 0" test "$VM_STATUS" = 0
+OUT=$WORK/b
+vm_run 60 "$OUT" restore "$WORK/d1" snapshot.path="$WORK/d2"
+check "restored VM snapshots again: status 0" test "$VM_STATUS" = 0
+OUT=$WORK/c
+vm_run 60 "$OUT" restore "$WORK/d2"
+check "restore of the second snapshot: status 0" test "$VM_STATUS" = 0
+check "snapshot, restore, snapshot, restore = the uninterrupted output" \
+	diff "$WORK/full2" <(cat "$WORK/a" "$WORK/b" "$WORK/c")
+OUT=$WORK/self
+vm_run 60 "$OUT" restore "$WORK/d1" snapshot.path="$WORK/d1"
+check "snapshot.path = the folder restored from: status 2" test "$VM_STATUS" = 2
+check "snapshot.path = the folder restored from: says so" \
+	grep -q "the folder this VM is restored from" "$OUT.err"
+OUT=$WORK/cont
+vm_run 60 "$OUT" run "$C2" snapshot.path="$WORK/d3" snapshot.after=continue
+check "snapshot.after = continue: the run goes on to the end" \
+	diff "$WORK/full2" "$OUT"
+OUT=$WORK/cont2
+vm_run 60 "$OUT" restore "$WORK/d3"
+check "snapshot.after = continue: the last snapshot restores to the end" \
+	diff <(tail -n 1 "$WORK/full2") "$WORK/cont2"
+
+# A VM that may write a snapshot folder holds its memory file locked: no
+# restore of it meanwhile (its pages could change under the clone), and no
+# second writer.
+conf "$WORK/long.conf" kernel="$GUEST/test64.elf" memory=64M \
+	cmdline=picotest=snap:1000000:0 snapshot.path="$S1" timeout=60s
+"$PICOVM" run "$WORK/long.conf" >/dev/null 2>"$WORK/long.err" </dev/null &
+long=$!
+# Until it holds the lock (taken at start), seen in /proc/locks: trying
+# the lock here would race with it.
+ino=$(stat -c %i "$S1/memory")
+for _ in $(seq 200); do
+	grep -q "FLOCK.*WRITE.*:$ino " /proc/locks && break
+	sleep 0.05
+done
+OUT=$WORK/locked
+vm_run 30 "$OUT" restore "$S1"
+check "restore of a folder a running VM may write: status 2" test "$VM_STATUS" = 2
+check "restore of a folder a running VM may write: says so" \
+	grep -q "a running VM may write this snapshot" "$OUT.err"
+vm_run 30 "$OUT" run "$C" snapshot.path="$S1"
+check "a second VM snapshotting into the same folder: status 2" test "$VM_STATUS" = 2
+check "the VM holding the folder was still running" kill "$long"
+wait "$long" 2>/dev/null
+OUT=$WORK/unlocked
+vm_run 60 "$OUT" restore "$S1"
+check "once that VM ended the folder restores again" test "$VM_STATUS" = 0
+
+# Bad snapshots: each a status-2 error with a message that says what.
+bad() {	# NAME GREP-PATTERN [restore overrides...]: restores $WORK/bad
+	local name=$1 pat=$2; shift 2
+	OUT=$WORK/bad.out
+	vm_run 30 "$OUT" restore "$WORK/bad" "$@"
+	check "bad snapshot, $name: status 2" test "$VM_STATUS" = 2
+	check "bad snapshot, $name: says '$pat'" grep -q "$pat" "$OUT.err"
+}
+fresh() { rm -rf "$WORK/bad"; cp -a --sparse=always "$S1" "$WORK/bad"; }
+patch() {	# OFFSET HEXBYTES: overwrite bytes of the state file
+	printf "$(echo "$2" | sed 's/../\\x&/g')" |
+		dd of="$WORK/bad/state" bs=1 seek="$1" conv=notrunc status=none
+}
+size=$(stat -c %s "$S1/state")
+fresh; truncate -s $((size - 100)) "$WORK/bad/state"; bad "state truncated" "truncated"
+fresh; truncate -s 40 "$WORK/bad/state"; bad "state shorter than its header" "truncated"
+fresh; : >"$WORK/bad/state"; bad "state empty" "truncated"
+fresh; patch 5000 ff; bad "a byte flipped" "checksum mismatch"
+fresh; patch $((size - 1)) 5a; bad "the last byte flipped" "checksum mismatch"
+fresh; patch 8 02000000; bad "version 2" "version 2; this picovm reads version 1"
+fresh; patch 0 00; bad "not a state file" "not a picovm snapshot"
+fresh; truncate -s 32M "$WORK/bad/memory"; bad "memory file too short" "expected a file of the guest's memory size"
+fresh; rm "$WORK/bad/memory"; bad "memory file missing" "memory"
+fresh; sed -i 's/^vcpus = 4$/vcpus = 2/' "$WORK/bad/vm.conf"; bad "another VM's vm.conf" "not the configuration"
+fresh; cp "$WORK/d1/vm.conf" "$WORK/bad/vm.conf"; bad "vm.conf of another snapshot" "not the configuration"
+fresh; bad "override of memory" "memory: the guest already saw it" memory=128M
+fresh; bad "override of cmdline" "cmdline: the guest already saw it" cmdline=x
+fresh; bad "override of vcpus" "vcpus: the guest already saw it" vcpus=1
+fresh; bad "override of disk.0.readonly" "disk.0.readonly: the guest already saw it" disk.0.readonly=on
+rm -rf "$WORK/bad"; bad "no such folder" "No such file"
+
+# virtio-blk: the snapshot is taken with 8 reads kicked and in flight;
+# the restored guest finishes them and its writes: same checksums, and the
+# disk ends byte-identical to an uninterrupted run's.
+head -c 4M /dev/urandom >"$WORK/disk0.img"
+CB=$WORK/blk.conf
+conf "$CB" kernel="$GUEST/test64.elf" memory=64M vcpus=4 \
+	cmdline=picotest=snapblk:64:3 disk.0.path="$WORK/d.img"
+cp "$WORK/disk0.img" "$WORK/d.img"
+OUT=$WORK/blkfull
+vm_run 60 "$OUT" run "$CB"
+check "blk, uninterrupted: status 0" test "$VM_STATUS" = 0
+mv "$WORK/d.img" "$WORK/d-full.img"
+cp "$WORK/disk0.img" "$WORK/d.img"
+OUT=$WORK/blk1
+vm_run 60 "$OUT" run "$CB" snapshot.path="$WORK/sb"
+check "blk: snapshot with reads in flight: status 0" test "$VM_STATUS" = 0
+OUT=$WORK/blk2
+vm_run 60 "$OUT" restore "$WORK/sb"
+check "blk: restored: status 0" test "$VM_STATUS" = 0
+check "blk: snapshot + restore output = the uninterrupted output" \
+	diff "$WORK/blkfull" <(cat "$WORK/blk1" "$WORK/blk2")
+check "blk: the disk ends byte-identical to the uninterrupted run's" \
+	cmp -s "$WORK/d.img" "$WORK/d-full.img"
+cp "$WORK/disk0.img" "$WORK/d.img"
+OUT=$WORK/blkcont
+vm_run 60 "$OUT" run "$CB" snapshot.path="$WORK/sbc" snapshot.after=continue
+check "blk, snapshot.after = continue: the run ends as an uninterrupted one" \
+	diff "$WORK/blkfull" "$OUT"
+check "blk, snapshot.after = continue: the disk too" \
+	cmp -s "$WORK/d.img" "$WORK/d-full.img"
+cp "$WORK/disk0.img" "$WORK/other.img"
+OUT=$WORK/blk3
+vm_run 60 "$OUT" restore "$WORK/sb" disk.0.path="$WORK/other.img"
+check "blk: restore with another disk of the same size: status 0" test "$VM_STATUS" = 0
+head -c 8M /dev/zero >"$WORK/big.img"
+rm -rf "$WORK/bad"; cp -a "$WORK/sb" "$WORK/bad"
+bad "a disk of another size" "the guest saw a disk of 4194304 bytes" disk.0.path="$WORK/big.img"
+
+# What cannot be snapshotted yet fails clearly (status 1, a message).
+OUT=$WORK/eph
+vm_run 60 "$OUT" run "$CB" snapshot.path="$WORK/e" disk.0.ephemeral=on
+check "ephemeral disk: the snapshot fails with status 1" test "$VM_STATUS" = 1
+check "ephemeral disk: says why" grep -q "disk.0: an ephemeral disk's overlay is not saved" "$OUT.err"
+OUT=$WORK/vcon
+vm_run 60 "$OUT" run "$C" snapshot.path="$WORK/v" console=virtio
+check "virtio console: the snapshot fails with status 1" test "$VM_STATUS" = 1
+check "virtio console: says why" grep -q "cannot be snapshotted yet" "$OUT.err"
