@@ -54,6 +54,8 @@ struct config_limits {
 /* Numbered device keys ("disk.N.path") take N = 0 .. CONFIG_MAX_DEVICES-1;
  * per-device arrays in struct config have this many elements. */
 #define CONFIG_MAX_DEVICES 16
+/* sun_path holds 108 bytes with the NUL. */
+#define CONFIG_MAX_SOCKET_PATH 107
 
 enum disk_cache {
 	DISK_CACHE_WRITEBACK,	/* FLUSH offered; writethrough if not acked */
@@ -107,6 +109,7 @@ struct config {
 	bool sandbox;			/* default on */
 	char *sandbox_user;		/* NAME | UID[:GID]; NULL: keep */
 	char *sandbox_chroot;		/* NULL: none */
+	char *control;			/* "auto" | socket path; NULL: none */
 	struct disk_config disk[CONFIG_MAX_DEVICES];
 	struct net_config net[CONFIG_MAX_DEVICES];
 };
