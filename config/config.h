@@ -128,6 +128,9 @@ struct stat;
  * input. */
 bool config_is_input(const struct config *c, const struct stat *st,
 		     char *key, size_t n);
+/* A duration as the config file writes one ("500ms", "30s", "2m", "0");
+ * returns 0 with *ms set, or -1. */
+int config_parse_duration(const char *s, uint64_t *ms);
 /* Lists every key with its type, default and a line of help (for
  * `picovm --help`; generated from the key table so it cannot drift). */
 void config_print_keys(FILE *out);

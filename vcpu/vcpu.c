@@ -64,17 +64,17 @@ static bool vcpu_exit(struct vcpu *v)
 	switch (vcpu_exit_decode(v->run, v->m->kvm.run_size, &a, why,
 				 sizeof(why))) {
 	case VCPU_PIO:
-		v->exits_io++;
+		__atomic_store_n(&v->exits_io, v->exits_io + 1, __ATOMIC_RELAXED);
 		for (uint32_t i = 0; i < a.count; i++)
 			bus_access(&v->m->pio, a.addr, a.data + (size_t)i * a.size,
 				   a.size, a.write);
 		return true;
 	case VCPU_MMIO:
-		v->exits_mmio++;
+		__atomic_store_n(&v->exits_mmio, v->exits_mmio + 1, __ATOMIC_RELAXED);
 		bus_access(&v->m->mmio, a.addr, a.data, a.size, a.write);
 		return true;
 	case VCPU_RESUME:
-		v->exits_other++;
+		__atomic_store_n(&v->exits_other, v->exits_other + 1, __ATOMIC_RELAXED);
 		return true;
 	case VCPU_STOP_OK:
 		machine_stop(v->m, EXIT_VM_OK, NULL);
@@ -107,6 +107,14 @@ static void *vcpu_thread(void *arg)
 		return NULL;
 	}
 	while (!machine_stopping(v->m)) {
+		if (machine_pause_requested(v->m)) {
+			machine_park(v->m);
+			/* Clear the pause's kick before looking at the stop
+			 * again: a stop's kick after this still lands. */
+			__atomic_store_n(&v->run->immediate_exit, 0,
+					 __ATOMIC_SEQ_CST);
+			continue;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;

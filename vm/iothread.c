@@ -34,6 +34,12 @@ static int (*drain_fn)(void *);
 static void *drain_arg;
 static struct io_event stop_ev;
 static int stop_fd = -1;
+/* Pause (iothread_pause()): the thread parks inside on_pause(). */
+static struct io_event pause_ev;
+static int pause_fd = -1;
+static pthread_mutex_t pause_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pause_cond = PTHREAD_COND_INITIALIZER;
+static bool pause_req, paused;
 static struct machine *machine;
 static struct io_flush *flush_list;
 static _Thread_local bool on_io_thread;
@@ -201,6 +207,49 @@ static void on_stop(void *arg)
 	atomic_store(&stop, true);
 }
 
+/* On the I/O thread, as one completion of a batch: the rest of the batch
+ * and its deferred interrupts wait; nothing is reaped, submitted or
+ * pushed to a used ring until the resume. */
+static void on_pause(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pause_lock);
+	if (pause_req) {
+		paused = true;
+		pthread_cond_broadcast(&pause_cond);
+		while (pause_req)
+			pthread_cond_wait(&pause_cond, &pause_lock);
+		paused = false;
+		pthread_cond_broadcast(&pause_cond);
+	}
+	pthread_mutex_unlock(&pause_lock);
+}
+
+void iothread_pause(void)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&pause_lock);
+	pause_req = true;
+	pthread_mutex_unlock(&pause_lock);
+	if (!thread_up || write(pause_fd, &one, sizeof(one)) < 0)
+		return;
+	pthread_mutex_lock(&pause_lock);
+	while (pause_req && !paused && !atomic_load(&stop))
+		pthread_cond_wait(&pause_cond, &pause_lock);
+	pthread_mutex_unlock(&pause_lock);
+}
+
+void iothread_resume(void)
+{
+	pthread_mutex_lock(&pause_lock);
+	pause_req = false;
+	pthread_cond_broadcast(&pause_cond);
+	while (paused)
+		pthread_cond_wait(&pause_cond, &pause_lock);
+	pthread_mutex_unlock(&pause_lock);
+}
+
 static void reap(void)
 {
 	struct io_uring_cqe *cqe;
@@ -343,6 +392,13 @@ int iothread_prepare(void)
 		return -e;
 	}
 	io_event_arm(&stop_ev, stop_fd, on_stop, NULL);
+	pause_fd = eventfd(0, EFD_CLOEXEC);
+	if (pause_fd < 0) {
+		int e = errno;
+		log_err("io thread: eventfd: %s", strerror(e));
+		return -e;
+	}
+	io_event_arm(&pause_ev, pause_fd, on_pause, NULL);
 	return 0;
 }
 
@@ -366,6 +422,9 @@ void iothread_stop(int (*drain)(void *), void *arg)
 		return;
 	drain_fn = drain;
 	drain_arg = arg;
+	/* A paused thread must see the stop: the stop ends a pause. */
+	atomic_store(&stop, true);
+	iothread_resume();
 	if (write(stop_fd, &one, sizeof(one)) < 0)
 		log_err("cannot stop the io thread: %s", strerror(errno));
 	pthread_join(thread, NULL);
@@ -387,4 +446,7 @@ void iothread_exit(void)
 	if (stop_fd >= 0)
 		close(stop_fd);
 	stop_fd = -1;
+	if (pause_fd >= 0)
+		close(pause_fd);
+	pause_fd = -1;
 }

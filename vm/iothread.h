@@ -70,6 +70,13 @@ int iothread_start(struct machine *m);
  * cancels the rest, then joins it.  Devices submit nothing new once
  * io_stopping() is true, so this ends within about 0.6 s. */
 void iothread_stop(int (*drain)(void *), void *arg);
+/* Parks the thread (in the middle of a batch of completions) and returns once
+ * it is parked (or stopping): no completion is handled, nothing is
+ * submitted, no used ring or interrupt changes until iothread_resume().
+ * I/O the kernel already holds may finish meanwhile; its completion
+ * waits.  Any thread but the I/O thread; iothread_stop() ends a pause. */
+void iothread_pause(void);
+void iothread_resume(void);
 /* True once the thread is stopping (any thread may ask). */
 bool io_stopping(void);
 /* True when the stop left disk I/O in flight: the kernel may still write

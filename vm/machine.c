@@ -27,11 +27,33 @@ void machine_stop(struct machine *m, int status, const char *fmt, ...)
 			va_end(ap);
 			log_err("%s", msg);
 		}
-		atomic_store_explicit(&m->stopping, true, memory_order_release);
+		atomic_store_explicit(&m->stopping, true, memory_order_seq_cst);
 		if (write(m->stop_efd, &one, sizeof(one)) < 0)
 			log_err("cannot wake the main thread: %s", strerror(errno));
 	}
 	pthread_mutex_unlock(&m->stop_lock);
+	machine_wake_parked(m);
+}
+
+void machine_park(struct machine *m)
+{
+	pthread_mutex_lock(&m->pause_lock);
+	if (machine_pause_requested(m) && !machine_stopping(m)) {
+		m->parked++;
+		pthread_cond_broadcast(&m->pause_cond);
+		while (machine_pause_requested(m) && !machine_stopping(m))
+			pthread_cond_wait(&m->pause_cond, &m->pause_lock);
+		m->parked--;
+		pthread_cond_broadcast(&m->pause_cond);
+	}
+	pthread_mutex_unlock(&m->pause_lock);
+}
+
+void machine_wake_parked(struct machine *m)
+{
+	pthread_mutex_lock(&m->pause_lock);
+	pthread_cond_broadcast(&m->pause_cond);
+	pthread_mutex_unlock(&m->pause_lock);
 }
 
 int machine_irq_line(struct machine *m, unsigned irq, int level)

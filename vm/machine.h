@@ -28,6 +28,9 @@
 #define EXIT_VM_TIMEOUT 124
 #define EXIT_VM_SIGNAL_BASE 128
 
+#define MACHINE_MAX_VIRTIO 16	/* = VIRTIO_MMIO_MAX_DEVICES */
+struct virtio_dev;
+
 struct machine {
 	struct kvm kvm;
 	struct guest_mem mem;
@@ -37,6 +40,25 @@ struct machine {
 	atomic_bool stopping;
 	int exit_status;
 	int stop_efd;			/* eventfd: wakes the main thread */
+
+	/* Pause (control/: `picovm ctl NAME pause`): while pause_req is set,
+	 * every vCPU parks in machine_park() instead of entering KVM_RUN. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;	/* pause_req or parked changed */
+	atomic_bool pause_req;
+	unsigned parked;		/* vCPUs parked now */
+
+	/* What the control thread reports and waits for (all optional):
+	 * the first boot-timer write (ns since start, 0: not yet), the
+	 * guest's power-button hook (ACPI PM1), and the control thread's
+	 * wake eventfd (-1: none), written when boot_ns is set. */
+	_Atomic uint64_t boot_ns;
+	int event_efd;
+	void *power_button_dev;
+	void (*power_button)(void *dev);
+	/* The virtio devices by index (for the control thread's counters and
+	 * the kicks after a resume); NULL where there is none. */
+	struct virtio_dev *virtio[MACHINE_MAX_VIRTIO];
 };
 
 /* Ends the VM with status; fmt (may be NULL) says why, for the log. */
@@ -46,6 +68,15 @@ static inline bool machine_stopping(const struct machine *m)
 {
 	return atomic_load_explicit(&m->stopping, memory_order_acquire);
 }
+/* vCPU threads: parks while a pause is requested (returns at once
+ * otherwise, and when the VM stops). */
+void machine_park(struct machine *m);
+static inline bool machine_pause_requested(const struct machine *m)
+{
+	return atomic_load_explicit(&m->pause_req, memory_order_seq_cst);
+}
+/* Wakes everything that waits on a pause (the VM is stopping). */
+void machine_wake_parked(struct machine *m);
 /* Sets the level of an ISA interrupt line (in-kernel PIC + IOAPIC). */
 int machine_irq_line(struct machine *m, unsigned irq, int level);
 

@@ -17,6 +17,7 @@
 
 struct vcpu;
 struct console;
+struct control;
 
 #define NLEGACY 6	/* serial, i8042, debug ports, rtc, pvpanic, ACPI PM */
 
@@ -31,6 +32,7 @@ struct vm {
 	void *legacy[NLEGACY];		/* by vmm.c's legacy_kinds[] */
 	struct console *console;
 	struct vdevs vdevs;		/* the virtio devices, by index */
+	struct control *control;	/* control/: NULL when none */
 };
 
 #endif
