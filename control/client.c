@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,17 +57,22 @@ static int exchange(int fd, const char *request, char *buf, size_t n,
 	memcpy(line, request, rlen);
 	memcpy(line + rlen, "\n", 2);
 	ssize_t s = send(fd, line, rlen + 1, MSG_NOSIGNAL);
+	int send_errno = errno;
 	free(line);
-	if (s < 0 || (size_t)s != rlen + 1) {
-		snprintf(why, wn, "cannot send the request: %s", strerror(errno));
-		return -1;
-	}
+	/* A server that refuses (too many clients, another user) replies
+	 * and closes at once: its reply is still there to read. */
+	bool sent = s >= 0 && (size_t)s == rlen + 1;
 	for (;;) {
 		if (len + 1 >= n) {
 			snprintf(why, wn, "the reply is too long");
 			return -1;
 		}
 		ssize_t r = recv(fd, buf + len, n - 1 - len, 0);
+		if (r <= 0 && !sent) {
+			snprintf(why, wn, "cannot send the request: %s",
+				 strerror(send_errno));
+			return -1;
+		}
 		if (r <= 0) {
 			snprintf(why, wn, r == 0 ? "the VM closed the connection "
 				 "without a reply" : "reading the reply: %s",

@@ -959,7 +959,8 @@ static void test_config_defaults(void)
 		     "acpi = true\n"
 		     "sandbox = true\n"
 		     "sandbox.user = \"\"\n"
-		     "sandbox.chroot = \"\"\n",
+		     "sandbox.chroot = \"\"\n"
+		     "control = \"\"\n",
 		     kernel) < 0)
 		abort();
 	check("config print defaults", !strcmp(text, want), "printed:\n%s",
