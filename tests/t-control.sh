@@ -224,6 +224,19 @@ check "notify: READY=1 at the boot-timer port, then STOPPING=1" \
 	[ "$(grep -xE 'READY=1|STOPPING=1' "$WORK/notify.out" | tr '\n' ' ')" = "READY=1 STOPPING=1 " ]
 check "notify: STATUS= lines" grep -qx 'STATUS=running' "$WORK/notify.out"
 
+# --- the systemd template unit ---------------------------------------------------------
+if command -v systemd-analyze >/dev/null; then
+	sed "s|/usr/local/bin/picovm|$PICOVM|g" "$TOP/contrib/systemd/picovm@.service" \
+		>"$WORK/picovm@t1.service"
+	(cd "$WORK" && systemd-analyze verify --man=no "$WORK/picovm@t1.service") \
+		>"$WORK/verify.out" 2>&1; rc=$?
+	OUT=$WORK/verify.out
+	check "contrib/systemd/picovm@.service: systemd-analyze verify is silent" \
+		[ $rc -eq 0 -a ! -s "$WORK/verify.out" ]
+else
+	skip "contrib/systemd/picovm@.service" "no systemd-analyze"
+fi
+
 # --- the control thread's own filter ---------------------------------------------------
 if [ -x "$HOOKS" ]; then
 	OUT=$WORK/hook.out
