@@ -58,33 +58,41 @@ static void acpi_pm_access(void *opaque, uint64_t off, uint8_t *data,
 	struct acpi_pm *p = opaque;
 	uint16_t port = (uint16_t)(PICOVM_PORT_PM1A_EVT + off);
 	uint32_t v = 0;
+	bool event_regs = false;	/* touched status or enable */
 
 	if (!is_write) {
-		/* Status reads 0; the control block reads SCI_EN: always in
-		 * ACPI mode, there is no SMI_CMD to switch. */
+		/* The control block reads SCI_EN: always in ACPI mode, there
+		 * is no SMI_CMD to switch. */
 		if (port == PICOVM_PORT_PM1A_CNT)
 			v = PM1_SCI_EN;
-		else if (port == PICOVM_PORT_PM1A_EVT)
-			v = atomic_load(&p->pm1_status);
 		memset(data, 0, len);
 		memcpy(data, &v, len < 4 ? len : 4);
-		for (uint32_t i = 0; i < len; i++)
-			if (off + i - PM1_EN_OFF < sizeof(p->pm1_enable))
+		/* Status and enable byte by byte: any access width. */
+		uint16_t sts = atomic_load(&p->pm1_status);
+		for (uint32_t i = 0; i < len; i++) {
+			if (off + i < PM1_EN_OFF)
+				data[i] = (uint8_t)(sts >> (8 * (off + i)));
+			else if (off + i - PM1_EN_OFF < sizeof(p->pm1_enable))
 				data[i] = atomic_load(&p->pm1_enable[off + i - PM1_EN_OFF]);
+		}
 		return;
 	}
-	for (uint32_t i = 0; i < len; i++)
-		if (off + i - PM1_EN_OFF < sizeof(p->pm1_enable))
+	for (uint32_t i = 0; i < len; i++) {
+		if (off + i < PM1_EN_OFF) {
+			/* Status: write 1 to clear. */
+			atomic_fetch_and(&p->pm1_status,
+					 (uint16_t)~((unsigned)data[i] << (8 * (off + i))));
+			event_regs = true;
+		} else if (off + i - PM1_EN_OFF < sizeof(p->pm1_enable)) {
 			atomic_store(&p->pm1_enable[off + i - PM1_EN_OFF], data[i]);
+			event_regs = true;
+		}
+	}
 	memcpy(&v, data, len < 4 ? len : 4);
-	if (port == PICOVM_PORT_PM1A_EVT) {
-		/* Write 1 to clear; the enable half was stored above. */
-		atomic_fetch_and(&p->pm1_status, (uint16_t)~(v & 0xffff));
+	if (event_regs)
 		acpi_pm_sci(p);
-	} else if (port == PICOVM_PORT_PM1A_EVT + PM1_EN_OFF) {
-		acpi_pm_sci(p);
-	} else if (port == PICOVM_PORT_PM1A_CNT && len >= 2 && (v & PM1_SLP_EN) &&
-	    ((v & PM1_SLP_TYP_MASK) >> PM1_SLP_TYP_SHIFT) == SLP_TYP_S5)
+	else if (port == PICOVM_PORT_PM1A_CNT && len >= 2 && (v & PM1_SLP_EN) &&
+		 ((v & PM1_SLP_TYP_MASK) >> PM1_SLP_TYP_SHIFT) == SLP_TYP_S5)
 		machine_stop(p->m, EXIT_VM_OK, NULL);
 	else if (port == PICOVM_PORT_ACPI_RESET && (v & 0xff) == 1)
 		machine_stop(p->m, EXIT_VM_OK, NULL);
