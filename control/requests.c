@@ -108,6 +108,18 @@ static void req_status(struct control *ctl, struct reply *r)
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
+struct counter_ctx {
+	struct reply *r;
+	const char *dev;
+};
+
+static void put_counter(void *ctx, const char *key, uint64_t value)
+{
+	struct counter_ctx *c = ctx;
+
+	reply_put(c->r, "%s.%s = %llu\n", c->dev, key, (unsigned long long)value);
+}
+
 static void req_stats(struct control *ctl, struct reply *r)
 {
 	const struct vm *vm = ctl->vm;
@@ -132,6 +144,10 @@ static void req_stats(struct control *ctl, struct reply *r)
 			  name, (unsigned long long)LOAD(d->chains),
 			  name, (unsigned long long)LOAD(d->chain_bytes),
 			  name, (unsigned long long)LOAD(d->failures));
+		const struct vdev *v = &vm->vdevs.d[i];
+		struct counter_ctx c = { .r = r, .dev = name };
+		if (v->ops->counters && v->dev)
+			v->ops->counters(v->dev, put_counter, &c);
 	}
 	if (ctl->has_console && ctl->console.dropped)
 		reply_put(r, "console.dropped = %llu\n", (unsigned long long)

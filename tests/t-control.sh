@@ -23,6 +23,7 @@ PIDS=()
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	[ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -148,6 +149,31 @@ rss=$(awk '/^VmRSS/ {print $2}' /proc/"$pid"/status)
 info "picovm RSS after the flood: $rss KiB"
 check "a flooding client: picovm's memory stays small" [ "${rss:-999999}" -lt 65536 ]
 kill $fp; wait $fp 2>/dev/null
+
+# --- devices in status and stats ------------------------------------------------------
+truncate -s 1M "$WORK/small.img"
+NS=
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-ctl-$$" 2>/dev/null; then
+	NS=pv-ctl-$$
+	( timeout -k 3 60 ip netns exec "$NS" "$PICOVM" run "$WORK/vm.conf" name=d1 \
+		control=auto disk.0.path="$WORK/small.img" net.0.tap=auto \
+		serial=file:"$WORK/d1.out" 2>"$WORK/d1.err" </dev/null
+	  echo $? >"$WORK/d1.status" ) &
+	PIDS+=($!)
+	until_true 30 answers d1
+	OUT=$WORK/d1.st
+	{ ctl d1 status; ctl d1 stats; } >"$OUT" 2>&1
+	check "status: devices = disk.0 net.0" grep -qx 'devices = disk.0 net.0' "$OUT"
+	check "stats: per device requests, bytes, failures; net drops" [ "$(grep -cE \
+		'^(disk\.0|net\.0)\.(requests|bytes|failures) = [0-9]+$|^net\.0\.(tx|rx)_dropped = [0-9]+$' \
+		"$OUT")" = 8 ]
+	ctl d1 kill >/dev/null 2>&1
+	ended d1
+	ip netns del "$NS"
+	NS=
+else
+	skip "stats: per device counters" "needs root and iproute2 (a tap in a namespace)"
+fi
 
 # --- block I/O in flight across pauses loses nothing -------------------------------
 # The guest writes 512 MiB (1 MiB requests, 8 in flight) and reads it back;

@@ -12,11 +12,14 @@
  *           (optional)
  *   close   flushes and frees; any state, NULL included
  *   chardev the guest console it offers the host side (optional)
+ *   counters its own counters for `picovm ctl NAME stats` (optional): calls
+ *           put(ctx, key, value) for each; any thread, while it is open
  */
 #ifndef PICOVM_VIRTIO_VDEV_H
 #define PICOVM_VIRTIO_VDEV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../devices/chardev.h"
 
@@ -32,6 +35,8 @@ struct vdev_ops {
 	unsigned (*busy)(void *dev);
 	void (*close)(void *dev);
 	struct chardev (*chardev)(void *dev);
+	void (*counters)(void *dev, void (*put)(void *ctx, const char *key,
+						uint64_t value), void *ctx);
 };
 
 #endif
