@@ -284,6 +284,22 @@ else
 	skip "contrib/systemd/picovm@.service" "no systemd-analyze"
 fi
 
+# --- contrib/nomad/picovm-task.sh: SIGTERM becomes a graceful stop ----------------------
+PICOVM=$PICOVM "$TOP/contrib/nomad/picovm-task.sh" "$WORK/vm.conf" "$WORK/task.sock" \
+	30s serial=file:"$WORK/task.out" 2>"$WORK/task.err" </dev/null &
+tp=$!
+PIDS+=($tp)
+until_true 30 answers "$WORK/task.sock"
+until_true 30 grep -q '^count: 1$' "$WORK/task.out"
+kill -TERM $tp
+# The VM's timeout (100 s) bounds this; the watchdog only catches a hang.
+until_true 110 eval '! kill -0 $tp 2>/dev/null'
+wait $tp
+echo $? >"$WORK/task.status"
+OUT=$WORK/task.out
+check "picovm-task.sh (Nomad): SIGTERM stops the guest gracefully, status 0" \
+	[ "$(cat "$WORK/task.status")" = 0 -a -n "$(grep -x 'count: power button' "$WORK/task.out")" ]
+
 # --- the control thread's own filter ---------------------------------------------------
 if [ -x "$HOOKS" ]; then
 	OUT=$WORK/hook.out
