@@ -150,12 +150,16 @@ static int socket_open(struct control *ctl)
 	return 0;
 }
 
-static void control_free(struct control *ctl)
+/* unlink: remove the socket too (only before the main thread's filter,
+ * which does not allow it: otherwise the control thread has removed it,
+ * or it stays, stale, for the next start to replace). */
+static void control_free(struct control *ctl, bool unlink)
 {
 	if (ctl->fd >= 0) {
 		/* Removed before it stops answering: a VM of the same name
 		 * starting now sees a live socket or none, never ours stale. */
-		unlinkat(ctl->dir_fd, ctl->base, 0);
+		if (unlink)
+			unlinkat(ctl->dir_fd, ctl->base, 0);
 		close(ctl->fd);
 	}
 	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++)
@@ -201,7 +205,7 @@ int control_open(const struct config *c, struct control **out)
 	ctl->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ctl->efd < 0) {
 		log_err("control: eventfd: %s", strerror(errno));
-		control_free(ctl);
+		control_free(ctl, true);
 		return -1;
 	}
 	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS + 1; i++) {
@@ -209,7 +213,7 @@ int control_open(const struct config *c, struct control **out)
 		if (ctl->reserved[i] < 0) {
 			log_err("control: reserving descriptors: %s",
 				strerror(errno));
-			control_free(ctl);
+			control_free(ctl, true);
 			return -1;
 		}
 	}
@@ -217,13 +221,13 @@ int control_open(const struct config *c, struct control **out)
 		char dir[4096];
 		if (strcmp(c->control, "auto") == 0) {
 			if (control_runtime_dir(dir, sizeof(dir)) < 0) {
-				control_free(ctl);
+				control_free(ctl, true);
 				return -2;
 			}
 			if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 				log_err("control: cannot create %s: %s", dir,
 					strerror(errno));
-				control_free(ctl);
+				control_free(ctl, true);
 				return -2;
 			}
 		}
@@ -235,7 +239,7 @@ int control_open(const struct config *c, struct control **out)
 			if (ctl->fd >= 0)
 				close(ctl->fd);
 			ctl->fd = -1;	/* not ours to remove */
-			control_free(ctl);
+			control_free(ctl, true);
 			return ret == -1 ? -1 : -2;
 		}
 	}
@@ -385,7 +389,7 @@ static void *control_thread(void *arg)
 
 	if (sandbox_thread(SANDBOX_CONTROL, "control") < 0) {
 		machine_stop(ctl->m, EXIT_VM_FAILURE, NULL);
-		return NULL;
+		goto remove;	/* unfiltered: it still may */
 	}
 	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS + 1; i++) {
 		close(ctl->reserved[i]);
@@ -438,6 +442,7 @@ static void *control_thread(void *arg)
 			    (p[2 + i].revents & (POLLIN | POLLHUP | POLLERR)))
 				client_read(ctl, &ctl->cl[i]);
 	}
+remove:
 	if (ctl->fd >= 0) {
 		unlinkat(ctl->dir_fd, ctl->base, 0);
 		close(ctl->fd);
@@ -498,5 +503,7 @@ void control_finish(struct control *ctl, int status)
 	} else {
 		control_notify(ctl, "STOPPING=1");
 	}
-	control_free(ctl);
+	/* Without the thread: removed only if nothing was started (the
+	 * main thread's filter is not loaded before the vCPUs run). */
+	control_free(ctl, !ctl->m);
 }
