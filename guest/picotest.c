@@ -96,6 +96,17 @@ static int test_count(const struct bootinfo *bi, const char *arg,
 	return 0;	/* not reached */
 }
 
+/* snapcount: writes the snapshot port, then runs `count` (a snapshot that
+ * goes on running: the control socket and snapshots in one VM). */
+static int test_snapcount(const struct bootinfo *bi, const char *arg,
+			  size_t arglen)
+{
+	rt_puts("snapcount: snapshot");
+	outb(PICOVM_PORT_SNAPSHOT, 1);
+	rt_puts("snapcount: after the snapshot");
+	return test_count(bi, arg, arglen);
+}
+
 static int test_boottime(const struct bootinfo *bi, const char *arg,
 			 size_t arglen)
 {
@@ -181,6 +192,7 @@ static const struct {
 	{ "print", ARG, test_print },
 	{ "boottime", NO_ARG, test_boottime },
 	{ "count", NO_ARG, test_count },
+	{ "snapcount", NO_ARG, test_snapcount },
 	{ "uart", NO_ARG, test_uart },
 	{ "serial-irq", NO_ARG, test_serial_irq },
 	{ "cost", NO_ARG, test_cost },

@@ -19,23 +19,7 @@ fi
 export XDG_RUNTIME_DIR=$WORK/run
 mkdir -p "$XDG_RUNTIME_DIR"
 RUN=$XDG_RUNTIME_DIR/picovm
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	[ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# until SECS COMMAND...: polls COMMAND every 0.1 s; false after SECS.
-until_true() {
-	local end=$((SECONDS + $1)); shift
-	while ! "$@"; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.1
-	done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/ctl-lib.sh"
 
 # start NAME [key=value...]: boots the count guest in the background with
 # control = auto; its output in $WORK/NAME.out(.err), its status in
@@ -49,20 +33,9 @@ start() {
 	PIDS+=($!)
 	until_true 30 answers "$name"
 }
-# ended NAME: waits for the VM to end (watchdog 60 s); sets ST.
-ended() {
-	until_true 60 test -s "$WORK/$1.status"
-	ST=$(cat "$WORK/$1.status" 2>/dev/null)
-}
-ctl() { timeout -k 3 60 "$PICOVM" ctl "$@"; }
-# last_count NAME: the last `count: N` the guest printed.
-last_count() { grep -a '^count: [0-9]*$' "$WORK/$1.out" | tail -1 | cut -d' ' -f2; }
-counted_past() { local n; n=$(last_count "$1"); [ -n "$n" ] && [ "$n" -gt "$2" ]; }
 exits_io() { ctl "$1" stats | sed -n 's/^exits.io = //p'; }
-answers() { ctl "$1" status >/dev/null 2>&1; }
 # has FILE LINE...: every LINE is a whole line of FILE.
 has() { local f=$1 l; shift; for l in "$@"; do grep -qxF -- "$l" "$f" || return 1; done; }
-state_is() { ctl "$1" status 2>/dev/null | grep -qx "state = $2"; }
 
 conf "$WORK/vm.conf" kernel="$GUEST/test64.elf" cmdline=picotest=count \
 	memory=64M timeout=100s
