@@ -219,3 +219,30 @@ t0=$SECONDS
 (cd "$TOP" && timeout -k 3 $((SECS + 10)) ./picovm run examples/demo.conf </dev/null) >"$OUT" 2>"$OUT.err"
 VM_STATUS=$?
 check "linux: picovm run examples/demo.conf </dev/null ends by itself, status 0 (status $VM_STATUS, $((SECONDS - t0)) s)" [ "$VM_STATUS" = 0 ]
+
+# --- boot 9: snapshot and restore -------------------------------------------------
+# The initramfs shell on 2 vCPUs, no virtio device: a piped command line
+# writes the snapshot port (0x512 = 1298) through /dev/port and then echoes;
+# the VM stops at the write (snapshot.after = stop), before the echo.
+# `picovm restore` in a new process carries on right after the write: the
+# same command line's echo runs (it was read whole before), then the shell
+# meets the end of input it had already been given and the VM powers off,
+# status 0: timers, interrupts, the UART and ACPI all continued.
+conf "$WORK/snap.conf" "kernel=$LB/vmlinux" "initrd=$LB/initramfs.cpio" \
+	"memory=128M" "vcpus=2" "cmdline=\"console=ttyS0 $BASE\""
+OUT=$WORK/snap1.out
+t0=$SECONDS
+printf 'echo before\nprintf "\\001" | dd of=/dev/port bs=1 seek=1298 count=1 2>/dev/null; echo after-$((6 * 7))\n' |
+	timeout -k 3 $((SECS + 10)) "$PICOVM" run "$WORK/snap.conf" \
+	snapshot.path="$WORK/lxsnap" >"$OUT" 2>"$OUT.err"
+VM_STATUS=$?
+check "linux: snapshot through port 0x512 from the shell: status 0 (status $VM_STATUS, $((SECONDS - t0)) s)" [ "$VM_STATUS" = 0 ]
+check "linux: the snapshotted VM stopped at the port write" \
+	sh -c "tr -d '\\r' <'$OUT' | grep -qx before && ! grep -q after-42 '$OUT'"
+OUT=$WORK/snap2.out
+t0=$SECONDS
+timeout -k 3 $((SECS + 10)) "$PICOVM" restore "$WORK/lxsnap" </dev/null >"$OUT" 2>"$OUT.err"
+VM_STATUS=$?
+check "linux: the restored VM carries on and powers off, status 0 (status $VM_STATUS, $((SECONDS - t0)) s)" [ "$VM_STATUS" = 0 ]
+check "linux: the restored VM ran the rest of the command line" \
+	grep -qx after-42 <(tr -d '\r' <"$OUT")
