@@ -122,8 +122,12 @@ check "linux: picovm.cmd exit status (7) is picovm's" [ "$VM_STATUS" = 7 ]
 # (dmesg -r: "<N>" with N <= 4).  Excused (README, "The default Linux
 # guest"): only the kernel saying that it ran late, which on this nested,
 # emulating KVM depends on the host's load, not on picovm (hrtimer,
-# clocksource/TSC watchdog, RCU stall reports).  Each is shown as info.
-LATE='hrtimer: interrupt took|clocksource|tsc: Marking TSC unstable|rcu: .*(stall|detected)|rcu: +(Tasks blocked|\(detected by)'
+# clocksource/TSC watchdog, RCU stall reports; and, measured on
+# 2026-12-01 with main's picovm as with issue 12's, the TSC's calibration
+# against the PIT and the local APIC timer's verification, which compare
+# the emulated kernel's progress with a timer during the boot).  Each is
+# shown as info.
+LATE='hrtimer: interrupt took|clocksource|tsc: Marking TSC unstable|tsc: Unable to calibrate against PIT|APIC timer disabled due to verification failure|rcu: .*(stall|detected)|rcu: +(Tasks blocked|\(detected by)'
 tr -d '\r' <"$OUT" | grep -E '^<[0-4]>' >"$WORK/dmesg-all"
 grep -vE "$LATE" "$WORK/dmesg-all" >"$WORK/dmesg-errwarn"
 grep -E "$LATE" "$WORK/dmesg-all" | while IFS= read -r l; do info "excused (a late emulated kernel): $l"; done
