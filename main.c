@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "control/control.h"
 #include "seccomp/sandbox.h"
 #include "vm/vmm.h"
 
@@ -21,6 +22,8 @@ static void short_usage(FILE *out)
 	fputs("usage: picovm run FILE [key=value ...]\n"
 	      "       picovm check FILE [key=value ...]\n"
 	      "       picovm restore DIR [key=value ...]\n"
+	      "       picovm ctl TARGET REQUEST...\n"
+	      "       picovm ls\n"
 	      "       picovm --help | --version\n", out);
 }
 
@@ -40,9 +43,21 @@ static void usage(FILE *out)
 	      "(snapshot.path);\n"
 	      "               overrides only of what the guest cannot see: "
 	      "name, serial,\n"
-	      "               log, timeout, sandbox*, snapshot.*, "
-	      "net.N.tap/fd/bridge,\n"
-	      "               disk.N.path\n"
+	      "               log, timeout, sandbox*, snapshot.*, control,\n"
+	      "               net.N.tap/fd/bridge, disk.N.path\n"
+	      "  ctl TARGET REQUEST...\n"
+	      "               send one request to a running VM's control "
+	      "socket (TARGET:\n"
+	      "               a socket path, or a VM name in the runtime "
+	      "folder) and print\n"
+	      "               the reply; REQUEST: status, pause, resume, "
+	      "stop [TIMEOUT],\n"
+	      "               kill, stats.  Exit status 0 on ok, 1 on error, "
+	      "2 on bad usage\n"
+	      "  ls           the running VMs of the runtime folder "
+	      "($XDG_RUNTIME_DIR/picovm,\n"
+	      "               or /run/picovm for root): name, pid, state, "
+	      "uptime\n"
 	      "  --help, -h, help    this text\n"
 	      "  --version, -V       the version\n"
 	      "\n"
@@ -68,6 +83,8 @@ static void usage(FILE *out)
 	      "  2        bad config, command line or input file; nothing "
 	      "was started\n"
 	      "  124      the timeout ran out\n"
+	      "  137      ended by `picovm ctl NAME kill`, or a `stop` whose "
+	      "TIMEOUT ran out\n"
 	      "  128+N    stopped by signal N (SIGINT 130, SIGTERM 143)\n"
 	      "  159      a thread broke its seccomp filter (sandbox violation)\n"
 	      "check exits 0 when the VM is valid, 2 when not.\n"
@@ -80,7 +97,7 @@ static bool restore_key_ok(const char *arg)
 {
 	static const char *const keys[] = {
 		"name", "serial", "log", "timeout", "sandbox", "sandbox.user",
-		"sandbox.chroot", "snapshot.path", "snapshot.after",
+		"sandbox.chroot", "snapshot.path", "snapshot.after", "control",
 	};
 	static const char *const dev_keys[] = { "tap", "fd", "bridge" };
 	size_t klen = strcspn(arg, "=");
@@ -121,7 +138,7 @@ static int restore(int argc, char **argv)
 			fprintf(stderr, "picovm: restore: %.*s: the guest "
 				"already saw it; a restore may change only "
 				"name, serial, log, timeout, sandbox*, "
-				"snapshot.*, net.N.tap/fd/bridge and "
+				"snapshot.*, control, net.N.tap/fd/bridge and "
 				"disk.N.path\n", (int)strcspn(argv[i], "="),
 				argv[i]);
 			return EXIT_BAD_INPUT;
@@ -164,6 +181,10 @@ int main(int argc, char **argv)
 		printf("picovm %s\n", PICOVM_VERSION);
 		return fflush(stdout) ? 1 : 0;
 	}
+	if (!strcmp(cmd, "ctl"))
+		return control_ctl_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ls"))
+		return control_ls_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 &&
 	    strcmp(cmd, "restore") != 0) {
 		fprintf(stderr, "picovm: unknown command '%s' (try 'picovm "

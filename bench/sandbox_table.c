@@ -8,12 +8,13 @@
 int main(void)
 {
 	static const char *const names[] = { "main (picovm)", "vcpuN", "io",
-					     "console" };
+					     "console", "control" };
 	static const enum sandbox_role roles[] = { SANDBOX_MAIN, SANDBOX_VCPU,
-						   SANDBOX_IO, SANDBOX_CONSOLE };
+						   SANDBOX_IO, SANDBOX_CONSOLE,
+						   SANDBOX_CONTROL };
 
 	printf("| thread | system calls | ioctl numbers |\n| --- | --- | --- |\n");
-	for (unsigned i = 0; i < 4; i++) {
+	for (unsigned i = 0; i < 5; i++) {
 		unsigned ioctls, calls = sandbox_count(roles[i], &ioctls);
 		printf("| %s | %u | %u |\n", names[i], calls, ioctls);
 	}

@@ -909,3 +909,8 @@ void config_print_keys(FILE *out)
 {
 	cfg_help(&cfg_keys, out);
 }
+
+int config_parse_duration(const char *s, uint64_t *ms)
+{
+	return cfg_parse_duration(s, ms);
+}

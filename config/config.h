@@ -54,6 +54,8 @@ struct config_limits {
 /* Numbered device keys ("disk.N.path") take N = 0 .. CONFIG_MAX_DEVICES-1;
  * per-device arrays in struct config have this many elements. */
 #define CONFIG_MAX_DEVICES 16
+/* sun_path holds 108 bytes with the NUL. */
+#define CONFIG_MAX_SOCKET_PATH 107
 
 enum disk_cache {
 	DISK_CACHE_WRITEBACK,	/* FLUSH offered; writethrough if not acked */
@@ -111,6 +113,7 @@ struct config {
 	char *sandbox_chroot;		/* NULL: none */
 	char *snapshot_path;		/* folder for port-0x512 snapshots */
 	enum snapshot_after snapshot_after;
+	char *control;			/* "auto" | socket path; NULL: none */
 	struct disk_config disk[CONFIG_MAX_DEVICES];
 	struct net_config net[CONFIG_MAX_DEVICES];
 };
@@ -129,6 +132,9 @@ struct stat;
  * input. */
 bool config_is_input(const struct config *c, const struct stat *st,
 		     char *key, size_t n);
+/* A duration as the config file writes one ("500ms", "30s", "2m", "0");
+ * returns 0 with *ms set, or -1. */
+int config_parse_duration(const char *s, uint64_t *ms);
 /* Lists every key with its type, default and a line of help (for
  * `picovm --help`; generated from the key table so it cannot drift). */
 void config_print_keys(FILE *out);

@@ -214,6 +214,20 @@ static int check_vcpus(const union cfg_value *v, const void *ctx, char *why,
 	return 0;
 }
 
+/* control = "" (none) | auto | PATH: a socket path must fit sun_path. */
+static int check_control(const union cfg_value *v, const void *ctx, char *why,
+			 size_t n)
+{
+	(void)ctx;
+	if (strlen(v->s) > CONFIG_MAX_SOCKET_PATH) {
+		snprintf(why, n, "'%.20s...' is %zu bytes long; expected auto "
+			 "or a socket path of at most %d bytes", v->s,
+			 strlen(v->s), CONFIG_MAX_SOCKET_PATH);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct cfg_key keys[] = {
 	{
 		.name = "name",
@@ -366,6 +380,15 @@ static const struct cfg_key keys[] = {
 		.choices = snapshot_afters,
 		.nchoices = sizeof(snapshot_afters) / sizeof(snapshot_afters[0]),
 		.help = "after a snapshot: stop (exit status 0) or continue",
+	},
+	{
+		.name = "control",
+		.type = CFG_STRING,
+		.offset = AT(control),
+		.check = check_control,
+		.def_doc = "none",
+		.help = "the control socket (picovm ctl): auto (the runtime "
+			"folder, NAME.sock) or a path",
 	},
 	{
 		.name = "disk.N.path",

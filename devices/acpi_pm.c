@@ -1,6 +1,8 @@
 /*
  * The ACPI fixed hardware picovm has (boot/acpi.c describes it): a PM1a
- * event block that never raises an event (status reads 0; the enable
+ * event block whose one event is the power button (PWRBTN_STS, raised by
+ * `picovm ctl NAME stop`: an SCI on IRQ 9 while PWRBTN_EN is set; the
+ * status bit is cleared by writing 1 to it, as on hardware; the enable
  * register keeps what is written, as hardware does: ACPICA writes GBL_EN
  * and reads it back to see whether the global lock exists, and complains
  * at every boot if the bit does not stick), a PM1a control block whose
@@ -22,13 +24,33 @@
 #define PM1_SLP_EN 0x2000
 #define SLP_TYP_S5 5
 #define PM1_EN_OFF 2		/* enable register: 2nd half of PM1a_EVT */
+#define PM1_PWRBTN 0x0100	/* PWRBTN_STS / PWRBTN_EN */
+#define SCI_IRQ 9		/* the FADT's SCI_INT (boot/acpi.c) */
 
 /* The PM1a enable register, byte by byte (one VM per process; any vCPU
  * may access it). */
 struct acpi_pm {
 	struct machine *m;
 	_Atomic uint8_t pm1_enable[2];
+	_Atomic uint16_t pm1_status;
 };
+
+/* The SCI is asserted while an enabled event is pending. */
+static void acpi_pm_sci(struct acpi_pm *p)
+{
+	unsigned en = atomic_load(&p->pm1_enable[0]) |
+		      (unsigned)atomic_load(&p->pm1_enable[1]) << 8;
+
+	machine_irq_line(p->m, SCI_IRQ, (atomic_load(&p->pm1_status) & en) ? 1 : 0);
+}
+
+static void acpi_pm_power_button(void *dev)
+{
+	struct acpi_pm *p = dev;
+
+	atomic_fetch_or(&p->pm1_status, PM1_PWRBTN);
+	acpi_pm_sci(p);
+}
 
 static void acpi_pm_access(void *opaque, uint64_t off, uint8_t *data,
 			   uint32_t len, bool is_write)
@@ -36,25 +58,41 @@ static void acpi_pm_access(void *opaque, uint64_t off, uint8_t *data,
 	struct acpi_pm *p = opaque;
 	uint16_t port = (uint16_t)(PICOVM_PORT_PM1A_EVT + off);
 	uint32_t v = 0;
+	bool event_regs = false;	/* touched status or enable */
 
 	if (!is_write) {
-		/* Status reads 0; the control block reads SCI_EN: always in
-		 * ACPI mode, there is no SMI_CMD to switch. */
+		/* The control block reads SCI_EN: always in ACPI mode, there
+		 * is no SMI_CMD to switch. */
 		if (port == PICOVM_PORT_PM1A_CNT)
 			v = PM1_SCI_EN;
 		memset(data, 0, len);
 		memcpy(data, &v, len < 4 ? len : 4);
-		for (uint32_t i = 0; i < len; i++)
-			if (off + i - PM1_EN_OFF < sizeof(p->pm1_enable))
+		/* Status and enable byte by byte: any access width. */
+		uint16_t sts = atomic_load(&p->pm1_status);
+		for (uint32_t i = 0; i < len; i++) {
+			if (off + i < PM1_EN_OFF)
+				data[i] = (uint8_t)(sts >> (8 * (off + i)));
+			else if (off + i - PM1_EN_OFF < sizeof(p->pm1_enable))
 				data[i] = atomic_load(&p->pm1_enable[off + i - PM1_EN_OFF]);
+		}
 		return;
 	}
-	for (uint32_t i = 0; i < len; i++)
-		if (off + i - PM1_EN_OFF < sizeof(p->pm1_enable))
+	for (uint32_t i = 0; i < len; i++) {
+		if (off + i < PM1_EN_OFF) {
+			/* Status: write 1 to clear. */
+			atomic_fetch_and(&p->pm1_status,
+					 (uint16_t)~((unsigned)data[i] << (8 * (off + i))));
+			event_regs = true;
+		} else if (off + i - PM1_EN_OFF < sizeof(p->pm1_enable)) {
 			atomic_store(&p->pm1_enable[off + i - PM1_EN_OFF], data[i]);
+			event_regs = true;
+		}
+	}
 	memcpy(&v, data, len < 4 ? len : 4);
-	if (port == PICOVM_PORT_PM1A_CNT && len >= 2 && (v & PM1_SLP_EN) &&
-	    ((v & PM1_SLP_TYP_MASK) >> PM1_SLP_TYP_SHIFT) == SLP_TYP_S5)
+	if (event_regs)
+		acpi_pm_sci(p);
+	else if (port == PICOVM_PORT_PM1A_CNT && len >= 2 && (v & PM1_SLP_EN) &&
+		 ((v & PM1_SLP_TYP_MASK) >> PM1_SLP_TYP_SHIFT) == SLP_TYP_S5)
 		machine_stop(p->m, EXIT_VM_OK, NULL);
 	else if (port == PICOVM_PORT_ACPI_RESET && (v & 0xff) == 1)
 		machine_stop(p->m, EXIT_VM_OK, NULL);
@@ -70,6 +108,8 @@ static int acpi_pm_create(struct machine *m, unsigned flags, void **dev)
 	if (!p)
 		return -1;
 	p->m = m;
+	m->power_button_dev = p;
+	m->power_button = acpi_pm_power_button;
 	*dev = p;
 	return 0;
 }

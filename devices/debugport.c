@@ -6,6 +6,7 @@
  */
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "devices.h"
 #include "ports.h"
@@ -33,7 +34,13 @@ static void debugport_access(void *opaque, uint64_t off, uint8_t *data,
 		machine_snapshot_request(p->m);
 	} else if (port == PICOVM_PORT_BOOTTIME &&
 		   !atomic_exchange(&p->boot_time_logged, true)) {
-		uint64_t ns = log_ns_since_start();
+		uint64_t ns = log_ns_since_start(), one = 1;
+
+		/* The control thread reports it (status, READY=1). */
+		atomic_store(&p->m->boot_ns, ns ? ns : 1);
+		if (p->m->event_efd >= 0 &&
+		    write(p->m->event_efd, &one, sizeof(one)) < 0)
+			log_err("boot-timer: cannot wake the control thread");
 		log_info("boot-timer: %llu.%03llu ms since picovm started",
 			 (unsigned long long)(ns / 1000000),
 			 (unsigned long long)(ns / 1000 % 1000));

@@ -67,6 +67,46 @@ static int test_spin(const struct bootinfo *bi, const char *arg,
 	return 0;	/* not reached */
 }
 
+/* count: writes the boot-timer port, then counts at CPL3 forever, printing `count: N` every COUNT_STEP
+ * loop turns (what a pause must stop), and between two lines looks at the
+ * ACPI PM1 status: once the power button is pressed it prints `count:
+ * power button` and powers off the way Linux does, \_S5 (SLP_TYP 5 |
+ * SLP_EN) written to PM1a_CNT. */
+#define COUNT_STEP 20000000ULL
+#define PM1_PWRBTN 0x0100
+#define PM1_S5_SLP_EN ((5u << 10) | 0x2000u)
+
+static int test_count(const struct bootinfo *bi, const char *arg,
+		      size_t arglen)
+{
+	(void)bi, (void)arg, (void)arglen;
+	outb(PICOVM_PORT_BOOTTIME, 0);	/* "user space reached" */
+	for (unsigned long long n = 0;; n++) {
+		for (uint64_t i = 0; i < COUNT_STEP; i++)
+			barrier();
+		rt_printf("count: %llu\n", n);
+		uint16_t sts = inw(PICOVM_PORT_PM1A_EVT);
+		if (sts != 0xffff && (sts & PM1_PWRBTN)) {
+			rt_puts("count: power button");
+			outw(PICOVM_PORT_PM1A_CNT, (uint16_t)PM1_S5_SLP_EN);
+			rt_puts("count: still running after S5");
+			return 1;
+		}
+	}
+	return 0;	/* not reached */
+}
+
+/* snapcount: writes the snapshot port, then runs `count` (a snapshot that
+ * goes on running: the control socket and snapshots in one VM). */
+static int test_snapcount(const struct bootinfo *bi, const char *arg,
+			  size_t arglen)
+{
+	rt_puts("snapcount: snapshot");
+	outb(PICOVM_PORT_SNAPSHOT, 1);
+	rt_puts("snapcount: after the snapshot");
+	return test_count(bi, arg, arglen);
+}
+
 static int test_boottime(const struct bootinfo *bi, const char *arg,
 			 size_t arglen)
 {
@@ -151,6 +191,8 @@ static const struct {
 	{ "flood", ARG, test_flood },
 	{ "print", ARG, test_print },
 	{ "boottime", NO_ARG, test_boottime },
+	{ "count", NO_ARG, test_count },
+	{ "snapcount", NO_ARG, test_snapcount },
 	{ "uart", NO_ARG, test_uart },
 	{ "serial-irq", NO_ARG, test_serial_irq },
 	{ "cost", NO_ARG, test_cost },

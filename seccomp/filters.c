@@ -10,6 +10,7 @@
 #include <seccomp.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <asm/ioctls.h>
 
 #include "filters.h"
@@ -66,6 +67,23 @@ static const struct rule console_rules[] = {
 				   raises the UART's IRQ 4 */
 };
 
+/* control/server.c: the control socket's clients and systemd's notify
+ * socket; pause and stop reach the vCPUs (kick) and the ACPI SCI.
+ * accept4 and unlinkat are added with their descriptor (sandbox_build). */
+static const struct rule control_rules[] = {
+	COMMON,
+	ALLOW(poll),		/* wait for clients, events, the stop deadline */
+	ALLOW(ppoll),
+	ALLOW(read),		/* its wake eventfd */
+	ALLOW(recvfrom),	/* a client's request (recv) */
+	ALLOW(sendto),		/* replies; READY=1 etc. on the notify socket */
+	ALLOW(close),		/* a client gone */
+	ALLOW(tgkill),		/* vcpu.c: pause kicks vCPUs out of KVM_RUN */
+	{ SCMP_SYS(getsockopt), 1, { SCMP_A2(SCMP_CMP_EQ, SO_PEERCRED) } },
+				/* the client's uid: SO_PEERCRED only */
+	IOCTL(KVM_IRQ_LINE),	/* devices/acpi_pm.c: the power button's SCI */
+};
+
 static const struct rule main_rules[] = {
 	COMMON,
 	ALLOW(poll),		/* vmm.c: wait for stop, signals, timeout */
@@ -93,47 +111,75 @@ static const struct rule snapshot_rules[] = {
 	IOCTL(KVM_GET_CLOCK),		/* vm/snapshot.c, the VM */
 };
 
-int sandbox_build(enum sandbox_role role, int ring_fd, bool snapshot,
+/* The rules of role, n set to their count. */
+static const struct rule *role_rules(enum sandbox_role role, size_t *n)
+{
+	switch (role) {
+	case SANDBOX_VCPU:
+		*n = sizeof(vcpu_rules) / sizeof(vcpu_rules[0]);
+		return vcpu_rules;
+	case SANDBOX_IO:
+		*n = sizeof(io_rules) / sizeof(io_rules[0]);
+		return io_rules;
+	case SANDBOX_CONSOLE:
+		*n = sizeof(console_rules) / sizeof(console_rules[0]);
+		return console_rules;
+	case SANDBOX_CONTROL:
+		*n = sizeof(control_rules) / sizeof(control_rules[0]);
+		return control_rules;
+	default:
+		*n = sizeof(main_rules) / sizeof(main_rules[0]);
+		return main_rules;
+	}
+}
+
+/* The rules that name one of picovm's descriptors. */
+static int fd_rules(scmp_filter_ctx ctx, enum sandbox_role role,
+		    const struct sandbox_fds *fds)
+{
+	int ret = 0;
+
+	if (role == SANDBOX_IO) {
+		/* iothread.c: the loop, and dropping the files at stop. */
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_enter), 1,
+				       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->ring_fd));
+		if (ret == 0)
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+					       SCMP_SYS(io_uring_register), 1,
+					       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->ring_fd));
+	}
+	if (role == SANDBOX_CONTROL && fds->control_fd >= 0)
+		/* server.c: a new client, on the listening socket only. */
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4), 1,
+				       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->control_fd));
+	if (ret == 0 && role == SANDBOX_CONTROL && fds->control_dir_fd >= 0)
+		/* server.c: removing the socket at exit, in its folder only. */
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 1,
+				       SCMP_A0(SCMP_CMP_EQ,
+					       (uint64_t)fds->control_dir_fd));
+	return ret;
+}
+
+int sandbox_build(enum sandbox_role role, const struct sandbox_fds *fds,
 		  scmp_filter_ctx *out)
 {
-	const struct rule *r;
 	size_t n;
+	const struct rule *r = role_rules(role, &n);
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
 	int ret = 0;
 
 	if (!ctx)
 		return -ENOMEM;
-	switch (role) {
-	case SANDBOX_VCPU:
-		r = vcpu_rules, n = sizeof(vcpu_rules) / sizeof(*r);
-		break;
-	case SANDBOX_IO:
-		r = io_rules, n = sizeof(io_rules) / sizeof(*r);
-		break;
-	case SANDBOX_CONSOLE:
-		r = console_rules, n = sizeof(console_rules) / sizeof(*r);
-		break;
-	default:
-		r = main_rules, n = sizeof(main_rules) / sizeof(*r);
-		break;
-	}
 	for (size_t i = 0; i < n && ret == 0; i++)
 		ret = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r[i].nr, r[i].nargs,
 					     r[i].arg);
-	for (size_t i = 0; snapshot && role == SANDBOX_MAIN && ret == 0 &&
+	for (size_t i = 0; fds->snapshot && role == SANDBOX_MAIN && ret == 0 &&
 	     i < sizeof(snapshot_rules) / sizeof(*r); i++)
 		ret = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, snapshot_rules[i].nr,
 					     snapshot_rules[i].nargs,
 					     snapshot_rules[i].arg);
-	if (ret == 0 && role == SANDBOX_IO) {
-		/* iothread.c: the loop, and dropping the files at stop. */
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_enter), 1,
-				       SCMP_A0(SCMP_CMP_EQ, (uint64_t)ring_fd));
-		if (ret == 0)
-			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-					       SCMP_SYS(io_uring_register), 1,
-					       SCMP_A0(SCMP_CMP_EQ, (uint64_t)ring_fd));
-	}
+	if (ret == 0)
+		ret = fd_rules(ctx, role, fds);
 	if (ret < 0) {
 		seccomp_release(ctx);
 		return ret;
@@ -144,16 +190,10 @@ int sandbox_build(enum sandbox_role role, int ring_fd, bool snapshot,
 
 unsigned sandbox_count(enum sandbox_role role, unsigned *ioctls)
 {
-	const struct rule *r;
 	size_t n;
+	const struct rule *r = role_rules(role, &n);
 	unsigned calls = 0;
 
-	switch (role) {
-	case SANDBOX_VCPU: r = vcpu_rules, n = sizeof(vcpu_rules) / sizeof(*r); break;
-	case SANDBOX_IO: r = io_rules, n = sizeof(io_rules) / sizeof(*r); break;
-	case SANDBOX_CONSOLE: r = console_rules, n = sizeof(console_rules) / sizeof(*r); break;
-	default: r = main_rules, n = sizeof(main_rules) / sizeof(*r); break;
-	}
 	*ioctls = 0;
 	bool ioctl_seen = false;
 	for (size_t i = 0; i < n; i++) {
@@ -166,6 +206,8 @@ unsigned sandbox_count(enum sandbox_role role, unsigned *ioctls)
 		calls++;
 	}
 	if (role == SANDBOX_IO)
-		calls += 2;
+		calls += 2;	/* io_uring_enter, io_uring_register */
+	if (role == SANDBOX_CONTROL)
+		calls += 2;	/* accept4, unlinkat */
 	return calls;
 }

@@ -8,7 +8,7 @@
 #include "sandbox.h"
 
 /* Builds role's filter (default action: trap).  Returns 0 or -errno. */
-int sandbox_build(enum sandbox_role role, int ring_fd, bool snapshot,
+int sandbox_build(enum sandbox_role role, const struct sandbox_fds *fds,
 		  scmp_filter_ctx *out);
 /* Distinct system calls role allows, and its ioctl request numbers. */
 unsigned sandbox_count(enum sandbox_role role, unsigned *ioctls);

@@ -25,7 +25,8 @@
 #include "../vm/log.h"
 
 static bool enabled = true;
-static struct sandbox_fds fds = { .ring_fd = -1 };
+static struct sandbox_fds fds = { .ring_fd = -1, .control_fd = -1,
+				   .control_dir_fd = -1 };
 static __thread char thread_name[16] = "main";
 
 bool sandbox_enabled(void) { return enabled; }
@@ -229,7 +230,7 @@ int sandbox_thread(enum sandbox_role role, const char *name)
 	prctl(PR_SET_NAME, thread_name, 0, 0, 0);
 	if (!enabled)
 		return 0;
-	int ret = sandbox_build(role, fds.ring_fd, fds.snapshot, &ctx);
+	int ret = sandbox_build(role, &fds, &ctx);
 	if (ret == 0) {
 		ret = seccomp_load(ctx);
 		seccomp_release(ctx);
@@ -246,7 +247,8 @@ int sandbox_thread(enum sandbox_role role, const char *name)
 #ifdef PICOVM_TEST_HOOKS
 void sandbox_test_hook(enum sandbox_role role)
 {
-	static const char *const names[] = { "main", "vcpu", "io", "console" };
+	static const char *const names[] = { "main", "vcpu", "io", "console",
+						    "control" };
 	const char *v = getenv("PICOVM_TEST_VIOLATE");
 	size_t len = strlen(names[role]);
 

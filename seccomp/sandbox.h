@@ -32,12 +32,15 @@ enum sandbox_role {
 	SANDBOX_VCPU,		/* KVM_RUN and register accesses */
 	SANDBOX_IO,		/* the io_uring I/O thread */
 	SANDBOX_CONSOLE,	/* stdin/stdout of the console */
+	SANDBOX_CONTROL,	/* the control socket and systemd notify */
 };
 
 /* What the filters need to know: the descriptors calls may be made on. */
 struct sandbox_fds {
 	int ring_fd;		/* io_uring_enter only on this */
 	bool snapshot;		/* snapshot.path: the main thread saves state */
+	int control_fd;		/* accept4 only on this listening socket */
+	int control_dir_fd;	/* unlinkat only in this folder (-1: none) */
 };
 
 /* Run before picovm opens anything.  A closed 0, 1 or 2 gets /dev/null:

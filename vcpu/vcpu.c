@@ -64,17 +64,17 @@ static bool vcpu_exit(struct vcpu *v)
 	switch (vcpu_exit_decode(v->run, v->m->kvm.run_size, &a, why,
 				 sizeof(why))) {
 	case VCPU_PIO:
-		v->exits_io++;
+		__atomic_store_n(&v->exits_io, v->exits_io + 1, __ATOMIC_RELAXED);
 		for (uint32_t i = 0; i < a.count; i++)
 			bus_access(&v->m->pio, a.addr, a.data + (size_t)i * a.size,
 				   a.size, a.write);
 		return true;
 	case VCPU_MMIO:
-		v->exits_mmio++;
+		__atomic_store_n(&v->exits_mmio, v->exits_mmio + 1, __ATOMIC_RELAXED);
 		bus_access(&v->m->mmio, a.addr, a.data, a.size, a.write);
 		return true;
 	case VCPU_RESUME:
-		v->exits_other++;
+		__atomic_store_n(&v->exits_other, v->exits_other + 1, __ATOMIC_RELAXED);
 		return true;
 	case VCPU_STOP_OK:
 		machine_stop(v->m, EXIT_VM_OK, NULL);
@@ -86,24 +86,18 @@ static bool vcpu_exit(struct vcpu *v)
 	return false;
 }
 
-/* Parks the vCPU while the main thread takes a snapshot.  KVM finishes a
- * port or MMIO access only on the next KVM_RUN: one with immediate_exit
- * set completes it and returns at once, so the state saved is the state
- * after the instruction. */
+/* The one pause point (vm/machine.h: a snapshot or the control socket's
+ * pause).  KVM finishes a port or MMIO access only on the next KVM_RUN:
+ * one with immediate_exit set completes it and returns at once, so a
+ * parked vCPU is past its instruction (the state a snapshot saves).
+ * Clearing the pause's kick after the park, before the loop looks at
+ * the stop again: a stop's kick after this still lands. */
 static void vcpu_pause_point(struct vcpu *v)
 {
-	struct machine *m = v->m;
-
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	if (ioctl(v->fd, KVM_RUN, 0) == 0 && !vcpu_exit(v))
 		return;
-	pthread_mutex_lock(&m->pause_lock);
-	m->paused++;
-	pthread_cond_broadcast(&m->pause_cond);
-	while (atomic_load(&m->pause) && !machine_stopping(m))
-		pthread_cond_wait(&m->pause_cond, &m->pause_lock);
-	m->paused--;
-	pthread_mutex_unlock(&m->pause_lock);
+	machine_park(v->m);
 	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 }
 
@@ -128,7 +122,7 @@ static void *vcpu_thread(void *arg)
 		return NULL;
 	}
 	while (!machine_stopping(v->m)) {
-		if (atomic_load(&v->m->pause)) {
+		if (machine_pause_requested(v->m)) {
 			vcpu_pause_point(v);
 			continue;
 		}

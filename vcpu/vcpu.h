@@ -24,7 +24,8 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
-	/* Exits to user space, by kind: the cost a device path pays. */
+	/* Exits to user space, by kind: the cost a device path pays.
+	 * Written by the vCPU thread only; others read them relaxed. */
 	uint64_t exits_io, exits_mmio, exits_other;
 };
 
@@ -34,7 +35,7 @@ int vcpu_init(struct machine *m, struct vcpu *v, unsigned id,
 	      const struct kvm_cpuid2 *cpuid, unsigned nvcpus,
 	      const struct boot_entry *entry);
 int vcpu_start(struct vcpu *v);
-/* Makes the vCPU leave KVM_RUN soon (used when stopping). */
+/* Makes the vCPU leave KVM_RUN soon (stopping, pausing). */
 void vcpu_kick(struct vcpu *v);
 void vcpu_destroy(struct vcpu *v);
 

@@ -84,6 +84,7 @@ void virtio_fail(struct virtio_dev *d, const char *why)
 			 d->ops->name, d->index, why);
 	}
 	d->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	__atomic_store_n(&d->failures, d->failures + 1, __ATOMIC_RELAXED);
 	virtio_interrupt(d, VIRTIO_MMIO_INT_CONFIG);
 }
 
@@ -95,6 +96,11 @@ int virtio_pop(struct virtio_dev *d, struct vq *q, struct vq_chain *c)
 		int r = vq_pop(q, c, &why);
 		if (r < 0)
 			virtio_fail(d, why);
+		if (r > 0) {
+			__atomic_store_n(&d->chains, d->chains + 1, __ATOMIC_RELAXED);
+			__atomic_store_n(&d->chain_bytes, d->chain_bytes +
+					 c->out_len + c->in_len, __ATOMIC_RELAXED);
+		}
 		if (r != 0 || !vq_enable_kicks(q))
 			return r;
 	}
@@ -441,6 +447,8 @@ struct virtio_dev *virtio_mmio_create(struct machine *m, unsigned index,
 	d->ops = ops;
 	d->priv = priv;
 	d->index = index;
+	if (index < MACHINE_MAX_VIRTIO)
+		m->virtio[index] = d;
 	d->base = VIRTIO_MMIO_BASE + VIRTIO_MMIO_SIZE * index;
 	d->irq = VIRTIO_MMIO_IRQ + index;
 	d->flush = (struct io_flush){ .fn = virtio_flush, .arg = d };
@@ -489,6 +497,8 @@ void virtio_mmio_destroy(struct virtio_dev *d)
 {
 	if (!d)
 		return;
+	if (d->index < MACHINE_MAX_VIRTIO && d->m->virtio[d->index] == d)
+		d->m->virtio[d->index] = NULL;
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
 		if (d->kick_fd[q] >= 0)
 			close(d->kick_fd[q]);

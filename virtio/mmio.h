@@ -76,6 +76,10 @@ struct virtio_dev {
 	unsigned notify_mask;		/* queues with new used entries */
 	struct io_flush flush;		/* decides their interrupt */
 	unsigned errors_logged;
+	/* Counters for `picovm ctl NAME stats`: chains taken from the
+	 * driver, the bytes their buffers describe, times the device was
+	 * failed (NEEDS_RESET).  Written under lock; read relaxed. */
+	uint64_t chains, chain_bytes, failures;
 	struct vq vq[VIRTIO_MAX_QUEUES];
 	int kick_fd[VIRTIO_MAX_QUEUES];	/* ioeventfd per queue */
 	struct io_event kick_ev[VIRTIO_MAX_QUEUES];

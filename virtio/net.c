@@ -83,6 +83,9 @@ struct net_rx {
 	uint8_t spill[NET_HDR + NET_MAX_FRAME];
 };
 
+/* The drop counters are read by the control thread (stats). */
+#define COUNT(x) __atomic_fetch_add(&(x), 1, __ATOMIC_RELAXED)
+
 struct vnet {
 	const struct net_config *cfg;
 	unsigned n;
@@ -164,7 +167,7 @@ static void net_tx_done(struct io_op *op, int res)
 
 	pthread_mutex_lock(&d->lock);
 	if (res < 0)
-		v->tx_dropped++;	/* the tap refused it: dropped, as on a wire */
+		COUNT(v->tx_dropped);	/* the tap refused it: dropped, as on a wire */
 	if (tap_gone(res))
 		net_link_lost(v, res);
 	vq_push(&d->vq[NET_TX], t->head, 0);
@@ -200,13 +203,13 @@ static void net_tx_process(struct vnet *v)
 		}
 		if (c->out_len < NET_HDR + ETH_HLEN || frame > NET_MAX_FRAME ||
 		    v->link_lost) {
-			v->tx_dropped++;	/* runt, giant, or no tap */
+			COUNT(v->tx_dropped);	/* runt, giant, or no tap */
 			vq_push(q, c->head, 0);
 			continue;
 		}
 		iov_copy_from(c->iov, c->nout, 0, t->hdr, NET_HDR);
 		if (!tx_header_ok(d, t->hdr, frame)) {
-			v->tx_dropped++;
+			COUNT(v->tx_dropped);
 			vq_push(q, c->head, 0);
 			continue;
 		}
@@ -239,10 +242,10 @@ static void net_rx_done(struct io_op *op, int res)
 	for (unsigned i = 0; i < rx->nchains; i++)
 		posted += rx->len[i];
 	if (res > 0 && (uint64_t)res > posted) {
-		v->rx_dropped++;	/* larger than the buffers: dropped whole */
+		COUNT(v->rx_dropped);	/* larger than the buffers: dropped whole */
 		res = -EMSGSIZE;
 	} else if (res < 0 && res != -EAGAIN && res != -ECANCELED) {
-		v->rx_dropped++;
+		COUNT(v->rx_dropped);
 		if (tap_gone(res))
 			net_link_lost(v, res);
 	}
@@ -548,8 +551,18 @@ static void net_close(void *opaque)
 	free(v);
 }
 
+static void net_counters(void *dev, void (*put)(void *ctx, const char *key,
+					       uint64_t value), void *ctx)
+{
+	struct vnet *v = dev;
+
+	put(ctx, "tx_dropped", __atomic_load_n(&v->tx_dropped, __ATOMIC_RELAXED));
+	put(ctx, "rx_dropped", __atomic_load_n(&v->rx_dropped, __ATOMIC_RELAXED));
+}
+
 const struct vdev_ops net_vdev = {
 	.name = "net",
+	.counters = net_counters,
 	.open = net_open,
 	.attach = net_attach,
 	.busy = net_busy,

@@ -18,6 +18,8 @@
  *           with why when busy (try again later), -1 with why it cannot
  *   restore loads what save wrote, after attach, from a file: checks
  *           every value; -1 after printing why
+ *   counters its own counters for `picovm ctl NAME stats` (optional): calls
+ *           put(ctx, key, value) for each; any thread, while it is open
  */
 #ifndef PICOVM_VIRTIO_VDEV_H
 #define PICOVM_VIRTIO_VDEV_H
@@ -42,6 +44,8 @@ struct vdev_ops {
 	struct chardev (*chardev)(void *dev);
 	int (*save)(void *dev, uint8_t *buf, const char **why);
 	int (*restore)(void *dev, const uint8_t *buf, size_t len);
+	void (*counters)(void *dev, void (*put)(void *ctx, const char *key,
+						uint64_t value), void *ctx);
 };
 
 #define VDEV_STATE_MAX 256

@@ -34,12 +34,12 @@ static int (*drain_fn)(void *);
 static void *drain_arg;
 static struct io_event stop_ev;
 static int stop_fd = -1;
-/* Parking the thread for a snapshot (iothread_pause()). */
+/* Pause (iothread_pause()): the thread parks inside on_pause(). */
 static struct io_event pause_ev;
 static int pause_fd = -1;
 static pthread_mutex_t pause_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pause_cond = PTHREAD_COND_INITIALIZER;
-static bool pause_want, io_paused;
+static bool pause_req, paused;
 static struct machine *machine;
 static struct io_flush *flush_list;
 static _Thread_local bool on_io_thread;
@@ -207,6 +207,61 @@ static void on_stop(void *arg)
 	atomic_store(&stop, true);
 }
 
+/* On the I/O thread, as one completion of a batch: the rest of the batch
+ * and its deferred interrupts wait; nothing is reaped, submitted or
+ * pushed to a used ring until the resume (or the stop). */
+static void on_pause(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pause_lock);
+	if (pause_req && !atomic_load(&stop)) {
+		paused = true;
+		pthread_cond_broadcast(&pause_cond);
+		while (pause_req && !atomic_load(&stop))
+			pthread_cond_wait(&pause_cond, &pause_lock);
+		paused = false;
+		pthread_cond_broadcast(&pause_cond);
+	}
+	pthread_mutex_unlock(&pause_lock);
+}
+
+bool iothread_pause(void)
+{
+	uint64_t one = 1;
+
+	if (!thread_up)
+		return true;
+	pthread_mutex_lock(&pause_lock);
+	pause_req = true;
+	pthread_mutex_unlock(&pause_lock);
+	if (write(pause_fd, &one, sizeof(one)) < 0)
+		return false;
+	/* Rechecked every 100 ms: a thread that failed meanwhile stopped
+	 * the machine instead of parking. */
+	pthread_mutex_lock(&pause_lock);
+	while (!paused && !atomic_load(&stop) && !machine_stopping(machine)) {
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 100000000;
+		if (t.tv_nsec >= 1000000000)
+			t.tv_sec++, t.tv_nsec -= 1000000000;
+		pthread_cond_timedwait(&pause_cond, &pause_lock, &t);
+	}
+	bool ok = paused;
+	pthread_mutex_unlock(&pause_lock);
+	return ok;
+}
+
+void iothread_resume(void)
+{
+	pthread_mutex_lock(&pause_lock);
+	pause_req = false;
+	pthread_cond_broadcast(&pause_cond);
+	while (paused)
+		pthread_cond_wait(&pause_cond, &pause_lock);
+	pthread_mutex_unlock(&pause_lock);
+}
+
 static void reap(void)
 {
 	struct io_uring_cqe *cqe;
@@ -340,54 +395,6 @@ static void *iothread_main(void *arg)
 	return NULL;
 }
 
-/* On the I/O thread, between completions: parks until resumed. */
-static void on_pause(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&pause_lock);
-	io_paused = true;
-	pthread_cond_broadcast(&pause_cond);
-	while (pause_want && !atomic_load(&stop))
-		pthread_cond_wait(&pause_cond, &pause_lock);
-	io_paused = false;
-	pthread_mutex_unlock(&pause_lock);
-}
-
-bool iothread_pause(void)
-{
-	uint64_t one = 1;
-
-	if (!thread_up)
-		return true;
-	pthread_mutex_lock(&pause_lock);
-	pause_want = true;
-	pthread_mutex_unlock(&pause_lock);
-	if (write(pause_fd, &one, sizeof(one)) < 0)
-		return false;
-	/* Rechecked every 100 ms: a thread that failed meanwhile stopped
-	 * the machine instead of parking. */
-	pthread_mutex_lock(&pause_lock);
-	while (!io_paused && !atomic_load(&stop) && !machine_stopping(machine)) {
-		struct timespec t;
-		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_nsec += 100000000;
-		if (t.tv_nsec >= 1000000000)
-			t.tv_sec++, t.tv_nsec -= 1000000000;
-		pthread_cond_timedwait(&pause_cond, &pause_lock, &t);
-	}
-	bool ok = io_paused;
-	pthread_mutex_unlock(&pause_lock);
-	return ok;
-}
-
-void iothread_resume(void)
-{
-	pthread_mutex_lock(&pause_lock);
-	pause_want = false;
-	pthread_cond_broadcast(&pause_cond);
-	pthread_mutex_unlock(&pause_lock);
-}
-
 int iothread_prepare(void)
 {
 	stop_fd = eventfd(0, EFD_CLOEXEC);
@@ -422,6 +429,8 @@ void iothread_stop(int (*drain)(void *), void *arg)
 		return;
 	drain_fn = drain;
 	drain_arg = arg;
+	/* A paused thread must see the stop: the stop ends a pause. */
+	atomic_store(&stop, true);
 	iothread_resume();
 	if (write(stop_fd, &one, sizeof(one)) < 0)
 		log_err("cannot stop the io thread: %s", strerror(errno));

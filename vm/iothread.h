@@ -70,10 +70,13 @@ int iothread_start(struct machine *m);
  * cancels the rest, then joins it.  Devices submit nothing new once
  * io_stopping() is true, so this ends within about 0.6 s. */
 void iothread_stop(int (*drain)(void *), void *arg);
-/* Snapshots (main thread): parks the thread between completions, so no
- * device state or guest memory changes through it, and waits until it is
- * parked (false when it is stopping instead); iothread_resume() lets it
- * go on.  I/O the kernel still holds completes meanwhile, into the ring. */
+/* Parks the thread (as one completion of a batch) and returns once it is
+ * parked: true, or false when it is stopping instead.  Until
+ * iothread_resume() no completion is handled, nothing is submitted, no
+ * used ring, device state or interrupt changes; I/O the kernel already
+ * holds may finish meanwhile, its completion waits.  Any thread but the
+ * I/O thread, one at a time (vm/pause.h serialises the callers: the
+ * snapshot and the control socket); iothread_stop() ends a pause. */
 bool iothread_pause(void);
 void iothread_resume(void);
 /* True once the thread is stopping (any thread may ask). */

@@ -28,6 +28,9 @@
 #define EXIT_VM_TIMEOUT 124
 #define EXIT_VM_SIGNAL_BASE 128
 
+#define MACHINE_MAX_VIRTIO 16	/* = VIRTIO_MMIO_MAX_DEVICES */
+struct virtio_dev;
+
 struct machine {
 	struct kvm kvm;
 	struct guest_mem mem;
@@ -38,14 +41,35 @@ struct machine {
 	int exit_status;
 	int stop_efd;			/* eventfd: wakes the main thread */
 
-	/* Pausing the vCPUs for a snapshot (machine_pause()): pause is
-	 * read without the lock by the vCPU loops; paused counts the vCPUs
-	 * parked in vcpu_pause_point(); a stop releases them. */
+	/* Pausing the vCPUs, one mechanism for every user (vm/pause.h):
+	 * the snapshot (vm/snapshot.c, from the guest's port 0x512 write to
+	 * the end of the save) and the control socket's pause (control/,
+	 * from `pause` to `resume`).  pause_holders says who holds a pause
+	 * (MACHINE_PAUSE_* bits); while any does, pause_req is set and every
+	 * vCPU parks in machine_park() (vcpu.c) instead of entering KVM_RUN.
+	 * pause_req is read without the lock by the vCPU loops; a stop
+	 * releases every parked vCPU.  pause_op serialises whole pause and
+	 * resume operations (they also park the I/O thread, which has one
+	 * pause of its own). */
 	pthread_mutex_t pause_lock;
-	pthread_cond_t pause_cond;
-	atomic_bool pause;
-	unsigned paused;
+	pthread_cond_t pause_cond;	/* pause_req or parked changed */
+	atomic_bool pause_req;		/* pause_holders != 0 */
+	unsigned pause_holders;		/* under pause_lock */
+	unsigned parked;		/* vCPUs parked now */
+	pthread_mutex_t pause_op;
 	atomic_bool snapshot_req;	/* the guest asked (port 0x512) */
+
+	/* What the control thread reports and waits for (all optional):
+	 * the first boot-timer write (ns since start, 0: not yet), the
+	 * guest's power-button hook (ACPI PM1), and the control thread's
+	 * wake eventfd (-1: none), written when boot_ns is set. */
+	_Atomic uint64_t boot_ns;
+	int event_efd;
+	void *power_button_dev;
+	void (*power_button)(void *dev);
+	/* The virtio devices by index (for the control thread's counters and
+	 * the kicks after a resume); NULL where there is none. */
+	struct virtio_dev *virtio[MACHINE_MAX_VIRTIO];
 };
 
 /* Ends the VM with status; fmt (may be NULL) says why, for the log. */
@@ -55,9 +79,34 @@ static inline bool machine_stopping(const struct machine *m)
 {
 	return atomic_load_explicit(&m->stopping, memory_order_acquire);
 }
-/* The guest asked for a snapshot (devices/debugport.c): wakes the main
- * thread, which takes it (vm/snapshot.c). */
+/* The holders of a pause (struct machine's pause_holders). */
+#define MACHINE_PAUSE_SNAPSHOT 1u	/* vm/snapshot.c */
+#define MACHINE_PAUSE_CONTROL 2u	/* control/: `picovm ctl NAME pause` */
+
+/* The guest asked for a snapshot (devices/debugport.c): holds a
+ * MACHINE_PAUSE_SNAPSHOT pause, so the writing vCPU parks before it runs
+ * on, and wakes the main thread, which takes it (vm/snapshot.c). */
 void machine_snapshot_request(struct machine *m);
+/* who starts holding a pause; the vCPUs park at their next pause point
+ * (kick them out of KVM_RUN: vm/pause.h does). */
+void machine_pause_hold(struct machine *m, unsigned who);
+/* who stops holding its pause; true when nobody holds one any more, once
+ * every parked vCPU has left its park (or the VM is stopping, or a new
+ * pause keeps them parked). */
+bool machine_pause_release(struct machine *m, unsigned who);
+/* Whether who holds a pause now. */
+bool machine_pause_held(struct machine *m, unsigned who);
+/* Waits until n vCPUs are parked: true, or false when the VM stops. */
+bool machine_wait_parked(struct machine *m, unsigned n);
+/* vCPU threads: parks while a pause is requested (returns at once
+ * otherwise, and when the VM stops). */
+void machine_park(struct machine *m);
+static inline bool machine_pause_requested(const struct machine *m)
+{
+	return atomic_load_explicit(&m->pause_req, memory_order_seq_cst);
+}
+/* Wakes everything that waits on a pause (the VM is stopping). */
+void machine_wake_parked(struct machine *m);
 /* Sets the level of an ISA interrupt line (in-kernel PIC + IOAPIC). */
 int machine_irq_line(struct machine *m, unsigned irq, int level);
 

@@ -1,8 +1,8 @@
 /*
  * Taking a snapshot (snapshot.h): the guest writes port 0x512, the main
- * thread pauses every vCPU out of KVM_RUN (each completes the access it
- * exited for first), saves vCPUs, VM and devices, writes guest RAM as a
- * sparse file, and then stops the VM or lets it run on.
+ * thread pauses every vCPU out of KVM_RUN (vm/pause.h; each completes
+ * the access it exited for first), saves vCPUs, VM and devices, writes
+ * guest RAM as a sparse file, and then stops the VM or lets it run on.
  *
  * Everything is opened before the sandbox (snapshot_prepare()); the main
  * thread's filter gains only writes to those files and the KVM_GET_*
@@ -25,6 +25,7 @@
 #include "log.h"
 #include "snapfile.h"
 #include "iothread.h"
+#include "pause.h"
 #include "vm.h"
 #include "../devices/devices.h"
 #include "../vcpu/vcpu.h"
@@ -116,31 +117,6 @@ void snapshot_close(struct vm *vm)
 			close(fds[i]);
 	free(s);
 	vm->snap = NULL;
-}
-
-/* Every vCPU parked (vcpu_pause_point()); false when the VM stopped. */
-static bool pause_all(struct vm *vm)
-{
-	struct machine *m = &vm->m;
-
-	atomic_store(&m->pause, true);
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		vcpu_kick(&vm->vcpus[i]);
-	pthread_mutex_lock(&m->pause_lock);
-	while (m->paused < vm->nvcpus && !machine_stopping(m))
-		pthread_cond_wait(&m->pause_cond, &m->pause_lock);
-	pthread_mutex_unlock(&m->pause_lock);
-	return !machine_stopping(m);
-}
-
-static void resume_all(struct vm *vm)
-{
-	struct machine *m = &vm->m;
-
-	pthread_mutex_lock(&m->pause_lock);
-	atomic_store(&m->pause, false);
-	pthread_cond_broadcast(&m->pause_cond);
-	pthread_mutex_unlock(&m->pause_lock);
 }
 
 static int save_vm(struct vm *vm, struct snap_state *st)
@@ -327,17 +303,17 @@ out:
 	return ret;
 }
 
-void snapshot_take(struct vm *vm)
+static void take(struct vm *vm)
 {
 	atomic_store(&vm->m.snapshot_req, false);
 	if (!vm->snap) {
 		LOG_LIMIT(no_path);
 		log_limited(&no_path, "snapshot port written, but snapshot.path "
 			    "is not set: ignored");
-		resume_all(vm);
+		vm_resume_vcpus(vm, MACHINE_PAUSE_SNAPSHOT);
 		return;
 	}
-	if (!pause_all(vm))
+	if (!vm_pause_vcpus(vm, MACHINE_PAUSE_SNAPSHOT))
 		return;
 	uint64_t t0 = log_ns_since_start();
 	int ret = save(vm);
@@ -351,5 +327,19 @@ void snapshot_take(struct vm *vm)
 	if (vm->cfg->snapshot_after == SNAPSHOT_STOP)
 		machine_stop(&vm->m, EXIT_VM_OK, NULL);
 	else
-		resume_all(vm);
+		vm_resume_vcpus(vm, MACHINE_PAUSE_SNAPSHOT);
+}
+
+void snapshot_take(struct vm *vm)
+{
+	struct machine *m = &vm->m;
+
+	pthread_mutex_lock(&m->pause_op);
+	/* Paused by the control socket, the I/O thread is parked for it and
+	 * the devices cannot finish their requests: the snapshot waits (its
+	 * vCPU stays parked) until the control socket's resume, which wakes
+	 * this thread again (control/requests.c). */
+	if (!machine_pause_held(m, MACHINE_PAUSE_CONTROL))
+		take(vm);
+	pthread_mutex_unlock(&m->pause_op);
 }

@@ -17,6 +17,7 @@
 
 struct vcpu;
 struct console;
+struct control;
 
 #define NLEGACY 6	/* serial, i8042, debug ports, rtc, pvpanic, ACPI PM */
 struct legacy_ops;
@@ -37,6 +38,7 @@ struct vm {
 
 	struct snapshot *snap;		/* snapshot.path, opened (snapshot.c) */
 	struct restore *restore;	/* restoring from a folder (restore.c) */
+	struct control *control;	/* control/: NULL when none */
 };
 
 #endif

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "vm.h"
 #include "../boot/boot.h"
+#include "../control/control.h"
 #include "../devices/console.h"
 #include "../devices/devices.h"
 #include "iothread.h"
@@ -312,9 +313,8 @@ static void vm_stats(const struct vm *vm)
 static void vm_teardown(struct vm *vm)
 {
 	atomic_store(&vm->m.stopping, true);
-	pthread_mutex_lock(&vm->m.pause_lock);	/* vCPUs parked for a snapshot */
-	pthread_cond_broadcast(&vm->m.pause_cond);
-	pthread_mutex_unlock(&vm->m.pause_lock);
+	machine_wake_parked(&vm->m);	/* a paused VM stops too */
+	control_stopping(vm->control);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
@@ -355,7 +355,7 @@ static int vmm_start(const struct config *c, const char *dir)
 	struct boot_plan plan = { .kernel_fd = -1, .initrd_fd = -1 };
 	sigset_t sigs;
 	int status = EXIT_VM_FAILURE;
-	int out_fd = -1, log_fd = -1, sig_fd = -1, timer_fd = -1;
+	int out_fd = -1, log_fd = -1, sig_fd = -1, timer_fd = -1, ret;
 
 	memset(&vm, 0, sizeof(vm));
 	vm.cfg = c;
@@ -364,6 +364,8 @@ static int vmm_start(const struct config *c, const char *dir)
 	pthread_mutex_init(&vm.m.stop_lock, NULL);
 	pthread_mutex_init(&vm.m.pause_lock, NULL);
 	pthread_cond_init(&vm.m.pause_cond, NULL);
+	pthread_mutex_init(&vm.m.pause_op, NULL);
+	vm.m.event_efd = -1;
 
 	/* A vanished stdout reader must not kill us; signals are read from
 	 * a signalfd by this thread only. */
@@ -406,6 +408,12 @@ static int vmm_start(const struct config *c, const char *dir)
 		status = EXIT_VM_BADINPUT;
 		goto close_sinks;
 	}
+	ret = control_open(c, &vm.control);
+	if (ret < 0) {
+		status = ret == -2 ? EXIT_VM_BADINPUT : EXIT_VM_FAILURE;
+		goto close_sinks;
+	}
+	vm.m.event_efd = control_event_fd(vm.control);
 	vm.m.stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
@@ -426,6 +434,7 @@ static int vmm_start(const struct config *c, const char *dir)
 	restore_drop_fd(&vm);
 	struct sandbox_fds sfds = { .ring_fd = iothread_ring_fd(),
 				    .snapshot = vm.snap != NULL };
+	control_sandbox_fds(vm.control, &sfds);
 	sandbox_set_fds(&sfds);
 	if (sandbox_process(c) < 0)
 		goto teardown;
@@ -447,6 +456,8 @@ static int vmm_start(const struct config *c, const char *dir)
 			machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
 			break;
 		}
+	if (control_start(vm.control, &vm, &cd) < 0)
+		machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
 	if (sandbox_thread(SANDBOX_MAIN, "picovm") < 0)
 		machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
 	vm_wait(&vm, sig_fd, timer_fd);
@@ -454,6 +465,8 @@ static int vmm_start(const struct config *c, const char *dir)
 teardown:
 	vm_teardown(&vm);
 close_fds:
+	control_finish(vm.control, status);
+	vm.control = NULL;
 	if (vm.m.stop_efd >= 0)
 		close(vm.m.stop_efd);
 	if (sig_fd >= 0)

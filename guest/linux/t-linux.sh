@@ -39,6 +39,8 @@ if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 	exit 0
 fi
 
+fsck_clean() { e2fsck -fn "$1" >/dev/null 2>&1; }
+
 # --- boot 1 ---------------------------------------------------------------------
 # With root and iproute2, the VM runs in a network namespace of its own with
 # a tap (net.0.tap = auto: "lnx-t0"), host end 10.0.2.2/24: the guest's
@@ -100,7 +102,6 @@ else
 	got=$(debugfs -R 'cat /picovm-test.txt' "$WORK/root.img" 2>/dev/null)
 	check "linux: ext4 root holds the guest's file after exit" [ "$got" = "picovm-linux-test $token" ]
 	if command -v e2fsck >/dev/null; then
-		fsck_clean() { e2fsck -fn "$1" >/dev/null 2>&1; }
 		check "linux: ext4 root is clean after exit (e2fsck -fn)" fsck_clean "$WORK/root.img"
 	fi
 	check "linux: read-only disk unchanged" cmp -s "$WORK/ro.img" <(head -c 1M /dev/zero)
@@ -156,6 +157,36 @@ for how in poweroff reboot; do
 	check "linux: '$how' in the guest ends the VM with status 0 (status $VM_STATUS)" [ "$VM_STATUS" = 0 ]
 	check "linux: '$how' ended it before the guest went on" eval "! grep -q 'command exited with status 9' '$OUT'"
 done
+
+# --- boot 4b: `picovm ctl NAME stop` shuts the guest down gracefully ---------------
+# The guest runs a long command; `stop` presses the ACPI power button, the
+# guest's picovm-pwrbtn sees it, /init syncs, remounts / read-only and
+# powers off: status 0 and a clean ext4.  The reply comes once the VM is
+# gone.  The stop's own TIMEOUT (120 s) is far above what it needs.
+cp "$LB/rootfs.ext4" "$WORK/root-stop.img"
+conf "$WORK/stop.conf" \
+	"kernel=$LB/vmlinux" "memory=128M" "vcpus=1" "name=lstop" "control=auto" \
+	"cmdline=\"console=ttyS0 $BASE root=/dev/vda rootfstype=ext4 rw picovm.cmd=\\\"sleep 600\\\"\"" \
+	"disk.0.path=$WORK/root-stop.img" "timeout=${SECS}s"
+OUT=$WORK/stop.out
+export XDG_RUNTIME_DIR=$WORK/run
+mkdir -p "$XDG_RUNTIME_DIR"
+( timeout -k 3 $((SECS + 10)) "$PICOVM" run "$WORK/stop.conf" >"$OUT" 2>"$OUT.err" </dev/null
+  echo $? >"$WORK/stop.status" ) &
+end=$((SECONDS + SECS))
+until grep -q 'running: sleep 600' "$OUT" 2>/dev/null || [ -s "$WORK/stop.status" ] ||
+	[ $SECONDS -ge $end ]; do sleep 1; done
+t0=$SECONDS
+timeout -k 3 $((SECS + 10)) "$PICOVM" ctl lstop stop 120s >"$WORK/stop.reply" 2>&1
+rc=$?
+wait
+VM_STATUS=$(cat "$WORK/stop.status" 2>/dev/null)
+check "linux: picovm ctl NAME stop: the guest powers off, status 0, reply 'status = 0' (status $VM_STATUS, $((SECONDS - t0)) s)" \
+	[ "$rc" = 0 -a "$VM_STATUS" = 0 -a "$(head -1 "$WORK/stop.reply")" = "status = 0" ]
+check "linux: picovm ctl NAME stop: through the power button" grep -q 'power button: powering off' "$OUT"
+if command -v e2fsck >/dev/null; then
+	check "linux: picovm ctl NAME stop: ext4 root clean (e2fsck -fn)" fsck_clean "$WORK/root-stop.img"
+fi
 
 # --- boots 5 and 6: a kernel panic ends the VM with status 122 ------------------
 # init= a program that exits: the kernel panics ("Attempted to kill init").

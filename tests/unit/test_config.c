@@ -961,7 +961,8 @@ static void test_config_defaults(void)
 		     "sandbox.user = \"\"\n"
 		     "sandbox.chroot = \"\"\n"
 		     "snapshot.path = \"\"\n"
-		     "snapshot.after = stop\n",
+		     "snapshot.after = stop\n"
+		     "control = \"\"\n",
 		     kernel) < 0)
 		abort();
 	check("config print defaults", !strcmp(text, want), "printed:\n%s",

@@ -10,6 +10,11 @@
  *                     kernel is emulated.
  *   picovm-boottime   writes to the boot-timer port 0x511: picovm logs
  *                     "boot-timer: X ms since picovm started" (first write).
+ *   picovm-pwrbtn     waits for the ACPI power button (`picovm ctl NAME
+ *                     stop`): reads the PM1a status register (port 0x600)
+ *                     once a second, and once PWRBTN_STS is set clears it
+ *                     and exits 0 (/init then powers off cleanly).  This
+ *                     kernel has no ACPI button driver (no CONFIG_INPUT).
  *
  * The byte goes through /dev/port (the kernel performs the OUT at CPL0);
  * when /dev/port is missing, through ioperm() + outb from user mode.  Both
@@ -23,11 +28,16 @@
  * Freestanding (no libc), built with the host gcc:
  *   gcc -static -Os -nostdlib -ffreestanding -DPICOVM_EXIT -o picovm-exit picovm-io.c
  */
-#if defined(PICOVM_EXIT) == defined(PICOVM_BOOTTIME)
-#error "define exactly one of PICOVM_EXIT, PICOVM_BOOTTIME"
+#if defined(PICOVM_EXIT) + defined(PICOVM_BOOTTIME) + defined(PICOVM_PWRBTN) != 1
+#error "define exactly one of PICOVM_EXIT, PICOVM_BOOTTIME, PICOVM_PWRBTN"
 #endif
 
+#define SYS_read 0
 #define SYS_write 1
+#define SYS_nanosleep 35
+#define O_RDWR 2
+#define PM1A_EVT_PORT 0x600
+#define PM1_PWRBTN_HI 0x01	/* PWRBTN_STS: bit 8, the status' 2nd byte */
 #define SYS_open 2
 #define SYS_lseek 8
 #define SYS_ioperm 173
@@ -64,7 +74,7 @@ static void say(const char *s)
 	sys3(SYS_write, 2, (long)s, (long)len(s));
 }
 
-static int port_write(unsigned port, unsigned char v)
+__attribute__((unused)) static int port_write(unsigned port, unsigned char v)
 {
 	long fd = sys3(SYS_open, (long)"/dev/port", O_WRONLY, 0);
 	if (fd >= 0) {
@@ -81,6 +91,39 @@ static int port_write(unsigned port, unsigned char v)
 	__asm__ volatile("outb %0, %w1" : : "a"(v), "Nd"((unsigned short)port));
 	return 0;
 }
+
+#ifdef PICOVM_PWRBTN
+/* Reads (write = 0) or writes one byte of port through fd (/dev/port). */
+static int port_rw(long fd, unsigned port, unsigned char *v, int write)
+{
+	return sys3(SYS_lseek, fd, port, SEEK_SET) == (long)port &&
+	       sys3(write ? SYS_write : SYS_read, fd, (long)v, 1) == 1 ? 0 : -1;
+}
+
+static void wait_button(void)
+{
+	long fd = sys3(SYS_open, (long)"/dev/port", O_RDWR, 0);
+	struct { long sec, nsec; } second = { 1, 0 };
+	unsigned char hi;
+
+	if (fd < 0) {
+		say("picovm-pwrbtn: no /dev/port\n");
+		sys3(SYS_exit, 1, 0, 0);
+	}
+	for (;;) {
+		if (port_rw(fd, PM1A_EVT_PORT + 1, &hi, 0) < 0) {
+			say("picovm-pwrbtn: cannot read the PM1 status\n");
+			sys3(SYS_exit, 1, 0, 0);
+		}
+		if (hi != 0xff && (hi & PM1_PWRBTN_HI)) {
+			hi = PM1_PWRBTN_HI;	/* write 1 to clear */
+			port_rw(fd, PM1A_EVT_PORT + 1, &hi, 1);
+			sys3(SYS_exit, 0, 0, 0);
+		}
+		sys3(SYS_nanosleep, (long)&second, 0, 0);
+	}
+}
+#endif
 
 __attribute__((used)) static void start_c(long *sp)
 {
@@ -122,11 +165,16 @@ __attribute__((used)) static void start_c(long *sp)
 usage:
 	say("usage: picovm-exit [STATUS]   (STATUS 0..255, default 0)\n");
 	sys3(SYS_exit, 2, 0, 0);
-#else
+#elif defined(PICOVM_BOOTTIME)
 	(void)argc;
 	(void)argv;
 	rc = port_write(BOOTTIME_PORT, 1);
 	sys3(SYS_exit, rc == 0 ? 0 : 1, 0, 0);
+#else
+	(void)argc;
+	(void)argv;
+	(void)rc;
+	wait_button();
 #endif
 	for (;;)
 		;

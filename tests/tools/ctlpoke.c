@@ -1,0 +1,114 @@
+/*
+ * ctlpoke: careless and hostile clients of picovm's control socket, and a
+ * systemd notify socket, for tests/t-control.sh.
+ *
+ *   ctlpoke send PATH           sends stdin as is, prints what comes back
+ *                               until the server closes or 10 s pass
+ *   ctlpoke hold PATH N         opens N connections, says "held N" once
+ *                               they are open, then waits to be killed
+ *   ctlpoke flood PATH N        sends N "status" lines, reads nothing,
+ *                               then waits to be killed
+ *   ctlpoke stale PATH          binds PATH and exits without removing it
+ *                               (a socket nobody listens on any more)
+ *   ctlpoke notify PATH SECS    binds a datagram socket at PATH, prints
+ *                               each message's lines until one holds
+ *                               STOPPING=1 or SECS pass
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static int sock(const char *path, int type, bool do_bind)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, type, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	if (fd < 0 || (do_bind ? bind(fd, (struct sockaddr *)&a, sizeof(a)) :
+		       connect(fd, (struct sockaddr *)&a, sizeof(a))) < 0) {
+		fprintf(stderr, "ctlpoke: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+static void wait_forever(void)
+{
+	for (;;)
+		pause();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fputs("usage: ctlpoke send|hold|flood|stale|notify PATH [N]\n", stderr);
+		return 2;
+	}
+	const char *mode = argv[1], *path = argv[2];
+	long n = argc > 3 ? atol(argv[3]) : 0;
+	char buf[65536];
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!strcmp(mode, "send")) {
+		int fd = sock(path, SOCK_STREAM, false);
+		ssize_t r;
+		while ((r = read(0, buf, sizeof(buf))) > 0)
+			if (send(fd, buf, (size_t)r, MSG_NOSIGNAL) != r)
+				break;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		while (poll(&p, 1, 10000) > 0 && (r = recv(fd, buf, sizeof(buf), 0)) > 0)
+			fwrite(buf, 1, (size_t)r, stdout);
+		return 0;
+	}
+	if (!strcmp(mode, "hold")) {
+		for (long i = 0; i < n; i++)
+			sock(path, SOCK_STREAM, false);
+		printf("held %ld\n", n);
+		fflush(stdout);
+		wait_forever();
+	}
+	if (!strcmp(mode, "flood")) {
+		int fd = sock(path, SOCK_STREAM, false);
+		long sent = 0;
+		for (long i = 0; i < n; i++)
+			if (send(fd, "status\n", 7, MSG_NOSIGNAL | MSG_DONTWAIT) == 7)
+				sent++;
+		printf("flooded %ld\n", sent);
+		fflush(stdout);
+		wait_forever();
+	}
+	if (!strcmp(mode, "stale")) {
+		sock(path, SOCK_STREAM, true);
+		return 0;
+	}
+	if (!strcmp(mode, "notify")) {
+		int fd = sock(path, SOCK_DGRAM, true);
+		time_t end = time(NULL) + n;
+		printf("listening\n");
+		fflush(stdout);
+		while (time(NULL) < end) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			if (poll(&p, 1, 1000) <= 0)
+				continue;
+			ssize_t r = recv(fd, buf, sizeof(buf) - 1, 0);
+			if (r <= 0)
+				continue;
+			buf[r] = '\0';
+			printf("%s\n", buf);
+			fflush(stdout);
+			if (strstr(buf, "STOPPING=1"))
+				return 0;
+		}
+		return 1;
+	}
+	fprintf(stderr, "ctlpoke: unknown mode %s\n", mode);
+	return 2;
+}
