@@ -209,9 +209,10 @@ int elf_probe(const char *path, int fd, uint64_t size, bool want_pvh,
 	if (n < 0)
 		return -1;
 	if (eh.is32 && !want_pvh) {
+		uint64_t note;	/* the headers are at hand: no second read */
 		log_err("%s: 32-bit ELF file %s; picovm boots a 32-bit ELF only "
 			"through its PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)",
-			path, elf_has_pvh_note(fd, size) ?
+			path, elf_find_pvh(NULL, fd, size, ph, n, &note) == 1 ?
 				"with kernel.format = elf" : "without a PVH entry note");
 		return -1;
 	}

@@ -29,7 +29,6 @@ static struct sandbox_fds fds = { .ring_fd = -1, .control_fd = -1,
 				   .control_dir_fd = -1 };
 static __thread char thread_name[16] = "main";
 
-bool sandbox_enabled(void) { return enabled; }
 void sandbox_enable(bool on) { enabled = on; }
 void sandbox_set_fds(const struct sandbox_fds *f) { fds = *f; }
 

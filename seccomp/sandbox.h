@@ -57,7 +57,6 @@ int sandbox_process(const struct config *c);
  * name is what the SIGSYS line calls the thread. */
 int sandbox_thread(enum sandbox_role role, const char *name);
 void sandbox_set_fds(const struct sandbox_fds *fds);
-bool sandbox_enabled(void);
 void sandbox_enable(bool on);
 
 /* Test builds only (-DPICOVM_TEST_HOOKS): PICOVM_TEST_VIOLATE=ROLE:KIND
