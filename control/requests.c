@@ -145,6 +145,14 @@ static void req_stats(struct control *ctl, struct reply *r)
 	if (ctl->has_console && ctl->console.dropped)
 		reply_put(r, "console.dropped = %llu\n", (unsigned long long)
 			  ctl->console.dropped(ctl->console.opaque));
+	/* Whether guest output still waits to be written out (the console
+	 * consumes what it wrote only after the write): 0 means everything
+	 * the guest printed has reached the sink. */
+	if (ctl->has_console && ctl->console.peek_output) {
+		uint8_t one;
+		reply_put(r, "console.pending = %d\n",
+			  ctl->console.peek_output(ctl->console.opaque, &one, 1) != 0);
+	}
 	reply_put(r, "ok\n");
 }
 

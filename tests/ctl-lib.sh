@@ -33,3 +33,5 @@ last_count() { grep -a '^count: [0-9]*$' "$WORK/$1.out" | tail -1 | cut -d' ' -f
 counted_past() { local n; n=$(last_count "$1"); [ -n "$n" ] && [ "$n" -gt "$2" ]; }
 answers() { ctl "$1" status >/dev/null 2>&1; }
 state_is() { ctl "$1" status 2>/dev/null | grep -qx "state = $2"; }
+# console_drained NAME: picovm says no guest output waits to be written.
+console_drained() { ctl "$1" stats 2>/dev/null | grep -qx 'console.pending = 0'; }

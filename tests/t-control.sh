@@ -65,11 +65,8 @@ check "pause: replies state = paused, ok" [ $rc -eq 0 -a "$(head -1 "$OUT")" = "
 check "pause: status says paused" state_is a1 paused
 e1=$(exits_io a1)
 # The console may still be writing what the guest printed before the
-# pause: wait until the output stops growing, then look again later.
-size() { stat -c %s "$WORK/a1.out"; }
-s0=-1
-stable() { local s; s=$(size); [ "$s" = "$s0" ] && return 0; s0=$s; sleep 0.3; return 1; }
-until_true 20 stable
+# pause: wait until picovm says none of it is pending, then look again.
+until_true 20 console_drained a1
 n1=$(last_count a1)
 sleep 1
 n2=$(last_count a1)

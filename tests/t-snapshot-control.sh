@@ -27,15 +27,11 @@ bg() {
 	PIDS+=($!)
 }
 # paused_still NAME: paused by ctl, the guest's counter does not move (once
-# the console has written out what the guest printed before the pause).
+# picovm says the console wrote out all the guest printed before the pause).
 paused_still() {
-	local s0=-1 s n1 n2
-	while :; do
-		s=$(stat -c %s "$WORK/$1.out")
-		[ "$s" = "$s0" ] && break
-		s0=$s
-		sleep 0.3
-	done
+	local n1 n2 t=$1
+	[ -S "$WORK/$1.sock" ] && t=$WORK/$1.sock	# control = PATH
+	until_true 20 console_drained "$t" || return 1
 	n1=$(last_count "$1")
 	sleep 1
 	n2=$(last_count "$1")
