@@ -6,23 +6,30 @@
  *    _CNT (devices/acpi_pm.c emulates them), SMI_CMD = 0 (always in ACPI
  *    mode), no PM timer, the reset register at PICOVM_PORT_ACPI_RESET.
  *  - DSDT: \_S5 (soft off), SLP_TYP 5: writing SLP_EN with it to
- *    PM1a_CNT ends the VM with status 0; and the pvpanic device
- *    (QEMU0001 at port 0x505, devices/pvpanic.c).
+ *    PM1a_CNT ends the VM with status 0; the pvpanic device (QEMU0001
+ *    at port 0x505, devices/pvpanic.c); one LNRO0005 device per
+ *    virtio-mmio device, in the device list's order (vm/vdevs.h), built
+ *    with the AML writer (aml.h).
  *  - MADT: one local APIC per vCPU, the IOAPIC, LINT1 as NMI.
  * All in the BIOS area below 1 MiB (reserved in the e820 map); the RSDP
  * is also handed over in boot_params / hvm_start_info.
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "aml.h"
 #include "boot.h"
 #include "bytes.h"
 #include "layout.h"
 #include "../devices/ports.h"
+#include "../virtio/mmio.h"
+#include "../vm/log.h"
 
 #define SDT_HDR 36
 #define FADT_LEN 276
 #define FACS_LEN 64
 #define SCI_IRQ 9
+#define DSDT_AML_MAX 4096	/* 16 virtio devices take about 1 KiB */
 
 static void sdt_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
@@ -53,8 +60,7 @@ static void gas_io(uint8_t *g, uint16_t port, uint8_t bits)
 }
 
 /*
- * The DSDT's AML, hand-assembled (each PkgLength is one byte: the length of
- * what follows the opcode, itself included; all are < 64):
+ * The DSDT's AML:
  *
  *   Name (_S5, Package () { 5, 5, 0, 0 })
  *   Scope (\_SB) {
@@ -63,30 +69,80 @@ static void gas_io(uint8_t *g, uint16_t port, uint8_t bits)
  *           Name (_CRS, ResourceTemplate () { IO (Decode16, 0x505, 0x505, 1, 1) })
  *           Name (_STA, 0x0F)               // present, enabled, shown, works
  *       }
+ *       Device (VRnn) {                     // virtio-mmio device nn (hex)
+ *           Name (_HID, "LNRO0005")         // what Linux's virtio_mmio matches
+ *           Name (_UID, nn)
+ *           Name (_CRS, ResourceTemplate () {
+ *               Memory32Fixed (ReadWrite, window, 0x1000)
+ *               Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) { irq }
+ *           })
+ *       }
+ *       ...                                 // one per device, in list order
  *   }
+ *
+ * The windows are the DSDT's (virtio_mmio_window(i, true)): see
+ * virtio/mmio.h for why they are not the command line's.
  */
-#define PVP_LO (PICOVM_PORT_PVPANIC & 0xff)
-#define PVP_HI (PICOVM_PORT_PVPANIC >> 8)
-static const uint8_t dsdt_aml[] = {
-	0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,	/* Name, Package(4) */
-	0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00,
-	0x10, 0x36, '\\', '_', 'S', 'B', '_',		/* Scope, 54 bytes */
-	0x5b, 0x82, 0x2e, 'P', 'E', 'V', 'T',		/* Device, 46 bytes */
-	0x08, '_', 'H', 'I', 'D', 0x0d,			/* Name, String */
-	'Q', 'E', 'M', 'U', '0', '0', '0', '1', 0x00,
-	0x08, '_', 'C', 'R', 'S', 0x11, 0x0d, 0x0a, 0x0a,	/* Buffer(10) */
-	0x47, 0x01, PVP_LO, PVP_HI, PVP_LO, PVP_HI, 0x01, 0x01, /* IO */
-	0x79, 0x00,					/* End tag */
-	0x08, '_', 'S', 'T', 'A', 0x0a, 0x0f,		/* Name, 0x0F */
-};
-/* The Scope's PkgLength covers everything after its opcode. */
-_Static_assert(sizeof(dsdt_aml) - 14 - 1 == 0x36, "Scope PkgLength");
-
-int acpi_write(struct guest_mem *m, unsigned ncpus)
+long acpi_dsdt_aml(uint8_t *buf, size_t cap, unsigned nvirtio, const char **why)
 {
+	struct aml a;
+	uint8_t res[32];
+	size_t n;
+	char name[5];
+
+	aml_init(&a, buf, cap);
+	aml_name(&a, "_S5");
+	aml_package(&a, 4);
+	aml_integer(&a, 5);
+	aml_integer(&a, 5);
+	aml_integer(&a, 0);
+	aml_integer(&a, 0);
+	aml_close(&a);
+	aml_scope(&a, "\\_SB");
+	aml_device(&a, "PEVT");
+	aml_name(&a, "_HID");
+	aml_string(&a, "QEMU0001");
+	aml_name(&a, "_CRS");
+	n = aml_res_io(res, PICOVM_PORT_PVPANIC, 1);
+	n += aml_res_end(res + n);
+	aml_buffer(&a, res, n);
+	aml_name(&a, "_STA");
+	aml_integer(&a, 0x0f);
+	aml_close(&a);
+	for (unsigned i = 0; i < nvirtio && i < VIRTIO_MMIO_MAX_DEVICES; i++) {
+		snprintf(name, sizeof(name), "VR%02X", i);
+		aml_device(&a, name);
+		aml_name(&a, "_HID");
+		aml_string(&a, "LNRO0005");
+		aml_name(&a, "_UID");
+		aml_integer(&a, i);
+		aml_name(&a, "_CRS");
+		n = aml_res_mem32(res, (uint32_t)virtio_mmio_window(i, true),
+				  (uint32_t)VIRTIO_MMIO_SIZE);
+		n += aml_res_irq(res + n, virtio_mmio_irq(i));
+		n += aml_res_end(res + n);
+		aml_buffer(&a, res, n);
+		aml_close(&a);
+	}
+	aml_close(&a);
+	if (nvirtio > VIRTIO_MMIO_MAX_DEVICES)
+		a.error = "more virtio devices than windows";
+	return aml_finish(&a, why);
+}
+
+int acpi_write(struct guest_mem *m, unsigned ncpus, unsigned nvirtio)
+{
+	uint8_t dsdt_aml[DSDT_AML_MAX];
+	const char *why;
+	long aml_len = acpi_dsdt_aml(dsdt_aml, sizeof(dsdt_aml), nvirtio, &why);
+
+	if (aml_len < 0) {
+		log_err("cannot write the DSDT: %s", why);
+		return -1;
+	}
 	uint64_t rsdp = BOOT_ACPI_ADDR, xsdt = rsdp + 64, fadt = xsdt + 64,
 		 facs = (fadt + FADT_LEN + 63) & ~63ULL, dsdt = facs + FACS_LEN,
-		 madt = (dsdt + SDT_HDR + sizeof(dsdt_aml) + 15) & ~15ULL;
+		 madt = (dsdt + SDT_HDR + (uint64_t)aml_len + 15) & ~15ULL;
 	uint32_t madt_len = SDT_HDR + 8 + 8 * ncpus + 12 + 6;
 	uint64_t end = madt + madt_len;
 	uint8_t *base = gmem_ptr(m, rsdp, end - rsdp);
@@ -142,9 +198,9 @@ int acpi_write(struct guest_mem *m, unsigned ncpus)
 	p[32] = 2;					/* version */
 
 	p = AT(dsdt);
-	sdt_header(p, "DSDT", SDT_HDR + (uint32_t)sizeof(dsdt_aml), 2);
-	memcpy(p + SDT_HDR, dsdt_aml, sizeof(dsdt_aml));
-	sdt_finish(p, SDT_HDR + (uint32_t)sizeof(dsdt_aml));
+	sdt_header(p, "DSDT", SDT_HDR + (uint32_t)aml_len, 2);
+	memcpy(p + SDT_HDR, dsdt_aml, (size_t)aml_len);
+	sdt_finish(p, SDT_HDR + (uint32_t)aml_len);
 
 	p = AT(madt);
 	sdt_header(p, "APIC", madt_len, 4);

@@ -17,6 +17,7 @@
 #define PICOVM_BOOT_BOOT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "entry.h"
@@ -81,7 +82,11 @@ int bootparams_write(const struct config *c, const struct boot_plan *p,
 int pvh_write(const struct config *c, const struct boot_plan *p,
 	      struct guest_mem *m);
 int x86_write_gdt_and_pagetables(struct guest_mem *m);
-int acpi_write(struct guest_mem *m, unsigned ncpus);
+/* The tables, with nvirtio virtio-mmio devices in the DSDT. */
+int acpi_write(struct guest_mem *m, unsigned ncpus, unsigned nvirtio);
+/* The DSDT's AML (after the table header) into buf: its length, or -1
+ * with *why. */
+long acpi_dsdt_aml(uint8_t *buf, size_t cap, unsigned nvirtio, const char **why);
 int mptable_write(struct guest_mem *m, unsigned ncpus, uint32_t cpu_signature,
 		  uint32_t cpu_features);
 

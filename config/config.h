@@ -93,6 +93,9 @@ struct net_config {
 
 enum snapshot_after { SNAPSHOT_STOP, SNAPSHOT_CONTINUE };
 
+/* virtio_mmio.device= entries on the kernel command line (vm/vdevs.c). */
+enum virtio_cmdline { VIRTIO_CMDLINE_AUTO, VIRTIO_CMDLINE_ON, VIRTIO_CMDLINE_OFF };
+
 struct config {
 	char *file;		/* the config file as given */
 	char *name;		/* default: config file name without ".conf" */
@@ -108,6 +111,7 @@ struct config {
 	uint64_t timeout_ms;	/* 0: none */
 	enum console_kind console;	/* takes the `serial` sink and stdin */
 	bool acpi;			/* ACPI tables + PM1 (default on) */
+	enum virtio_cmdline virtio_cmdline;
 	bool sandbox;			/* default on */
 	char *sandbox_user;		/* NAME | UID[:GID]; NULL: keep */
 	char *sandbox_chroot;		/* NULL: none */

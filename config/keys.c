@@ -50,6 +50,14 @@ static const char *const snapshot_afters[] = {
 	[SNAPSHOT_CONTINUE] = "continue",
 };
 
+_Static_assert(sizeof(enum virtio_cmdline) == sizeof(unsigned),
+	       "enum virtio_cmdline is not unsigned-sized");
+static const char *const virtio_cmdlines[] = {
+	[VIRTIO_CMDLINE_AUTO] = "auto",
+	[VIRTIO_CMDLINE_ON] = "on",
+	[VIRTIO_CMDLINE_OFF] = "off",
+};
+
 static const char *const disk_caches[] = {
 	[DISK_CACHE_WRITEBACK] = "writeback",
 	[DISK_CACHE_UNSAFE] = "unsafe",
@@ -336,8 +344,20 @@ static const struct cfg_key keys[] = {
 		.type = CFG_BOOL,
 		.offset = AT(acpi),
 		.def = "true",
-		.help = "ACPI tables (MADT, FADT, DSDT with \\_S5) so the guest "
-			"can power off; off for kernels without ACPI",
+		.help = "ACPI tables (MADT, FADT, DSDT with \\_S5 and the virtio "
+			"devices) so the guest can power off and find its "
+			"devices; off for kernels without ACPI",
+	},
+	{
+		.name = "virtio.cmdline",
+		.type = CFG_ENUM,
+		.offset = AT(virtio_cmdline),
+		.def = "auto",
+		.choices = virtio_cmdlines,
+		.nchoices = sizeof(virtio_cmdlines) / sizeof(virtio_cmdlines[0]),
+		.help = "virtio_mmio.device= entries on the kernel command line: "
+			"on, off, or auto (on: a kernel that also finds the "
+			"devices in the DSDT binds each once)",
 	},
 	{
 		.name = "sandbox",

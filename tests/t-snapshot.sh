@@ -153,7 +153,7 @@ fresh; truncate -s 40 "$WORK/bad/state"; bad "state shorter than its header" "tr
 fresh; : >"$WORK/bad/state"; bad "state empty" "truncated"
 fresh; patch 5000 ff; bad "a byte flipped" "checksum mismatch"
 fresh; patch $((size - 1)) 5a; bad "the last byte flipped" "checksum mismatch"
-fresh; patch 8 02000000; bad "version 2" "version 2; this picovm reads version 1"
+fresh; patch 8 03000000; bad "version 3" "version 3; this picovm reads version 2"
 fresh; patch 0 00; bad "not a state file" "not a picovm snapshot"
 fresh; truncate -s 32M "$WORK/bad/memory"; bad "memory file too short" "expected a file of the guest's memory size"
 fresh; rm "$WORK/bad/memory"; bad "memory file missing" "memory"

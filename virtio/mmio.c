@@ -149,6 +149,7 @@ static void xfer_regs(struct virtio_dev *d, struct virtio_mmio_state *s,
 	XFER(d->status, s->status);
 	XFER(d->isr, s->isr);
 	XFER(d->config_generation, s->config_generation);
+	XFER(d->window, s->window);
 	for (unsigned i = 0; i < d->ops->nqueues; i++) {
 		XFER(d->vq[i].desc_gpa, s->q[i].desc);
 		XFER(d->vq[i].avail_gpa, s->q[i].avail);
@@ -204,6 +205,8 @@ static int restore_check(const struct virtio_dev *d,
 		*why = "DRIVER_OK without FEATURES_OK";
 	else if (s->isr & ~(uint32_t)(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG))
 		*why = "unknown interrupt status bits";
+	else if (s->window > VIRTIO_WINDOW_ACPI || s->pad)
+		*why = "an unknown window";
 	for (unsigned i = 0; !*why && i < VIRTIO_MAX_QUEUES; i++)
 		if (s->q[i].ready > 1 || s->q[i].num > VQ_MAX_SIZE ||
 		    (s->q[i].ready && (i >= d->ops->nqueues ||
@@ -396,13 +399,34 @@ static uint32_t reg_read(struct virtio_dev *d, uint32_t off)
 	}
 }
 
-static void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data,
-			       uint32_t len, bool is_write)
+/* Whether window (VIRTIO_WINDOW_*) answers as the device: claims it on
+ * the driver's first access past MagicValue and Version.  The other
+ * window is then an empty slot: MagicValue, Version, zeros elsewhere. */
+static bool window_live(struct virtio_dev *d, uint32_t window, uint64_t off,
+			bool is_write)
 {
-	struct virtio_dev *d = opaque;
+	if (d->window == VIRTIO_WINDOW_NONE) {
+		if (!is_write && (off == VIRTIO_MMIO_MAGIC_VALUE ||
+				  off == VIRTIO_MMIO_VERSION))
+			return true;
+		d->window = window;
+	}
+	return d->window == window;
+}
 
+static void virtio_mmio_access(struct virtio_dev *d, uint32_t window,
+			       uint64_t off, uint8_t *data, uint32_t len,
+			       bool is_write)
+{
 	pthread_mutex_lock(&d->lock);
-	if (off >= VIRTIO_MMIO_CONFIG) {
+	if (!window_live(d, window, off, is_write)) {
+		uint32_t v = off == VIRTIO_MMIO_MAGIC_VALUE ? PICOVM_MMIO_MAGIC :
+			     off == VIRTIO_MMIO_VERSION ? 2 : 0;
+		if (!is_write && len == 4 && !(off & 3))
+			memcpy(data, &v, 4);
+		else if (!is_write)
+			memset(data, 0, len);
+	} else if (off >= VIRTIO_MMIO_CONFIG) {
 		uint64_t coff = off - VIRTIO_MMIO_CONFIG;
 		if (coff + len <= d->ops->config_size && d->ops->config_rw)
 			d->ops->config_rw(d, (uint32_t)coff, data, len, is_write);
@@ -421,6 +445,18 @@ static void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data,
 		memset(data, 0, len);	/* wrong width: ignored */
 	}
 	pthread_mutex_unlock(&d->lock);
+}
+
+static void access_cmdline(void *opaque, uint64_t off, uint8_t *data,
+			   uint32_t len, bool is_write)
+{
+	virtio_mmio_access(opaque, VIRTIO_WINDOW_CMDLINE, off, data, len, is_write);
+}
+
+static void access_acpi(void *opaque, uint64_t off, uint8_t *data,
+			uint32_t len, bool is_write)
+{
+	virtio_mmio_access(opaque, VIRTIO_WINDOW_ACPI, off, data, len, is_write);
 }
 
 static void virtio_kick(void *arg)
@@ -449,8 +485,8 @@ struct virtio_dev *virtio_mmio_create(struct machine *m, unsigned index,
 	d->index = index;
 	if (index < MACHINE_MAX_VIRTIO)
 		m->virtio[index] = d;
-	d->base = VIRTIO_MMIO_BASE + VIRTIO_MMIO_SIZE * index;
-	d->irq = VIRTIO_MMIO_IRQ + index;
+	d->base = virtio_mmio_window(index, false);
+	d->irq = virtio_mmio_irq(index);
 	d->flush = (struct io_flush){ .fn = virtio_flush, .arg = d };
 	d->device_features = features | BIT64(VIRTIO_F_VERSION_1);
 	d->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -467,18 +503,25 @@ struct virtio_dev *virtio_mmio_create(struct machine *m, unsigned index,
 		if (d->kick_fd[q] < 0)
 			goto fail;
 		/* A QueueNotify write of q signals the eventfd inside KVM:
-		 * no exit to user space on the kick path. */
-		struct kvm_ioeventfd io = {
-			.datamatch = q,
-			.addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY,
-			.len = 4,
-			.fd = d->kick_fd[q],
-			.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
-		};
-		if (ioctl(m->kvm.vm_fd, KVM_IOEVENTFD, &io) < 0)
-			goto fail;
+		 * no exit to user space on the kick path.  In both windows
+		 * (the empty one's kicks are the same as the device's: a
+		 * driver that does not use it has no queue it could kick). */
+		for (int acpi = 0; acpi < 2; acpi++) {
+			struct kvm_ioeventfd io = {
+				.datamatch = q,
+				.addr = virtio_mmio_window(index, acpi) +
+					VIRTIO_MMIO_QUEUE_NOTIFY,
+				.len = 4,
+				.fd = d->kick_fd[q],
+				.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+			};
+			if (ioctl(m->kvm.vm_fd, KVM_IOEVENTFD, &io) < 0)
+				goto fail;
+		}
 	}
-	if (bus_add(&m->mmio, d->base, VIRTIO_MMIO_SIZE, virtio_mmio_access, d) < 0)
+	if (bus_add(&m->mmio, d->base, VIRTIO_MMIO_SIZE, access_cmdline, d) < 0 ||
+	    bus_add(&m->mmio, virtio_mmio_window(index, true), VIRTIO_MMIO_SIZE,
+		    access_acpi, d) < 0)
 		goto fail;
 	return d;
 fail:

@@ -10,8 +10,19 @@
  *
  * Announcement: each device is added to the kernel command line as
  * virtio_mmio.device=4K@BASE:IRQ (Linux CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES;
- * the test guests parse the same).  Windows start at VIRTIO_MMIO_BASE,
+ * the test guests parse the same; `virtio.cmdline`) and to the ACPI DSDT
+ * (an LNRO0005 device, boot/acpi.c).  Windows start at VIRTIO_MMIO_BASE,
  * interrupts at VIRTIO_MMIO_IRQ; the MP table routes them.
+ *
+ * The two announcements name two windows of one device, the command
+ * line's at VIRTIO_MMIO_BASE and the DSDT's at VIRTIO_MMIO_ACPI_BASE
+ * (each + 4 KiB * index), sharing its interrupt.  Two distinct windows
+ * keep a kernel that finds the device both ways from a resource clash
+ * (Linux: "failed to claim resource"); the first window the driver reads
+ * anything but MagicValue and Version from is the device's for the rest
+ * of the VM's life, and the other one then reads as an empty virtio-mmio
+ * slot (DeviceID 0, which Linux skips without a word), so the guest binds
+ * the device once.
  */
 #ifndef PICOVM_VIRTIO_MMIO_H
 #define PICOVM_VIRTIO_MMIO_H
@@ -27,8 +38,23 @@
 #define VIRTIO_MMIO_BASE 0xd0000000ULL
 #define VIRTIO_MMIO_SIZE 0x1000ULL
 #define VIRTIO_MMIO_IRQ 5
+#define VIRTIO_MMIO_ACPI_BASE 0xd0010000ULL	/* the DSDT's windows */
 #define VIRTIO_MMIO_MAX_DEVICES 16	/* IRQs 5..20 */
 #define VIRTIO_MAX_QUEUES 2
+
+/* Window of device index as announced on the command line (acpi false)
+ * or in the DSDT (acpi true), and its interrupt. */
+static inline uint64_t virtio_mmio_window(unsigned index, bool acpi)
+{
+	return (acpi ? VIRTIO_MMIO_ACPI_BASE : VIRTIO_MMIO_BASE) +
+	       VIRTIO_MMIO_SIZE * index;
+}
+static inline unsigned virtio_mmio_irq(unsigned index)
+{
+	return VIRTIO_MMIO_IRQ + index;
+}
+/* Which window the driver took (struct virtio_dev's window). */
+enum { VIRTIO_WINDOW_NONE, VIRTIO_WINDOW_CMDLINE, VIRTIO_WINDOW_ACPI };
 
 struct machine;
 struct virtio_dev;
@@ -65,7 +91,8 @@ struct virtio_dev {
 	const struct virtio_ops *ops;
 	void *priv;
 	unsigned index;			/* window and IRQ number */
-	uint64_t base;
+	uint64_t base;			/* the command line's window */
+	uint32_t window;		/* VIRTIO_WINDOW_*: the one in use */
 	unsigned irq;
 	int irq_fd;			/* irqfd bound to irq */
 	uint64_t device_features, driver_features;
@@ -127,6 +154,7 @@ struct virtio_mmio_state {
 	uint64_t device_features, driver_features;
 	uint32_t device_features_sel, driver_features_sel, queue_sel;
 	uint32_t status, isr, config_generation;
+	uint32_t window, pad;		/* VIRTIO_WINDOW_* */
 	struct {
 		uint64_t desc, avail, used;
 		uint16_t num, last_avail, used_idx, notified_used;

@@ -23,7 +23,7 @@ struct bus_region {
 	void *opaque;
 };
 
-#define BUS_MAX_REGIONS 32
+#define BUS_MAX_REGIONS 40	/* two windows per virtio device, and room */
 
 struct bus {
 	struct bus_region r[BUS_MAX_REGIONS];

@@ -53,8 +53,13 @@ int vdevs_plan(const struct config *c, struct vdevs *l)
 	return 0;
 }
 
-int vdevs_cmdline(const struct vdevs *l, char *buf, size_t n)
+int vdevs_cmdline(const struct vdevs *l, enum virtio_cmdline mode, char *buf,
+		  size_t n)
 {
+	/* auto is on: a kernel that also finds the devices in the DSDT
+	 * takes each through the first window it reads (virtio/mmio.h). */
+	if (mode == VIRTIO_CMDLINE_OFF)
+		return 0;
 	for (unsigned i = 0; i < l->n; i++)
 		if (virtio_mmio_cmdline(i, buf, n) < 0)
 			return -1;

@@ -11,11 +11,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../config/config.h"
 #include "../devices/chardev.h"
 #include "../virtio/mmio.h"
 #include "../virtio/vdev.h"
 
-struct config;
 struct machine;
 
 struct vdev {
@@ -32,8 +32,10 @@ struct vdevs {
 /* Lists the configured devices (none opened).  -1 after printing when
  * there are more than the machine has windows and IRQs for. */
 int vdevs_plan(const struct config *c, struct vdevs *l);
-/* Appends one virtio_mmio.device= entry per device to buf (of size n). */
-int vdevs_cmdline(const struct vdevs *l, char *buf, size_t n);
+/* Appends one virtio_mmio.device= entry per device to buf (of size n),
+ * unless mode (`virtio.cmdline`) is off. */
+int vdevs_cmdline(const struct vdevs *l, enum virtio_cmdline mode, char *buf,
+		  size_t n);
 /* Opens them all (only the `checked` kinds when check); -1 after every
  * device printed its own error. */
 int vdevs_open(struct vdevs *l, const struct config *c, bool check);

@@ -51,7 +51,8 @@ int vmm_limits(struct config_limits *lim)
 }
 
 /* The kernel command line as the guest gets it: the configured one plus
- * one virtio_mmio.device= entry per virtio device, in list order, then
+ * one virtio_mmio.device= entry per virtio device, in list order (unless
+ * virtio.cmdline = off), then
  * picovm.name=NAME and, when the console's input is not a terminal,
  * picovm.stdin=notty (picovm(1)).  `check` counts the longest form. */
 static char *full_cmdline(const struct config *c, const struct vdevs *l,
@@ -66,7 +67,7 @@ static char *full_cmdline(const struct config *c, const struct vdevs *l,
 		return NULL;
 	}
 	strcpy(s, c->cmdline);
-	if (vdevs_cmdline(l, s, n) < 0) {
+	if (vdevs_cmdline(l, c->virtio_cmdline, s, n) < 0) {
 		log_err("the kernel command line is too long");
 		free(s);
 		return NULL;
@@ -192,7 +193,7 @@ static int vm_place(struct vm *vm, const struct boot_plan *plan)
 		log_err("cannot write the MP table for %u vCPUs", vm->nvcpus);
 		return -1;
 	}
-	if (c->acpi && acpi_write(&vm->m.mem, vm->nvcpus) < 0) {
+	if (c->acpi && acpi_write(&vm->m.mem, vm->nvcpus, vm->vdevs.n) < 0) {
 		log_err("cannot set up ACPI for %u vCPUs", vm->nvcpus);
 		return -1;
 	}

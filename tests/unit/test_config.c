@@ -957,6 +957,7 @@ static void test_config_defaults(void)
 		     "timeout = 0\n"
 		     "console = serial\n"
 		     "acpi = true\n"
+		     "virtio.cmdline = auto\n"
 		     "sandbox = true\n"
 		     "sandbox.user = \"\"\n"
 		     "sandbox.chroot = \"\"\n"
