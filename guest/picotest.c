@@ -48,6 +48,39 @@ static int test_reset(const struct bootinfo *bi, const char *arg,
 	return 1;
 }
 
+/* Linux's i8042 probe (drivers/input/serio/i8042.c): self test, CTR
+ * read (its keylock check is the status register's bit 4), the aux loop
+ * and aux interface tests.  Each answer must be there at the first
+ * status read after the command: the driver would otherwise wait out a
+ * timeout.  Prints the status bits with each byte; '-' for no byte. */
+static void i8042_answer(const char *what)
+{
+	uint8_t st = inb(PICOVM_PORT_I8042_CMD);
+
+	if (st & 1)
+		rt_printf(" %s=%#x/%#x", what, inb(PICOVM_PORT_I8042_DATA), st);
+	else
+		rt_printf(" %s=-/%#x", what, st);
+}
+
+static int test_i8042(const struct bootinfo *bi, const char *arg,
+		      size_t arglen)
+{
+	(void)bi, (void)arg, (void)arglen;
+	rt_printf("i8042: status=%#x", inb(PICOVM_PORT_I8042_CMD));
+	outb(PICOVM_PORT_I8042_CMD, 0xaa);
+	i8042_answer("selftest");
+	outb(PICOVM_PORT_I8042_CMD, 0x20);
+	i8042_answer("ctr");
+	outb(PICOVM_PORT_I8042_CMD, 0xd3);
+	outb(PICOVM_PORT_I8042_DATA, 0x5a);
+	i8042_answer("auxloop");
+	outb(PICOVM_PORT_I8042_CMD, 0xa9);
+	i8042_answer("auxtest");
+	rt_printf("\n");
+	return 0;
+}
+
 static int test_triple(const struct bootinfo *bi, const char *arg,
 		       size_t arglen)
 {
@@ -186,6 +219,7 @@ static const struct {
 	{ "echo", NO_ARG, test_echo },
 	{ "echo", ARG, test_echo },
 	{ "reset", NO_ARG, test_reset },
+	{ "i8042", NO_ARG, test_i8042 },
 	{ "triple", NO_ARG, test_triple },
 	{ "spin", NO_ARG, test_spin },
 	{ "flood", ARG, test_flood },
