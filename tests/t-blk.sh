@@ -56,6 +56,13 @@ f=$(features)
 check "blk-info: offers VERSION_1, EVENT_IDX, INDIRECT, FLUSH, BLK_SIZE, SEG_MAX, DISCARD, WRITE_ZEROES" \
 	bits "${f:-0}" 32 29 28 9 6 2 13 14
 check "blk-info: a writable disk does not offer RO" nobits "${f:-0}" 5
+# The disk's two windows (command line 0xd0000000, DSDT 0xd0010000): both
+# look like a device until the driver reads past MagicValue and Version;
+# the one read first (here the DSDT's) keeps the device, the other reads
+# as an empty slot (DeviceID 0, no features) and ignores writes.
+blk windows 20 picotest=windows
+check "two windows: the first one read takes the device, the other is an empty slot" has \
+	"windows: before=0x74726976/2 0x74726976/2 acpi-id=2 cmdline=0x74726976/2/0/0x0 ignored=0 acpi-status=1 cmdline-status=0"
 
 cp "$ORIG" "$WORK/second.img"
 blk info2 20 picotest=blk-info disk.0.serial=abcdefghij0123456789 \
