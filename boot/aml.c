@@ -97,29 +97,41 @@ static void put_namestring(struct aml *a, const char *path)
 	unsigned n = 0;
 
 	while (*p == '\\' || *p == '^') {
-		if (*p == '\\' && p != path)
-			{ fail(a, "a name with '\\' after its start"); return; }
+		if (p != path && (*p == '\\' || path[0] == '\\')) {
+			fail(a, "a name with '\\' after its start or '^' after '\\'");
+			return;
+		}
 		put1(a, (uint8_t)*p++);
 	}
 	while (*p) {
-		if (n == 255)
-			{ fail(a, "a name of more than 255 segments"); return; }
+		if (n == 255) {
+			fail(a, "a name of more than 255 segments");
+			return;
+		}
 		size_t k = 0;
 		memset(segs[n], '_', 4);
 		for (; p[k] && p[k] != '.'; k++) {
-			if (k == 4 || !seg_char(p[k], k == 0))
-				{ fail(a, "a name segment that is not 1-4 of A-Z, 0-9, _"); return; }
+			if (k == 4 || !seg_char(p[k], k == 0)) {
+				fail(a, "a name segment that is not 1-4 of A-Z, 0-9, _");
+				return;
+			}
 			segs[n][k] = (uint8_t)p[k];
 		}
-		if (k == 0)
-			{ fail(a, "an empty name segment"); return; }
+		if (k == 0) {
+			fail(a, "an empty name segment");
+			return;
+		}
 		n++;
 		p += k;
-		if (*p == '.' && !*++p)
-			{ fail(a, "a name ending in '.'"); return; }
+		if (*p == '.' && !*++p) {
+			fail(a, "a name ending in '.'");
+			return;
+		}
 	}
-	if (n == 0)
-		{ fail(a, "an empty name"); return; }
+	if (n == 0) {
+		fail(a, "an empty name");
+		return;
+	}
 	if (n == 2)
 		put1(a, PREFIX_DUAL);
 	else if (n > 2) {
@@ -164,8 +176,10 @@ void aml_integer(struct aml *a, uint64_t v)
 void aml_string(struct aml *a, const char *s)
 {
 	for (const char *c = s; *c; c++)
-		if ((unsigned char)*c > 0x7f)
-			{ fail(a, "a string that is not ASCII"); return; }
+		if ((unsigned char)*c > 0x7f) {
+			fail(a, "a string that is not ASCII");
+			return;
+		}
 	put1(a, OP_STRING);
 	put(a, s, strlen(s) + 1);
 }
@@ -177,8 +191,10 @@ static void open_pkg(struct aml *a)
 
 	if (a->error)
 		return;
-	if (a->depth == AML_MAX_DEPTH)
-		{ fail(a, "packages nested too deep"); return; }
+	if (a->depth == AML_MAX_DEPTH) {
+		fail(a, "packages nested too deep");
+		return;
+	}
 	a->open[a->depth++] = a->len;
 	put(a, room, sizeof(room));
 }
@@ -189,12 +205,16 @@ void aml_close(struct aml *a)
 
 	if (a->error)
 		return;
-	if (!a->depth)
-		{ fail(a, "a close without an open package"); return; }
+	if (!a->depth) {
+		fail(a, "a close without an open package");
+		return;
+	}
 	size_t at = a->open[--a->depth], body = a->len - at - 4;
 	unsigned n = aml_pkglen(body, enc);
-	if (!n)
-		{ fail(a, "a package longer than a PkgLength holds"); return; }
+	if (!n) {
+		fail(a, "a package longer than a PkgLength holds");
+		return;
+	}
 	memmove(a->buf + at + n, a->buf + at + 4, body);
 	memcpy(a->buf + at, enc, n);
 	a->len -= 4 - n;

@@ -556,7 +556,7 @@ int virtio_mmio_cmdline(unsigned index, char *buf, size_t n)
 	size_t len = strlen(buf);
 	int w = snprintf(buf + len, n - len, "%svirtio_mmio.device=4K@0x%llx:%u",
 			 len ? " " : "",
-			 (unsigned long long)(VIRTIO_MMIO_BASE + VIRTIO_MMIO_SIZE * index),
-			 VIRTIO_MMIO_IRQ + index);
+			 (unsigned long long)virtio_mmio_window(index, false),
+			 virtio_mmio_irq(index));
 	return w < 0 || (size_t)w >= n - len ? -1 : 0;
 }

@@ -116,6 +116,7 @@ static void test_terms(void)
 
 	static const char *const bad[] = {
 		"", "1ABC", "ABCDE", "ab", "A..B", "AB.", "A\\B", "\\", "A-B",
+		"\\^AB", "^\\AB",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char name[64];
