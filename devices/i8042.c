@@ -17,6 +17,7 @@
 #define STATUS_SYS 0x04
 #define STATUS_CMD 0x08
 #define STATUS_UNLOCKED 0x10	/* keyboard not inhibited: no "Keylock active" */
+#define CTR_KBD_INT 0x01
 #define CTR_KBD_DISABLED 0x10
 #define CTR_AUX_DISABLED 0x20
 
@@ -75,8 +76,19 @@ static void data_write(struct i8042 *k, uint8_t v)
 	case 0xd3:
 		reply(k, v);	/* status without AUXDATA: not from the aux port */
 		break;
+	case 0:
+		/* A byte for the keyboard, and there is none: refused at
+		 * once ("resend", 0xfe) with the keyboard interrupt when the
+		 * CTR enables it, so that a driver (Linux atkbd) gives up
+		 * now instead of after its timeouts. */
+		reply(k, 0xfe);
+		if (k->ctr & CTR_KBD_INT) {
+			machine_irq_line(k->m, PICOVM_IRQ_KBD, 1);
+			machine_irq_line(k->m, PICOVM_IRQ_KBD, 0);
+		}
+		break;
 	default:
-		break;	/* no keyboard or mouse: nothing answers */
+		break;	/* 0xd2, 0xd4: no keyboard or mouse to take it */
 	}
 	k->pending_cmd = 0;
 }

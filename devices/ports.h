@@ -43,6 +43,7 @@
 
 #define PICOVM_PORT_RTC      0x70	/* index; 0x71 data: CMOS clock */
 #define PICOVM_PORT_COM1     0x3f8
+#define PICOVM_IRQ_KBD       1
 #define PICOVM_IRQ_COM1      4
 #define PICOVM_PORT_I8042_DATA 0x60
 #define PICOVM_PORT_I8042_CMD  0x64

@@ -50,7 +50,7 @@ static int test_reset(const struct bootinfo *bi, const char *arg,
 
 /* Linux's i8042 probe (drivers/input/serio/i8042.c): self test, CTR
  * read (its keylock check is the status register's bit 4), the aux loop
- * and aux interface tests.  Each answer must be there at the first
+ * and aux interface tests, a keyboard command.  Each answer must be there at the first
  * status read after the command: the driver would otherwise wait out a
  * timeout.  Prints the status bits with each byte; '-' for no byte. */
 static void i8042_answer(const char *what)
@@ -77,6 +77,8 @@ static int test_i8042(const struct bootinfo *bi, const char *arg,
 	i8042_answer("auxloop");
 	outb(PICOVM_PORT_I8042_CMD, 0xa9);
 	i8042_answer("auxtest");
+	outb(PICOVM_PORT_I8042_DATA, 0xf2);	/* to the keyboard: get ID */
+	i8042_answer("kbd");
 	rt_printf("\n");
 	return 0;
 }

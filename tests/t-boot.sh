@@ -78,11 +78,12 @@ check "i8042 reset ends the VM with status 0" test "$VM_STATUS" = 0
 check "i8042 reset: the guest did not run on" test ! -s "$OUT"
 # Linux's probe: no "Keylock active" (status bit 4), and every answer at
 # once: self test, CTR, the aux loop answered from the keyboard side and
-# the aux interface test failing (no aux port), so no timeout is waited out.
+# the aux interface test failing (no aux port), a keyboard command refused
+# (0xfe: no keyboard), so no timeout is waited out.
 OUT=$WORK/i8042
 vm_run 20 "$OUT" run "$C" cmdline=picotest=i8042
-check "i8042 answers Linux's probe at once: no keylock, no aux port" grep -qx \
-	"i8042: status=0x14 selftest=0x55/0x1d ctr=0x24/0x1d auxloop=0x5a/0x15 auxtest=0x1/0x1d" "$OUT"
+check "i8042 answers Linux's probe at once: no keylock, no aux port, no keyboard" grep -qx \
+	"i8042: status=0x14 selftest=0x55/0x1d ctr=0x24/0x1d auxloop=0x5a/0x15 auxtest=0x1/0x1d kbd=0xfe/0x15" "$OUT"
 OUT=$WORK/triple
 vm_run 20 "$OUT" run "$C" cmdline=picotest=triple
 check "triple fault ends the VM with status 1" test "$VM_STATUS" = 1
