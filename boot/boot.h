@@ -82,6 +82,8 @@ int pvh_write(const struct config *c, const struct boot_plan *p,
 	      struct guest_mem *m);
 int x86_write_gdt_and_pagetables(struct guest_mem *m);
 int acpi_write(struct guest_mem *m, unsigned ncpus);
+/* vmgenid.c: the AML of the VM generation ID's SSDT (without header). */
+const uint8_t *vmgenid_ssdt_aml(uint32_t *len);
 int mptable_write(struct guest_mem *m, unsigned ncpus, uint32_t cpu_signature,
 		  uint32_t cpu_features);
 
