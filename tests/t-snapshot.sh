@@ -154,9 +154,9 @@ OUT=$WORK/vg-snap
 vm_run 60 "$OUT" run "$CG" snapshot.path="$WORK/vg"
 check "vmgenid: snapshot: status 0" test "$VM_STATUS" = 0
 before=$(vmgen_id before "$OUT")
-for i in 1 2; do
+for i in 1 2; do	# the second one sandboxed: the GPE's SCI from a vCPU thread
 	OUT=$WORK/vg-clone$i
-	vm_run 60 "$OUT" restore "$WORK/vg"
+	vm_run 60 "$OUT" restore "$WORK/vg" sandbox=$([ $i = 2 ] && echo on || echo off)
 	check "vmgenid: clone $i: status 0, GPE 0 set, the SCI arrived, the bit cleared" \
 		grep -q "^vmgen: after id=[0-9a-f]\{32\} gpe=1 sci=yes cleared=yes$" "$OUT"
 done
