@@ -14,9 +14,14 @@
  *                       `snapshot.path` (ignored, and logged once, without
  *                       it); the writing vCPU continues after the write
  *                       once the snapshot is taken (snapshot.after =
- *                       continue) or in the restored VM.
+ *                       continue) or in the restored VM.  A byte read
+ *                       gives the number of restores the VM has been
+ *                       through, mod 256 (0 after a boot; saved with a
+ *                       snapshot, plus 1 in each restore of it): read
+ *                       before and after the write, it tells a restored
+ *                       VM from one that runs on.
  *
- * These ports read as 0xff.
+ * The exit and boot-timer ports read as 0xff.
  *
  * PICOVM_PORT_PVPANIC   QEMU's pvpanic port (devices/pvpanic.c): reads the
  *                       supported events (0x03); a write with bit 0

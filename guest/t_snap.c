@@ -160,9 +160,10 @@ int test_snap_blk(const struct bootinfo *bi, const char *arg, size_t arglen)
  * after it reads the GPE0 status: set in a restored VM (picovm raises it
  * before any vCPU runs), clear in the VM that runs on (snapshot.after =
  * continue) or without snapshot.path.  When set it waits for the SCI
- * (bounded), clears the bit and reads it again.  Prints
+ * (bounded), clears the bit and reads it again.  The snapshot port's
+ * restore count is read before and after the write.  Prints
  *     vmgen: before id=HEX
- *     vmgen: after id=HEX gpe=0|1 sci=yes|no cleared=yes|no
+ *     vmgen: after id=HEX gpe=0|1 sci=yes|no cleared=yes|no restores=A->B
  * and exits 1 when a raised GPE brought no SCI or would not clear.
  */
 #define SCI_IRQ 9
@@ -189,8 +190,10 @@ int test_vmgen(const struct bootinfo *bi, const char *arg, size_t arglen)
 	irq_enable(1);
 	print_id("before");
 	rt_puts("");
+	uint8_t r0 = inb(PICOVM_PORT_SNAPSHOT);
 	outb(PICOVM_PORT_SNAPSHOT, 1);
 	bool gpe = inb(PICOVM_PORT_GPE0) & GPE_BIT, cleared = false;
+	uint8_t r1 = inb(PICOVM_PORT_SNAPSHOT);
 	if (gpe) {
 		uint64_t t0 = rdtsc();
 		while (!rt_irq_count && rdtsc() - t0 < SCI_WAIT_TICKS)
@@ -201,7 +204,7 @@ int test_vmgen(const struct bootinfo *bi, const char *arg, size_t arglen)
 	irq_enable(0);
 	ioapic_mask(SCI_IRQ);
 	print_id("after");
-	rt_printf(" gpe=%d sci=%s cleared=%s\n", gpe, rt_irq_count ? "yes" : "no",
-		  cleared ? "yes" : "no");
+	rt_printf(" gpe=%d sci=%s cleared=%s restores=%u->%u\n", gpe,
+		  rt_irq_count ? "yes" : "no", cleared ? "yes" : "no", r0, r1);
 	return gpe && (!rt_irq_count || !cleared) ? 1 : 0;
 }

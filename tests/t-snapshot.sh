@@ -145,8 +145,8 @@ OUT=$WORK/vg-boot1
 vm_run 60 "$OUT" run "$CG"
 OUT=$WORK/vg-boot2
 vm_run 60 "$OUT" run "$CG"
-check "vmgenid: a boot without snapshot.path sees no GPE" \
-	grep -q "^vmgen: after id=[0-9a-f]\{32\} gpe=0 sci=no" "$OUT"
+check "vmgenid: a boot without snapshot.path sees no GPE, restore count 0" \
+	grep -q "^vmgen: after id=[0-9a-f]\{32\} gpe=0 sci=no cleared=no restores=0->0$" "$OUT"
 b1=$(vmgen_id before "$WORK/vg-boot1"); b2=$(vmgen_id before "$WORK/vg-boot2")
 check "vmgenid: random at every boot (two boots: $b1, $b2)" \
 	test -n "$b1" -a -n "$b2" -a "$b1" != "$b2" -a "$b1" != "$(printf '0%.0s' {1..32})"
@@ -157,8 +157,8 @@ before=$(vmgen_id before "$OUT")
 for i in 1 2; do	# the second one sandboxed: the GPE's SCI from a vCPU thread
 	OUT=$WORK/vg-clone$i
 	vm_run 60 "$OUT" restore "$WORK/vg" sandbox=$([ $i = 2 ] && echo on || echo off)
-	check "vmgenid: clone $i: status 0, GPE 0 set, the SCI arrived, the bit cleared" \
-		grep -q "^vmgen: after id=[0-9a-f]\{32\} gpe=1 sci=yes cleared=yes$" "$OUT"
+	check "vmgenid: clone $i: status 0, GPE 0 set, the SCI arrived, the bit cleared, restore count 0 -> 1" \
+		grep -q "^vmgen: after id=[0-9a-f]\{32\} gpe=1 sci=yes cleared=yes restores=0->1$" "$OUT"
 done
 c1=$(vmgen_id after "$WORK/vg-clone1"); c2=$(vmgen_id after "$WORK/vg-clone2")
 info "vmgenid: snapshotted $before, clones $c1 and $c2"
@@ -167,8 +167,8 @@ check "vmgenid: each clone's ID differs from the snapshotted VM's" \
 check "vmgenid: the two clones' IDs differ" test "$c1" != "$c2"
 OUT=$WORK/vg-cont
 vm_run 60 "$OUT" run "$CG" snapshot.path="$WORK/vg2" snapshot.after=continue
-check "vmgenid: the VM that runs on keeps its ID and sees no GPE" \
-	grep -q "^vmgen: after id=$(vmgen_id before "$OUT") gpe=0 sci=no" "$OUT"
+check "vmgenid: the VM that runs on keeps its ID and restore count and sees no GPE" \
+	grep -q "^vmgen: after id=$(vmgen_id before "$OUT") gpe=0 sci=no cleared=no restores=0->0$" "$OUT"
 # The tables as the guest got them (the snapshot's memory file holds its
 # RAM): iasl -d shows the device, its ADDR, the GPE method and the FADT's
 # GPE0 block.

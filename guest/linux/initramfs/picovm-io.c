@@ -17,11 +17,19 @@
  *                     kernel has no ACPI button driver (no CONFIG_INPUT).
  *   picovm-snapshot   writes the snapshot port 0x512: picovm snapshots the
  *                     VM (snapshot.path).  The write returns in the restored
- *                     VM (or in one that runs on): the guest's wall clock
- *                     is then the snapshot's, so this sets it from picovm's
- *                     CMOS RTC (the host's time, to the second; this kernel
- *                     has no RTC driver) and exits 0.  The kernel reseeds
- *                     its random generator by itself (the VM generation ID).
+ *                     VM, or in one that runs on: the port's restore count,
+ *                     read before and after, tells which.  Restored, the
+ *                     guest's wall clock is the snapshot's, so this sets it
+ *                     from picovm's CMOS RTC (the host's time, to the
+ *                     second; this kernel has no RTC driver), then waits
+ *                     (at most ~30 s) until the kernel reports that it
+ *                     reseeded its random generator for the new VM
+ *                     generation ID (a kernel worker does it moments after
+ *                     the restore), so that what runs next reads random
+ *                     bytes no other clone reads.  That wait is skipped
+ *                     when the generator was not ready at the snapshot (it
+ *                     then never reports a reseed).  Exits 0, or 1 when a
+ *                     port write, the clock or the reseed failed.
  *
  * The byte goes through /dev/port (the kernel performs the OUT at CPL0);
  * when /dev/port is missing, through ioperm() + outb from user mode.  Both
@@ -61,6 +69,13 @@
 #define SNAPSHOT_PORT 0x512
 #define RTC_INDEX 0x70		/* CMOS: index, then data at 0x71 */
 #define SYS_clock_settime 227
+#define SYS_getrandom 318
+#define GRND_NONBLOCK 1
+#define O_NONBLOCK 04000
+#define O_RDONLY 0
+#define SEEK_END 2
+#define EPIPE 32
+#define EAGAIN 11
 
 typedef unsigned long ulong;
 
@@ -154,19 +169,70 @@ static long rtc_time(long fd)
 	return days * 86400 + f[2] * 3600 + f[1] * 60 + f[0];
 }
 
+/* Whether the n bytes at s hold the string w. */
+static int holds(const char *s, long n, const char *w)
+{
+	long wl = (long)len(w);
+
+	for (long i = 0; i + wl <= n; i++) {
+		long k = 0;
+		while (k < wl && s[i + k] == w[k])
+			k++;
+		if (k == wl)
+			return 1;
+	}
+	return 0;
+}
+
+/* Reads kernel log records from kfd (/dev/kmsg, non-blocking, positioned
+ * before the snapshot) until the reseed for a new VM generation ID shows
+ * (drivers/char/random.c, add_vmfork_randomness); 0, or -1 after ~30 s. */
+static int wait_reseed(long kfd)
+{
+	static char rec[8192];
+	struct { long sec, nsec; } tick = { 0, 50000000 };
+
+	for (int sleeps = 0; sleeps < 600;) {
+		long n = sys3(SYS_read, kfd, (long)rec, sizeof(rec));
+		if (n > 0 && holds(rec, n, "crng reseeded due to virtual machine fork"))
+			return 0;
+		if (n == -EAGAIN) {
+			sys3(SYS_nanosleep, (long)&tick, 0, 0);
+			sleeps++;
+		} else if (n <= 0 && n != -EPIPE) {	/* EPIPE: records lost */
+			return -1;
+		}
+	}
+	return -1;
+}
+
 static int snapshot(void)
 {
 	long fd = sys3(SYS_open, (long)"/dev/port", O_RDWR, 0);
-	unsigned char one = 1;
+	long kfd = sys3(SYS_open, (long)"/dev/kmsg", O_RDONLY | O_NONBLOCK, 0);
+	unsigned char before, after, one = 1, b;
+	/* Only a ready generator is reseeded (and says so). */
+	int ready = sys3(SYS_getrandom, (long)&b, 1, GRND_NONBLOCK) == 1;
 
-	if (fd < 0 || port_rw(fd, SNAPSHOT_PORT, &one, 1) < 0) {
-		say("picovm-snapshot: cannot write port 0x512 through /dev/port\n");
+	if (kfd >= 0)
+		sys3(SYS_lseek, kfd, 0, SEEK_END);
+	if (fd < 0 || port_rw(fd, SNAPSHOT_PORT, &before, 0) < 0 ||
+	    port_rw(fd, SNAPSHOT_PORT, &one, 1) < 0 ||
+	    port_rw(fd, SNAPSHOT_PORT, &after, 0) < 0) {
+		say("picovm-snapshot: cannot use port 0x512 through /dev/port\n");
 		return 1;
 	}
-	/* Restored (or running on): the clock picovm keeps is the host's. */
+	if (after == before)	/* ran on: the clock never stopped */
+		return 0;
+	/* Restored: the clock picovm keeps is the host's. */
 	struct { long sec, nsec; } ts = { rtc_time(fd), 0 };
 	if (ts.sec < 0 || sys3(SYS_clock_settime, 0, (long)&ts, 0) != 0) {
 		say("picovm-snapshot: cannot set the clock from the CMOS RTC\n");
+		return 1;
+	}
+	if (ready && (kfd < 0 || wait_reseed(kfd) < 0)) {
+		say("picovm-snapshot: the kernel did not report reseeding its "
+		    "random generator (vmgenid)\n");
 		return 1;
 	}
 	return 0;
