@@ -11,6 +11,8 @@
  *    virtio-mmio device, in the device list's order (vm/vdevs.h), built
  *    with the AML writer (aml.h).
  *  - MADT: one local APIC per vCPU, the IOAPIC, LINT1 as NMI.
+ *  - SSDT: the VM generation ID device (boot/vmgenid.c), with the FADT's
+ *    GPE0 block at PICOVM_PORT_GPE0 for its notification.
  * All in the BIOS area below 1 MiB (reserved in the e820 map); the RSDP
  * is also handed over in boot_params / hvm_start_info.
  */
@@ -143,11 +145,14 @@ int acpi_write(struct guest_mem *m, unsigned ncpus, unsigned nvirtio)
 	uint64_t rsdp = BOOT_ACPI_ADDR, xsdt = rsdp + 64, fadt = xsdt + 64,
 		 facs = (fadt + FADT_LEN + 63) & ~63ULL, dsdt = facs + FACS_LEN,
 		 madt = (dsdt + SDT_HDR + (uint64_t)aml_len + 15) & ~15ULL;
-	uint32_t madt_len = SDT_HDR + 8 + 8 * ncpus + 12 + 6;
-	uint64_t end = madt + madt_len;
+	uint32_t madt_len = SDT_HDR + 8 + 8 * ncpus + 12 + 6, ssdt_len;
+	const uint8_t *ssdt_aml = vmgenid_ssdt_aml(&ssdt_len);
+	uint64_t ssdt = (madt + madt_len + 15) & ~15ULL;
+	uint64_t end = ssdt + SDT_HDR + ssdt_len;
 	uint8_t *base = gmem_ptr(m, rsdp, end - rsdp);
 
-	if (!base || end > BOOT_ACPI_ADDR + BOOT_ACPI_SIZE)
+	/* The tables end below the VM generation ID's page. */
+	if (!base || end > PICOVM_VMGENID_ADDR)
 		return -1;
 	memset(base, 0, end - rsdp);
 #define AT(a) (base + ((a) - rsdp))
@@ -162,10 +167,11 @@ int acpi_write(struct guest_mem *m, unsigned ncpus, unsigned nvirtio)
 	p[32] = byte_checksum(p, 36);
 
 	p = AT(xsdt);
-	sdt_header(p, "XSDT", SDT_HDR + 16, 1);
+	sdt_header(p, "XSDT", SDT_HDR + 24, 1);
 	put_le64(p + SDT_HDR, fadt);
 	put_le64(p + SDT_HDR + 8, madt);
-	sdt_finish(p, SDT_HDR + 16);
+	put_le64(p + SDT_HDR + 16, ssdt);
+	sdt_finish(p, SDT_HDR + 24);
 
 	p = AT(fadt);
 	sdt_header(p, "FACP", FADT_LEN, 6);
@@ -177,6 +183,8 @@ int acpi_write(struct guest_mem *m, unsigned ncpus, unsigned nvirtio)
 	put_le32(p + 64, PICOVM_PORT_PM1A_CNT);		/* PM1a_CNT_BLK */
 	p[88] = 4;					/* PM1_EVT_LEN */
 	p[89] = 2;					/* PM1_CNT_LEN */
+	put_le32(p + 80, PICOVM_PORT_GPE0);		/* GPE0_BLK */
+	p[92] = PICOVM_GPE0_LEN;			/* GPE0_BLK_LEN */
 	/* Flags: WBINVD, PROC_C1, SLP_BUTTON (none), RESET_REG_SUP. */
 	put_le32(p + 112, (1U << 0) | (1U << 2) | (1U << 5) | (1U << 10));
 	gas_io(p + 116, PICOVM_PORT_ACPI_RESET, 8);	/* RESET_REG */
@@ -187,6 +195,8 @@ int acpi_write(struct guest_mem *m, unsigned ncpus, unsigned nvirtio)
 	put_le64(p + 140, dsdt);			/* X_DSDT */
 	gas_io(p + 148, PICOVM_PORT_PM1A_EVT, 32);	/* X_PM1a_EVT_BLK */
 	gas_io(p + 172, PICOVM_PORT_PM1A_CNT, 16);	/* X_PM1a_CNT_BLK */
+	gas_io(p + 220, PICOVM_PORT_GPE0, 8 * PICOVM_GPE0_LEN); /* X_GPE0_BLK */
+	p[220 + 3] = 1;					/* byte access */
 	/* IAPC_BOOT_ARCH (offset 109): no VGA, no CMOS RTC probing, no
 	 * legacy devices beyond what the MADT/MP tables and cmdline say. */
 	put_le16(p + 109, (1U << 2) | (1U << 5));
@@ -226,6 +236,12 @@ int acpi_write(struct guest_mem *m, unsigned ncpus, unsigned nvirtio)
 	put_le16(e + 3, 0);
 	e[5] = 1;					/* LINT1 */
 	sdt_finish(p, madt_len);
+
+	p = AT(ssdt);
+	sdt_header(p, "SSDT", SDT_HDR + ssdt_len, 2);
+	memcpy(p + 16, "VMGENID ", 8);			/* OEM table id */
+	memcpy(p + SDT_HDR, ssdt_aml, ssdt_len);
+	sdt_finish(p, SDT_HDR + ssdt_len);
 #undef AT
 	return 0;
 }

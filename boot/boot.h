@@ -87,6 +87,8 @@ int acpi_write(struct guest_mem *m, unsigned ncpus, unsigned nvirtio);
 /* The DSDT's AML (after the table header) into buf: its length, or -1
  * with *why. */
 long acpi_dsdt_aml(uint8_t *buf, size_t cap, unsigned nvirtio, const char **why);
+/* vmgenid.c: the AML of the VM generation ID's SSDT (without header). */
+const uint8_t *vmgenid_ssdt_aml(uint32_t *len);
 int mptable_write(struct guest_mem *m, unsigned ncpus, uint32_t cpu_signature,
 		  uint32_t cpu_features);
 

@@ -14,6 +14,8 @@
  *             the MP spec says to look; 0x9e000-0xa0000 is reserved in
  *             the e820 map
  *   0x0e0000  ACPI tables, RSDP first (acpi = on; reserved in the e820 map)
+ *   0x0ef000  VM generation ID, 16 bytes (acpi = on; PICOVM_VMGENID_ADDR
+ *             in devices/ports.h, within the reserved ACPI area)
  *   0x100000  kernel (ELF: at its physical addresses, which must be >= 1 MiB)
  *   top       initrd, as high as the kernel allows
  */

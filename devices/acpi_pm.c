@@ -9,12 +9,18 @@
  * SLP_EN with SLP_TYP 5 (\_S5, soft off) ends the VM with status 0 (what
  * Linux's `poweroff` does), and a reset register (reboot=acpi, Linux's
  * first choice) that ends it the same way: a microVM has nothing to
- * reboot into.
+ * reboot into.  And a GPE0 block (two status bytes, write 1 to clear,
+ * then two enable bytes that keep what is written) whose one event is
+ * GPE 0, the VM generation ID's (devices/vmgenid.c raises it after a
+ * restore).  The SCI (IRQ 9, level) is asserted while any enabled PM1 or
+ * GPE event is pending.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "devices.h"
+#include "../boot/bytes.h"
 #include "ports.h"
 #include "../vm/machine.h"
 
@@ -26,22 +32,67 @@
 #define PM1_EN_OFF 2		/* enable register: 2nd half of PM1a_EVT */
 #define PM1_PWRBTN 0x0100	/* PWRBTN_STS / PWRBTN_EN */
 #define SCI_IRQ 9		/* the FADT's SCI_INT (boot/acpi.c) */
+#define GPE_OFF (PICOVM_PORT_GPE0 - PICOVM_PORT_PM1A_EVT)
+#define GPE_HALF (PICOVM_GPE0_LEN / 2)	/* status bytes, then enable */
+#define GPE_EVENTS (1u << PICOVM_GPE_VMGENID)	/* the GPEs that exist */
+#define PM_PORTS (GPE_OFF + PICOVM_GPE0_LEN)
+#define PM_STATE_LEN 8
 
-/* The PM1a enable register, byte by byte (one VM per process; any vCPU
- * may access it). */
+/* The event registers, byte by byte (one VM per process; any vCPU may
+ * access them).  sci_lock orders the SCI level with the registers. */
 struct acpi_pm {
 	struct machine *m;
 	_Atomic uint8_t pm1_enable[2];
 	_Atomic uint16_t pm1_status;
+	_Atomic uint8_t gpe_enable[GPE_HALF];
+	_Atomic uint16_t gpe_status;
+	pthread_mutex_t sci_lock;
 };
+_Static_assert(GPE_HALF == 2, "gpe_status is 16 bits");
+
+static unsigned enable16(_Atomic uint8_t *en)
+{
+	return atomic_load(&en[0]) | (unsigned)atomic_load(&en[1]) << 8;
+}
 
 /* The SCI is asserted while an enabled event is pending. */
 static void acpi_pm_sci(struct acpi_pm *p)
 {
-	unsigned en = atomic_load(&p->pm1_enable[0]) |
-		      (unsigned)atomic_load(&p->pm1_enable[1]) << 8;
+	pthread_mutex_lock(&p->sci_lock);
+	bool on = (atomic_load(&p->pm1_status) & enable16(p->pm1_enable)) ||
+		  (atomic_load(&p->gpe_status) & enable16(p->gpe_enable));
+	machine_irq_line(p->m, SCI_IRQ, on ? 1 : 0);
+	pthread_mutex_unlock(&p->sci_lock);
+}
 
-	machine_irq_line(p->m, SCI_IRQ, (atomic_load(&p->pm1_status) & en) ? 1 : 0);
+static void acpi_pm_gpe(void *dev, unsigned gpe)
+{
+	struct acpi_pm *p = dev;
+
+	atomic_fetch_or(&p->gpe_status, (uint16_t)(1u << gpe));
+	acpi_pm_sci(p);
+}
+
+/* The event register byte at off: an enable byte, or NULL with *sts set
+ * to the status word (write 1 to clear) of a status byte and *shift to
+ * the byte's place in it; both NULL for the other ports. */
+static _Atomic uint8_t *event_byte(struct acpi_pm *p, uint64_t off,
+				   _Atomic uint16_t **sts, unsigned *shift)
+{
+	*sts = NULL;
+	if (off < PM1_EN_OFF) {
+		*sts = &p->pm1_status, *shift = 8 * (unsigned)off;
+		return NULL;
+	}
+	if (off - PM1_EN_OFF < sizeof(p->pm1_enable))
+		return &p->pm1_enable[off - PM1_EN_OFF];
+	if (off < GPE_OFF || off >= GPE_OFF + PICOVM_GPE0_LEN)
+		return NULL;
+	if (off - GPE_OFF < GPE_HALF) {
+		*sts = &p->gpe_status, *shift = 8 * (unsigned)(off - GPE_OFF);
+		return NULL;
+	}
+	return &p->gpe_enable[off - GPE_OFF - GPE_HALF];
 }
 
 static void acpi_pm_power_button(void *dev)
@@ -68,25 +119,26 @@ static void acpi_pm_access(void *opaque, uint64_t off, uint8_t *data,
 		memset(data, 0, len);
 		memcpy(data, &v, len < 4 ? len : 4);
 		/* Status and enable byte by byte: any access width. */
-		uint16_t sts = atomic_load(&p->pm1_status);
 		for (uint32_t i = 0; i < len; i++) {
-			if (off + i < PM1_EN_OFF)
-				data[i] = (uint8_t)(sts >> (8 * (off + i)));
-			else if (off + i - PM1_EN_OFF < sizeof(p->pm1_enable))
-				data[i] = atomic_load(&p->pm1_enable[off + i - PM1_EN_OFF]);
+			_Atomic uint16_t *sts;
+			unsigned sh = 0;
+			_Atomic uint8_t *en = event_byte(p, off + i, &sts, &sh);
+			if (sts)
+				data[i] = (uint8_t)(atomic_load(sts) >> sh);
+			else if (en)
+				data[i] = atomic_load(en);
 		}
 		return;
 	}
 	for (uint32_t i = 0; i < len; i++) {
-		if (off + i < PM1_EN_OFF) {
-			/* Status: write 1 to clear. */
-			atomic_fetch_and(&p->pm1_status,
-					 (uint16_t)~((unsigned)data[i] << (8 * (off + i))));
-			event_regs = true;
-		} else if (off + i - PM1_EN_OFF < sizeof(p->pm1_enable)) {
-			atomic_store(&p->pm1_enable[off + i - PM1_EN_OFF], data[i]);
-			event_regs = true;
-		}
+		_Atomic uint16_t *sts;
+		unsigned sh = 0;
+		_Atomic uint8_t *en = event_byte(p, off + i, &sts, &sh);
+		if (sts)	/* status: write 1 to clear */
+			atomic_fetch_and(sts, (uint16_t)~((unsigned)data[i] << sh));
+		else if (en)
+			atomic_store(en, data[i]);
+		event_regs |= sts || en;
 	}
 	memcpy(&v, data, len < 4 ? len : 4);
 	if (event_regs)
@@ -103,41 +155,63 @@ static int acpi_pm_create(struct machine *m, unsigned flags, void **dev)
 	if (!(flags & LEGACY_ACPI))
 		return 0;
 	struct acpi_pm *p = legacy_new(m, "ACPI PM1", sizeof(*p),
-				       PICOVM_PORT_PM1A_EVT, PICOVM_PORT_ACPI_RESET -
-				       PICOVM_PORT_PM1A_EVT + 1, acpi_pm_access);
+				       PICOVM_PORT_PM1A_EVT, PM_PORTS, acpi_pm_access);
 	if (!p)
 		return -1;
 	p->m = m;
+	pthread_mutex_init(&p->sci_lock, NULL);
 	m->power_button_dev = p;
 	m->power_button = acpi_pm_power_button;
+	m->gpe_dev = p;
+	m->gpe_raise = acpi_pm_gpe;
 	*dev = p;
 	return 0;
 }
 
+static void acpi_pm_destroy(void *dev)
+{
+	struct acpi_pm *p = dev;
+
+	if (p)
+		pthread_mutex_destroy(&p->sci_lock);
+	legacy_free(dev);
+}
+
+/* State: PM1 enable (2 bytes), PM1 status, GPE0 status, GPE0 enable (2
+ * bytes each, little endian). */
 static size_t acpi_pm_save(void *dev, uint8_t *b)
 {
 	struct acpi_pm *p = dev;
 
-	b[0] = atomic_load(&p->pm1_enable[0]);
-	b[1] = atomic_load(&p->pm1_enable[1]);
-	return 2;
+	put_le16(b, (uint16_t)enable16(p->pm1_enable));
+	put_le16(b + 2, atomic_load(&p->pm1_status));
+	put_le16(b + 4, atomic_load(&p->gpe_status));
+	put_le16(b + 6, (uint16_t)enable16(p->gpe_enable));
+	return PM_STATE_LEN;
 }
 
 static int acpi_pm_restore(void *dev, const uint8_t *b, size_t len)
 {
 	struct acpi_pm *p = dev;
 
-	if (len != 2)
-		return legacy_bad_state("ACPI PM1", len, 2);
-	atomic_store(&p->pm1_enable[0], b[0]);
-	atomic_store(&p->pm1_enable[1], b[1]);
+	/* Only events that exist can be pending. */
+	if (len != PM_STATE_LEN || (get_le16(b + 2) & ~PM1_PWRBTN) ||
+	    (get_le16(b + 4) & ~GPE_EVENTS))
+		return legacy_bad_state("ACPI PM1", len, PM_STATE_LEN);
+	for (unsigned i = 0; i < 2; i++) {
+		atomic_store(&p->pm1_enable[i], b[i]);
+		atomic_store(&p->gpe_enable[i], b[6 + i]);
+	}
+	atomic_store(&p->pm1_status, get_le16(b + 2));
+	atomic_store(&p->gpe_status, get_le16(b + 4));
+	acpi_pm_sci(p);		/* a new VM's line starts low */
 	return 0;
 }
 
 const struct legacy_ops acpi_pm_legacy = {
 	.name = "ACPI PM1",
 	.create = acpi_pm_create,
-	.destroy = legacy_free,
+	.destroy = acpi_pm_destroy,
 	.save = acpi_pm_save,
 	.restore = acpi_pm_restore,
 };

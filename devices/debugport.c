@@ -2,7 +2,10 @@
  * picovm's own ports (ports.h): the exit port, through which a guest hands
  * `picovm run` its exit status (how a CI job inside a VM reports), and the
  * boot-timer port, which logs the time since picovm started, once (again
- * after a restore), and the snapshot port (vm/snapshot.c).
+ * after a restore), and the snapshot port (vm/snapshot.c), which reads as
+ * the number of restores the VM has been through (mod 256: saved with a
+ * snapshot, one more after each restore), so that a guest can tell, after
+ * its write, whether it runs on in a restored VM.
  */
 #include <stdatomic.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 struct debugport {
 	struct machine *m;
 	atomic_bool boot_time_logged;
+	_Atomic uint8_t restores;
 };
 
 static void debugport_access(void *opaque, uint64_t off, uint8_t *data,
@@ -26,6 +30,9 @@ static void debugport_access(void *opaque, uint64_t off, uint8_t *data,
 
 	if (!is_write) {
 		memset(data, 0xff, len);
+		unsigned at = PICOVM_PORT_SNAPSHOT - (unsigned)port;
+		if (port <= PICOVM_PORT_SNAPSHOT && at < len)
+			data[at] = atomic_load(&p->restores);
 		return;
 	}
 	if (port == PICOVM_PORT_EXIT) {
@@ -61,8 +68,36 @@ static int debugport_create(struct machine *m, unsigned flags, void **dev)
 	return 0;
 }
 
+static size_t debugport_save(void *dev, uint8_t *b)
+{
+	struct debugport *p = dev;
+
+	b[0] = atomic_load(&p->restores);
+	return 1;
+}
+
+static int debugport_restore(void *dev, const uint8_t *b, size_t len)
+{
+	struct debugport *p = dev;
+
+	if (len != 1)
+		return legacy_bad_state("debug ports", len, 1);
+	atomic_store(&p->restores, b[0]);
+	return 0;
+}
+
+static void debugport_restored(void *dev)
+{
+	struct debugport *p = dev;
+
+	atomic_fetch_add(&p->restores, 1);
+}
+
 const struct legacy_ops debugport_legacy = {
 	.name = "debug ports",
 	.create = debugport_create,
 	.destroy = legacy_free,
+	.save = debugport_save,
+	.restore = debugport_restore,
+	.restored = debugport_restored,
 };

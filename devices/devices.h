@@ -15,7 +15,7 @@
 struct machine;
 
 /* What the configuration says about the legacy devices (flags). */
-#define LEGACY_ACPI 0x1			/* acpi = on: the PM1 device */
+#define LEGACY_ACPI 0x1			/* acpi = on: PM1/GPE0, VM generation ID */
 #define LEGACY_SERIAL_DISCARD 0x2	/* UART output goes nowhere */
 
 struct legacy_ops {
@@ -33,6 +33,9 @@ struct legacy_ops {
 	 * -1 after printing why.  Neither is called for an absent device. */
 	size_t (*save)(void *dev, uint8_t *buf);
 	int (*restore)(void *dev, const uint8_t *buf, size_t len);
+	/* Optional: called once after a restore, when every device's state
+	 * is back and before any vCPU runs (vm/restore.c). */
+	void (*restored)(void *dev);
 };
 
 #define LEGACY_STATE_MAX 64
@@ -49,6 +52,9 @@ extern const struct legacy_ops pvpanic_legacy;
 extern const struct legacy_ops acpi_pm_legacy;
 /* rtc.c: a read-only CMOS clock with the host's time. */
 extern const struct legacy_ops rtc_legacy;
+/* vmgenid.c: the VM generation ID (acpi = on; new at every start, GPE 0
+ * after a restore). */
+extern const struct legacy_ops vmgenid_legacy;
 
 /* legacy.c, for the devices: allocates size zeroed bytes and registers
  * [base, base+len) on m's port bus for fn(state); NULL after printing. */

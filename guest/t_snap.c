@@ -13,6 +13,7 @@
 #include "picotest.h"
 #include "rt/cpu.h"
 #include "rt/io.h"
+#include "rt/irq.h"
 #include "rt/mem.h"
 #include "rt/smp.h"
 #include "virtio/blk.h"
@@ -150,4 +151,60 @@ int test_snap_blk(const struct bootinfo *bi, const char *arg, size_t arglen)
 	rt_printf("snapblk: done read=%u written=%u\n", cksum_final(&rd),
 		  cksum_final(&wr));
 	return 0;
+}
+
+/*
+ * vmgen: the VM generation ID across a snapshot.  Routes the SCI (IRQ 9)
+ * to a counting vector, enables GPE 0 (the VM generation ID's), prints the
+ * 16-byte ID at PICOVM_VMGENID_ADDR, writes the snapshot port and right
+ * after it reads the GPE0 status: set in a restored VM (picovm raises it
+ * before any vCPU runs), clear in the VM that runs on (snapshot.after =
+ * continue) or without snapshot.path.  When set it waits for the SCI
+ * (bounded), clears the bit and reads it again.  The snapshot port's
+ * restore count is read before and after the write.  Prints
+ *     vmgen: before id=HEX
+ *     vmgen: after id=HEX gpe=0|1 sci=yes|no cleared=yes|no restores=A->B
+ * and exits 1 when a raised GPE brought no SCI or would not clear.
+ */
+#define SCI_IRQ 9
+#define SCI_VECTOR 0x49
+#define GPE_EN (PICOVM_PORT_GPE0 + PICOVM_GPE0_LEN / 2)
+#define GPE_BIT (1u << PICOVM_GPE_VMGENID)
+#define SCI_WAIT_TICKS (20ULL * 1000 * 1000 * 1000)
+
+static void print_id(const char *when)
+{
+	rt_printf("vmgen: %s id=%016llx%016llx", when,
+		  (unsigned long long)mmio_read64(PICOVM_VMGENID_ADDR),
+		  (unsigned long long)mmio_read64(PICOVM_VMGENID_ADDR + 8));
+}
+
+int test_vmgen(const struct bootinfo *bi, const char *arg, size_t arglen)
+{
+	(void)bi, (void)arg, (void)arglen;
+	if (irq_init(SCI_VECTOR) || ioapic_route(SCI_IRQ, SCI_VECTOR)) {
+		rt_puts("vmgen: no interrupt route");
+		return 1;
+	}
+	outb(GPE_EN, GPE_BIT);
+	irq_enable(1);
+	print_id("before");
+	rt_puts("");
+	uint8_t r0 = inb(PICOVM_PORT_SNAPSHOT);
+	outb(PICOVM_PORT_SNAPSHOT, 1);
+	bool gpe = inb(PICOVM_PORT_GPE0) & GPE_BIT, cleared = false;
+	uint8_t r1 = inb(PICOVM_PORT_SNAPSHOT);
+	if (gpe) {
+		uint64_t t0 = rdtsc();
+		while (!rt_irq_count && rdtsc() - t0 < SCI_WAIT_TICKS)
+			cpu_pause();
+		outb(PICOVM_PORT_GPE0, GPE_BIT);	/* write 1 to clear */
+		cleared = !(inb(PICOVM_PORT_GPE0) & GPE_BIT);
+	}
+	irq_enable(0);
+	ioapic_mask(SCI_IRQ);
+	print_id("after");
+	rt_printf(" gpe=%d sci=%s cleared=%s restores=%u->%u\n", gpe,
+		  rt_irq_count ? "yes" : "no", cleared ? "yes" : "no", r0, r1);
+	return gpe && (!rt_irq_count || !cleared) ? 1 : 0;
 }

@@ -134,6 +134,72 @@ OUT=$WORK/unlocked
 vm_run 60 "$OUT" restore "$S1"
 check "once that VM ended the folder restores again" test "$VM_STATUS" = 0
 
+# Clones are distinct: the VM generation ID (16 bytes at 0xef000, named by
+# the SSDT's \_SB.VGEN.ADDR) is new in every picovm process, and a restored
+# guest finds GPE 0 raised (picovm does it before any vCPU runs) and gets
+# the SCI (IRQ 9) for it; the VM that runs on after its snapshot does not.
+CG=$WORK/vmgen.conf
+conf "$CG" kernel="$GUEST/test64.elf" memory=64M vcpus=2 cmdline=picotest=vmgen
+vmgen_id() { sed -n "s/^vmgen: $1 id=\([0-9a-f]*\).*/\1/p" "$2"; }
+OUT=$WORK/vg-boot1
+vm_run 60 "$OUT" run "$CG"
+OUT=$WORK/vg-boot2
+vm_run 60 "$OUT" run "$CG"
+check "vmgenid: a boot without snapshot.path sees no GPE, restore count 0" \
+	grep -q "^vmgen: after id=[0-9a-f]\{32\} gpe=0 sci=no cleared=no restores=0->0$" "$OUT"
+b1=$(vmgen_id before "$WORK/vg-boot1"); b2=$(vmgen_id before "$WORK/vg-boot2")
+check "vmgenid: random at every boot (two boots: $b1, $b2)" \
+	test -n "$b1" -a -n "$b2" -a "$b1" != "$b2" -a "$b1" != "$(printf '0%.0s' {1..32})"
+OUT=$WORK/vg-snap
+vm_run 60 "$OUT" run "$CG" snapshot.path="$WORK/vg"
+check "vmgenid: snapshot: status 0" test "$VM_STATUS" = 0
+before=$(vmgen_id before "$OUT")
+for i in 1 2; do	# the second one sandboxed: the GPE's SCI from a vCPU thread
+	OUT=$WORK/vg-clone$i
+	vm_run 60 "$OUT" restore "$WORK/vg" sandbox=$([ $i = 2 ] && echo on || echo off)
+	check "vmgenid: clone $i: status 0, GPE 0 set, the SCI arrived, the bit cleared, restore count 0 -> 1" \
+		grep -q "^vmgen: after id=[0-9a-f]\{32\} gpe=1 sci=yes cleared=yes restores=0->1$" "$OUT"
+done
+c1=$(vmgen_id after "$WORK/vg-clone1"); c2=$(vmgen_id after "$WORK/vg-clone2")
+info "vmgenid: snapshotted $before, clones $c1 and $c2"
+check "vmgenid: each clone's ID differs from the snapshotted VM's" \
+	test -n "$c1" -a -n "$c2" -a "$c1" != "$before" -a "$c2" != "$before"
+check "vmgenid: the two clones' IDs differ" test "$c1" != "$c2"
+OUT=$WORK/vg-cont
+vm_run 60 "$OUT" run "$CG" snapshot.path="$WORK/vg2" snapshot.after=continue
+check "vmgenid: the VM that runs on keeps its ID and restore count and sees no GPE" \
+	grep -q "^vmgen: after id=$(vmgen_id before "$OUT") gpe=0 sci=no cleared=no restores=0->0$" "$OUT"
+# The tables as the guest got them (the snapshot's memory file holds its
+# RAM): iasl -d shows the device, its ADDR, the GPE method and the FADT's
+# GPE0 block.
+if command -v iasl >/dev/null; then
+	A=$WORK/acpi
+	mkdir -p "$A"
+	dd if="$WORK/vg/memory" of="$A/area" bs=4096 skip=$((0xe0000 / 4096)) \
+		count=16 status=none
+	table() {	# SIGNATURE FILE: the table, found by its signature
+		local off len
+		off=$(grep -obUa "$1" "$A/area" | head -n 1 | cut -d: -f1)
+		[ -n "$off" ] || return 1
+		len=$(od -An -tu4 -j$((off + 4)) -N4 "$A/area" | tr -d ' ')
+		dd if="$A/area" of="$2" bs=1 skip="$off" count="$len" status=none
+	}
+	table SSDT "$A/ssdt.dat" && table FACP "$A/facp.dat" &&
+		(cd "$A" && iasl -d ssdt.dat facp.dat >iasl.log 2>&1)
+	check "vmgenid: iasl -d: the SSDT has \\_SB.VGEN with _HID VMGENCTR, _CID VM_Gen_Counter" \
+		grep -Pzq 'Scope \(\\_SB\)\s*\{\s*Device \(VGEN\)\s*\{\s*Name \(_HID, "VMGENCTR"\)[^\n]*\n\s*Name \(_CID, "VM_Gen_Counter"\)' "$A/ssdt.dsl"
+	check "vmgenid: iasl -d: ADDR returns the ID's address (0xEF000, 0)" \
+		grep -Pzq 'Method \(ADDR, 0[^{]*\{\s*Return \(Package \(0x02\)\s*\{\s*0x000EF000,\s*Zero' "$A/ssdt.dsl"
+	check "vmgenid: iasl -d: \\_GPE._E00 notifies \\_SB.VGEN with 0x80" \
+		grep -Pzq 'Scope \(\\_GPE\)\s*\{\s*Method \(_E00, 0[^{]*\{\s*Notify \(\\_SB.VGEN, 0x80\)' "$A/ssdt.dsl"
+	check "vmgenid: iasl -d: the FADT's GPE0 block is 4 bytes at port 0x60C" \
+		grep -q "GPE0 Block Address : 0000060C" "$A/facp.dsl"
+	check "vmgenid: iasl -d: GPE0 block length 4" \
+		grep -q "GPE0 Block Length : 04" "$A/facp.dsl"
+else
+	skip "vmgenid: iasl -d of the SSDT" "iasl is missing (Debian package acpica-tools)"
+fi
+
 # Bad snapshots: each a status-2 error with a message that says what.
 bad() {	# NAME GREP-PATTERN [restore overrides...]: restores $WORK/bad
 	local name=$1 pat=$2; shift 2
@@ -153,7 +219,8 @@ fresh; truncate -s 40 "$WORK/bad/state"; bad "state shorter than its header" "tr
 fresh; : >"$WORK/bad/state"; bad "state empty" "truncated"
 fresh; patch 5000 ff; bad "a byte flipped" "checksum mismatch"
 fresh; patch $((size - 1)) 5a; bad "the last byte flipped" "checksum mismatch"
-fresh; patch 8 03000000; bad "version 3" "version 3; this picovm reads version 2"
+fresh; patch 8 03000000; bad "version 3" "version 3; this picovm reads version 2 only"
+fresh; patch 8 01000000; bad "version 1 (older picovm)" "version 1; this picovm reads version 2 only"
 fresh; patch 0 00; bad "not a state file" "not a picovm snapshot"
 fresh; truncate -s 32M "$WORK/bad/memory"; bad "memory file too short" "expected a file of the guest's memory size"
 fresh; rm "$WORK/bad/memory"; bad "memory file missing" "memory"

@@ -67,6 +67,11 @@ struct machine {
 	int event_efd;
 	void *power_button_dev;
 	void (*power_button)(void *dev);
+	/* ACPI PM's GPE0 block (NULL without acpi): sets GPE gpe's status
+	 * bit, and so the SCI while the guest enabled it (devices/vmgenid.c
+	 * after a restore). */
+	void *gpe_dev;
+	void (*gpe_raise)(void *dev, unsigned gpe);
 	/* The virtio devices by index (for the control thread's counters and
 	 * the kicks after a resume); NULL where there is none. */
 	struct virtio_dev *virtio[MACHINE_MAX_VIRTIO];

@@ -242,6 +242,10 @@ int restore_state(struct vm *vm)
 		if (d->ops->restore(d->dev, r->st.vdev[i], r->st.vdev_len[i]) < 0)
 			return -1;
 	}
+	/* The guest learns it was restored (the VM generation ID). */
+	for (unsigned i = 0; i < NLEGACY; i++)
+		if (vm->legacy[i] && legacy_kinds[i]->restored)
+			legacy_kinds[i]->restored(vm->legacy[i]);
 	r->refused = false;
 	return 0;
 }

@@ -19,7 +19,8 @@ struct vcpu;
 struct console;
 struct control;
 
-#define NLEGACY 6	/* serial, i8042, debug ports, rtc, pvpanic, ACPI PM */
+#define NLEGACY 7	/* serial, i8042, debug ports, rtc, pvpanic, ACPI PM,
+			 * VM generation ID */
 struct legacy_ops;
 /* vmm.c: the legacy devices, in the order of vm->legacy[]. */
 extern const struct legacy_ops *const legacy_kinds[NLEGACY];

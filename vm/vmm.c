@@ -168,7 +168,7 @@ static int open_sink(const struct config *c, const char *key,
  * when no virtio device does. */
 const struct legacy_ops *const legacy_kinds[NLEGACY] = {
 	&serial_legacy, &i8042_legacy, &debugport_legacy, &rtc_legacy,
-	&pvpanic_legacy, &acpi_pm_legacy,
+	&pvpanic_legacy, &acpi_pm_legacy, &vmgenid_legacy,
 };
 
 static void legacy_chardev(const struct vm *vm, struct chardev *cd)

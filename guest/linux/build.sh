@@ -8,7 +8,8 @@
 #               checkout, in $PICOVM_CACHE (default ~/.cache/picovm) under
 #               linux-KEY/, KEY a hash of the fragment, the patches, the
 #               source package version, the compiler and this recipe.
-#   helpers     picovm-exit, picovm-boottime (initramfs/picovm-io.c), static.
+#   helpers     picovm-exit, picovm-boottime, picovm-pwrbtn, picovm-snapshot
+#               (initramfs/picovm-io.c), static.
 #   initramfs   build/initramfs.cpio: uncompressed cpio of busybox-static, the
 #               helpers and initramfs/init.
 #   rootfs      build/rootfs.ext4: ext4 image of the same tree, made with
@@ -161,13 +162,14 @@ fi
 [ "$WHAT" = kernel ] && exit 0
 
 # --- helpers -----------------------------------------------------------------
-say "helpers: picovm-exit, picovm-boottime, picovm-pwrbtn"
+say "helpers: picovm-exit, picovm-boottime, picovm-pwrbtn, picovm-snapshot"
 HCFLAGS=(-static -Os -nostdlib -ffreestanding -fno-stack-protector -fno-pie
 	-no-pie -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -s
 	-Wl,--build-id=none)
 gcc "${HCFLAGS[@]}" -DPICOVM_EXIT -o "$OUT/picovm-exit" "$HERE/initramfs/picovm-io.c"
 gcc "${HCFLAGS[@]}" -DPICOVM_BOOTTIME -o "$OUT/picovm-boottime" "$HERE/initramfs/picovm-io.c"
 gcc "${HCFLAGS[@]}" -DPICOVM_PWRBTN -o "$OUT/picovm-pwrbtn" "$HERE/initramfs/picovm-io.c"
+gcc "${HCFLAGS[@]}" -DPICOVM_SNAPSHOT -o "$OUT/picovm-snapshot" "$HERE/initramfs/picovm-io.c"
 
 # gen_init_cpio writes the cpio from a list (device nodes and root ownership
 # without root).  It comes with the kernel cache; build it if that is absent.
@@ -200,6 +202,7 @@ BB=/bin/busybox
 	echo "file /bin/picovm-exit $OUT/picovm-exit 0755 0 0"
 	echo "file /bin/picovm-boottime $OUT/picovm-boottime 0755 0 0"
 	echo "file /bin/picovm-pwrbtn $OUT/picovm-pwrbtn 0755 0 0"
+	echo "file /bin/picovm-snapshot $OUT/picovm-snapshot 0755 0 0"
 	echo "slink /sbin/init /init 0777 0 0"
 	# One symlink per applet, at the path busybox itself names.
 	"$BB" --list-full | while read -r a; do
@@ -248,7 +251,7 @@ printf '%s\n' 'cd /dev' 'mknod console c 5 1' 'sif console mode 020600' \
 rm -rf "$STAGE"
 
 say "done:"
-for f in vmlinux bzImage initramfs.cpio rootfs.ext4 picovm-exit picovm-boottime picovm-pwrbtn; do
+for f in vmlinux bzImage initramfs.cpio rootfs.ext4 picovm-exit picovm-boottime picovm-pwrbtn picovm-snapshot; do
 	[ -e "$OUT/$f" ] || continue
 	printf '  %-34s %6d KiB\n' "guest/linux/build/$f" $(($(stat -L -c %s "$OUT/$f") / 1024))
 done

@@ -344,3 +344,54 @@ check "linux: both paths: each of the $nvirt virtio devices bound once" \
 check "linux: both paths: root on vda" root_on_vda
 check "linux: both paths: poweroff ends the VM with status 0 (status $VM_STATUS)" [ "$VM_STATUS" = 0 ]
 check "linux: both paths: the kernel logs no errors or warnings (no resource clash, no empty-slot complaint)" dmesg_clean lboth
+
+# --- boot 13: clones are distinct -----------------------------------------------
+# The initramfs shell once more, snapshotted by the default guest's helper
+# picovm-snapshot; two clones, restored one after the other, each print
+# `date +%s`, whether the kernel had reseeded its random generator when
+# picovm-snapshot returned (it waits for that: picovm raised GPE 0, Linux's
+# vmgenid driver read the new VM generation ID, add_vmfork_randomness)
+# and 16 bytes of /dev/urandom (picovm-snapshot set the clock from picovm's
+# CMOS clock when its port write returned; the snapshot is at least 5 s
+# old by then, so a clock left at the snapshot's time is caught).
+# random.trust_cpu=on, as in examples/: this kernel does not trust RDRAND
+# by default, and add_vmfork_randomness reseeds only a ready generator.
+conf "$WORK/vgen.conf" "kernel=$LB/vmlinux" "initrd=$LB/initramfs.cpio" \
+	"memory=128M" "vcpus=2" "cmdline=\"console=ttyS0 $BASE random.trust_cpu=on\""
+VGREP='vmgenid|VMGENCTR|crng|ACPI (BIOS )?(Error|Exception|Warning)'
+OUT=$WORK/vgen.out
+t0=$SECONDS
+printf '%s\n' "[ -e /sys/bus/acpi/drivers/vmgenid/VMGENCTR:00 ] && echo vmgenid-bound; \
+picovm-snapshot; echo snap-rc=\$?; echo date=\$(date +%s); \
+echo reseeded=\$(dmesg | grep -c 'crng reseeded due to virtual machine fork'); \
+echo urandom=\$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n'); \
+dmesg | grep -E '$VGREP' | sed 's/^/dmesg: /'; echo dmesg-end" |
+	timeout -k 3 $((SECS + 10)) "$PICOVM" run "$WORK/vgen.conf" \
+	snapshot.path="$WORK/vgsnap" >"$OUT" 2>"$OUT.err"
+VM_STATUS=$?
+check "linux: vmgenid: snapshot by picovm-snapshot: status 0 (status $VM_STATUS, $((SECONDS - t0)) s)" [ "$VM_STATUS" = 0 ]
+check "linux: vmgenid: the driver is bound to the SSDT's VMGENCTR device" \
+	grep -qx vmgenid-bound <(tr -d '\r' <"$OUT")
+sleep 5
+for i in 1 2; do
+	OUT=$WORK/vgen$i.out
+	h0=$(date +%s)
+	timeout -k 3 $((SECS + 10)) "$PICOVM" restore "$WORK/vgsnap" </dev/null >"$OUT" 2>"$OUT.err"
+	VM_STATUS=$?
+	h1=$(date +%s)
+	tr -d '\r' <"$OUT" >"$OUT.txt"
+	check "linux: vmgenid: clone $i carries on and powers off, status 0 (status $VM_STATUS)" [ "$VM_STATUS" = 0 ]
+	check "linux: vmgenid: clone $i: picovm-snapshot returned 0" grep -qx snap-rc=0 "$OUT.txt"
+	check "linux: vmgenid: clone $i: the kernel had reseeded (crng reseeded due to virtual machine fork) when picovm-snapshot returned" \
+		grep -qx "reseeded=1" "$OUT.txt"
+	check "linux: vmgenid: clone $i: no vmgenid or ACPI error in the kernel log" \
+		sh -c "grep '^dmesg: ' '$OUT.txt' | grep -qiE 'vmgenid.*(fail|error)|Error|Exception|Warning' && exit 1; grep -qx dmesg-end '$OUT.txt'"
+	gd=$(sed -n 's/^date=\([0-9]*\)$/\1/p' "$OUT.txt")
+	info "linux: vmgenid: clone $i: guest date ${gd:-?}, host $h0..$h1"
+	check "linux: vmgenid: clone $i: the guest's date +%s lies within [$((h0 - 1)), $((h1 + 1))] (got ${gd:-none})" \
+		test -n "$gd" -a "${gd:-0}" -ge $((h0 - 1)) -a "${gd:-0}" -le $((h1 + 1))
+done
+u1=$(sed -n 's/^urandom=\([0-9a-f]\{32\}\)$/\1/p' "$WORK/vgen1.out.txt")
+u2=$(sed -n 's/^urandom=\([0-9a-f]\{32\}\)$/\1/p' "$WORK/vgen2.out.txt")
+info "linux: vmgenid: /dev/urandom in the clones: ${u1:-none} and ${u2:-none}"
+check "linux: vmgenid: the two clones' /dev/urandom differ" test -n "$u1" -a -n "$u2" -a "$u1" != "$u2"
