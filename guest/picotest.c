@@ -222,7 +222,7 @@ static const struct {
 	{ "net-tx-hostile", NO_ARG, test_net_tx_hostile },
 	{ "net-rx-small", NO_ARG, test_net_rx_small },
 	{ "net-rx-small", ARG, test_net_rx_small },
-	{ "net-starve", ARG, test_net_starve },
+	{ "net-starve", NO_ARG, test_net_starve },
 	{ "net-reset", NO_ARG, test_net_reset },
 	{ "net-bench", ARG, test_net_bench },
 	{ "net-offload-loop", ARG, test_net_offload_loop },
