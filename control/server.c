@@ -2,8 +2,12 @@
  * The control socket and its thread (control.h).  Clients are served
  * without ever blocking: each has a fixed line buffer, reads and replies
  * are non-blocking, and a client whose request is too long or who does not
- * read its replies is dropped.  The thread touches the vCPUs and devices
- * only through requests.c.
+ * read its replies is dropped.  When all CONTROL_MAX_CLIENTS slots are
+ * taken, a new client takes the slot of the one heard from least recently
+ * (told why, then closed): idle connections can never lock a script's
+ * `picovm ctl` out.  Only clients waiting for the end of a stop or kill
+ * keep their slot; when all of them do, the new one is refused.  The
+ * thread touches the vCPUs and devices only through requests.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -296,6 +300,29 @@ static void client_error(struct control *ctl, struct client *cl, const char *why
 	client_reply(ctl, cl, &r);
 }
 
+/* A slot for a new client: a free one, else the one heard from least
+ * recently, dropped with a reason; NULL when every client waits for the
+ * end of a stop or kill (those keep their slot). */
+static struct client *client_slot(struct control *ctl)
+{
+	struct client *idlest = NULL;
+
+	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct client *cl = &ctl->cl[i];
+		if (cl->fd < 0)
+			return cl;
+		if (!cl->waiting && (!idlest || cl->last_seen < idlest->last_seen))
+			idlest = cl;
+	}
+	if (idlest) {
+		client_error(ctl, idlest, "dropped: idle while every client "
+			     "slot was taken");
+		if (idlest->fd >= 0)
+			client_drop(ctl, idlest);
+	}
+	return idlest;
+}
+
 static void accept_clients(struct control *ctl)
 {
 	for (;;) {
@@ -310,11 +337,7 @@ static void accept_clients(struct control *ctl)
 		}
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
-		struct client *cl = NULL;
-		for (unsigned i = 0; i < CONTROL_MAX_CLIENTS && !cl; i++)
-			if (ctl->cl[i].fd < 0)
-				cl = &ctl->cl[i];
-		struct client tmp = { .fd = fd };
+		struct client tmp = { .fd = fd, .last_seen = ++ctl->events };
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
 		    (cred.uid != ctl->owner && cred.uid != 0)) {
 			client_error(ctl, &tmp, "permission denied: only the VM's "
@@ -323,8 +346,10 @@ static void accept_clients(struct control *ctl)
 				close(fd);
 			continue;
 		}
+		struct client *cl = client_slot(ctl);
 		if (!cl) {
-			client_error(ctl, &tmp, "too many clients; try again later");
+			client_error(ctl, &tmp, "too many clients waiting for the "
+				     "VM to end; try again later");
 			if (tmp.fd >= 0)
 				close(fd);
 			continue;
@@ -346,6 +371,7 @@ static void client_read(struct control *ctl, struct client *cl)
 	}
 	if (n < 0)
 		return;
+	cl->last_seen = ++ctl->events;
 	cl->len += (size_t)n;
 	char *nl;
 	while (cl->fd >= 0 && !cl->waiting &&
