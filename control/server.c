@@ -85,18 +85,34 @@ static int notify_open(void)
 	return fd;
 }
 
-/* Whether a VM answers on path: connect() succeeds. */
-static bool socket_live(const char *path)
+/* What answers on path: 0 a VM (connect() succeeds), else the errno of
+ * connect(): ECONNREFUSED means nobody listens (a stale socket), EACCES
+ * that this user may not connect (another user's socket, live or not). */
+static int socket_probe(const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool live;
+	int err = 0;
 
+	if (fd < 0)
+		return errno;
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	live = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return live;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/* Removes the socket; says so when it cannot (a VM that runs as
+ * sandbox.user may not write the folder root made the socket in). */
+static void socket_remove(struct control *ctl)
+{
+	if (unlinkat(ctl->dir_fd, ctl->base, 0) < 0 && errno != ENOENT)
+		log_err("control: cannot remove %s: %s%s; it stays, stale (no "
+			"VM answers on it): the next start of %s replaces it, "
+			"`picovm ls` skips it", ctl->path, strerror(errno),
+			errno == EACCES ? " (as sandbox.user picovm may not "
+			"write the folder)" : "", ctl->name);
 }
 
 /* Binds ctl->path, replacing a stale socket.  -2: the user's error. */
@@ -121,12 +137,28 @@ static int socket_open(struct control *ctl)
 				"free name", ctl->path);
 			return -2;
 		}
-		if (socket_live(ctl->path)) {
+		int err = socket_probe(ctl->path);
+		if (err == 0) {
 			log_err("a VM named %s is already running (control socket "
 				"%s)", ctl->name, ctl->path);
 			return -2;
 		}
-		unlinkat(ctl->dir_fd, ctl->base, 0);	/* stale: replaced */
+		if (err != ECONNREFUSED) {
+			log_err("control: %s belongs to uid %u and this user (uid "
+				"%u) cannot tell whether a VM answers on it (%s); "
+				"expected a free name: another name= or control = "
+				"PATH", ctl->path, (unsigned)st.st_uid,
+				(unsigned)geteuid(), strerror(err));
+			return -2;
+		}
+		/* Stale (nobody listens): replaced, whoever left it. */
+		if (unlinkat(ctl->dir_fd, ctl->base, 0) < 0 && errno != ENOENT) {
+			log_err("control: %s is a stale control socket (no VM "
+				"answers on it, owner uid %u) and cannot be "
+				"removed: %s; remove it or choose another name",
+				ctl->path, (unsigned)st.st_uid, strerror(errno));
+			return -2;
+		}
 	}
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (ctl->fd < 0) {
@@ -163,7 +195,7 @@ static void control_free(struct control *ctl, bool unlink)
 		/* Removed before it stops answering: a VM of the same name
 		 * starting now sees a live socket or none, never ours stale. */
 		if (unlink)
-			unlinkat(ctl->dir_fd, ctl->base, 0);
+			socket_remove(ctl);
 		close(ctl->fd);
 	}
 	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++)
@@ -470,7 +502,7 @@ static void *control_thread(void *arg)
 	}
 remove:
 	if (ctl->fd >= 0) {
-		unlinkat(ctl->dir_fd, ctl->base, 0);
+		socket_remove(ctl);
 		close(ctl->fd);
 		ctl->fd = -1;
 	}

@@ -180,6 +180,41 @@ check "... and the first one is untouched" answers a1
 "$POKE" stale "$RUN/s1.sock"
 start s1
 check "a stale socket is replaced" answers s1
+# A stale socket of another uid (as a VM that dropped to sandbox.user may
+# leave behind in a folder it cannot write) is replaced too.
+if id nobody >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	"$POKE" stale "$RUN/s2.sock"
+	chown nobody "$RUN/s2.sock"
+	start s2
+	check "a stale socket of another uid is replaced" answers s2
+	ctl s2 kill >/dev/null 2>&1
+	# A VM that runs as sandbox.user: root made its socket in root's
+	# runtime folder, root controls it; a second start is refused; at its
+	# end it cannot remove the socket (no write access to the folder as
+	# nobody): it says so, `ls` skips it, ctl calls it stale, and the next
+	# start of that name replaces it.
+	start u1 sandbox.user=nobody
+	check "sandbox.user: root controls the VM through control = auto" \
+		[ "$(stat -c %u "$RUN/u1.sock")" = 0 -a -n "$(ctl u1 status | grep -x 'state = running')" ]
+	vm_run 30 "$WORK/udup" run "$WORK/vm.conf" name=u1 control=auto
+	check "sandbox.user: a second VM of the same name: status 2, already running" \
+		[ $VM_STATUS -eq 2 -a -n "$(grep 'a VM named u1 is already running' "$WORK/udup.err")" ]
+	ctl u1 stop 30s >/dev/null 2>&1
+	ended u1
+	check "sandbox.user: ctl stop ends it with status 0" [ "$ST" = 0 ]
+	check "sandbox.user: the socket it could not remove is named in one line" \
+		grep -q "control: cannot remove $RUN/u1.sock: Permission denied (as sandbox.user" "$WORK/u1.err"
+	check "sandbox.user: picovm ls skips the stale socket" eval '! "$PICOVM" ls | grep -q "^u1 "'
+	ctl u1 status >"$OUT" 2>"$OUT.err"; rc=$?
+	check "sandbox.user: ctl to the stale socket: exit 1, says stale" \
+		[ $rc -eq 1 -a -n "$(grep 'a stale socket: its VM is gone' "$OUT.err")" ]
+	rm -f "$WORK/u1.status"
+	start u1
+	check "sandbox.user: the next start of the name replaces the stale socket" answers u1
+	ctl u1 kill >/dev/null 2>&1
+else
+	skip "stale sockets of another uid, sandbox.user" "needs root and user nobody"
+fi
 if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	asnobody() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$@"; }
 	chmod 755 "$WORK" "$XDG_RUNTIME_DIR"
