@@ -9,6 +9,7 @@
 #include "rt/cpu.h"
 #include "rt/io.h"
 #include "rt/layout.h"
+#include "virtio/virtio.h"
 
 /* How long reset waits for the VMM to act before saying it did not:
  * ~0.2 s at 2 GHz, enough for QEMU's asynchronous reset. */
@@ -284,6 +285,9 @@ int picotest_main(const struct bootinfo *bi)
 	const char *arg = NULL;
 	size_t arglen = 0;
 
+	size_t pos = 0, plen;
+	if (cmdline_find(bi, "picotest.patient", &pos, &plen))
+		virtio_wait_long = VIRTIO_WAIT_UNBOUNDED;
 	for (nlen = 0; nlen < vlen && v[nlen] != ':'; nlen++)
 		;
 	if (nlen < vlen) {
