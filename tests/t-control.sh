@@ -26,7 +26,7 @@ RUN=$XDG_RUNTIME_DIR/picovm
 # $WORK/NAME.status once it ends.  Waits for the socket to answer.
 start() {
 	local name=$1; shift
-	( timeout -k 3 120 "$PICOVM" run "$WORK/vm.conf" name="$name" \
+	( timeout -k 3 420 "$PICOVM" run "$WORK/vm.conf" name="$name" \
 		control=auto serial=file:"$WORK/$name.out" "$@" \
 		2>"$WORK/$name.err" </dev/null
 	  echo $? >"$WORK/$name.status" ) &
@@ -38,7 +38,7 @@ exits_io() { ctl "$1" stats | sed -n 's/^exits.io = //p'; }
 has() { local f=$1 l; shift; for l in "$@"; do grep -qxF -- "$l" "$f" || return 1; done; }
 
 conf "$WORK/vm.conf" kernel="$GUEST/test64.elf" cmdline=picotest=count \
-	memory=64M timeout=100s
+	memory=64M timeout=400s	# a watchdog: a1 lives through most of the tier
 
 # --- status, stats, the boot-timer figure -----------------------------------
 start a1 vcpus=2
@@ -234,6 +234,33 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-ctl-$$" 2>
 else
 	skip "net I/O across pause/resume" "needs root and iproute2 (a tap in a namespace)"
 fi
+
+# --- a stderr nobody reads --------------------------------------------------------
+# picovm's stderr is a pipe that is full from the start and not read
+# (tests/tools/fullpipe).  The guest's boot-timer write makes the vCPU log a
+# line: it must be dropped and counted, never waited for; the guest counts
+# on, the control socket answers.  Once the pipe is read, the next message
+# says how many were dropped.
+FULLPIPE=$TOP/tests/build/fullpipe
+"$FULLPIPE" 60 "$WORK/e1.err" -- "$PICOVM" run "$WORK/vm.conf" name=e1 \
+	control=auto serial=file:"$WORK/e1.out" >"$WORK/e1.fp" </dev/null &
+fpid=$!; PIDS+=($fpid)
+until_true 60 answers e1
+check "stderr full and unread: the guest counts on past its boot-timer log line" \
+	until_true 60 counted_past e1 2
+OUT=$WORK/e1.stats
+ctl e1 stats >"$OUT" 2>&1
+dropped=$(sed -n 's/^log.dropped = //p' "$OUT")
+info "stderr full: log.dropped = $dropped"
+check "stderr full: ctl stats counts the dropped log lines (log.dropped >= 1)" \
+	[ "${dropped:-0}" -ge 1 ]
+kill -USR1 $fpid
+ctl e1 stop 30s >/dev/null 2>&1
+until_true 60 grep -qs '^status=' "$WORK/e1.fp"
+check "stderr full: ctl stop ends the VM with status 0" grep -qx 'status=0' "$WORK/e1.fp"
+check "stderr read again: the next message says how many were dropped" \
+	grep -qE '^picovm: log: [1-9][0-9]* messages dropped: nobody read them$' "$WORK/e1.err"
+check "stderr read again: messages after it arrive" grep -q 'stop: pressed the power button' "$WORK/e1.err"
 
 # --- the same name twice; a stale socket; another user --------------------------
 OUT=$WORK/dup.out
