@@ -336,6 +336,12 @@ ended l1
 check "kill: the reply comes when the VM is gone, status 137" [ $rc -eq 0 -a \
 	"$(head -1 "$OUT")" = "status = 137" -a "$ST" = 137 ]
 check "kill: the socket is removed" [ ! -e "$RUN/l1.sock" ]
+start i1 cmdline=picotest=idle
+until_true 60 grep -qs '^idle: waiting for the power button$' "$WORK/i1.out"
+ctl i1 stop 60s >"$OUT" 2>"$OUT.err"; rc=$?
+ended i1
+check "stop: the idle guest (bench/fleet.sh's) wakes from hlt on the SCI, powers off, status 0" \
+	[ $rc -eq 0 -a "$(head -1 "$OUT")" = "status = 0" -a "$ST" = 0 ]
 start sp cmdline=picotest=spin
 ctl sp stop 1s >"$OUT" 2>"$OUT.err"; rc=$?
 ended sp
