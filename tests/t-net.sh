@@ -248,7 +248,7 @@ echo_run "mtu=1500 mrg offload, no event-idx/indirect, 16 entries" 1500 \
 
 # --- RX chains too small for a frame, without MRG_RXBUF ---
 ns rxsmall
-vm_bg 30 rxsmall cmdline=picotest=net-rx-small net.0.tap=auto net.0.mac=$MAC
+vm_bg 60 rxsmall cmdline=picotest=net-rx-small net.0.tap=auto net.0.mac=$MAC
 if waitfor 60 grep -q '^net-rx-small: ready' "$OUT"; then
 	nx "$PVNET" send $TAP $MAC 1514 big
 	nx "$PVNET" send $TAP $MAC 100 small
@@ -397,7 +397,7 @@ nx ip tuntap add dev pvt-gone mode tap vnet_hdr
 nx ip link set pvt-gone up
 OUT=$WORK/linkloss
 PICOVM_STATS=1 timeout -k 3 60 ip netns exec "$NS" "$PICOVM" run "$C" \
-	cmdline=picotest=net-link-watch net.0.tap=pvt-gone >"$OUT" 2>"$OUT.err" </dev/null &
+	"cmdline=picotest=net-link-watch picotest.patient" net.0.tap=pvt-gone >"$OUT" 2>"$OUT.err" </dev/null &
 VM_PID=$!
 PIDS+=("$VM_PID")
 if waitfor 60 grep -qx "net-link: up" "$OUT"; then
