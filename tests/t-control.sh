@@ -236,31 +236,37 @@ else
 fi
 
 # --- a stderr nobody reads --------------------------------------------------------
-# picovm's stderr is a pipe that is full from the start and not read
-# (tests/tools/fullpipe).  The guest's boot-timer write makes the vCPU log a
-# line: it must be dropped and counted, never waited for; the guest counts
-# on, the control socket answers.  Once the pipe is read, the next message
-# says how many were dropped.
+# picovm's stderr is a pipe (then a Unix stream socket, as systemd gives a
+# service) that is full from the start and not read (tests/tools/fullpipe).
+# The guest's boot-timer write makes the vCPU log a line: it must be
+# dropped and counted, never waited for; the guest counts on, the control
+# socket answers.  Once the stderr is read, the next message says how many
+# were dropped.
 FULLPIPE=$TOP/tests/build/fullpipe
-"$FULLPIPE" 60 "$WORK/e1.err" -- "$PICOVM" run "$WORK/vm.conf" name=e1 \
-	control=auto serial=file:"$WORK/e1.out" >"$WORK/e1.fp" </dev/null &
-fpid=$!; PIDS+=($fpid)
-until_true 60 answers e1
-check "stderr full and unread: the guest counts on past its boot-timer log line" \
-	until_true 60 counted_past e1 2
-OUT=$WORK/e1.stats
-ctl e1 stats >"$OUT" 2>&1
-dropped=$(sed -n 's/^log.dropped = //p' "$OUT")
-info "stderr full: log.dropped = $dropped"
-check "stderr full: ctl stats counts the dropped log lines (log.dropped >= 1)" \
-	[ "${dropped:-0}" -ge 1 ]
-kill -USR1 $fpid
-ctl e1 stop 30s >/dev/null 2>&1
-until_true 60 grep -qs '^status=' "$WORK/e1.fp"
-check "stderr full: ctl stop ends the VM with status 0" grep -qx 'status=0' "$WORK/e1.fp"
-check "stderr read again: the next message says how many were dropped" \
-	grep -qE '^picovm: log: [1-9][0-9]* messages dropped: nobody read them$' "$WORK/e1.err"
-check "stderr read again: messages after it arrive" grep -q 'stop: pressed the power button' "$WORK/e1.err"
+for kind in pipe socket; do
+	opt=; [ $kind = socket ] && opt=-s
+	v=e-$kind p="stderr a full $kind"
+	"$FULLPIPE" $opt 60 "$WORK/$v.err" -- "$PICOVM" run "$WORK/vm.conf" name=$v \
+		control=auto serial=file:"$WORK/$v.out" >"$WORK/$v.fp" </dev/null &
+	fpid=$!; PIDS+=($fpid)
+	until_true 60 answers $v
+	check "$p nobody reads: the guest counts on past its boot-timer log line" \
+		until_true 60 counted_past $v 2
+	OUT=$WORK/$v.stats
+	ctl $v stats >"$OUT" 2>&1
+	dropped=$(sed -n 's/^log.dropped = //p' "$OUT")
+	info "$p: log.dropped = $dropped"
+	check "$p: ctl stats counts the dropped log lines (log.dropped >= 1)" \
+		[ "${dropped:-0}" -ge 1 ]
+	kill -USR1 $fpid
+	ctl $v stop 30s >/dev/null 2>&1
+	until_true 60 grep -qs '^status=' "$WORK/$v.fp"
+	check "$p: ctl stop ends the VM with status 0" grep -qx 'status=0' "$WORK/$v.fp"
+	check "$p, read again: the next message says how many were dropped" \
+		grep -qE '^picovm: log: [1-9][0-9]* messages dropped: nobody read them$' "$WORK/$v.err"
+	check "$p, read again: messages after it arrive" \
+		grep -q 'stop: pressed the power button' "$WORK/$v.err"
+done
 
 # --- the same name twice; a stale socket; another user --------------------------
 OUT=$WORK/dup.out

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@ static struct timespec start_ts;
 /* Messages a full sink refused, per sink (0: stderr, 1: the log file),
  * and in all (for `picovm ctl NAME stats`). */
 static atomic_ullong dropped[2], dropped_total;
+static bool stderr_sock;	/* written with send(MSG_DONTWAIT) */
 
 __attribute__((constructor(101))) static void log_mark_start(void)
 {
@@ -42,9 +44,14 @@ int log_nonblocking_stderr(void)
 {
 	struct stat st;
 
-	if (fstat(2, &st) < 0 || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ||
-	    S_ISSOCK(st.st_mode))
-		return 0;	/* a file never waits for a reader; see log.h */
+	if (fstat(2, &st) < 0 || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+		return 0;	/* a file never waits for a reader */
+	if (S_ISSOCK(st.st_mode)) {
+		/* Cannot be reopened, and O_NONBLOCK on it would be the
+		 * shell's too: each send says MSG_DONTWAIT instead. */
+		stderr_sock = true;
+		return 0;
+	}
 	/* A description of our own (the one we inherited may be shared with
 	 * the shell: O_NONBLOCK on it would be theirs too). */
 	int fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY |
@@ -55,6 +62,19 @@ int log_nonblocking_stderr(void)
 	int ret = dup2(fd, 2) < 0 ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+bool log_stderr_is_socket(void)
+{
+	return stderr_sock;
+}
+
+/* One write that never waits (log.h). */
+static ssize_t sink_write(int fd, const char *buf, size_t len)
+{
+	if (fd == 2 && stderr_sock)
+		return send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return write(fd, buf, len);
 }
 
 unsigned long long log_dropped(void)
@@ -74,7 +94,7 @@ static void log_write(int fd, const char *buf, size_t len)
 		char note[96];
 		int n = snprintf(note, sizeof(note), "picovm: log: %llu messages "
 				 "dropped: nobody read them\n", lost);
-		if (n < 0 || write(fd, note, (size_t)n) != n) {
+		if (n < 0 || sink_write(fd, note, (size_t)n) != n) {
 			atomic_fetch_add(d, lost + 1);
 			atomic_fetch_add(&dropped_total, 1);
 			return;
@@ -82,7 +102,7 @@ static void log_write(int fd, const char *buf, size_t len)
 	}
 	/* One write per message so lines from different threads never mix
 	 * (a pipe takes up to PIPE_BUF bytes whole or not at all). */
-	if (write(fd, buf, len) != (ssize_t)len) {
+	if (sink_write(fd, buf, len) != (ssize_t)len) {
 		atomic_fetch_add(d, 1);
 		atomic_fetch_add(&dropped_total, 1);
 	}

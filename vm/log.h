@@ -9,6 +9,7 @@
 #ifndef PICOVM_VM_LOG_H
 #define PICOVM_VM_LOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Redirects informational messages to fd (taken over; closed at exit).
@@ -23,11 +24,14 @@ void log_set_fd(int fd);
  * log_nonblocking_stderr() (before the sandbox: it opens a file) gives
  * stderr, when it is a pipe, FIFO or terminal, an open file description of
  * picovm's own with O_NONBLOCK (through /proc/self/fd/2), so that the
- * shell's stays as it was.  Regular files are left alone; so is a socket
- * (it cannot be reopened, and O_NONBLOCK on it would be the shell's too):
- * a socket as stderr is written blocking, as before.  0 or -errno.
+ * shell's stays as it was.  Regular files are left alone.  A socket (as
+ * under systemd) cannot be reopened, and O_NONBLOCK on it would be the
+ * shell's too: it is written with send(MSG_DONTWAIT) instead (every
+ * thread's seccomp filter then allows sendto on fd 2).  0 or -errno.
  */
 int log_nonblocking_stderr(void);
+/* Whether stderr is a socket (after log_nonblocking_stderr()). */
+bool log_stderr_is_socket(void);
 /* Messages dropped so far, all sinks. */
 unsigned long long log_dropped(void);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -438,7 +438,8 @@ static int vmm_start(const struct config *c, const char *dir)
 	boot_plan_free(&plan);
 	restore_drop_fd(&vm);
 	struct sandbox_fds sfds = { .ring_fd = iothread_ring_fd(),
-				    .snapshot = vm.snap != NULL };
+				    .snapshot = vm.snap != NULL,
+				    .log_send = log_stderr_is_socket() };
 	control_sandbox_fds(vm.control, &sfds);
 	sandbox_set_fds(&sfds);
 	if (sandbox_process(c) < 0)

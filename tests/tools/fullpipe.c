@@ -1,9 +1,10 @@
 /*
- * fullpipe SECS OUTFILE -- COMMAND [ARG...]
+ * fullpipe [-s] SECS OUTFILE -- COMMAND [ARG...]
  *
- * Runs COMMAND with its stderr on a pipe that is full from the start and
- * that this program does not read (a stderr nobody reads, at its worst:
- * one page, already full, blocking for the writer).  Prints "full" once
+ * Runs COMMAND with its stderr on a pipe (-s: a Unix stream socket, as
+ * systemd gives a service) that is full from the start and that this
+ * program does not read (a stderr nobody reads, at its worst: already
+ * full, blocking for the writer).  Prints "full" once
  * COMMAND runs.  On SIGUSR1 (or when COMMAND ends) it starts reading:
  * everything COMMAND wrote from then on goes to OUTFILE (after the 4096
  * filler bytes, lines of '#').  Waits up to SECS for COMMAND to exit,
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,8 +40,11 @@ int main(int argc, char **argv)
 {
 	int p[2];
 
+	int sock = argc > 1 && !strcmp(argv[1], "-s");
+
+	argv += sock, argc -= sock;
 	if (argc < 5 || strcmp(argv[3], "--")) {
-		fputs("usage: fullpipe SECS OUTFILE -- COMMAND [ARG...]\n", stderr);
+		fputs("usage: fullpipe [-s] SECS OUTFILE -- COMMAND [ARG...]\n", stderr);
 		return 2;
 	}
 	long secs = atol(argv[1]);
@@ -47,10 +52,19 @@ int main(int argc, char **argv)
 	if (out < 0)
 		die(argv[2]);
 	signal(SIGUSR1, on_usr1);
-	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
-		die("pipe");
-	if (fcntl(p[1], F_SETPIPE_SZ, 4096) < 0)
-		die("F_SETPIPE_SZ");
+	if (sock) {
+		int small = 4096;
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			       0, p) < 0)
+			die("socketpair");
+		if (setsockopt(p[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) < 0)
+			die("SO_SNDBUF");
+	} else {
+		if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
+			die("pipe");
+		if (fcntl(p[1], F_SETPIPE_SZ, 4096) < 0)
+			die("F_SETPIPE_SZ");
+	}
 	char line[64];
 	memset(line, '#', sizeof(line) - 1);
 	line[sizeof(line) - 1] = '\n';
