@@ -305,7 +305,23 @@ if id nobody >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	ctl u1 status >"$OUT" 2>"$OUT.err"; rc=$?
 	check "sandbox.user: ctl to the stale socket: exit 1, says stale" \
 		[ $rc -eq 1 -a -n "$(grep 'a stale socket: its VM is gone' "$OUT.err")" ]
-	rm -f "$WORK/u1.status"
+	# A socket this user may not even connect to (another uid's, mode
+	# 0600; root without CAP_DAC_OVERRIDE is such a user) may be live:
+	# refused, naming its owner, and left alone.
+	"$POKE" stale "$RUN/f1.sock"
+	chown nobody "$RUN/f1.sock"
+	if command -v setpriv >/dev/null; then
+		timeout -k 3 30 setpriv --bounding-set -dac_override,-dac_read_search \
+			"$PICOVM" run "$WORK/vm.conf" name=f1 control=auto timeout=5s \
+			serial=none >/dev/null 2>"$WORK/f1.err" </dev/null
+		VM_STATUS=$?
+		check "another uid's socket this user cannot connect to: status 2, names its owner, left alone" \
+			[ $VM_STATUS -eq 2 -a -n "$(grep "f1.sock belongs to uid $(id -u nobody)" "$WORK/f1.err")" \
+			-a -S "$RUN/f1.sock" ]
+	else
+		skip "another uid's socket this user cannot connect to" "no setpriv"
+	fi
+	rm -f "$RUN/f1.sock" "$WORK/u1.status"
 	start u1
 	check "sandbox.user: the next start of the name replaces the stale socket" answers u1
 	ctl u1 kill >/dev/null 2>&1
