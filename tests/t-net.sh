@@ -93,7 +93,7 @@ link_exists() { nx ip link show "$1" >/dev/null 2>&1; }
 pings() {
 	local s
 	for s; do
-		nx ping -c 3 -i 0.2 -W 2 -M do -s "$s" "$GIP" >"$WORK/ping.$s" 2>&1 || return 1
+		nx ping -c 3 -i 0.2 -W 30 -M do -s "$s" "$GIP" >"$WORK/ping.$s" 2>&1 || return 1
 	done
 }
 # responder CHECK-PREFIX TAPNAME MTU: while net-responder runs: the MAC the
