@@ -102,7 +102,7 @@ static void log_write(int fd, const char *buf, size_t len)
 	}
 	/* One write per message so lines from different threads never mix
 	 * (a pipe takes up to PIPE_BUF bytes whole or not at all). */
-	if (sink_write(fd, buf, len) != (ssize_t)len) {
+	if (len && sink_write(fd, buf, len) != (ssize_t)len) {
 		atomic_fetch_add(d, 1);
 		atomic_fetch_add(&dropped_total, 1);
 	}
