@@ -107,11 +107,13 @@ static int socket_probe(const char *path)
  * sandbox.user may not write the folder root made the socket in). */
 static void socket_remove(struct control *ctl)
 {
-	if (unlinkat(ctl->dir_fd, ctl->base, 0) < 0 && errno != ENOENT)
+	int err = unlinkat(ctl->dir_fd, ctl->base, 0) < 0 ? errno : 0;
+
+	if (err && err != ENOENT)
 		log_err("control: cannot remove %s: %s%s; it stays, stale (no "
 			"VM answers on it): the next start of %s replaces it, "
-			"`picovm ls` skips it", ctl->path, strerror(errno),
-			errno == EACCES ? " (as sandbox.user picovm may not "
+			"`picovm ls` skips it", ctl->path, strerror(err),
+			err == EACCES ? " (as sandbox.user picovm may not "
 			"write the folder)" : "", ctl->name);
 }
 
@@ -143,7 +145,7 @@ static int socket_open(struct control *ctl)
 				"%s)", ctl->name, ctl->path);
 			return -2;
 		}
-		if (err != ECONNREFUSED) {
+		if (err != ECONNREFUSED && err != ENOENT) {
 			log_err("control: %s belongs to uid %u and this user (uid "
 				"%u) cannot tell whether a VM answers on it (%s); "
 				"expected a free name: another name= or control = "
