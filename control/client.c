@@ -33,7 +33,8 @@ static int connect_to(const char *path, char *why, size_t n)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		snprintf(why, n, "cannot connect to %s: %s%s", path,
-			 strerror(errno), errno == ECONNREFUSED || errno == ENOENT ?
+			 strerror(errno), errno == ECONNREFUSED ?
+			 " (a stale socket: its VM is gone)" : errno == ENOENT ?
 			 " (is the VM running?)" : "");
 		if (fd >= 0)
 			close(fd);

@@ -34,7 +34,7 @@ struct sandbox_fds;
 struct control;
 
 #define CONTROL_LINE_MAX 256	/* a request, its newline included */
-#define CONTROL_MAX_CLIENTS 8	/* more at once are refused */
+#define CONTROL_MAX_CLIENTS 8	/* more at once: the idlest is dropped */
 /* The exit status after `picovm ctl kill`, or a `stop` whose TIMEOUT ran
  * out: 128 + SIGKILL, as a shell reports a killed process. */
 #define EXIT_VM_KILLED 137

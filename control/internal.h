@@ -13,6 +13,8 @@
 struct client {
 	int fd;				/* -1: free slot */
 	bool waiting;			/* on stop/kill: replied at the end */
+	uint64_t last_seen;		/* ctl->events when it last sent or
+					 * came: the smallest is the idlest */
 	size_t len;
 	char buf[CONTROL_LINE_MAX];
 };
@@ -35,6 +37,7 @@ struct control {
 	 * the refusals. */
 	int reserved[CONTROL_MAX_CLIENTS + 1];
 	bool accept_blocked;		/* accept4 failed: until a client goes */
+	uint64_t events;		/* clients accepted or heard from */
 
 	/* lock: held by the thread while it handles a request, taken by
 	 * control_stopping() and control_finish(). */

@@ -153,6 +153,8 @@ static void req_stats(struct control *ctl, struct reply *r)
 		reply_put(r, "console.pending = %d\n",
 			  ctl->console.peek_output(ctl->console.opaque, &one, 1) != 0);
 	}
+	/* picovm's own messages a full stderr or log had no room for. */
+	reply_put(r, "log.dropped = %llu\n", log_dropped());
 	reply_put(r, "ok\n");
 }
 

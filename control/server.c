@@ -2,8 +2,12 @@
  * The control socket and its thread (control.h).  Clients are served
  * without ever blocking: each has a fixed line buffer, reads and replies
  * are non-blocking, and a client whose request is too long or who does not
- * read its replies is dropped.  The thread touches the vCPUs and devices
- * only through requests.c.
+ * read its replies is dropped.  When all CONTROL_MAX_CLIENTS slots are
+ * taken, a new client takes the slot of the one heard from least recently
+ * (told why, then closed): idle connections can never lock a script's
+ * `picovm ctl` out.  Only clients waiting for the end of a stop or kill
+ * keep their slot; when all of them do, the new one is refused.  The
+ * thread touches the vCPUs and devices only through requests.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -81,18 +85,36 @@ static int notify_open(void)
 	return fd;
 }
 
-/* Whether a VM answers on path: connect() succeeds. */
-static bool socket_live(const char *path)
+/* What answers on path: 0 a VM (connect() succeeds), else the errno of
+ * connect(): ECONNREFUSED means nobody listens (a stale socket), EACCES
+ * that this user may not connect (another user's socket, live or not). */
+static int socket_probe(const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool live;
+	int err = 0;
 
+	if (fd < 0)
+		return errno;
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	live = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return live;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/* Removes the socket; says so when it cannot (a VM that runs as
+ * sandbox.user may not write the folder root made the socket in). */
+static void socket_remove(struct control *ctl)
+{
+	int err = unlinkat(ctl->dir_fd, ctl->base, 0) < 0 ? errno : 0;
+
+	if (err && err != ENOENT)
+		log_err("control: cannot remove %s: %s%s; it stays, stale (no "
+			"VM answers on it): the next start of %s replaces it, "
+			"`picovm ls` skips it", ctl->path, strerror(err),
+			err == EACCES ? " (as sandbox.user picovm may not "
+			"write the folder)" : "", ctl->name);
 }
 
 /* Binds ctl->path, replacing a stale socket.  -2: the user's error. */
@@ -117,12 +139,28 @@ static int socket_open(struct control *ctl)
 				"free name", ctl->path);
 			return -2;
 		}
-		if (socket_live(ctl->path)) {
+		int err = socket_probe(ctl->path);
+		if (err == 0) {
 			log_err("a VM named %s is already running (control socket "
 				"%s)", ctl->name, ctl->path);
 			return -2;
 		}
-		unlinkat(ctl->dir_fd, ctl->base, 0);	/* stale: replaced */
+		if (err != ECONNREFUSED && err != ENOENT) {
+			log_err("control: %s belongs to uid %u and this user (uid "
+				"%u) cannot tell whether a VM answers on it (%s); "
+				"expected a free name: another name= or control = "
+				"PATH", ctl->path, (unsigned)st.st_uid,
+				(unsigned)geteuid(), strerror(err));
+			return -2;
+		}
+		/* Stale (nobody listens): replaced, whoever left it. */
+		if (unlinkat(ctl->dir_fd, ctl->base, 0) < 0 && errno != ENOENT) {
+			log_err("control: %s is a stale control socket (no VM "
+				"answers on it, owner uid %u) and cannot be "
+				"removed: %s; remove it or choose another name",
+				ctl->path, (unsigned)st.st_uid, strerror(errno));
+			return -2;
+		}
 	}
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (ctl->fd < 0) {
@@ -159,7 +197,7 @@ static void control_free(struct control *ctl, bool unlink)
 		/* Removed before it stops answering: a VM of the same name
 		 * starting now sees a live socket or none, never ours stale. */
 		if (unlink)
-			unlinkat(ctl->dir_fd, ctl->base, 0);
+			socket_remove(ctl);
 		close(ctl->fd);
 	}
 	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++)
@@ -296,6 +334,29 @@ static void client_error(struct control *ctl, struct client *cl, const char *why
 	client_reply(ctl, cl, &r);
 }
 
+/* A slot for a new client: a free one, else the one heard from least
+ * recently, dropped with a reason; NULL when every client waits for the
+ * end of a stop or kill (those keep their slot). */
+static struct client *client_slot(struct control *ctl)
+{
+	struct client *idlest = NULL;
+
+	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct client *cl = &ctl->cl[i];
+		if (cl->fd < 0)
+			return cl;
+		if (!cl->waiting && (!idlest || cl->last_seen < idlest->last_seen))
+			idlest = cl;
+	}
+	if (idlest) {
+		client_error(ctl, idlest, "dropped: idle while every client "
+			     "slot was taken");
+		if (idlest->fd >= 0)
+			client_drop(ctl, idlest);
+	}
+	return idlest;
+}
+
 static void accept_clients(struct control *ctl)
 {
 	for (;;) {
@@ -310,11 +371,7 @@ static void accept_clients(struct control *ctl)
 		}
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
-		struct client *cl = NULL;
-		for (unsigned i = 0; i < CONTROL_MAX_CLIENTS && !cl; i++)
-			if (ctl->cl[i].fd < 0)
-				cl = &ctl->cl[i];
-		struct client tmp = { .fd = fd };
+		struct client tmp = { .fd = fd, .last_seen = ++ctl->events };
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
 		    (cred.uid != ctl->owner && cred.uid != 0)) {
 			client_error(ctl, &tmp, "permission denied: only the VM's "
@@ -323,8 +380,10 @@ static void accept_clients(struct control *ctl)
 				close(fd);
 			continue;
 		}
+		struct client *cl = client_slot(ctl);
 		if (!cl) {
-			client_error(ctl, &tmp, "too many clients; try again later");
+			client_error(ctl, &tmp, "too many clients waiting for the "
+				     "VM to end; try again later");
 			if (tmp.fd >= 0)
 				close(fd);
 			continue;
@@ -346,6 +405,7 @@ static void client_read(struct control *ctl, struct client *cl)
 	}
 	if (n < 0)
 		return;
+	cl->last_seen = ++ctl->events;
 	cl->len += (size_t)n;
 	char *nl;
 	while (cl->fd >= 0 && !cl->waiting &&
@@ -444,7 +504,7 @@ static void *control_thread(void *arg)
 	}
 remove:
 	if (ctl->fd >= 0) {
-		unlinkat(ctl->dir_fd, ctl->base, 0);
+		socket_remove(ctl);
 		close(ctl->fd);
 		ctl->fd = -1;
 	}

@@ -6,7 +6,8 @@
  *   net-responder:IP[:DUR]   answers ARP and ICMP echo for IPv4 address IP
  *   net-echo[:DUR]           sends every test frame back, MACs swapped
  *   net-rx-small[:BYTES]     RX buffers too small for a full frame
- *   net-starve:SECONDS       no RX buffers for a while, then RX resumes
+ *   net-starve               no RX buffers until a byte on the serial
+ *                            input, then RX resumes
  *   net-reset                a device reset with RX buffers posted (a
  *                            tap read pending) must finish, on an idle
  *                            link too; then a "reset-ok" frame goes out
@@ -227,13 +228,13 @@ int test_net_echo(const struct bootinfo *bi, const char *arg, size_t arglen)
 	return vnet_broken(&net) ? 1 : 0;
 }
 
-/* Waits up to `ticks` for test frames; records what "big" and "small"
- * looked like. */
+/* Waits for test frames until "small" comes (no clock: the VM's timeout
+ * is the watchdog); records what "big" and "small" looked like. */
 int test_net_rx_small(const struct bootinfo *bi, const char *arg,
 		      size_t arglen)
 {
-	uint64_t bytes = VNET_HDR_LEN + 600, t0, limit;
-	int big = -1, small = -1, known, broken;
+	uint64_t bytes = VNET_HDR_LEN + 600;
+	int big = -1, small = -1, broken;
 	uint32_t big_used = 0, others = 0;
 	uint8_t *f;
 	const char *why;
@@ -254,9 +255,7 @@ int test_net_rx_small(const struct bootinfo *bi, const char *arg,
 		}
 	}
 	rt_printf("net-rx-small: ready buf=%u\n", net.rx_len);
-	limit = 10 * tnet_tsc_hz(&known);
-	t0 = rdtsc();
-	while (small < 0 && rdtsc() - t0 < limit) {
+	while (small < 0 && !vnet_broken(&net)) {
 		int n = vnet_recv(&net, f, VNET_MAX_FRAME, NULL);
 
 		if (n == VNET_NONE) {
@@ -285,21 +284,28 @@ int test_net_rx_small(const struct bootinfo *bi, const char *arg,
 	return big < 0 && small >= 0 && !broken ? 0 : 1;
 }
 
+/* No RX buffers until the host says (one byte on the serial input) that
+ * it has queued frames in the tap; then buffers, and every frame until the
+ * stop frame.  Frames tagged "mark" are the host's probes for "the frames
+ * queued before have all been taken": the first one is reported.  Events
+ * only, no clock: how long anything takes never changes the outcome (the
+ * VM's timeout is the watchdog). */
 int test_net_starve(const struct bootinfo *bi, const char *arg, size_t arglen)
 {
-	uint64_t secs, t0, limit, flood = 0, after = 0, other = 0;
-	int known;
+	uint64_t flood = 0, after = 0, other = 0, marks = 0;
 	uint8_t *f;
+	int c;
 
-	if (parse_u64(arg, arglen, &secs) || secs > 3600) {
-		rt_printf("picotest: bad arguments '%.*s'\n", (int)arglen, arg);
-		return EXIT_USAGE;
-	}
+	(void)arg, (void)arglen;
 	net.rx_no_post = 1;
 	if (tnet_open(&net, bi, "net-starve") || !(f = tnet_frame_buf()))
 		return 1;
-	rt_printf("net-starve: no buffers for %llu s\n", (unsigned long long)secs);
-	delay_ticks(secs * tnet_tsc_hz(&known));
+	rt_puts("net-starve: no buffers");
+	c = serial_getc();
+	if (c == 0x04) {	/* the end of stdin: no cue will come */
+		rt_puts("net-starve: stdin ended before the cue");
+		return 1;
+	}
 	/* The device must have been left alone: nothing used, no failure. */
 	if (vq_has_used(&net.rx) || vnet_broken(&net)) {
 		rt_printf("net-starve: device used or failed without buffers "
@@ -308,29 +314,37 @@ int test_net_starve(const struct bootinfo *bi, const char *arg, size_t arglen)
 	}
 	vnet_rx_fill(&net);
 	rt_puts("net-starve: posting buffers");
-	limit = 10 * tnet_tsc_hz(&known);
-	t0 = rdtsc();
-	while (rdtsc() - t0 < limit) {
+	for (;;) {
 		int n = vnet_recv(&net, f, VNET_MAX_FRAME, NULL);
 
 		if (n == VNET_NONE) {
 			cpu_pause();
 			continue;
 		}
-		if (n >= 0 && tnet_tagged(f, (uint32_t)n, TNET_STOP_TAG))
-			break;
-		if (n >= 0 && tnet_tagged(f, (uint32_t)n, "flood"))
-			flood++;
-		else if (n >= 0 && tnet_tagged(f, (uint32_t)n, "after"))
-			after++;
-		else
+		if (n < 0) {
 			other++;
+			if (vnet_broken(&net))
+				break;
+			continue;
+		}
+		if (tnet_tagged(f, (uint32_t)n, TNET_STOP_TAG))
+			break;
+		if (tnet_tagged(f, (uint32_t)n, "mark")) {
+			if (!marks++)
+				rt_puts("net-starve: mark");
+		} else if (tnet_tagged(f, (uint32_t)n, "flood")) {
+			flood++;
+		} else if (tnet_tagged(f, (uint32_t)n, "after")) {
+			after++;
+		} else {
+			other++;
+		}
 	}
 	rt_printf("net-starve: received=%llu after buffers\n",
 		  (unsigned long long)(flood + after + other));
-	rt_printf("net-starve: queued=%llu fresh=%llu other=%llu\n",
+	rt_printf("net-starve: queued=%llu fresh=%llu other=%llu marks=%llu\n",
 		  (unsigned long long)flood, (unsigned long long)after,
-		  (unsigned long long)other);
+		  (unsigned long long)other, (unsigned long long)marks);
 	return after > 0 && !vnet_broken(&net) ? 0 : 1;
 }
 

@@ -148,7 +148,12 @@ static int fd_rules(scmp_filter_ctx ctx, enum sandbox_role role,
 					       SCMP_SYS(io_uring_register), 1,
 					       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->ring_fd));
 	}
-	if (role == SANDBOX_CONTROL && fds->control_fd >= 0)
+	if (ret == 0 && fds->log_send && role != SANDBOX_CONTROL)
+		/* vm/log.c: a message to a stderr that is a socket, sent
+		 * MSG_DONTWAIT (control allows sendto already). */
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1,
+				       SCMP_A0(SCMP_CMP_EQ, 2));
+	if (ret == 0 && role == SANDBOX_CONTROL && fds->control_fd >= 0)
 		/* server.c: a new client, on the listening socket only. */
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4), 1,
 				       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->control_fd));

@@ -41,6 +41,8 @@ struct sandbox_fds {
 	bool snapshot;		/* snapshot.path: the main thread saves state */
 	int control_fd;		/* accept4 only on this listening socket */
 	int control_dir_fd;	/* unlinkat only in this folder (-1: none) */
+	bool log_send;		/* stderr is a socket: every thread may
+				   sendto fd 2 (vm/log.h: MSG_DONTWAIT) */
 };
 
 /* Run before picovm opens anything.  A closed 0, 1 or 2 gets /dev/null:

@@ -13,14 +13,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# until SECS COMMAND...: polls COMMAND every 0.1 s; false after SECS.
-until_true() {
-	local end=$((SECONDS + $1)); shift
-	while ! "$@"; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.1
-	done
-}
 # ended NAME [SECS]: waits for the VM to end (watchdog SECS, default 60);
 # sets ST.
 ended() {

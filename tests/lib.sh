@@ -31,6 +31,17 @@ vm_run() {
 	VM_STATUS=$?
 }
 
+# until_true SECS COMMAND...: polls COMMAND every 0.1 s until it succeeds;
+# false after SECS.  SECS is a watchdog against hangs, never a verdict on
+# speed: give it far more than the event needs on a loaded machine.
+until_true() {
+	local end=$((SECONDS + $1)); shift
+	while ! "$@"; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.1
+	done
+}
+
 # check NAME CONDITION-COMMAND... : pass if the command succeeds, else fail
 # and show the last lines of $OUT/$OUT.err when set.
 check() {

@@ -160,7 +160,7 @@ fresh
 OUT=$WORK/durable
 "$PICOVM" run "$C" cmdline=picotest=blk-durable:2048:4096:13 "disk.0.path=$D" >"$OUT" 2>"$OUT.err" </dev/null &
 pid=$!
-for _ in $(seq 300); do grep -qs '^blk-durable: flushed' "$OUT" && break; sleep 0.1; done
+until_true 60 grep -qs '^blk-durable: flushed' "$OUT"
 { kill -9 "$pid"; wait "$pid"; } 2>/dev/null	# (no "Killed" notice)
 check "durability: the guest wrote and flushed 2 MiB" has "blk-durable: flushed"
 check "durability: after kill -9 every flushed block is in the image" \
@@ -185,9 +185,9 @@ check "image size not a multiple of 512: exit status 2" test "$VM_STATUS" = 2
 check "image size not a multiple of 512: the message names disk.0.path" grep -q 'disk\.0\.path' "$OUT.err"
 fresh
 OUT=$WORK/lock1
-timeout -k 3 30 "$PICOVM" run "$C2" cmdline=picotest=spin "disk.0.path=$D" >"$OUT" 2>"$OUT.err" </dev/null &
+timeout -k 3 90 "$PICOVM" run "$C2" cmdline=picotest=spin "disk.0.path=$D" >"$OUT" 2>"$OUT.err" </dev/null &
 pid=$!
-for _ in $(seq 200); do grep -qs spinning "$OUT" && break; sleep 0.05; done
+until_true 60 grep -qs spinning "$OUT"
 OUT=$WORK/lock2
 vm_run 20 "$OUT" run "$C2" "disk.0.path=$D"
 check "image in use by another picovm: exit status 2" test "$VM_STATUS" = 2
@@ -239,7 +239,7 @@ truncate -s 1G "$SMALL"	# an image of its own: not one a killed VM may hold
 timeout -k 20 60 "$PICOVM" run "$C" memory=256M cmdline=picotest=blk-flood:14:64 \
 	"disk.0.path=$SMALL" >"$OUT" 2>"$OUT.err" </dev/null &
 pid=$!
-for _ in $(seq 200); do grep -qs "blk-flood: running" "$OUT" && break; sleep 0.05; done
+until_true 60 grep -qs "blk-flood: running" "$OUT"
 sleep 1
 t0=$(date +%s%N)
 kill -TERM "$pid"

@@ -110,9 +110,9 @@ check "timeout = 500ms stops a spinning guest with status 124" test "$VM_STATUS"
 # SIGTERM / SIGINT stop a running VM in order.
 for sig in TERM INT; do
 	OUT=$WORK/sig$sig
-	timeout -k 3 20 "$PICOVM" run "$C" cmdline=picotest=spin >"$OUT" 2>"$OUT.err" </dev/null &
+	timeout -k 3 90 "$PICOVM" run "$C" cmdline=picotest=spin >"$OUT" 2>"$OUT.err" </dev/null &
 	pid=$!
-	for _ in $(seq 100); do grep -q spinning "$OUT" && break; sleep 0.05; done
+	until_true 60 grep -qs spinning "$OUT"
 	kill -s "$sig" "$pid"
 	wait "$pid"
 	st=$?
@@ -259,10 +259,10 @@ check "serial: 50 MB of unread input: memory stays bounded (${rss:-?} KiB)" test
 # from picovm's console thread.
 OUT=$WORK/sirq
 mkfifo "$WORK/sirq.in"
-timeout -k 3 20 "$PICOVM" run "$C" cmdline=picotest=serial-irq <"$WORK/sirq.in" >"$OUT" 2>"$OUT.err" &
+timeout -k 3 90 "$PICOVM" run "$C" cmdline=picotest=serial-irq <"$WORK/sirq.in" >"$OUT" 2>"$OUT.err" &
 pid=$!
 exec 7>"$WORK/sirq.in"
-for _ in $(seq 200); do grep -qs "serial-irq: ready" "$OUT" && break; sleep 0.05; done
+until_true 60 grep -qs "serial-irq: ready" "$OUT"
 printf 'interrupt driven\n' >&7
 exec 7>&-
 wait "$pid"

@@ -13,12 +13,12 @@ fi
 C=$WORK/vm.conf
 head -c 1M /dev/zero >"$WORK/disk.img"
 conf "$C" kernel="$GUEST/test64.elf" memory=64M vcpus=2 cmdline=picotest=spin \
-	disk.0.path="$WORK/disk.img" timeout=20s
+	disk.0.path="$WORK/disk.img" timeout=90s
 
 # --- every thread of a running VM -----------------------------------------
 "$PICOVM" run "$C" >"$WORK/spin.out" 2>"$WORK/spin.err" </dev/null &
 pid=$!
-for _ in $(seq 100); do grep -qs spinning "$WORK/spin.out" && break; sleep 0.05; done
+until_true 60 grep -qs spinning "$WORK/spin.out"
 threads=0 bad=""
 for t in /proc/$pid/task/*; do
 	name=$(cat "$t/comm")
@@ -70,7 +70,7 @@ if [ "$(id -u)" = 0 ]; then
 	"$PICOVM" run "$C" sandbox.user=nobody "sandbox.chroot=$WORK/jail" \
 		>"$WORK/jail.out" 2>"$WORK/jail.err" </dev/null &
 	pid=$!
-	for _ in $(seq 100); do grep -qs spinning "$WORK/jail.out" && break; sleep 0.05; done
+	until_true 60 grep -qs spinning "$WORK/jail.out"
 	uid=$(awk '/^Uid:/ {print $2 $3 $4 $5}' /proc/$pid/status)
 	groups=$(awk '/^Groups:/ {print $2}' /proc/$pid/status)
 	root=$(readlink /proc/$pid/root)

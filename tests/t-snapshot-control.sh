@@ -31,7 +31,7 @@ bg() {
 paused_still() {
 	local n1 n2 t=$1
 	[ -S "$WORK/$1.sock" ] && t=$WORK/$1.sock	# control = PATH
-	until_true 20 console_drained "$t" || return 1
+	until_true 60 console_drained "$t" || return 1
 	n1=$(last_count "$1")
 	sleep 1
 	n2=$(last_count "$1")
@@ -46,8 +46,8 @@ conf "$C" kernel="$GUEST/test64.elf" cmdline=picotest=snapcount memory=64M \
 # --- snapshot.after = continue, then pause/resume/stop through the socket --
 S1=$WORK/s1
 bg c1 run "$C" name=c1 control=auto snapshot.path="$S1" snapshot.after=continue
-until_true 30 answers c1
-until_true 30 counted_past c1 1
+until_true 60 answers c1
+until_true 60 counted_past c1 1
 OUT=$WORK/c1.err
 check "snapshot + control: the snapshot is saved, the guest counts on" \
 	grep -q "snapshot: saved to $S1" "$WORK/c1.err"
@@ -59,7 +59,7 @@ ctl c1 resume >"$WORK/p.out" 2>&1
 check "snapshot + control: resume: state = running" \
 	[ "$(head -1 "$WORK/p.out")" = "state = running" ]
 n=$(last_count c1)
-check "snapshot + control: the guest counts again" until_true 30 counted_past c1 $((n + 1))
+check "snapshot + control: the guest counts again" until_true 60 counted_past c1 $((n + 1))
 ctl c1 stop >/dev/null 2>&1
 ended c1 110
 OUT=$WORK/c1.out
@@ -69,17 +69,17 @@ check "snapshot + control: stop: powered off, status 0" \
 # --- a restore of it, controlled through an overridden socket path ---------
 check "vm.conf of the snapshot keeps control = auto" grep -qx 'control = auto' "$S1/vm.conf"
 bg r1 restore "$S1" name=r1 control="$WORK/r1.sock"
-until_true 30 answers "$WORK/r1.sock"
+until_true 60 answers "$WORK/r1.sock"
 OUT=$WORK/r1.err
 check "restore with control = PATH: status answers, running" state_is "$WORK/r1.sock" running
-check "restore: the guest goes on after its snapshot" until_true 30 counted_past r1 1
+check "restore: the guest goes on after its snapshot" until_true 60 counted_past r1 1
 check "restore: its output starts after the port write" \
 	[ "$(head -1 "$WORK/r1.out")" = "snapcount: after the snapshot" ]
 ctl "$WORK/r1.sock" pause >/dev/null 2>&1
 check "restore: ctl pause stops the restored guest" paused_still r1
 ctl "$WORK/r1.sock" resume >/dev/null 2>&1
 n=$(last_count r1)
-check "restore: ctl resume: it counts again" until_true 30 counted_past r1 $((n + 1))
+check "restore: ctl resume: it counts again" until_true 60 counted_past r1 $((n + 1))
 ctl "$WORK/r1.sock" stop >/dev/null 2>&1
 ended r1 110
 check "restore: ctl stop: status 0" [ "$ST" = 0 ]
@@ -100,7 +100,7 @@ OUT=$WORK/full
 check "snap:20000:16 uninterrupted: status 0" [ "$VM_STATUS" = 0 ]
 S2=$WORK/s2
 bg m1 run "$C2" name=m1 control=auto snapshot.path="$S2" snapshot.after=continue
-until_true 30 answers m1
+until_true 60 answers m1
 pauses=0
 while [ ! -s "$WORK/m1.status" ] && [ $pauses -lt 400 ]; do
 	ctl m1 pause >/dev/null 2>&1 && pauses=$((pauses + 1))

@@ -104,8 +104,9 @@ int vmm_check(const struct config *c)
 
 /* Opens a sink file for writing; prints why not and returns -1 (-2 for
  * a standard stream that is one of the VM's inputs).
- * O_NONBLOCK for the open only, so that a FIFO without a reader is an
- * error (ENXIO) instead of a hang; the output itself blocks as stdout does.
+ * O_NONBLOCK for the open, so that a FIFO without a reader is an error
+ * (ENXIO) instead of a hang; the serial output then blocks as stdout does
+ * (the console thread waits for it), the log stays non-blocking (log.h).
  * Truncated (trunc) only once it is known not to be one of the VM's
  * inputs or the other output (other: its descriptor, or -1); `check`
  * refuses those already, this catches a file swapped in since. */
@@ -154,9 +155,10 @@ static int open_sink(const struct config *c, const char *key,
 		close(fd);
 		return -1;
 	}
+	/* The log keeps O_NONBLOCK: its writes never wait (log.h). */
 	int fl = fcntl(fd, F_GETFL);
 	if ((trunc && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0) || fl < 0 ||
-	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+	    (std_fd != 2 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
 		log_err("%s: %s: %s", key, s->path, strerror(errno));
 		close(fd);
 		return -1;
@@ -397,6 +399,9 @@ static int vmm_start(const struct config *c, const char *dir)
 		free(cmdline);
 		return EXIT_VM_BADINPUT;
 	}
+	if ((ret = log_nonblocking_stderr()) < 0)
+		log_err("stderr: cannot make its writes non-blocking: %s; "
+			"messages may wait for its reader", strerror(-ret));
 	log_fd = open_sink(c, "log", &c->log, 2, false, -1);
 	if (log_fd < 0) {
 		status = EXIT_VM_BADINPUT;
@@ -434,7 +439,8 @@ static int vmm_start(const struct config *c, const char *dir)
 	boot_plan_free(&plan);
 	restore_drop_fd(&vm);
 	struct sandbox_fds sfds = { .ring_fd = iothread_ring_fd(),
-				    .snapshot = vm.snap != NULL };
+				    .snapshot = vm.snap != NULL,
+				    .log_send = log_stderr_is_socket() };
 	control_sandbox_fds(vm.control, &sfds);
 	sandbox_set_fds(&sfds);
 	if (sandbox_process(c) < 0)

@@ -59,7 +59,8 @@
 #define SYS_OUTSB	5	/* (port, buf, len): rep outsb, no checks */
 #define SYS_IRQ_GATE	6	/* (vector 32-255, kind IRQ_GATE_*): IDT gate */
 #define SYS_SET_IF	7	/* (on): RFLAGS.IF for the caller (cli/sti #GP) */
-#define SYS_COUNT	8
+#define SYS_WAIT_IRQ	8	/* sti; hlt; cli: sleeps until an interrupt */
+#define SYS_COUNT	9
 
 /* SYS_IRQ_GATE kinds (irq.h): count + LAPIC EOI, or a bare iretq. */
 #define IRQ_GATE_COUNT	0

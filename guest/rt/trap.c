@@ -107,6 +107,15 @@ static void sys_set_if(struct trap_frame *f)
 	f->rax = 0;
 }
 
+/* Sleeps until an interrupt (one already pending ends it at once: the
+ * caller runs with IF clear, so it waits in the LAPIC until the sti);
+ * the host spends no CPU meanwhile. */
+static void sys_wait_irq(struct trap_frame *f)
+{
+	__asm__ volatile("sti; hlt; cli" : : : "memory");
+	f->rax = 0;
+}
+
 static void (*const services[SYS_COUNT])(struct trap_frame *) = {
 	[SYS_HALT] = sys_halt,
 	[SYS_TRIPLE] = sys_triple,
@@ -116,6 +125,7 @@ static void (*const services[SYS_COUNT])(struct trap_frame *) = {
 	[SYS_OUTSB] = sys_outsb,
 	[SYS_IRQ_GATE] = sys_irq_gate,
 	[SYS_SET_IF] = sys_set_if,
+	[SYS_WAIT_IRQ] = sys_wait_irq,
 };
 
 void rt_trap(struct trap_frame *f);

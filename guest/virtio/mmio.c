@@ -88,6 +88,8 @@ static int parse_entry(const char *s, size_t n, struct vdev *d)
 	return 0;
 }
 
+uint64_t virtio_wait_long = VIRTIO_WAIT_LONG_DEFAULT;
+
 const char *cmdline_find(const struct bootinfo *bi, const char *key,
 			 size_t *pos, size_t *vlen)
 {

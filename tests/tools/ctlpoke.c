@@ -3,9 +3,13 @@
  * systemd notify socket, for tests/t-control.sh.
  *
  *   ctlpoke send PATH           sends stdin as is, prints what comes back
- *                               until the server closes or 10 s pass
+ *                               until the server closes or has ended one
+ *                               reply (ok / error:) per line sent; 60 s
+ *                               watchdog
  *   ctlpoke hold PATH N         opens N connections, says "held N" once
- *                               they are open, then waits to be killed
+ *                               they are open, then, for each the server
+ *                               drops, "dropped K: WHAT IT SAID"; runs
+ *                               until killed
  *   ctlpoke flood PATH N        sends N "status" lines, reads nothing,
  *                               then waits to be killed
  *   ctlpoke stale PATH          binds PATH and exits without removing it
@@ -60,20 +64,58 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "send")) {
 		int fd = sock(path, SOCK_STREAM, false);
 		ssize_t r;
-		while ((r = read(0, buf, sizeof(buf))) > 0)
+		long lines = 0, ends = 0;
+		while ((r = read(0, buf, sizeof(buf))) > 0) {
+			for (ssize_t i = 0; i < r; i++)
+				lines += buf[i] == '\n';
 			if (send(fd, buf, (size_t)r, MSG_NOSIGNAL) != r)
 				break;
+		}
+		/* Replies end in "ok" or "error: ..." lines; a reply never
+		 * holds a line starting so otherwise. */
+		char line[512];
+		size_t ll = 0;
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		while (poll(&p, 1, 10000) > 0 && (r = recv(fd, buf, sizeof(buf), 0)) > 0)
+		while ((!lines || ends < lines) && poll(&p, 1, 60000) > 0 &&
+		       (r = recv(fd, buf, sizeof(buf), 0)) > 0) {
 			fwrite(buf, 1, (size_t)r, stdout);
+			for (ssize_t i = 0; i < r; i++) {
+				if (buf[i] != '\n') {
+					if (ll < sizeof(line) - 1)
+						line[ll++] = buf[i];
+					continue;
+				}
+				line[ll] = '\0';
+				ends += !strcmp(line, "ok") || !strncmp(line, "error:", 6);
+				ll = 0;
+			}
+		}
 		return 0;
 	}
 	if (!strcmp(mode, "hold")) {
+		struct pollfd p[64];
+		if (n < 1 || n > 64)
+			return 2;
 		for (long i = 0; i < n; i++)
-			sock(path, SOCK_STREAM, false);
+			p[i] = (struct pollfd){ .fd = sock(path, SOCK_STREAM, false),
+						.events = POLLIN };
 		printf("held %ld\n", n);
 		fflush(stdout);
-		wait_forever();
+		for (;;) {
+			if (poll(p, (nfds_t)n, -1) < 0)
+				continue;
+			for (long i = 0; i < n; i++) {
+				if (!p[i].revents)
+					continue;
+				ssize_t r = recv(p[i].fd, buf, sizeof(buf) - 1, 0);
+				buf[r > 0 ? r : 0] = '\0';
+				buf[strcspn(buf, "\n")] = '\0';
+				printf("dropped %ld: %s\n", i, buf);
+				fflush(stdout);
+				close(p[i].fd);
+				p[i].fd = -1;
+			}
+		}
 	}
 	if (!strcmp(mode, "flood")) {
 		int fd = sock(path, SOCK_STREAM, false);

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# A fleet on one host (issue 12): N tiny VMs from one config file, each with
+# its own name, ephemeral disk overlay, control socket and (as root) tap,
+# through command-line overrides:
+#   picovm run tiny.conf name=fleet-I disk.0.ephemeral=on control=auto \
+#       [net.0.tap=auto]
+# The guest is the test guest's `idle` mode (writes the boot-timer port,
+# then sleeps in hlt until the ACPI power button, and powers off).  Waits
+# until `picovm ls` lists all N running and every guest said it is up,
+# then stops them all through `picovm ctl NAME stop`.  Prints VMs started
+# per second, picovm's own memory per VM (PSS without the guest RAM the
+# guest touched) and in total.  Everything runs in a runtime folder and
+# (as root) a network namespace of its own, removed at the end.
+#   bash bench/fleet.sh [N]        (default 20)
+# Not yet: QEMU microvm side by side, the 10 Linux guests of issue 12.
+# A figure that cannot be measured stops the benchmark with an error.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/lib.sh"
+N=${1:-20}
+[[ $N =~ ^[1-9][0-9]*$ ]] && [ "$N" -le 500 ] || die "N must be 1..500 (got '$N')"
+PICOVM=$TOP/picovm
+GUEST=$TOP/guest/build/test64.elf
+[ -x "$PICOVM" ] && [ -f "$GUEST" ] || die "picovm or the test guest is not built (make picovm guests)"
+[ -w /dev/kvm ] || die "no writable /dev/kvm"
+B=$(mktemp -d "${TMPDIR:-/tmp}/picovm-fleet.XXXXXX")
+export XDG_RUNTIME_DIR=$B/run
+mkdir -p "$XDG_RUNTIME_DIR"
+MEM_MIB=32
+NS=
+VMS=()
+cleanup() {
+	local p
+	for p in "${VMS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
+	rm -rf "$B"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT HUP
+
+run=("$PICOVM" run)
+net=()
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-fleet-$$" 2>/dev/null; then
+	NS=pv-fleet-$$
+	run=(ip netns exec "$NS" "$PICOVM" run)
+	net=(net.0.tap=auto)
+else
+	echo "fleet: not root (or no iproute2): VMs without a tap" >&2
+fi
+truncate -s 1M "$B/disk.img"
+cat >"$B/tiny.conf" <<EOF
+kernel = $GUEST
+cmdline = picotest=idle
+memory = ${MEM_MIB}M
+vcpus = 1
+disk.0.path = $B/disk.img
+timeout = 10m
+EOF
+
+ms() { echo $(($(date +%s%N) / 1000000)); }
+# up I: VM I's guest said it waits for the power button
+up() { grep -qs '^idle: waiting for the power button$' "$B/fleet-$1.out"; }
+all_up() { local i; for ((i = 1; i <= N; i++)); do up $i || return 1; done; }
+listed() { [ "$("$PICOVM" ls 2>/dev/null | grep -c '^fleet-[0-9]* [0-9]* running ')" = "$N" ]; }
+# up_or_failed: every guest up, or a VM already ended (vm_failed says)
+any_ended() { local i; for ((i = 1; i <= N; i++)); do [ -s "$B/fleet-$i.status" ] && return 0; done; return 1; }
+up_or_failed() { any_ended || all_up; }
+# within SECS FUNCTION: polls it; false after SECS (a watchdog against
+# hangs, not a measurement)
+export -f up all_up listed any_ended up_or_failed
+export N B PICOVM
+within() { timeout "$1" bash -c "until $2; do sleep 0.05; done"; }
+vm_failed() {
+	local i
+	for ((i = 1; i <= N; i++)); do
+		[ -s "$B/fleet-$i.status" ] && die "VM fleet-$i ended early (status $(cat "$B/fleet-$i.status")): $(tail -c 300 "$B/fleet-$i.err")"
+	done
+	return 0
+}
+
+t0=$(ms)
+for ((i = 1; i <= N; i++)); do
+	( "${run[@]}" "$B/tiny.conf" name=fleet-$i disk.0.ephemeral=on control=auto \
+		"${net[@]}" serial=file:"$B/fleet-$i.out" 2>"$B/fleet-$i.err" </dev/null
+	  echo $? >"$B/fleet-$i.status" ) &
+	VMS+=($!)
+done
+within 300 up_or_failed || die "not all $N guests came up within the 300 s watchdog"
+t1=$(ms)
+vm_failed
+within 60 listed || die "picovm ls does not list $N running VMs: $("$PICOVM" ls 2>&1 | head -5)"
+
+# picovm's memory: PSS of every mapping but guest RAM (the anonymous
+# mapping of exactly memory = 32M), and the guest RAM the guest touched.
+own=0 guest=0
+for ((i = 1; i <= N; i++)); do
+	pid=$("$PICOVM" ctl fleet-$i status | sed -n 's/^pid = //p')
+	[[ $pid =~ ^[0-9]+$ ]] || die "fleet-$i: no pid in its status reply"
+	read -r o g < <(awk -v ram=$((MEM_MIB * 1024)) '
+		/^Size:/ { size = $2 }
+		/^Pss:/ { if (size == ram) g += $2; else o += $2 }
+		END { print o + 0, g + 0 }' "/proc/$pid/smaps") ||
+		die "fleet-$i: cannot read /proc/$pid/smaps"
+	number "$o" "fleet-$i: picovm's PSS"
+	own=$((own + o)) guest=$((guest + g))
+done
+
+t2=$(ms)
+for ((i = 1; i <= N; i++)); do
+	( timeout -k 3 60 "$PICOVM" ctl fleet-$i stop 30s >"$B/stop-$i.out" 2>&1
+	  echo $? >"$B/stop-$i.rc" ) &
+done
+wait
+t3=$(ms)
+for ((i = 1; i <= N; i++)); do
+	[ "$(cat "$B/stop-$i.rc")" = 0 ] && grep -qx 'status = 0' "$B/stop-$i.out" ||
+		die "picovm ctl fleet-$i stop did not end it with status 0: $(cat "$B/stop-$i.out")"
+	[ "$(cat "$B/fleet-$i.status" 2>/dev/null)" = 0 ] ||
+		die "fleet-$i: picovm ended with status $(cat "$B/fleet-$i.status" 2>/dev/null)"
+done
+[ -z "$("$PICOVM" ls 2>/dev/null)" ] || die "picovm ls still lists VMs after the stops"
+if [ -n "$NS" ] && [ -n "$(ip netns exec "$NS" ls /sys/class/net | grep -v '^lo$')" ]; then
+	die "taps left in the namespace after the stops"
+fi
+
+secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1000 }')
+rate=$(awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n * 1000 / (b - a) }')
+number "$rate" "VMs started per second"
+echo "fleet: $N VMs (test guest idle, ${MEM_MIB}M, 1 vCPU, ephemeral disk${NS:+, tap}, control socket)"
+echo "fleet: all $N up (guests running, picovm ls lists them) in $secs s: $rate VMs started per second"
+echo "fleet: picovm per VM: $((own / N)) KiB PSS without guest RAM, $((guest / N)) KiB guest RAM touched"
+echo "fleet: all $N: $((own / 1024)) MiB picovm, $((guest / 1024)) MiB guest RAM touched"
+echo "fleet: stopped through picovm ctl NAME stop (power button, status 0) in $(awk -v a="$t2" -v b="$t3" 'BEGIN { printf "%.3f", (b - a) / 1000 }') s"
