@@ -183,6 +183,7 @@ static const struct {
 	{ "smp", NO_ARG, test_smp },
 	{ "snap", ARG, test_snap },
 	{ "snapblk", ARG, test_snap_blk },
+	{ "snapio", ARG, test_snap_io },
 	{ "echo", NO_ARG, test_echo },
 	{ "echo", ARG, test_echo },
 	{ "reset", NO_ARG, test_reset },

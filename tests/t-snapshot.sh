@@ -208,7 +208,3 @@ OUT=$WORK/eph
 vm_run 60 "$OUT" run "$CB" snapshot.path="$WORK/e" disk.0.ephemeral=on
 check "ephemeral disk: the snapshot fails with status 1" test "$VM_STATUS" = 1
 check "ephemeral disk: says why" grep -q "disk.0: an ephemeral disk's overlay is not saved" "$OUT.err"
-OUT=$WORK/vcon
-vm_run 60 "$OUT" run "$C" snapshot.path="$WORK/v" console=virtio
-check "virtio console: the snapshot fails with status 1" test "$VM_STATUS" = 1
-check "virtio console: says why" grep -q "cannot be snapshotted yet" "$OUT.err"

@@ -102,6 +102,11 @@ int snapshot_prepare(struct vm *vm)
 			"that snapshot or a VM snapshotting there" : strerror(errno));
 		return -1;
 	}
+	for (unsigned i = 0; i < vm->vdevs.n; i++) {
+		const struct vdev *d = &vm->vdevs.d[i];
+		if (d->ops->snap_open && d->ops->snap_open(d->dev, s->dir_fd) < 0)
+			return -1;
+	}
 	return vcpu_msr_list(vm->m.kvm.fd, &s->msrs);
 }
 
@@ -162,6 +167,18 @@ static int try_vdevs(struct vm *vm, struct snap_state *st, const char **why,
 	return 0;
 }
 
+/* What the devices save beside the state (ephemeral overlays), once each
+ * saved its record, still quiescent. */
+static int save_files(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->vdevs.n; i++) {
+		const struct vdev *d = &vm->vdevs.d[i];
+		if (d->ops->save_files && d->ops->save_files(d->dev) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The virtio devices, quiescent: with the vCPUs parked no new requests
  * come, so the I/O thread finishes those in flight; each try parks it and
  * saves only when no device has a request outstanding.  At most ~10 s.
@@ -179,7 +196,7 @@ static int save_vdevs(struct vm *vm, struct snap_state *st)
 		}
 		int ret = try_vdevs(vm, st, &why, &failed);
 		if (ret == 0)
-			return 0;
+			return save_files(vm);
 		iothread_resume();
 		if (ret == -1)
 			break;
@@ -318,6 +335,11 @@ static void take(struct vm *vm)
 	uint64_t t0 = log_ns_since_start();
 	int ret = save(vm);
 	iothread_resume();
+	for (unsigned i = 0; i < vm->vdevs.n; i++) {
+		const struct vdev *d = &vm->vdevs.d[i];
+		if (d->ops->resume)
+			d->ops->resume(d->dev);
+	}
 	if (ret < 0) {
 		machine_stop(&vm->m, EXIT_VM_FAILURE, "snapshot failed");
 		return;
