@@ -1,5 +1,5 @@
 /*
- * snapio:ROUNDS:POINT:NET: virtio-blk, virtio-net and virtio-console I/O
+ * snapio:ROUNDS:POINT:NET:NPOINTS: virtio-blk, virtio-net and virtio-console I/O
  * in flight across a snapshot, with every AP the MP table lists started
  * (parked, halted, as in `snap`).  Output goes through the virtio console
  * only (COM1 only for a missing device).
@@ -8,8 +8,8 @@
  * chunks 8R..8R+7 of the first half (8 reads kicked together), and, with
  * NET = 1, sends an ICMP echo request (10.99.0.2 -> 10.99.0.1, to MAC
  * 02:99:00:00:00:01, sequence R) and queues a console line of 3000
- * pattern bytes; at round POINT it writes the snapshot port with all of
- * them in flight.  Then it waits for the reads, writes each chunk XOR
+ * pattern bytes; at rounds POINT..POINT+NPOINTS-1 it writes the
+ * snapshot port with all of them in flight.  Then it waits for the reads, writes each chunk XOR
  * (R + 1) to the second half, and waits for the echo reply (the request
  * is sent again every 0.3 s: a frame may be lost at a snapshot, as on a
  * wire).  At the end it reads the second half back.  Prints
@@ -141,12 +141,12 @@ static int reads(uint8_t *buf, uint64_t first, bool snap, bool net,
 int test_snap_io(const struct bootinfo *bi, const char *arg, size_t arglen)
 {
 	static uint8_t *buf, *frame, *in;
-	uint64_t a[3];
+	uint64_t a[4];
 	const char *why = "";
 	struct mp_info mi;
 	struct cksum rd, wr, ec;
 
-	if (parse_args(arg, arglen, a, 3) || a[0] == 0 || a[2] > 1)
+	if (parse_args(arg, arglen, a, 4) || a[0] == 0 || a[2] > 1)
 		return EXIT_USAGE;
 	bool net = a[2];
 	if (vcon_open(bi, "snapio"))
@@ -179,7 +179,8 @@ int test_snap_io(const struct bootinfo *bi, const char *arg, size_t arglen)
 	cksum_init(&ec);
 	for (uint64_t r = 0; r < a[0]; r++) {
 		console_line(r);
-		if (reads(buf, r * SIO_DEPTH, r == a[1], net, r, frame, &rd) < 0) {
+		bool snap = r >= a[1] && r - a[1] < a[3];
+		if (reads(buf, r * SIO_DEPTH, snap, net, r, frame, &rd) < 0) {
 			vcon_printf("snapio: read failed in round %llu\n",
 				    (unsigned long long)r);
 			tx_reap(1);

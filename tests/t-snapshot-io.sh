@@ -35,7 +35,7 @@ same() {	# NAME FULL PARTS...
 head -c 4M /dev/urandom >"$WORK/disk0.img"
 C=$WORK/io.conf
 conf "$C" kernel="$GUEST/test64.elf" memory=64M vcpus=4 console=virtio \
-	cmdline=picotest=snapio:8:3:0 disk.0.path="$WORK/d.img"
+	cmdline=picotest=snapio:8:3:0:1 disk.0.path="$WORK/d.img"
 
 # blk + console, 4 vCPUs.
 cp "$WORK/disk0.img" "$WORK/d.img"
@@ -86,6 +86,87 @@ for how in short long; do
 done
 badrec "$WORK/s1" 1 skip "console transmit offset out of range" "console: .* already out"
 
+# Ephemeral disks: the overlay is saved in the folder (disk.0.overlay,
+# disk.0.bitmap); each restore writes a private overlay of its own on top,
+# so clones never write the saved one, and the image never changes.
+CE=$WORK/eph.conf
+conf "$CE" kernel="$GUEST/test64.elf" memory=64M vcpus=4 console=virtio \
+	cmdline=picotest=snapio:8:3:0:2 disk.0.path="$WORK/img" disk.0.ephemeral=on
+cp "$WORK/disk0.img" "$WORK/img"
+OUT=$WORK/efull
+vm_run 60 "$OUT" run "$CE"
+check "ephemeral, uninterrupted: status 0" test "$VM_STATUS" = 0
+same "ephemeral, uninterrupted: the checksums of a writable disk's run" "$WORK/full" "$OUT"
+OUT=$WORK/ea
+vm_run 60 "$OUT" run "$CE" snapshot.path="$WORK/e1"
+check "ephemeral: snapshot with reads in flight: status 0" test "$VM_STATUS" = 0
+check "ephemeral: the folder holds the overlay and its bitmap" \
+	test -f "$WORK/e1/disk.0.overlay" -a -s "$WORK/e1/disk.0.bitmap"
+check "ephemeral: the saved overlay is the disk's size" \
+	test "$(stat -c %s "$WORK/e1/disk.0.overlay")" = $((4 << 20))
+alloc=$(( $(stat -c %b "$WORK/e1/disk.0.overlay") * 512 ))
+info "ephemeral: saved overlay: $((alloc / 1024)) KiB allocated (3 rounds of 256 KiB written)"
+check "ephemeral: the saved overlay is sparse (under 2 MiB allocated of 4)" \
+	test "$alloc" -lt $((2 << 20))
+sum_e1=$(cat "$WORK/e1"/* | cksum)
+OUT=$WORK/eb
+vm_run 60 "$OUT" restore "$WORK/e1"
+check "ephemeral: restored: status 0" test "$VM_STATUS" = 0
+same "ephemeral: snapshot + restore = the uninterrupted output (the writes before the snapshot read back)" \
+	"$WORK/efull" "$WORK/ea" "$WORK/eb"
+check "ephemeral: the image never changed" cmp -s "$WORK/img" "$WORK/disk0.img"
+check "ephemeral: the snapshot's files unchanged by the restore" \
+	test "$(cat "$WORK/e1"/* | cksum)" = "$sum_e1"
+
+# 8 clones of one snapshot at once, each with its own overlay.
+clones "$WORK/e1" 8 "$WORK/eb" eclone
+check "8 ephemeral clones at once: all 8 end with status 0 and the checksums" test "$CLONES_OK" = 8
+check "8 ephemeral clones: the snapshot's files are byte-identical afterwards" \
+	test "$(cat "$WORK/e1"/* | cksum)" = "$sum_e1"
+check "8 ephemeral clones: the image never changed" cmp -s "$WORK/img" "$WORK/disk0.img"
+
+# Snapshot, restore, snapshot again (the saved overlay and the clone's
+# own merged into the new folder), restore again.
+OUT=$WORK/eb2
+vm_run 60 "$OUT" restore "$WORK/e1" snapshot.path="$WORK/e2"
+check "ephemeral: a restored VM snapshots again: status 0" test "$VM_STATUS" = 0
+OUT=$WORK/ec2
+vm_run 60 "$OUT" restore "$WORK/e2"
+check "ephemeral: restore of the second snapshot: status 0" test "$VM_STATUS" = 0
+same "ephemeral: snapshot, restore, snapshot, restore = the uninterrupted output" \
+	"$WORK/efull" "$WORK/ea" "$WORK/eb2" "$WORK/ec2"
+check "ephemeral: the first snapshot's files unchanged by the second" \
+	test "$(cat "$WORK/e1"/* | cksum)" = "$sum_e1"
+OUT=$WORK/econt
+vm_run 60 "$OUT" run "$CE" snapshot.path="$WORK/e3" snapshot.after=continue
+check "ephemeral, snapshot.after = continue: the run ends as an uninterrupted one" \
+	cmp -s "$WORK/efull" "$OUT"
+
+# Bad ephemeral snapshots: status 2.
+ebad() {	# NAME PATTERN COMMAND...: run on a copy of e1 in $WORK/bad
+	local name=$1 pat=$2; shift 2
+	rm -rf "$WORK/bad"; cp -a --sparse=always "$WORK/e1" "$WORK/bad"
+	"$@"
+	OUT=$WORK/bad.out
+	vm_run 30 "$OUT" restore "$WORK/bad"
+	check "bad snapshot, $name: status 2" test "$VM_STATUS" = 2
+	check "bad snapshot, $name: says '$pat'" grep -q "$pat" "$OUT.err"
+}
+ebad "overlay truncated" "not a file of the disk's size" \
+	truncate -s 1M "$WORK/bad/disk.0.overlay"
+ebad "overlay longer" "not a file of the disk's size" \
+	truncate -s 5M "$WORK/bad/disk.0.overlay"
+ebad "bitmap truncated" "not a file of one bit per sector" \
+	truncate -s 100 "$WORK/bad/disk.0.bitmap"
+ebad "bitmap longer" "not a file of one bit per sector" \
+	truncate -s 2000 "$WORK/bad/disk.0.bitmap"
+ebad "overlay missing" "cannot open disk.0.overlay" rm "$WORK/bad/disk.0.overlay"
+ebad "the disk record's ephemeral flag flipped" "the state says the disk is not ephemeral" \
+	"$SEAL" "$WORK/bad/state" vdev 0 ephemeral
+for how in short long; do
+	badrec "$WORK/e1" 0 $how "disk record $how" "disk.0: [0-9]* bytes of state, expected"
+done
+
 # virtio-net: each VM in a namespace of its own with a pre-made tap
 # holding 10.99.0.1 (MAC 02:99:00:00:00:01) and a static neighbour entry
 # for the guest; a restore gets another namespace and tap (the host side
@@ -118,7 +199,7 @@ nrun() {	# NS SECONDS OUTFILE picovm-arguments...
 }
 CN=$WORK/net.conf
 conf "$CN" kernel="$GUEST/test64.elf" memory=64M vcpus=4 console=virtio \
-	cmdline=picotest=snapio:8:3:1 disk.0.path="$WORK/d.img" \
+	cmdline=picotest=snapio:8:3:1:1 disk.0.path="$WORK/d.img" \
 	net.0.tap=pvsnap0 net.0.mac=$MAC
 ns full; cp "$WORK/disk0.img" "$WORK/d.img"
 OUT=$WORK/nfull

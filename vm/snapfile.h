@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define SNAP_MAGIC "PICOSNAP"
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2
 #define SNAP_MAX_VCPUS 254
 #define SNAP_MAX_MSRS 256
 #define SNAP_MAX_LEGACY 8
