@@ -683,6 +683,15 @@ static int blk_snap_open(void *opaque, int dir_fd)
 		return -1;
 	b->snap_data_fd = fds[0];
 	b->snap_bits_fd = fds[1];
+	/* The saved layer this VM reads (a restore) is never written. */
+	struct stat a, o;
+	int base = overlay_base_fd(b->ovl);
+	if (base >= 0 && fstat(base, &a) == 0 && fstat(fds[0], &o) == 0 &&
+	    a.st_dev == o.st_dev && a.st_ino == o.st_ino) {
+		log_err("snapshot.path: disk.%u.overlay is the saved overlay this "
+			"VM was restored from; expected another folder", b->n);
+		return -1;
+	}
 	return 0;
 }
 

@@ -22,9 +22,10 @@
  *   snap_open  (optional) before the sandbox, when snapshot.path is set:
  *           opens (creates) those files in the snapshot folder dir_fd,
  *           without changing them; -1 after printing why
- *   resume  (optional) after a snapshot attempt, written or not (main
+ *   resume  (optional) after a snapshot when the VM runs on (main
  *           thread, the I/O thread running again): gives back what save
- *           held (a device that stopped reading to be quiescent reads again)
+ *           held (a device that stopped reading to be quiescent reads
+ *           again); a failed snapshot stops the VM
  *   restore_open  (optional) a restore, after open and before attach:
  *           opens the device's files in the snapshot folder dir_fd
  *           (untrusted: sizes checked); -1 after printing why

@@ -335,21 +335,23 @@ static void take(struct vm *vm)
 	uint64_t t0 = log_ns_since_start();
 	int ret = save(vm);
 	iothread_resume();
-	for (unsigned i = 0; i < vm->vdevs.n; i++) {
-		const struct vdev *d = &vm->vdevs.d[i];
-		if (d->ops->resume)
-			d->ops->resume(d->dev);
-	}
 	if (ret < 0) {
 		machine_stop(&vm->m, EXIT_VM_FAILURE, "snapshot failed");
 		return;
 	}
 	log_info("snapshot: saved to %s in %llu ms", vm->cfg->snapshot_path,
 		 (unsigned long long)((log_ns_since_start() - t0) / 1000000));
-	if (vm->cfg->snapshot_after == SNAPSHOT_STOP)
+	if (vm->cfg->snapshot_after == SNAPSHOT_STOP) {
 		machine_stop(&vm->m, EXIT_VM_OK, NULL);
-	else
-		vm_resume_vcpus(vm, MACHINE_PAUSE_SNAPSHOT);
+		return;
+	}
+	/* Running on: what the devices held to be quiescent goes again. */
+	for (unsigned i = 0; i < vm->vdevs.n; i++) {
+		const struct vdev *d = &vm->vdevs.d[i];
+		if (d->ops->resume)
+			d->ops->resume(d->dev);
+	}
+	vm_resume_vcpus(vm, MACHINE_PAUSE_SNAPSHOT);
 }
 
 void snapshot_take(struct vm *vm)
