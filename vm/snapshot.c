@@ -168,9 +168,15 @@ static int try_vdevs(struct vm *vm, struct snap_state *st, const char **why,
 }
 
 /* What the devices save beside the state (ephemeral overlays), once each
- * saved its record, still quiescent. */
+ * saved its record, still quiescent.  The old state file goes first: a
+ * snapshot cut short must not load with the new files. */
 static int save_files(struct vm *vm)
 {
+	if (ftruncate(vm->snap->state_fd, 0) < 0) {
+		log_err("snapshot: emptying %s/" SNAP_FILE_STATE ": %s",
+			vm->cfg->snapshot_path, strerror(errno));
+		return -1;
+	}
 	for (unsigned i = 0; i < vm->vdevs.n; i++) {
 		const struct vdev *d = &vm->vdevs.d[i];
 		if (d->ops->save_files && d->ops->save_files(d->dev) < 0)

@@ -5,6 +5,8 @@
  *            snapshot.path left out
  *   state    vCPUs, VM and device state (vm/snapfile.h), checksummed
  *   memory   guest RAM, sparse: all-zero pages are holes
+ *   disk.N.overlay, disk.N.bitmap  an ephemeral disk's overlay
+ *            (virtio/overlay.h)
  */
 #ifndef PICOVM_VM_SNAPSHOT_H
 #define PICOVM_VM_SNAPSHOT_H
