@@ -274,6 +274,7 @@ static const struct {
 	{ "snap", ARG, test_snap },
 	{ "snapblk", ARG, test_snap_blk },
 	{ "vmgen", NO_ARG, test_vmgen },
+	{ "snapio", ARG, test_snap_io },
 	{ "echo", NO_ARG, test_echo },
 	{ "echo", ARG, test_echo },
 	{ "reset", NO_ARG, test_reset },

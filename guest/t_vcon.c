@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "picotest.h"
+#include "t_vcon.h"
 #include "rt/cpu.h"
 #include "rt/mem.h"
 #include "virtio/virtio.h"
@@ -34,7 +35,7 @@ static void rx_post(unsigned i)
 	vq_add(&rxq, &b, 1, (void *)(uint64_t)i);
 }
 
-static int vcon_open(const struct bootinfo *bi, const char *test)
+int vcon_open(const struct bootinfo *bi, const char *test)
 {
 	const char *why;
 	uint32_t max;
@@ -67,8 +68,7 @@ fail:
 	return -1;
 }
 
-/* Takes back finished transmit buffers; with `all`, waits for every one. */
-static void tx_reap(int all)
+void tx_reap(int all)
 {
 	uint32_t len;
 	void *c;
@@ -82,7 +82,7 @@ static void tx_reap(int all)
 	} while (1);
 }
 
-static void vcon_write(const void *p, size_t n)
+void vcon_write(const void *p, size_t n)
 {
 	const uint8_t *s = p;
 
@@ -105,8 +105,7 @@ static void vcon_write(const void *p, size_t n)
 	vq_kick(&txq);
 }
 
-static void vcon_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void vcon_printf(const char *fmt, ...)
+void vcon_printf(const char *fmt, ...)
 {
 	char line[256];
 	va_list ap;

@@ -102,6 +102,8 @@ static const struct rule main_rules[] = {
  * sandbox.  Restoring needs nothing: it happens before the filters. */
 static const struct rule snapshot_rules[] = {
 	ALLOW(pwrite64),	/* the state, memory and vm.conf files */
+	ALLOW(pread64),		/* virtio/overlay.c: an ephemeral disk's
+				   sectors, copied into the folder */
 	ALLOW(ftruncate),	/* emptied before each snapshot */
 	IOCTL(KVM_GET_REGS), IOCTL(KVM_GET_SREGS), IOCTL(KVM_GET_XSAVE),
 	IOCTL(KVM_GET_XCRS), IOCTL(KVM_GET_MSRS), IOCTL(KVM_GET_LAPIC),

@@ -42,6 +42,23 @@ until_true() {
 	done
 }
 
+# clones DIR N EXPECTED TAG: N restores of the snapshot in DIR at once
+# (names TAG-1..TAG-N, outputs $WORK/TAG1..); sets CLONES_OK to how many
+# ended with status 0 and an output equal to the file EXPECTED.
+clones() {
+	local dir=$1 n=$2 want=$3 tag=$4 i
+	for i in $(seq "$n"); do
+		( timeout -k 3 90 "$PICOVM" restore "$dir" name="$tag-$i" >"$WORK/$tag$i" \
+			2>"$WORK/$tag$i.err" </dev/null; echo $? >"$WORK/$tag$i.status" ) &
+	done
+	wait
+	CLONES_OK=0
+	for i in $(seq "$n"); do
+		[ "$(cat "$WORK/$tag$i.status")" = 0 ] && cmp -s "$want" "$WORK/$tag$i" &&
+			CLONES_OK=$((CLONES_OK + 1))
+	done
+}
+
 # check NAME CONDITION-COMMAND... : pass if the command succeeds, else fail
 # and show the last lines of $OUT/$OUT.err when set.
 check() {

@@ -8,7 +8,7 @@
 # fuzz_kernel and fuzz_snap start from seeds made here: the golden and
 # example configs with `kernel = k`, the test guests' kernel images behind
 # a parameter byte, and (with /dev/kvm) the state file of a test guest's
-# snapshot behind one.
+# snapshot behind one (and one with virtio device records).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! command -v clang >/dev/null; then
@@ -26,6 +26,13 @@ if [ -c /dev/kvm ] && [ -x "$PICOVM" ] && [ -f "$GUEST/test64.elf" ]; then
 		cmdline=picotest=snap:2:1 snapshot.path="$WORK/snap"
 	timeout -k 3 30 "$PICOVM" run "$WORK/snap.conf" >/dev/null 2>&1 </dev/null &&
 		{ printf '\1'; cat "$WORK/snap/state"; } >"$WORK/seeds/fuzz_snap/state"
+	# One with device records: an ephemeral disk and the virtio console.
+	head -c 1M /dev/zero >"$WORK/snap.img"
+	conf "$WORK/snapdev.conf" kernel="$GUEST/test64.elf" memory=16M vcpus=2 \
+		console=virtio cmdline=picotest=snapio:1:0:0:1 \
+		disk.0.path="$WORK/snap.img" disk.0.ephemeral=on snapshot.path="$WORK/snapdev"
+	timeout -k 3 30 "$PICOVM" run "$WORK/snapdev.conf" >/dev/null 2>&1 </dev/null &&
+		{ printf '\1'; cat "$WORK/snapdev/state"; } >"$WORK/seeds/fuzz_snap/state-dev"
 fi
 for c in "$TOP"/tests/golden/*.conf "$TOP"/examples/*.conf; do
 	sed 's/^kernel *=.*/kernel = k/' "$c" >"$WORK/seeds/fuzz_config/$(basename "$c")"

@@ -94,6 +94,7 @@ struct blk {
 	uint64_t capacity;		/* sectors */
 	bool ro, writethrough;
 	struct overlay *ovl;		/* ephemeral disks */
+	int snap_data_fd, snap_bits_fd;	/* its files in snapshot.path, or -1 */
 	struct virtio_blk_config config;
 	char id[BLK_ID_BYTES];
 	struct blk_req *reqs, *free;
@@ -296,9 +297,10 @@ static void blk_issue(struct blk *b)
 		} else if (b->ovl) {
 			/* An ephemeral disk's read: each run of sectors from the
 			 * overlay or the image, whichever holds its newest data. */
-			bool in;
-			k->len = overlay_run(b->ovl, r->off + k->at, k->len, &in);
-			k->fd = in ? overlay_fd(b->ovl) : b->fd;
+			enum overlay_layer w;
+			k->len = overlay_run(b->ovl, r->off + k->at, k->len, &w);
+			k->fd = w == OVERLAY_TOP ? overlay_fd(b->ovl) :
+				w == OVERLAY_BASE ? overlay_base_fd(b->ovl) : b->fd;
 		}
 		r->issued += k->len;
 		chunk_submit_rw(k);
@@ -472,6 +474,7 @@ static void *blk_open(const struct config *c, unsigned n)
 	b->n = n;
 	b->ro = dc->readonly;
 	b->fd_direct = -1;
+	b->snap_data_fd = b->snap_bits_fd = -1;
 	b->lock_fd = -1;
 	b->fd = open_disk(dc->path, writes ? O_RDWR : O_RDONLY);
 	if (b->fd < 0) {
@@ -550,6 +553,8 @@ static void blk_arm(struct blk *b)
 		io_file(b->fd_direct);
 	if (b->ovl)
 		io_file(overlay_fd(b->ovl));
+	if (b->ovl && overlay_base_fd(b->ovl) >= 0)
+		io_file(overlay_base_fd(b->ovl));
 	virtio_mmio_arm(b->dev);
 }
 
@@ -609,17 +614,24 @@ static void blk_close(void *opaque)
 		close(b->lock_fd);
 	if (b->fd_direct >= 0)
 		close(b->fd_direct);
+	if (b->snap_data_fd >= 0)
+		close(b->snap_data_fd);
+	if (b->snap_bits_fd >= 0)
+		close(b->snap_bits_fd);
 	overlay_destroy(b->ovl);
 	virtio_mmio_destroy(b->dev);
 	free(b->reqs);
 	free(b);
 }
 
-/* A disk's snapshot state: the transport's, and the disk's size, which
- * the guest has seen (a restore with a disk of another size is refused). */
+/* A disk's snapshot state: the transport's, the disk's size, which the
+ * guest has seen (a restore with a disk of another size is refused), and
+ * whether it is ephemeral: its overlay is then saved beside the state,
+ * in disk.N.overlay (the sectors, sparse) and disk.N.bitmap. */
 struct blk_state {
 	struct virtio_mmio_state t;
 	uint64_t capacity;
+	uint32_t ephemeral, pad;
 };
 _Static_assert(sizeof(struct blk_state) <= VDEV_STATE_MAX, "blk_state");
 
@@ -628,16 +640,88 @@ static int blk_save(void *opaque, uint8_t *buf, const char **why)
 	struct blk *b = opaque;
 	struct blk_state s;
 
-	if (b->ovl) {
-		*why = "an ephemeral disk's overlay is not saved (yet)";
-		return -1;
-	}
 	int ret = virtio_mmio_save(b->dev, &s.t, why);
 	if (ret < 0)
 		return ret;
 	s.capacity = b->capacity;
+	s.ephemeral = b->ovl != NULL;
+	s.pad = 0;
 	memcpy(buf, &s, sizeof(s));
 	return (int)sizeof(s);
+}
+
+/* The overlay's two files in a snapshot folder: "disk.N.overlay",
+ * "disk.N.bitmap"; -1 after printing. */
+static int ovl_files(const struct blk *b, int dir_fd, int flags, int fds[2],
+		     const char *what)
+{
+	static const char *const kind[2] = { "overlay", "bitmap" };
+	char name[32];
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "disk.%u.%s", b->n, kind[i]);
+		fds[i] = openat(dir_fd, name, flags | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fds[i] < 0) {
+			log_err("%s: disk.%u: cannot open %s: %s", what, b->n, name,
+				strerror(errno));
+			if (i)
+				close(fds[0]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int blk_snap_open(void *opaque, int dir_fd)
+{
+	struct blk *b = opaque;
+	int fds[2];
+
+	if (!b->ovl)
+		return 0;
+	if (ovl_files(b, dir_fd, O_RDWR | O_CREAT, fds, "snapshot.path") < 0)
+		return -1;
+	b->snap_data_fd = fds[0];
+	b->snap_bits_fd = fds[1];
+	/* The saved layer this VM reads (a restore) is never written. */
+	struct stat a, o;
+	int base = overlay_base_fd(b->ovl);
+	if (base >= 0 && fstat(base, &a) == 0 && fstat(fds[0], &o) == 0 &&
+	    a.st_dev == o.st_dev && a.st_ino == o.st_ino) {
+		log_err("snapshot.path: disk.%u.overlay is the saved overlay this "
+			"VM was restored from; expected another folder", b->n);
+		return -1;
+	}
+	return 0;
+}
+
+static int blk_save_files(void *opaque)
+{
+	struct blk *b = opaque;
+
+	if (b->ovl && overlay_save(b->ovl, b->snap_data_fd, b->snap_bits_fd) < 0) {
+		log_err("snapshot: disk.%u: writing its overlay: %s", b->n,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int blk_restore_open(void *opaque, int dir_fd)
+{
+	struct blk *b = opaque;
+	const char *why;
+	int fds[2];
+
+	if (!b->ovl)
+		return 0;
+	if (ovl_files(b, dir_fd, O_RDONLY, fds, "restore") < 0)
+		return -1;
+	if (overlay_set_base(b->ovl, fds[0], fds[1], &why) < 0) {
+		log_err("restore: disk.%u: %s", b->n, why);
+		return -1;
+	}
+	return 0;
 }
 
 static int blk_restore(void *opaque, const uint8_t *buf, size_t len)
@@ -659,6 +743,13 @@ static int blk_restore(void *opaque, const uint8_t *buf, size_t len)
 			(unsigned long long)(s.capacity * SECTOR));
 		return -1;
 	}
+	if (s.ephemeral != (b->ovl != NULL) || s.pad) {
+		log_err("restore: disk.%u: the state says the disk is %s, the "
+			"configuration that it is %s", b->n,
+			s.ephemeral ? "ephemeral" : "not ephemeral",
+			b->ovl ? "ephemeral" : "not");
+		return -1;
+	}
 	if (virtio_mmio_restore(b->dev, &s.t, &why) < 0) {
 		log_err("restore: disk.%u: %s", b->n, why);
 		return -1;
@@ -674,5 +765,8 @@ const struct vdev_ops blk_vdev = {
 	.busy = blk_busy,
 	.close = blk_close,
 	.save = blk_save,
+	.save_files = blk_save_files,
+	.snap_open = blk_snap_open,
+	.restore_open = blk_restore_open,
 	.restore = blk_restore,
 };

@@ -8,6 +8,16 @@
  * the buffer); host input waits in its buffer until the guest posts
  * receive buffers, and picovm stops reading stdin while it is full.
  *
+ * Snapshots (vcon_save): the state is the transport's and, when a
+ * transmit chain was only partly copied out, the count of its bytes
+ * already taken: the chain is given back to the ring (vq_unpop) and the
+ * next pop of it, in this VM or in a restore, starts after those bytes.
+ * The host-side buffers are not saved: output already copied out is
+ * written by this VM's console (the stop flushes it, as at any stop),
+ * never again by a restore; input read from the host and not yet taken
+ * by the guest stays with this VM.  So no guest byte is lost or written
+ * twice across snapshot and restore.
+ *
  * Locks: dev->lock (I/O thread, vCPUs), then buf_lock (also the console
  * thread, which never takes dev->lock).
  */
@@ -41,6 +51,7 @@ struct vcon {
 	bool tx_pending;
 	struct vq_chain tx;
 	uint64_t tx_done;
+	uint64_t tx_skip;		/* of the next chain: already out */
 	struct vq_chain scratch;
 };
 
@@ -83,7 +94,9 @@ static void vcon_tx(struct vcon *v)
 			if (virtio_pop(d, q, &v->tx) <= 0)
 				break;
 			v->tx_pending = true;
-			v->tx_done = 0;
+			v->tx_done = v->tx_skip < v->tx.out_len ?
+				     v->tx_skip : v->tx.out_len;
+			v->tx_skip = 0;
 		}
 		if (!tx_copy(v))
 			break;	/* resumes when the host side drains */
@@ -166,6 +179,7 @@ static void vcon_reset(struct virtio_dev *d)
 	struct vcon *v = d->priv;
 
 	v->tx_pending = false;
+	v->tx_skip = 0;
 }
 
 static void vcon_config_rw(struct virtio_dev *d, uint32_t off, uint8_t *data,
@@ -263,8 +277,75 @@ static int vcon_attach(void *opaque, struct machine *m, unsigned index)
 	return 0;
 }
 
+struct vcon_state {
+	struct virtio_mmio_state t;
+	uint64_t tx_skip;
+};
+_Static_assert(sizeof(struct vcon_state) <= VDEV_STATE_MAX, "vcon_state");
+
+/* Main thread, every vCPU and the I/O thread parked (vdev.h). */
+static int vcon_save(void *opaque, uint8_t *buf, const char **why)
+{
+	struct vcon *v = opaque;
+	struct virtio_dev *d = v->dev;
+	struct vcon_state s;
+
+	pthread_mutex_lock(&d->lock);
+	if (v->tx_pending) {
+		/* The last chain taken: give it back, noting how far it got. */
+		vq_unpop(&d->vq[VCON_TX], v->tx.head);
+		v->tx_pending = false;
+		v->tx_skip = v->tx_done;
+	}
+	uint64_t skip = v->tx_skip;
+	pthread_mutex_unlock(&d->lock);
+	int ret = virtio_mmio_save(d, &s.t, why);
+	if (ret < 0)
+		return ret;
+	s.tx_skip = skip;
+	memcpy(buf, &s, sizeof(s));
+	return (int)sizeof(s);
+}
+
+static void vcon_resume(void *opaque)
+{
+	wake_io(opaque);	/* a chain given back is taken again */
+}
+
+static int vcon_restore(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct vcon *v = opaque;
+	struct vcon_state s;
+	const char *why = NULL;
+
+	if (len != sizeof(s)) {
+		log_err("restore: console: %zu bytes of state, expected %zu",
+			len, sizeof(s));
+		return -1;
+	}
+	memcpy(&s, buf, sizeof(s));
+	if (s.tx_skip > VQ_MAX_CHAIN_BYTES ||
+	    (s.tx_skip && !s.t.q[VCON_TX].ready)) {
+		log_err("restore: console: %llu bytes of a transmit chain "
+			"already out, on a queue that cannot have one",
+			(unsigned long long)s.tx_skip);
+		return -1;
+	}
+	pthread_mutex_lock(&v->dev->lock);
+	v->tx_skip = s.tx_skip;
+	pthread_mutex_unlock(&v->dev->lock);
+	if (virtio_mmio_restore(v->dev, &s.t, &why) < 0) {
+		log_err("restore: console: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
 const struct vdev_ops vcon_vdev = {
 	.name = "console",
+	.save = vcon_save,
+	.resume = vcon_resume,
+	.restore = vcon_restore,
 	.open = vcon_open,
 	.attach = vcon_attach,
 	.close = vcon_close,

@@ -21,6 +21,16 @@
  * config interrupt, stops reading and drops what the guest transmits.
  * The VM keeps running; a deleted tap never comes back on this
  * descriptor, so there is nothing to retry.
+ *
+ * Snapshots (net_save): the tap side is made quiet first.  The device
+ * stops starting tap reads (held) and cancels those pending; a read that
+ * completes instead delivers its frame to the guest as usual, so no frame
+ * is ever read from the tap without being in guest memory and the used
+ * ring.  Transmits in flight finish (the vCPUs are parked: no new ones).
+ * Frames the tap holds, or that arrive while held, stay in the tap: this
+ * VM reads them if it runs on (net_resume), they go with its tap when it
+ * stops.  A restore reads its own tap (net.N.tap/fd/bridge may differ);
+ * saved: the transport, the configuration space (MAC, MTU, link status).
  */
 #include "net.h"
 
@@ -101,6 +111,7 @@ struct vnet {
 	uint64_t tx_dropped, rx_dropped;
 	uint64_t rx_reads;		/* tap reads submitted (PICOVM_STATS) */
 	bool link_lost;
+	bool held;			/* a snapshot: no new tap reads */
 };
 
 static bool tap_gone(int res)
@@ -332,7 +343,7 @@ static void net_rx_post(struct vnet *v)
 	/* No reads into a lost link (each would fail at once, for ever), and
 	 * none once the VM stops. */
 	if (!virtio_live(d) || !d->vq[NET_RX].ready || v->link_lost ||
-	    io_stopping())
+	    v->held || io_stopping())
 		return;
 	for (unsigned i = 0; i < slots; i++) {
 		struct net_rx *rx = &v->rx[i];
@@ -560,8 +571,97 @@ static void net_counters(void *dev, void (*put)(void *ctx, const char *key,
 	put(ctx, "rx_dropped", __atomic_load_n(&v->rx_dropped, __ATOMIC_RELAXED));
 }
 
+/* A snapshot's record of the device: what the guest can see. */
+struct net_state {
+	struct virtio_mmio_state t;
+	struct virtio_net_config config;
+};
+_Static_assert(sizeof(struct net_state) <= VDEV_STATE_MAX, "net_state");
+
+/* Main thread, every vCPU and the I/O thread parked (vdev.h). */
+static int net_save(void *opaque, uint8_t *buf, const char **why)
+{
+	struct vnet *v = opaque;
+	struct net_state s;
+	bool reading = false;
+
+	pthread_mutex_lock(&v->dev->lock);
+	v->held = true;
+	for (unsigned i = 0; i < NET_RX_INFLIGHT; i++)
+		reading |= v->rx[i].busy;
+	s.config = v->config;
+	pthread_mutex_unlock(&v->dev->lock);
+	if (reading) {
+		/* Cancelled once the I/O thread runs again; the next try
+		 * finds the reads done. */
+		net_quiesce(v->dev);
+		*why = "tap reads in flight could not be cancelled";
+		return -2;
+	}
+	int ret = virtio_mmio_save(v->dev, &s.t, why);
+	if (ret < 0)
+		return ret;
+	memcpy(buf, &s, sizeof(s));
+	return (int)sizeof(s);
+}
+
+static void net_resume(void *opaque)
+{
+	struct vnet *v = opaque;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&v->dev->lock);
+	bool was = v->held;
+	v->held = false;
+	pthread_mutex_unlock(&v->dev->lock);
+	/* An RX kick: the I/O thread starts reading again. */
+	LOG_LIMIT(net_resume_kick);
+	if (was && write(v->dev->kick_fd[NET_RX], &one, sizeof(one)) < 0)
+		log_limited(&net_resume_kick, "net.%u: cannot restart RX: %s",
+			    v->n, strerror(errno));
+}
+
+static int net_restore(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct vnet *v = opaque;
+	struct virtio_dev *d = v->dev;
+	struct net_state s;
+	const char *why = NULL;
+
+	if (len != sizeof(s)) {
+		log_err("restore: net.%u: %zu bytes of state, expected %zu",
+			v->n, len, sizeof(s));
+		return -1;
+	}
+	memcpy(&s, buf, sizeof(s));
+	if (memcmp(s.config.mac, v->config.mac, sizeof(s.config.mac)) != 0 ||
+	    s.config.mtu != v->config.mtu ||
+	    s.config.max_virtqueue_pairs != v->config.max_virtqueue_pairs ||
+	    (s.config.status & ~VIRTIO_NET_S_LINK_UP)) {
+		log_err("restore: net.%u: the saved MAC, MTU or link status is "
+			"not this device's", v->n);
+		return -1;
+	}
+	if (virtio_mmio_restore(d, &s.t, &why) < 0) {
+		log_err("restore: net.%u: %s", v->n, why);
+		return -1;
+	}
+	/* The saved link was down (its tap went away); this VM's tap works:
+	 * the guest sees the link come up. */
+	pthread_mutex_lock(&d->lock);
+	if (!(s.config.status & VIRTIO_NET_S_LINK_UP) && virtio_live(d)) {
+		d->config_generation++;
+		virtio_interrupt(d, VIRTIO_MMIO_INT_CONFIG);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
 const struct vdev_ops net_vdev = {
 	.name = "net",
+	.save = net_save,
+	.resume = net_resume,
+	.restore = net_restore,
 	.counters = net_counters,
 	.open = net_open,
 	.attach = net_attach,

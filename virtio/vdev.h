@@ -16,6 +16,19 @@
  *           called with every vCPU and the I/O thread parked; writes its
  *           state, at most VDEV_STATE_MAX bytes, returns the length, -2
  *           with why when busy (try again later), -1 with why it cannot
+ *   save_files  (optional) after every device's save succeeded, still
+ *           parked: writes what does not fit the state record into the
+ *           files snap_open opened; -1 after printing why
+ *   snap_open  (optional) before the sandbox, when snapshot.path is set:
+ *           opens (creates) those files in the snapshot folder dir_fd,
+ *           without changing them; -1 after printing why
+ *   resume  (optional) after a snapshot when the VM runs on (main
+ *           thread, the I/O thread running again): gives back what save
+ *           held (a device that stopped reading to be quiescent reads
+ *           again); a failed snapshot stops the VM
+ *   restore_open  (optional) a restore, after open and before attach:
+ *           opens the device's files in the snapshot folder dir_fd
+ *           (untrusted: sizes checked); -1 after printing why
  *   restore loads what save wrote, after attach, from a file: checks
  *           every value; -1 after printing why
  *   counters its own counters for `picovm ctl NAME stats` (optional): calls
@@ -43,6 +56,10 @@ struct vdev_ops {
 	void (*close)(void *dev);
 	struct chardev (*chardev)(void *dev);
 	int (*save)(void *dev, uint8_t *buf, const char **why);
+	int (*save_files)(void *dev);
+	int (*snap_open)(void *dev, int dir_fd);
+	void (*resume)(void *dev);
+	int (*restore_open)(void *dev, int dir_fd);
 	int (*restore)(void *dev, const uint8_t *buf, size_t len);
 	void (*counters)(void *dev, void (*put)(void *ctx, const char *key,
 						uint64_t value), void *ctx);

@@ -170,6 +170,25 @@ fail:
 	return -1;
 }
 
+int restore_files(struct vm *vm)
+{
+	struct restore *r = vm->restore;
+	int ret = 0;
+	int dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0) {
+		log_err("restore: %s: %s", r->dir, strerror(errno));
+		return -1;
+	}
+	for (unsigned i = 0; ret == 0 && i < vm->vdevs.n; i++) {
+		const struct vdev *d = &vm->vdevs.d[i];
+		if (d->ops->restore_open)
+			ret = d->ops->restore_open(d->dev, dfd);
+	}
+	close(dfd);
+	return ret;
+}
+
 int restore_memory(struct vm *vm)
 {
 	struct restore *r = vm->restore;

@@ -23,7 +23,7 @@
 
 #define SNAP_MAGIC "PICOSNAP"
 #define SNAP_VERSION 2	/* 2: the virtio window in use; ACPI GPE0 registers,
-			   VM generation ID */
+			   VM generation ID; net, console, ephemeral disks */
 #define SNAP_MAX_VCPUS 254
 #define SNAP_MAX_MSRS 256
 #define SNAP_MAX_LEGACY 8

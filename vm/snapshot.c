@@ -102,6 +102,11 @@ int snapshot_prepare(struct vm *vm)
 			"that snapshot or a VM snapshotting there" : strerror(errno));
 		return -1;
 	}
+	for (unsigned i = 0; i < vm->vdevs.n; i++) {
+		const struct vdev *d = &vm->vdevs.d[i];
+		if (d->ops->snap_open && d->ops->snap_open(d->dev, s->dir_fd) < 0)
+			return -1;
+	}
 	return vcpu_msr_list(vm->m.kvm.fd, &s->msrs);
 }
 
@@ -162,6 +167,24 @@ static int try_vdevs(struct vm *vm, struct snap_state *st, const char **why,
 	return 0;
 }
 
+/* What the devices save beside the state (ephemeral overlays), once each
+ * saved its record, still quiescent.  The old state file goes first: a
+ * snapshot cut short must not load with the new files. */
+static int save_files(struct vm *vm)
+{
+	if (ftruncate(vm->snap->state_fd, 0) < 0) {
+		log_err("snapshot: emptying %s/" SNAP_FILE_STATE ": %s",
+			vm->cfg->snapshot_path, strerror(errno));
+		return -1;
+	}
+	for (unsigned i = 0; i < vm->vdevs.n; i++) {
+		const struct vdev *d = &vm->vdevs.d[i];
+		if (d->ops->save_files && d->ops->save_files(d->dev) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The virtio devices, quiescent: with the vCPUs parked no new requests
  * come, so the I/O thread finishes those in flight; each try parks it and
  * saves only when no device has a request outstanding.  At most ~10 s.
@@ -179,7 +202,7 @@ static int save_vdevs(struct vm *vm, struct snap_state *st)
 		}
 		int ret = try_vdevs(vm, st, &why, &failed);
 		if (ret == 0)
-			return 0;
+			return save_files(vm);
 		iothread_resume();
 		if (ret == -1)
 			break;
@@ -324,10 +347,17 @@ static void take(struct vm *vm)
 	}
 	log_info("snapshot: saved to %s in %llu ms", vm->cfg->snapshot_path,
 		 (unsigned long long)((log_ns_since_start() - t0) / 1000000));
-	if (vm->cfg->snapshot_after == SNAPSHOT_STOP)
+	if (vm->cfg->snapshot_after == SNAPSHOT_STOP) {
 		machine_stop(&vm->m, EXIT_VM_OK, NULL);
-	else
-		vm_resume_vcpus(vm, MACHINE_PAUSE_SNAPSHOT);
+		return;
+	}
+	/* Running on: what the devices held to be quiescent goes again. */
+	for (unsigned i = 0; i < vm->vdevs.n; i++) {
+		const struct vdev *d = &vm->vdevs.d[i];
+		if (d->ops->resume)
+			d->ops->resume(d->dev);
+	}
+	vm_resume_vcpus(vm, MACHINE_PAUSE_SNAPSHOT);
 }
 
 void snapshot_take(struct vm *vm)

@@ -5,6 +5,8 @@
  *            snapshot.path left out
  *   state    vCPUs, VM and device state (vm/snapfile.h), checksummed
  *   memory   guest RAM, sparse: all-zero pages are holes
+ *   disk.N.overlay, disk.N.bitmap  an ephemeral disk's overlay
+ *            (virtio/overlay.h)
  */
 #ifndef PICOVM_VM_SNAPSHOT_H
 #define PICOVM_VM_SNAPSHOT_H
@@ -26,6 +28,9 @@ void snapshot_close(struct vm *vm);
 /* vm/restore.c.  restore_open: reads and checks DIR's state and memory
  * against the loaded configuration; 0 or -1 after printing (status 2). */
 int restore_open(struct vm *vm, const char *dir);
+/* After the devices are open, before they attach: the files they saved
+ * beside the state (vdev.h restore_open); -1 after printing (status 2). */
+int restore_files(struct vm *vm);
 /* Maps the memory file as guest RAM (MAP_PRIVATE); -1 after printing. */
 int restore_memory(struct vm *vm);
 /* After the vCPUs and devices exist: loads their state; -1 after

@@ -392,7 +392,8 @@ static int vmm_start(const struct config *c, const char *dir)
 	} else if (ok) {
 		ok = restore_open(&vm, dir) == 0;
 	}
-	if (!ok || vdevs_open(&vm.vdevs, c, false) < 0) {
+	if (!ok || vdevs_open(&vm.vdevs, c, false) < 0 ||
+	    (dir && restore_files(&vm) < 0)) {
 		boot_plan_free(&plan);
 		vdevs_close(&vm.vdevs);
 		restore_close(&vm);

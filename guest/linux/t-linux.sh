@@ -14,6 +14,8 @@
 #   boot 2  no initramfs (the kernel mounts vda itself), console = virtio
 #           (hvc0), `picovm.cmd=...`: the command's output arrives through
 #           virtio-console and its exit status (7) is picovm's.
+#   (later boots: demo, power button, panics, snapshots; boot 10 snapshots
+#   at /init-ready and restores two clones with jobs given at restore)
 #
 # Runs standalone (bash guest/linux/t-linux.sh) or as a tier: tests/run.sh
 # exports TOP; a tests/t-linux.sh of one line hooks it in:
@@ -395,3 +397,65 @@ u1=$(sed -n 's/^urandom=\([0-9a-f]\{32\}\)$/\1/p' "$WORK/vgen1.out.txt")
 u2=$(sed -n 's/^urandom=\([0-9a-f]\{32\}\)$/\1/p' "$WORK/vgen2.out.txt")
 info "linux: vmgenid: /dev/urandom in the clones: ${u1:-none} and ${u2:-none}"
 check "linux: vmgenid: the two clones' /dev/urandom differ" test -n "$u1" -a -n "$u2" -a "$u1" != "$u2"
+
+# --- boot 14: snapshot at /init-ready, jobs given at restore ---------------------
+# picovm.snapshot=1: /init snapshots itself just before it reads its job
+# (picovm.script=vdb), root on an ephemeral disk.  Two clones at once, each
+# restored with a job disk of its own (disk.1.path, same size as the empty
+# one the snapshot saw) and an ext4 result disk of its own (disk.2.path):
+# each job writes its root and its result disk and ends with its own
+# status.  Afterwards: the statuses, the result files, every ext4 clean
+# (e2fsck -fn), the root image and the snapshot's files unchanged.
+cp "$LB/rootfs.ext4" "$WORK/ready-root.img"
+truncate -s 64K "$WORK/job0.img"
+mkres() { rm -f "$1"; truncate -s 8M "$1" && mke2fs -q -F -t ext4 "$1" >/dev/null 2>&1; }
+mkres "$WORK/res0.img"
+conf "$WORK/ready.conf" "kernel=$LB/vmlinux" "initrd=$LB/initramfs.cpio" \
+	"memory=128M" "vcpus=2" \
+	"cmdline=\"console=ttyS0 $BASE root=/dev/vda picovm.snapshot=1 picovm.script=vdb\"" \
+	"disk.0.path=$WORK/ready-root.img" "disk.0.ephemeral=on" \
+	"disk.1.path=$WORK/job0.img" "disk.2.path=$WORK/res0.img" "timeout=${SECS}s"
+OUT=$WORK/ready.out
+t0=$SECONDS
+timeout -k 3 $((SECS + 10)) "$PICOVM" run "$WORK/ready.conf" snapshot.path="$WORK/ready" \
+	</dev/null >"$OUT" 2>"$OUT.err"
+VM_STATUS=$?
+check "linux: snapshot at /init-ready (picovm.snapshot=1): status 0 (status $VM_STATUS, $((SECONDS - t0)) s)" \
+	[ "$VM_STATUS" = 0 ]
+check "linux: /init-ready: stopped before reading its job" \
+	sh -c "grep -q 'snapshot at /init-ready' '$OUT' && ! grep -q 'running:' '$OUT'"
+check "linux: /init-ready: the ephemeral root's overlay is in the snapshot" \
+	test -s "$WORK/ready/disk.0.bitmap"
+sum_ready=$(cat "$WORK/ready"/* | cksum)
+for c in a b; do
+	st=7; [ $c = b ] && st=9
+	printf 'mkdir -p /tmp/res && mount -t ext4 /dev/vdc /tmp/res &&\necho "job %s on $(hostname)" >/tmp/res/result && umount /tmp/res &&\necho %s >/clone-%s && sync && exit %s\nexit 1\n' \
+		$c $c $c $st >"$WORK/job-$c.img"
+	truncate -s 64K "$WORK/job-$c.img"
+	mkres "$WORK/res-$c.img"
+done
+t0=$SECONDS
+for c in a b; do
+	( timeout -k 3 $((SECS + 10)) "$PICOVM" restore "$WORK/ready" name=clone-$c \
+		disk.1.path="$WORK/job-$c.img" disk.2.path="$WORK/res-$c.img" \
+		</dev/null >"$WORK/clone-$c.out" 2>"$WORK/clone-$c.err"
+	  echo $? >"$WORK/clone-$c.status" ) &
+done
+wait
+info "linux: two clones restored and ran their jobs in $((SECONDS - t0)) s"
+for c in a b; do
+	st=7; [ $c = b ] && st=9
+	OUT=$WORK/clone-$c.out
+	check "linux: clone $c: the job's exit status ($st) is picovm's" \
+		[ "$(cat "$WORK/clone-$c.status")" = $st ]
+	check "linux: clone $c: restored through the boot-timer port" \
+		grep -q 'boot-timer: .* ms' "$WORK/clone-$c.err"
+	got=$(debugfs -R 'cat /result' "$WORK/res-$c.img" 2>/dev/null)
+	check "linux: clone $c: its result disk holds its job's file ('$got')" \
+		[ "$got" = "job $c on ready" ]
+	check "linux: clone $c: its ext4 result disk is clean (e2fsck -fn)" fsck_clean "$WORK/res-$c.img"
+done
+check "linux: clones: the ephemeral root image never changed" cmp -s "$WORK/ready-root.img" "$LB/rootfs.ext4"
+check "linux: clones: the root image is clean (e2fsck -fn)" fsck_clean "$WORK/ready-root.img"
+check "linux: clones: the snapshot's files never changed" \
+	test "$(cat "$WORK/ready"/* | cksum)" = "$sum_ready"
