@@ -10,7 +10,7 @@ B=$TOP/bench/build
 . "$TOP/bench/lib.sh"
 OPS=${1:-200000}
 need_qemu
-QCPU=$(qemu_cpu "$TOP/guest/build/exit.elf")
+QCPU=$(qemu_cpu "$TOP/guest/build/exit.elf") || exit 1
 mkdir -p "$B"
 cc -O2 -o "$B/tsc" "$TOP/bench/tsc.c"
 HZ=$("$B/tsc")

@@ -12,7 +12,11 @@
 # guest touched) and in total.  Everything runs in a runtime folder and
 # (as root) a network namespace of its own, removed at the end.
 #   bash bench/fleet.sh [N]        (default 20)
-# Not yet: QEMU microvm side by side, the 10 Linux guests of issue 12.
+# Then the same N guests under QEMU microvm, in the same run: the same
+# guest ELF (PVH entry), the same memory, a virtio-blk disk with
+# snapshot=on (QEMU's ephemeral overlay) and (as root) a tap; QEMU has no
+# equivalent of the guest's power button on microvm, so its VMs end by
+# SIGTERM (QEMU's own clean exit).  Not yet: the 10 Linux guests of issue 12.
 # A figure that cannot be measured stops the benchmark with an error.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +24,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-20}
 [[ $N =~ ^[1-9][0-9]*$ ]] && [ "$N" -le 500 ] || die "N must be 1..500 (got '$N')"
 PICOVM=$TOP/picovm
-GUEST=$TOP/guest/build/test64.elf
+GUEST=$TOP/guest/build/testpvh.elf
 [ -x "$PICOVM" ] && [ -f "$GUEST" ] || die "picovm or the test guest is not built (make picovm guests)"
 [ -w /dev/kvm ] || die "no writable /dev/kvm"
 B=$(mktemp -d "${TMPDIR:-/tmp}/picovm-fleet.XXXXXX")
@@ -132,3 +136,63 @@ echo "fleet: all $N up (guests running, picovm ls lists them) in $secs s: $rate 
 echo "fleet: picovm per VM: $((own / N)) KiB PSS without guest RAM, $((guest / N)) KiB guest RAM touched"
 echo "fleet: all $N: $((own / 1024)) MiB picovm, $((guest / 1024)) MiB guest RAM touched"
 echo "fleet: stopped through picovm ctl NAME stop (power button, status 0) in $(awk -v a="$t2" -v b="$t3" 'BEGIN { printf "%.3f", (b - a) / 1000 }') s"
+
+# --- the same fleet under QEMU microvm -------------------------------------------
+need_qemu
+QCPU=$(qemu_cpu "$TOP/guest/build/exit.elf") || exit 1
+qrun=(qemu-system-x86_64)
+qnet=()
+[ -n "$NS" ] && qrun=(ip netns exec "$NS" qemu-system-x86_64)
+QVMS=()
+qup() { grep -qs '^idle: waiting for the power button$' "$B/q-$1.out"; }
+qall_up() { local i; for ((i = 1; i <= N; i++)); do qup $i || return 1; done; }
+qany_ended() { local i; for ((i = 1; i <= N; i++)); do [ -s "$B/q-$i.status" ] && return 0; done; return 1; }
+qup_or_failed() { qany_ended || qall_up; }
+export -f qup qall_up qany_ended qup_or_failed
+t0=$(ms)
+for ((i = 1; i <= N; i++)); do
+	[ -n "$NS" ] && qnet=(-netdev "tap,id=n0,ifname=qf$i,script=no,downscript=no" -device virtio-net-device,netdev=n0)
+	( "${qrun[@]}" -M microvm -accel kvm -cpu "$QCPU" -m ${MEM_MIB}M -smp 1 -nodefaults \
+		-no-user-config -display none -monitor none -serial file:"$B/q-$i.out" \
+		-pidfile "$B/q-$i.pid" \
+		-drive file="$B/disk.img",format=raw,if=none,id=d0,snapshot=on \
+		-device virtio-blk-device,drive=d0 "${qnet[@]}" \
+		-kernel "$GUEST" -append picotest=idle 2>"$B/q-$i.err" </dev/null
+	  echo $? >"$B/q-$i.status" ) &
+	VMS+=($!)
+done
+within 300 qup_or_failed || die "not all $N QEMU guests came up within the 300 s watchdog"
+t1=$(ms)
+for ((i = 1; i <= N; i++)); do
+	[ ! -s "$B/q-$i.status" ] || die "QEMU VM $i ended early: $(tail -c 300 "$B/q-$i.err")"
+	p=$(cat "$B/q-$i.pid" 2>/dev/null)
+	[[ $p =~ ^[0-9]+$ ]] || die "QEMU VM $i: no pid file"
+	QVMS+=("$p")
+	VMS+=("$p")
+done
+qown=0 qguest=0
+for ((i = 1; i <= N; i++)); do
+	read -r o g < <(awk -v ram=$((MEM_MIB * 1024)) '
+		/^Size:/ { size = $2 }
+		/^Pss:/ { if (size == ram) g += $2; else o += $2 }
+		END { print o + 0, g + 0 }' "/proc/${QVMS[i - 1]}/smaps") ||
+		die "QEMU VM $i: cannot read its smaps"
+	number "$o" "QEMU VM $i: PSS"
+	number "$g" "QEMU VM $i: guest RAM touched (no mapping of ${MEM_MIB}M found)"
+	qown=$((qown + o)) qguest=$((qguest + g))
+done
+t2=$(ms)
+kill -TERM "${QVMS[@]}"
+for p in "${QVMS[@]}"; do
+	while kill -0 "$p" 2>/dev/null; do sleep 0.01; done
+done
+t3=$(ms)
+qrate=$(awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n * 1000 / (b - a) }')
+number "$qrate" "QEMU VMs started per second"
+echo "qemu:  $N VMs (-M microvm -cpu $QCPU, same guest, ${MEM_MIB}M, virtio-blk snapshot=on${NS:+, tap})"
+echo "qemu:  all $N up in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1000 }') s: $qrate VMs started per second"
+echo "qemu:  per VM: $((qown / N)) KiB PSS without guest RAM, $((qguest / N)) KiB guest RAM touched"
+echo "qemu:  all $N: $((qown / 1024)) MiB QEMU, $((qguest / 1024)) MiB guest RAM touched"
+echo "qemu:  stopped by SIGTERM in $(awk -v a="$t2" -v b="$t3" 'BEGIN { printf "%.3f", (b - a) / 1000 }') s"
+awk -v p="$rate" -v q="$qrate" 'BEGIN { printf "ratio: picovm / qemu VMs started per second = %.1fx\n", p / q }'
+awk -v p="$own" -v q="$qown" 'BEGIN { printf "ratio: qemu / picovm memory per VM (without guest RAM) = %.1fx\n", q / p }'

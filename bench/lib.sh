@@ -11,7 +11,9 @@ need_qemu() {
 		die "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86): the side-by-side figures cannot be measured"
 }
 
-# qemu_cpu: prints the -cpu option that lets QEMU run a guest on this host.
+# qemu_cpu ELF: prints the -cpu option that lets QEMU run a guest on this
+# host (ELF: guest/build/exit.elf).  Call it as QCPU=$(qemu_cpu ...) || exit 1:
+# its die ends only the command substitution.
 # QEMU 7.2 with plain `-cpu host` aborts on some hosts ("failed to set MSR
 # 0x10a": a nested KVM without IA32_ARCH_CAPABILITIES); the probe boots the
 # smallest guest with each candidate and keeps the first that really ran it

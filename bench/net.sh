@@ -11,7 +11,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=$TOP/bench/build
 . "$TOP/bench/lib.sh"
 need_qemu
-QCPU=$(qemu_cpu "$TOP/guest/build/exit.elf")
+QCPU=$(qemu_cpu "$TOP/guest/build/exit.elf") || exit 1
 mkdir -p "$B"
 cc -O2 -o "$B/tsc" "$TOP/bench/tsc.c"
 make -s -C "$TOP/tests" tools >/dev/null

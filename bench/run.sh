@@ -21,7 +21,7 @@ echo "   guest: guest/build/exit.elf (PVH ELF; writes QEMU's isa-debug-exit 0xf4
 "$B/exec2exit" "picovm" "$RUNS" 0 -- "$TOP/picovm" run "$B/exit.conf" | tee "$B/picovm.txt"
 "$B/exec2exit" "picovm (sandbox = off)" "$RUNS" 0 -- "$TOP/picovm" run "$B/exit.conf" sandbox=off | tee "$B/picovm-nosandbox.txt"
 need_qemu
-QCPU=$(qemu_cpu "$EXIT_ELF")
+QCPU=$(qemu_cpu "$EXIT_ELF") || exit 1
 echo "   qemu: -cpu $QCPU (the first of host, host,-arch-capabilities, max that runs a guest here)"
 # isa-debug-exit turns the guest's 0 into exit status (0 << 1) | 1 = 1.
 "$B/exec2exit" "qemu -M microvm" "$RUNS" 1 -- qemu-system-x86_64 \
