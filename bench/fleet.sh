@@ -97,15 +97,19 @@ within 60 listed || die "picovm ls does not list $N running VMs: $("$PICOVM" ls 
 
 # picovm's memory: PSS of every mapping but guest RAM (the anonymous
 # mapping of exactly memory = 32M), and the guest RAM the guest touched.
+# pss_split PID: "OWN GUEST" KiB: PSS of every mapping but the guest RAM
+# (a mapping of exactly the guest's memory size), and of that mapping.
+pss_split() {
+	awk -v ram=$((MEM_MIB * 1024)) '
+		/^Size:/ { size = $2 }
+		/^Pss:/ { if (size == ram) g += $2; else o += $2 }
+		END { print o + 0, g + 0 }' "/proc/$1/smaps"
+}
 own=0 guest=0
 for ((i = 1; i <= N; i++)); do
 	pid=$("$PICOVM" ctl fleet-$i status | sed -n 's/^pid = //p')
 	[[ $pid =~ ^[0-9]+$ ]] || die "fleet-$i: no pid in its status reply"
-	read -r o g < <(awk -v ram=$((MEM_MIB * 1024)) '
-		/^Size:/ { size = $2 }
-		/^Pss:/ { if (size == ram) g += $2; else o += $2 }
-		END { print o + 0, g + 0 }' "/proc/$pid/smaps") ||
-		die "fleet-$i: cannot read /proc/$pid/smaps"
+	read -r o g < <(pss_split "$pid") || die "fleet-$i: cannot read /proc/$pid/smaps"
 	number "$o" "fleet-$i: picovm's PSS"
 	own=$((own + o)) guest=$((guest + g))
 done
@@ -172,11 +176,7 @@ for ((i = 1; i <= N; i++)); do
 done
 qown=0 qguest=0
 for ((i = 1; i <= N; i++)); do
-	read -r o g < <(awk -v ram=$((MEM_MIB * 1024)) '
-		/^Size:/ { size = $2 }
-		/^Pss:/ { if (size == ram) g += $2; else o += $2 }
-		END { print o + 0, g + 0 }' "/proc/${QVMS[i - 1]}/smaps") ||
-		die "QEMU VM $i: cannot read its smaps"
+	read -r o g < <(pss_split "${QVMS[i - 1]}") || die "QEMU VM $i: cannot read its smaps"
 	number "$o" "QEMU VM $i: PSS"
 	number "$g" "QEMU VM $i: guest RAM touched (no mapping of ${MEM_MIB}M found)"
 	qown=$((qown + o)) qguest=$((qguest + g))
