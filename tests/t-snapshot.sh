@@ -212,6 +212,16 @@ fresh; patch $((size - 1)) 5a; bad "the last byte flipped" "checksum mismatch"
 fresh; patch 8 03000000; bad "version 3" "version 3; this picovm reads version 2 only"
 fresh; patch 8 01000000; bad "version 1 (older picovm)" "version 1; this picovm reads version 2 only"
 fresh; patch 0 00; bad "not a state file" "not a picovm snapshot"
+# Another CPU: the header's vendor or CPUID signature changed, the state
+# sealed again (valid checksum), so only the CPU check can refuse it.
+if make -s -C "$TOP/tests" build/snapseal >"$WORK/make.log" 2>&1; then
+	fresh; "$TOP/tests/build/snapseal" "$WORK/bad/state" cpu vendor
+	bad "another CPU vendor" "was taken on another CPU"
+	fresh; "$TOP/tests/build/snapseal" "$WORK/bad/state" cpu model
+	bad "another CPU model" "was taken on another CPU"
+else
+	fail "snapseal" "make -C tests build/snapseal failed: $(tail -c 600 "$WORK/make.log")"
+fi
 fresh; truncate -s 32M "$WORK/bad/memory"; bad "memory file too short" "expected a file of the guest's memory size"
 fresh; rm "$WORK/bad/memory"; bad "memory file missing" "memory"
 fresh; sed -i 's/^vcpus = 4$/vcpus = 2/' "$WORK/bad/vm.conf"; bad "another VM's vm.conf" "not the configuration"

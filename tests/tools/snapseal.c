@@ -2,6 +2,9 @@
  * snapseal STATE vdev N HOW: rewrites one virtio device record of a
  * snapshot state file and seals it again (valid checksum), so that a
  * restore reaches the device's own checks (tests/t-snapshot-io.sh).
+ * snapseal STATE cpu vendor|model: the header's CPU vendor (one letter
+ * changed) or CPUID 1 signature (model bits flipped), sealed again: a
+ * snapshot from another CPU (tests/t-snapshot.sh).
  * HOW: short (one byte less), long (8 zero bytes more), skip (the
  * console's transmit offset set to 2^64-1), mac (a MAC byte flipped),
  * ephemeral (the disk's ephemeral flag flipped).
@@ -38,14 +41,28 @@ int main(int argc, char **argv)
 	size_t len, olen;
 	uint8_t *out;
 
-	if (argc != 5 || strcmp(argv[2], "vdev") != 0) {
-		fprintf(stderr, "usage: snapseal STATE vdev N short|long|skip|mac|ephemeral\n");
+	int cpu = argc == 4 && strcmp(argv[2], "cpu") == 0;
+
+	if (!cpu && (argc != 5 || strcmp(argv[2], "vdev") != 0)) {
+		fprintf(stderr, "usage: snapseal STATE vdev N short|long|skip|mac|ephemeral\n"
+			"       snapseal STATE cpu vendor|model\n");
 		return 2;
 	}
 	uint8_t *buf = slurp(argv[1], &len);
 	if (snap_decode(buf, len, &s, why, sizeof(why)) < 0) {
 		fprintf(stderr, "snapseal: %s\n", why);
 		return 1;
+	}
+	if (cpu) {
+		if (!strcmp(argv[3], "vendor")) {
+			s.h.cpu_vendor[0] ^= 0x20;	/* GenuineIntel -> genuineIntel */
+		} else if (!strcmp(argv[3], "model")) {
+			s.h.cpu_signature ^= 0xf0;	/* CPUID 1 EAX model bits */
+		} else {
+			fprintf(stderr, "snapseal: cpu vendor|model, not '%s'\n", argv[3]);
+			return 2;
+		}
+		goto seal;
 	}
 	unsigned long n = strtoul(argv[3], NULL, 10);
 	if (n >= s.h.nvdev) {
@@ -70,6 +87,7 @@ int main(int argc, char **argv)
 			how, s.vdev_len[n]);
 		return 1;
 	}
+seal:
 	if (snap_encode(&s, &out, &olen) < 0) {
 		fprintf(stderr, "snapseal: out of memory\n");
 		return 1;
