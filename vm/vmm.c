@@ -434,6 +434,9 @@ static int vmm_start(const struct config *c, const char *dir)
 	restore_drop_fd(&vm);
 	struct sandbox_fds sfds = { .ring_fd = iothread_ring_fd(),
 				    .snapshot = vm.snap != NULL };
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
+		sfds.passt |= c->net[i].present && c->net[i].passt &&
+			      strcmp(c->net[i].passt, "auto") == 0;
 	control_sandbox_fds(vm.control, &sfds);
 	sandbox_set_fds(&sfds);
 	if (sandbox_process(c) < 0)
