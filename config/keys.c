@@ -817,8 +817,9 @@ static void check_fd_unique(struct cfg_loader *L, const struct config *c,
 		if (c->net[m].fd == fd || c->net[m].passt_fd == fd) {
 			snprintf(key, sizeof(key), "net.%u.%s", n, what);
 			cfg_state(L, key, &w);
-			cfg_error(L, &w, key, "descriptor %d is already net.%u's; "
-				   "expected one descriptor per net", fd, m);
+			cfg_error(L, &w, key, "descriptor %d is already net.%u.%s; "
+				   "expected one descriptor per net", fd, m,
+				   c->net[m].fd == fd ? "fd" : "passt.fd");
 		}
 }
 
