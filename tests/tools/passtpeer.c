@@ -21,6 +21,9 @@
  *                                 and the stop frame
  *       The end: waits for picovm to close the connection (it ends).
  *       Prints "fake: MODE sent=N back=N bad=N".
+ *   passtpeer connect SOCKET FD CMD...
+ *       connects to SOCKET, makes the connection descriptor FD and execs
+ *       CMD (picovm with net.N.passt.fd = FD).
  * The frames are the test guest's (guest/t_net.h): ethertype 0x88b5, a tag
  * and NUL, then byte i = i * 7 + seed.
  */
@@ -267,13 +270,31 @@ static int udp(unsigned port, unsigned maxp)
 	return lost || bad ? 1 : 0;
 }
 
+static int connect_exec(const char *path, int fd, char **cmd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("connect");
+	if (s != fd && (dup2(s, fd) < 0 || close(s) < 0))
+		die("dup2");
+	execvp(cmd[0], cmd);
+	die("exec");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 5 && strcmp(argv[1], "connect") == 0)
+		return connect_exec(argv[2], atoi(argv[3]), argv + 4);
 	if (argc == 4 && strcmp(argv[1], "udp") == 0)
 		return udp((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "fake") == 0)
 		return fake(argv[2], argv[3], argc > 4 ? argv[4] : NULL);
-	fprintf(stderr, "usage: passtpeer udp PORT MAXPAYLOAD | fake SOCKET MODE [ARG]\n");
+	fprintf(stderr, "usage: passtpeer udp PORT MAXPAYLOAD | fake SOCKET MODE "
+		"[ARG] | connect SOCKET FD CMD...\n");
 	return 2;
 }
