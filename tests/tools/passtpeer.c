@@ -21,6 +21,10 @@
  *                                 and the stop frame
  *       The end: waits for picovm to close the connection (it ends).
  *       Prints "fake: MODE sent=N back=N bad=N".
+ *   passtpeer udpflood PORT PAYLOAD SECONDS
+ *       datagrams of PAYLOAD bytes to 127.0.0.1:PORT for SECONDS, as fast
+ *       as they go (a benchmark's host side: bench/net.sh); prints the
+ *       count.
  *   passtpeer connect SOCKET FD CMD...
  *       connects to SOCKET, makes the connection descriptor FD and execs
  *       CMD (picovm with net.N.passt.fd = FD).
@@ -270,6 +274,25 @@ static int udp(unsigned port, unsigned maxp)
 	return lost || bad ? 1 : 0;
 }
 
+static int udpflood(unsigned port, unsigned len, unsigned secs)
+{
+	static uint8_t p[65536];
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	unsigned long sent = 0;
+	time_t end = time(NULL) + secs;
+
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (s < 0 || len > sizeof(p))
+		die("udpflood");
+	while (time(NULL) < end)
+		for (int i = 0; i < 256; i++)
+			sent += sendto(s, p, len, 0, (struct sockaddr *)&to,
+				       sizeof(to)) == (ssize_t)len;
+	printf("udpflood: sent=%lu\n", sent);
+	return 0;
+}
+
 static int connect_exec(const char *path, int fd, char **cmd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -288,6 +311,9 @@ static int connect_exec(const char *path, int fd, char **cmd)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 5 && strcmp(argv[1], "udpflood") == 0)
+		return udpflood((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]),
+				(unsigned)atoi(argv[4]));
 	if (argc >= 5 && strcmp(argv[1], "connect") == 0)
 		return connect_exec(argv[2], atoi(argv[3]), argv + 4);
 	if (argc == 4 && strcmp(argv[1], "udp") == 0)
