@@ -42,17 +42,7 @@ if ! make -s -C "$TOP/tests" build/passtpeer >"$WORK/make.log" 2>&1; then
 	exit 0
 fi
 
-NSLIST=()
-PIDS=()
-cleanup() {
-	local p n
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	for n in "${NSLIST[@]}"; do ip netns del "$n" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT HUP
+. "$TOP/tests/ns-lib.sh"	# NSLIST, PIDS, cleanup, vm_wait, waitfor
 chmod 755 "$WORK"
 SOCKS=$WORK/socks		# the fake passt's sockets, its user's folder
 mkdir "$SOCKS" && chown $RUN_ID:$RUN_ID "$SOCKS"
@@ -62,21 +52,15 @@ conf "$C" kernel="$K" memory=128M name=pvpasst
 chmod 644 "$C"
 KVM_MAJMIN=$(stat -c '%t %T' /dev/kvm)
 
+# ns NAME: a fresh namespace in $NS with the veth pair passt copies
 ns() {
-	NS=pv-passt-$$-$1
-	if ! ip netns add "$NS"; then
-		fail "namespace $NS" "ip netns add failed"
-		exit 0
-	fi
-	NSLIST+=("$NS")
-	nx ip link set lo up
+	ns_new "pv-passt-$$-$1"
 	nx ip link add v0 type veth peer name v1
 	nx ip addr add $GIP/24 dev v0
 	nx ip link set v0 up
 	nx ip link set v1 up
 	nx ip route add default via 10.77.0.1
 }
-nx() { ip netns exec "$NS" "$@"; }
 # unpriv CMD...: CMD in $NS as $RUN_ID, no capabilities, /dev/kvm usable
 unpriv() {
 	ip netns exec "$NS" unshare -m sh -c '
@@ -105,15 +89,6 @@ vm_bg() {
 		"${PRE[@]}" "$PICOVM" run "$C" "$@" >"$OUT" 2>"$OUT.err" </dev/null &
 	VM_PID=$!
 	PIDS+=("$VM_PID")
-}
-vm_wait() { wait "$VM_PID"; VM_STATUS=$?; }
-waitfor() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@" 2>/dev/null; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.05
-	done
 }
 # picovm_pid: the picovm process under $VM_PID (timeout, bash, ...)
 picovm_pid() {
