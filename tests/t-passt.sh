@@ -167,6 +167,16 @@ check "passt killed: the VM ends with the guest's status 0 (got $VM_STATUS)" \
 	test "$VM_STATUS" = 0
 check "passt killed: no passt left" test ! -e "/proc/${passt_pid:-0}"
 
+# --- a passt that cannot start (no interface to copy): the same, and why ---
+ns_new "pv-passt-$$-bare"	# loopback only
+vm_bg 60 bare cmdline=picotest=net-link-watch net.0.passt=auto
+vm_wait
+check "passt failing at start: the guest sees the link go down" grep -qx "net-link: down" "$OUT"
+check "passt failing at start: its exit status is logged" \
+	grep -qE "^picovm: net.0: passt \(pid [0-9]+\) exited with status 1$" "$OUT.err"
+check "passt failing at start: the VM ends normally, status 0 (got $VM_STATUS)" \
+	test "$VM_STATUS" = 0
+
 # --- picovm killed (SIGKILL): its passt ends too ---------------------------
 ns sigkill
 vm_bg 120 sigkill "cmdline=picotest=net-responder:$GIP" net.0.passt=auto
@@ -204,6 +214,26 @@ for how in path fd; do
 	check "fake passt ($how): no offloads offered (guest features)" \
 		grep -qE '^net-echo: up mtu=1500 ' "$OUT"
 done
+
+# --- TX to a slow reader: short writes resumed, every frame whole ----------
+sock=$SOCKS/drain.sock
+unpriv "$PEER" fake "$sock" drain 1514:3000 >"$WORK/drain.out" 2>&1 &
+fpid=$!
+PIDS+=("$fpid")
+waitfor 5 grep -q listening "$WORK/drain.out"
+export PICOVM_STATS=1
+vm_bg 120 drain cmdline=picotest=net-bench:tx:1514:3000 net.0.passt="$sock"
+unset PICOVM_STATS
+vm_wait
+wait "$fpid"
+back=$(sed -n 's/^fake: drain sent=0 back=\([0-9]*\) bad=0$/\1/p' "$WORK/drain.out")
+short=$(sed -n 's/.*stats: net.0: .* short-writes=\([0-9]*\).*/\1/p' "$OUT.err")
+check "tx: the guest sent 3000 frames of 1514 bytes, status 0 (got $VM_STATUS)" \
+	sh -c "grep -q '^bench: frames=3000 ' '$OUT' && [ $VM_STATUS = 0 ]"
+# the last batch may still be in flight when the guest ends the VM
+check "tx: the slow reader got them whole and in order (${back:-?} of 3000, none bad)" \
+	test "${back:-0}" -ge $((3000 - 256))
+check "tx: short writes happened and were resumed (${short:-?})" test "${short:-0}" -gt 0
 
 # --- a fake passt that breaks the stream: link down, one line -------------
 for mode in zero huge truncated; do

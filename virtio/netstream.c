@@ -51,6 +51,7 @@ struct net_stream {
 	bool tx_busy;
 	unsigned tx_n, tx_niov, tx_first;
 	uint64_t tx_left;		/* bytes of the writev not yet written */
+	uint64_t tx_short;		/* short writes resumed (PICOVM_STATS) */
 	uint16_t tx_head[STREAM_TX_BATCH];
 	uint8_t tx_len[STREAM_TX_BATCH][STREAM_LEN];
 	struct iovec tx_iov[STREAM_TX_IOV];
@@ -119,6 +120,7 @@ static void stream_tx_done(struct io_op *op, int res)
 	}
 	if (res > 0 && (uint64_t)res <= st->tx_left &&
 	    !stream_tx_advance(st, (uint64_t)res) && !io_stopping() && !v->link_lost) {
+		st->tx_short++;
 		stream_tx_submit(st);	/* a short write: the rest */
 		pthread_mutex_unlock(&d->lock);
 		return;
@@ -364,6 +366,11 @@ int stream_open(struct vnet *v)
 	st->tx_op.done = stream_tx_done;
 	v->stream = st;
 	return 0;
+}
+
+uint64_t stream_short_writes(const struct vnet *v)
+{
+	return v->stream ? v->stream->tx_short : 0;
 }
 
 void stream_free(struct vnet *v)

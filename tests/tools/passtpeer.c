@@ -15,6 +15,11 @@
  *                                 picovm reads partial frames); each must
  *                                 come back (net-echo swaps the MACs)
  *                                 byte for byte; then the stop frame
+ *       drain SIZE:COUNT          reads slowly from a small receive
+ *                                 buffer (so that picovm's writes come
+ *                                 up short) until COUNT frames came;
+ *                                 each must be a test frame of SIZE
+ *                                 bytes ("back"), else "bad"
  *       flood SECONDS             frames tagged "flood" for SECONDS
  *                                 (writes that would block are counted,
  *                                 not waited for), then 50 tagged "after"
@@ -186,6 +191,40 @@ static int mode_flood(int fd, unsigned secs, unsigned long *sent, unsigned long 
 	return 0;
 }
 
+static int mode_drain(int fd, unsigned size, unsigned count, unsigned long *back)
+{
+	static uint8_t g[70000];
+	struct timespec pause = { 0, 100000 };
+	int bad = 0, small = 4096;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	while (*back < count && !bad) {
+		uint8_t hdr[4];
+		if (get_all(fd, hdr, 4) < 0)
+			break;
+		uint32_t n = (uint32_t)hdr[0] << 24 | hdr[1] << 16 | hdr[2] << 8 | hdr[3];
+		if (n > sizeof(g)) {
+			fprintf(stderr, "fake: drain: a length of %u\n", n);
+			return bad + 1;
+		}
+		/* in pieces of at most 1000 bytes, a pause after each */
+		for (uint32_t got = 0; got < n;) {
+			uint32_t k = n - got < 1000 ? n - got : 1000;
+			if (get_all(fd, g + got, k) < 0)
+				return bad + 1;
+			got += k;
+			nanosleep(&pause, NULL);
+		}
+		if (n == size && g[12] == 0x88 && g[13] == 0xb5)
+			(*back)++;
+		else if (n < 14 || g[12] != 0x88 || g[13] != 0xb5)
+			continue;	/* not a test frame */
+		else
+			bad++;
+	}
+	return bad;
+}
+
 static int fake(const char *path, const char *mode, const char *arg)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -217,6 +256,9 @@ static int fake(const char *path, const char *mode, const char *arg)
 		shutdown(fd, SHUT_WR);
 	} else if (strcmp(mode, "echo") == 0 && arg) {
 		bad = mode_echo(fd, (unsigned)atoi(arg), &sent, &back);
+	} else if (strcmp(mode, "drain") == 0 && arg && strchr(arg, ':')) {
+		bad = mode_drain(fd, (unsigned)atoi(arg),
+				 (unsigned)atoi(strchr(arg, ':') + 1), &back);
 	} else if (strcmp(mode, "flood") == 0 && arg) {
 		bad = mode_flood(fd, (unsigned)atoi(arg), &sent, &back);
 	} else {
