@@ -278,7 +278,7 @@ wget -q -O - http://10.0.2.2:8000/hello.txt
 echo fetched-$?
 i=0; until wget -q -O - http://10.0.2.2:8000/done.txt; do i=$((i+1)); [ $i -lt 120 ] || break; sleep 1; done
 ip -4 addr show dev eth0 | grep -o "inet [0-9./]*"'
-	(printf '%s\n' "$guest_cmds" | timeout -k 3 $((SECS + 10)) \
+	(printf '%s\n' "$guest_cmds" | timeout -k 3 $((SECS + 60)) \
 		ip netns exec "$PNS" "$PICOVM" run "$TOP/examples/user-net.conf" \
 		>"$OUT" 2>"$OUT.err") &
 	vm=$!
