@@ -1,5 +1,7 @@
 /*
- * virtio-net (virtio 1.2 section 5.1): one RX/TX queue pair on a tap.
+ * virtio-net (virtio 1.2 section 5.1): one RX/TX queue pair on a tap,
+ * or on passt (net/passt.h; its data path is netstream.c, the device and
+ * its registers are the same).  Below, the tap's data path.
  *
  * TX: each chain is written to the tap with one writev straight from
  * guest memory; only the 12-byte virtio-net header is copied, so that what
