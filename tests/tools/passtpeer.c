@@ -240,6 +240,12 @@ static int fake(const char *path, const char *mode, const char *arg)
 		die("fake: listen");
 	printf("fake: listening\n");
 	fflush(stdout);
+	/* Bounded: a picovm that never connects must not hang the test. */
+	struct pollfd lp = { ls, POLLIN, 0 };
+	if (poll(&lp, 1, 60000) <= 0) {
+		fprintf(stderr, "fake: nobody connected within 60 s\n");
+		return 2;
+	}
 	int fd = accept(ls, NULL, NULL);
 	if (fd < 0)
 		die("fake: accept");
@@ -269,8 +275,12 @@ static int fake(const char *path, const char *mode, const char *arg)
 		send_frame(fd, f, frame(f, 100, STOP_TAG, 0), 1);
 	printf("fake: %s sent=%lu back=%lu bad=%d\n", mode, sent, back, bad);
 	fflush(stdout);
-	/* Until picovm is gone (its end of the stream closes). */
+	/* Until picovm is gone (its end of the stream closes), at most 120 s
+	 * of silence. */
 	for (;;) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		if (poll(&pf, 1, 120000) <= 0)
+			break;
 		ssize_t k = read(fd, f, sizeof(f));
 		if (k == 0 || (k < 0 && errno != EINTR))
 			break;
