@@ -61,9 +61,11 @@ ns() {
 	nx ip link set v1 up
 	nx ip route add default via 10.77.0.1
 }
-# unpriv CMD...: CMD in $NS as $RUN_ID, no capabilities, /dev/kvm usable
+# unpriv CMD...: CMD in $NS as $RUN_ID, no capabilities, /dev/kvm usable.
+# Only ever run in the background: it execs, so that $! is the command
+# itself (and cleanup's kill reaches it).
 unpriv() {
-	ip netns exec "$NS" unshare -m sh -c '
+	exec ip netns exec "$NS" unshare -m sh -c '
 		set -e
 		d=$1; shift
 		mkdir -p "$d"
@@ -185,7 +187,7 @@ if waitfor 20 grep -q '^net-responder: up' "$OUT"; then
 	passt_pid=$(pgrep -P "$pid" | head -1)
 	kill -9 "$pid"
 fi
-vm_wait
+vm_wait 2>/dev/null	# bash would report the kill
 check "picovm SIGKILLed: its passt ends (no process left)" \
 	waitfor 10 test -n "${passt_pid:-}" -a ! -e "/proc/${passt_pid:-0}"
 
