@@ -79,9 +79,20 @@ struct disk_config {
 
 #define DISK_SERIAL_MAX 20
 
+/* One net.N.forward entry: host port -> guest port. */
+struct net_forward {
+	bool udp;		/* else tcp */
+	uint16_t host, guest;
+};
+#define CONFIG_MAX_FORWARDS 32
+
 struct net_config {
 	bool present;		/* some net.N.* key was given */
 	char *tap;		/* NAME, "auto", or NULL when fd is used */
+	char *passt;		/* "auto", a passt socket path, or NULL */
+	unsigned passt_fd_key;	/* net.N.passt.fd as given; 0: not given */
+	int passt_fd;		/* the inherited passt socket, or -1 */
+	char *forward;		/* "tcp:H:G,udp:H:G..."; NULL: none */
 	char *bridge;		/* NULL: none */
 	unsigned fd_key;	/* net.N.fd as given; 0: not given */
 	int fd;			/* the inherited descriptor, or -1 */
@@ -128,6 +139,13 @@ int config_load(struct config *c, const char *file, int noverrides,
  * form that config_load() reads back to the same struct. */
 void config_print(const struct config *c, FILE *out);
 void config_free(struct config *c);
+/* Finds an executable "passt" in $PATH (or the usual folders without
+ * PATH): true with its path in out. */
+bool config_find_passt(char *out, size_t n);
+/* Parses a net.N.forward list into out[max] (out may be NULL): the count,
+ * or -1 with "what; expected what" in why. */
+int config_parse_forward(const char *s, struct net_forward *out,
+			 unsigned max, char *why, size_t n);
 struct stat;
 /* Whether st (of an output about to be written) is one of the VM's input
  * files: kernel, initrd or a disk.N.path (same device and inode, or the

@@ -6,12 +6,14 @@
  * (name, MAC, interface names, descriptors, vcpus, sandbox.user), and the
  * rules that involve more than one key or the file name.  See internal.h.
  */
+#include <ctype.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -141,6 +143,72 @@ static int check_fd(const union cfg_value *v, const void *ctx, char *why,
 		return -1;
 	}
 	return 0;
+}
+
+/* net.N.passt: auto, or where a running passt listens (passt -s PATH). */
+static int check_passt(const union cfg_value *v, const void *ctx, char *why,
+		       size_t n)
+{
+	(void)ctx;
+	if (!*v->s || strcmp(v->s, "auto") == 0)
+		return 0;
+	if (v->s[0] != '/' || strlen(v->s) > CONFIG_MAX_SOCKET_PATH) {
+		snprintf(why, n, "'%.40s' is not auto or an absolute socket path "
+			 "of at most %d bytes", v->s, CONFIG_MAX_SOCKET_PATH);
+		return -1;
+	}
+	return 0;
+}
+
+/* Digits only, 1..65535; advances *p past them. */
+static bool parse_port(const char **p, uint16_t *port)
+{
+	unsigned v = 0, digits = 0;
+
+	while (isdigit((unsigned char)**p) && digits < 6) {
+		v = v * 10 + (unsigned)(*(*p)++ - '0');
+		digits++;
+	}
+	*port = (uint16_t)v;
+	return digits && digits < 6 && v >= 1 && v <= 65535;
+}
+
+int config_parse_forward(const char *s, struct net_forward *out,
+			 unsigned max, char *why, size_t n)
+{
+	unsigned count = 0;
+
+	while (*s) {
+		struct net_forward f;
+		const char *p = s + 4;
+		bool ok = (strncmp(s, "tcp:", 4) == 0 || strncmp(s, "udp:", 4) == 0) &&
+			  parse_port(&p, &f.host) && *p++ == ':' &&
+			  parse_port(&p, &f.guest) && (!*p || (*p == ',' && p[1]));
+		if (!ok) {
+			snprintf(why, n, "'%.40s' is not a forward list; expected "
+				 "tcp:HOSTPORT:GUESTPORT or udp:HOSTPORT:GUESTPORT "
+				 "(ports 1..65535), comma-separated", s);
+			return -1;
+		}
+		if (count == max) {
+			snprintf(why, n, "more than %u forwards", max);
+			return -1;
+		}
+		f.udp = s[0] == 'u';
+		if (out)
+			out[count] = f;
+		count++;
+		s = *p ? p + 1 : p;
+	}
+	return (int)count;
+}
+
+static int check_forward(const union cfg_value *v, const void *ctx, char *why,
+			 size_t n)
+{
+	(void)ctx;
+	return config_parse_forward(v->s, NULL, CONFIG_MAX_FORWARDS, why, n) < 0
+	       ? -1 : 0;
 }
 
 static int check_user(const union cfg_value *v, const void *ctx, char *why,
@@ -484,6 +552,36 @@ static const struct cfg_key keys[] = {
 			"parent (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR); 0: none",
 	},
 	{
+		.name = "net.N.passt",
+		.type = CFG_STRING,
+		.offset = NET(passt),
+		NET_KEY,
+		.check = check_passt,
+		.def_doc = "none",
+		.help = "virtio-net N over passt (no privilege): auto (start "
+			"passt) or the socket path of a running passt",
+	},
+	{
+		.name = "net.N.passt.fd",
+		.type = CFG_UINT,
+		.offset = NET(passt_fd_key),
+		NET_KEY,
+		.check = check_fd,
+		.def_doc = "none",
+		.help = "virtio-net N on a connected passt stream socket "
+			"inherited from the parent; 0: none",
+	},
+	{
+		.name = "net.N.forward",
+		.type = CFG_STRING,
+		.offset = NET(forward),
+		NET_KEY,
+		.check = check_forward,
+		.def_doc = "none",
+		.help = "host ports passt forwards to net N's guest: "
+			"tcp|udp:HOSTPORT:GUESTPORT, comma-separated",
+	},
+	{
 		.name = "net.N.bridge",
 		.type = CFG_STRING,
 		.offset = NET(bridge),
@@ -699,43 +797,119 @@ static void check_hugepages(struct cfg_loader *L, const struct config *c)
 		   "with huge pages", mem);
 }
 
-/* Each net.N needs exactly one of tap and fd; fill in the MAC and fd. */
+/* Whether key was given with a value other than how `check` prints
+ * "none" ("" or 0); -1 when it was given and already reported bad. */
+static int net_given(struct cfg_loader *L, unsigned n, const char *what,
+		     bool set, struct cfg_where *w)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "net.%u.%s", n, what);
+	int state = cfg_state(L, key, w);
+	return state < 0 ? -1 : state && set;
+}
+
+/* An executable passt in PATH (net.N.passt = auto starts it). */
+bool config_find_passt(char *out, size_t n)
+{
+	const char *path = getenv("PATH");
+
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+		if (len && (size_t)snprintf(out, n, "%.*s/passt", (int)len, path) < n &&
+		    access(out, X_OK) == 0)
+			return true;
+		path += len + (path[len] == ':');
+	}
+	return false;
+}
+
+/* One descriptor drives one device. */
+static void check_fd_unique(struct cfg_loader *L, const struct config *c,
+			    unsigned n, int fd, const char *what)
+{
+	char key[32];
+	struct cfg_where w;
+
+	for (unsigned m = 0; m < n; m++)
+		if (c->net[m].fd == fd || c->net[m].passt_fd == fd) {
+			snprintf(key, sizeof(key), "net.%u.%s", n, what);
+			cfg_state(L, key, &w);
+			cfg_error(L, &w, key, "descriptor %d is already net.%u.%s; "
+				   "expected one descriptor per net", fd, m,
+				   c->net[m].fd == fd ? "fd" : "passt.fd");
+		}
+}
+
+/* Each net.N needs exactly one backend (tap, fd, passt, passt.fd); fill
+ * in the MAC and descriptors. */
 static void check_nets(struct cfg_loader *L, struct config *c)
 {
+	static const char *const backends[4] = { "tap", "fd", "passt", "passt.fd" };
+
 	for (unsigned n = 0; n < CONFIG_MAX_DEVICES; n++) {
 		struct net_config *nc = &c->net[n];
-		char key[32];
-		struct cfg_where w;
+		char key[32], bin[PATH_MAX];
+		struct cfg_where w, wb[4];
 
-		nc->fd = -1;
+		nc->fd = nc->passt_fd = -1;
 		if (!nc->present)
 			continue;
-		snprintf(key, sizeof(key), "net.%u.fd", n);
-		int has_fd = cfg_state(L, key, &w);
-		snprintf(key, sizeof(key), "net.%u.tap", n);
-		int has_tap = cfg_state(L, key, &w);
-		if (has_fd < 0 || has_tap < 0)
-			continue;	/* already reported */
 		/* "" and 0 are how `check` prints "none". */
-		has_fd = has_fd && nc->fd_key != 0;
-		has_tap = has_tap && nc->tap && *nc->tap;
-		if (has_fd && has_tap)
-			cfg_error(L, &w, key, "set either net.%u.tap or net.%u.fd, "
-				   "not both", n, n);
-		else if (!has_fd && !has_tap)
+		int has[4] = {
+			net_given(L, n, "tap", nc->tap && *nc->tap, &wb[0]),
+			net_given(L, n, "fd", nc->fd_key != 0, &wb[1]),
+			net_given(L, n, "passt", nc->passt && *nc->passt, &wb[2]),
+			net_given(L, n, "passt.fd", nc->passt_fd_key != 0, &wb[3]),
+		};
+		if (has[0] < 0 || has[1] < 0 || has[2] < 0 || has[3] < 0)
+			continue;	/* already reported */
+		int count = has[0] + has[1] + has[2] + has[3], last = -1;
+		for (int i = 0; i < 4; i++)
+			if (has[i])
+				last = i;
+		if (count > 1) {
+			snprintf(key, sizeof(key), "net.%u.%s", n, backends[last]);
+			cfg_error(L, &wb[last], key, "net.%u has %d backends; "
+				   "expected exactly one of net.%u.tap, net.%u.fd, "
+				   "net.%u.passt and net.%u.passt.fd", n, count, n,
+				   n, n, n);
+		} else if (count == 0) {
+			snprintf(key, sizeof(key), "net.%u.tap", n);
 			cfg_error(L, NULL, key, "net.%u needs net.%u.tap (a tap "
-				   "name or auto) or net.%u.fd", n, n, n);
-		if (has_fd == 1) {
+				   "name or auto), net.%u.fd, net.%u.passt (auto or "
+				   "a socket path) or net.%u.passt.fd", n, n, n, n, n);
+		}
+		if (has[1] == 1) {
 			nc->fd = (int)nc->fd_key;
-			/* One descriptor drives one device. */
-			for (unsigned m = 0; m < n; m++)
-				if (c->net[m].fd == nc->fd) {
-					snprintf(key, sizeof(key), "net.%u.fd", n);
-					cfg_state(L, key, &w);
-					cfg_error(L, &w, key, "descriptor %d is "
-						   "already net.%u.fd; expected one "
-						   "descriptor per net", nc->fd, m);
-				}
+			check_fd_unique(L, c, n, nc->fd, "fd");
+		}
+		if (has[3] == 1) {
+			nc->passt_fd = (int)nc->passt_fd_key;
+			check_fd_unique(L, c, n, nc->passt_fd, "passt.fd");
+		}
+		bool is_tap = has[0] || has[1], is_auto = has[2] &&
+			      strcmp(nc->passt, "auto") == 0;
+		if (net_given(L, n, "bridge", nc->bridge && *nc->bridge, &w) == 1 &&
+		    !is_tap && count == 1) {
+			snprintf(key, sizeof(key), "net.%u.bridge", n);
+			cfg_error(L, &w, key, "a bridge takes a tap; expected "
+				   "net.%u.tap or net.%u.fd with it", n, n);
+		}
+		if (net_given(L, n, "forward", nc->forward && *nc->forward, &w) == 1 &&
+		    !is_auto && count == 1) {
+			snprintf(key, sizeof(key), "net.%u.forward", n);
+			cfg_error(L, &w, key, "forwards are passt's and picovm hands "
+				   "them over only to a passt it starts; expected "
+				   "net.%u.passt = auto with it", n);
+		}
+		if (is_auto && count == 1 && !config_find_passt(bin, sizeof(bin))) {
+			snprintf(key, sizeof(key), "net.%u.passt", n);
+			cfg_error(L, &wb[2], key, "auto starts passt, but there is no "
+				   "executable passt in PATH; install it (Debian "
+				   "package passt: apt-get install passt)");
 		}
 		if (nc->mac && *nc->mac)
 			cfg_parse_mac(nc->mac, nc->mac_bytes);

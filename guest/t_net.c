@@ -122,10 +122,49 @@ static int icmp_reply(uint8_t *out, const uint8_t *f, uint32_t len, uint32_t ip)
 	return (int)(ETH_HLEN + tot);
 }
 
+/* A UDP/IPv4 datagram to ip echoed back (addresses and ports swapped,
+ * UDP checksum 0: none, valid for IPv4), or 0 if f is not one.  *stop is
+ * set when its payload is the stop tag. */
+static int udp_reply(uint8_t *out, const uint8_t *f, uint32_t len, uint32_t ip,
+		     int *stop)
+{
+	const uint8_t *h = f + ETH_HLEN;
+	uint32_t ihl, tot, ulen;
+	uint8_t *o = out + ETH_HLEN;
+
+	if (len < ETH_HLEN + 28 || (h[0] >> 4) != 4)
+		return 0;
+	ihl = (h[0] & 15u) * 4;
+	tot = get16be(h + 2);
+	if (ihl < 20 || tot < ihl + 8 || tot > len - ETH_HLEN ||
+	    (get16be(h + 6) & 0x3fff) || h[9] != 17 || get32be(h + 16) != ip ||
+	    tnet_csum_fold(tnet_csum_add(h, ihl, 0)) != 0)
+		return 0;
+	ulen = get16be(h + ihl + 4);
+	if (ulen < 8 || ulen != tot - ihl)
+		return 0;
+	*stop = ulen - 8 == sizeof(TNET_STOP_TAG) - 1 &&
+		!memcmp(h + ihl + 8, TNET_STOP_TAG, sizeof(TNET_STOP_TAG) - 1);
+	memcpy(out, f + 6, ETH_ALEN);
+	memcpy(out + 6, net.mac, ETH_ALEN);
+	put16be(out + 12, ETHERTYPE_IPV4);
+	memcpy(o, h, tot);
+	memcpy(o + 12, h + 16, 4);
+	memcpy(o + 16, h + 12, 4);
+	o[8] = 64;
+	put16be(o + 10, 0);
+	put16be(o + 10, tnet_csum_fold(tnet_csum_add(o, ihl, 0)));
+	memcpy(o + ihl, h + ihl + 2, 2);	/* ports swapped */
+	memcpy(o + ihl + 2, h + ihl, 2);
+	put16be(o + ihl + 6, 0);
+	return (int)(ETH_HLEN + tot);
+}
+
 int test_net_responder(const struct bootinfo *bi, const char *arg,
 		       size_t arglen)
 {
-	uint64_t dur, t0, narp = 0, nicmp = 0, ndrop = 0;
+	uint64_t dur, t0, narp = 0, nicmp = 0, ndrop = 0, nudp = 0;
+	int stop = 0;
 	uint8_t *f, *out;
 	const char *rest;
 	size_t iplen, restlen;
@@ -147,7 +186,7 @@ int test_net_responder(const struct bootinfo *bi, const char *arg,
 	rt_printf("net-responder: up ip=%.*s mac=%s mtu=%u\n", (int)iplen, arg,
 		  mac, net.mtu);
 	t0 = rdtsc();
-	while (!dur || rdtsc() - t0 < dur) {
+	while (!stop && (!dur || rdtsc() - t0 < dur)) {
 		struct virtio_net_hdr h;
 		int n = vnet_recv(&net, f, VNET_MAX_FRAME, &h), r = 0;
 
@@ -169,14 +208,17 @@ int test_net_responder(const struct bootinfo *bi, const char *arg,
 			else if (get16be(f + 12) == ETHERTYPE_IPV4 &&
 				 (r = icmp_reply(out, f, (uint32_t)n, ip)))
 				nicmp++;
+			else if (get16be(f + 12) == ETHERTYPE_IPV4 &&
+				 (r = udp_reply(out, f, (uint32_t)n, ip, &stop)))
+				nudp++;
 		}
 		if (r == 0 || vnet_send(&net, NULL, out, (uint32_t)r, 1))
 			ndrop++;
 	}
 	vnet_tx_reap(&net, 1, VIRTIO_WAIT_LONG);
-	rt_printf("net-responder: arp=%llu icmp=%llu dropped=%llu\n",
+	rt_printf("net-responder: arp=%llu icmp=%llu dropped=%llu udp=%llu\n",
 		  (unsigned long long)narp, (unsigned long long)nicmp,
-		  (unsigned long long)ndrop);
+		  (unsigned long long)ndrop, (unsigned long long)nudp);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <asm/ioctls.h>
 
 #include "filters.h"
@@ -155,6 +156,11 @@ static int fd_rules(scmp_filter_ctx ctx, enum sandbox_role role,
 		 * MSG_DONTWAIT (control allows sendto already). */
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1,
 				       SCMP_A0(SCMP_CMP_EQ, 2));
+	if (ret == 0 && role == SANDBOX_MAIN && fds->passt)
+		/* net/passt.c: reaping the passt picovm started, at exit
+		 * (WNOHANG: a stuck one is killed with tgkill). */
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(wait4), 1,
+				       SCMP_A2(SCMP_CMP_EQ, WNOHANG));
 	if (ret == 0 && role == SANDBOX_CONTROL && fds->control_fd >= 0)
 		/* server.c: a new client, on the listening socket only. */
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4), 1,

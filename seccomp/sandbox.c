@@ -88,6 +88,8 @@ void sandbox_close_inherited(const struct config *c)
 	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
 		if (c->net[i].present && sandbox_inherited(c->net[i].fd))
 			keep[n++] = c->net[i].fd;
+		else if (c->net[i].present && sandbox_inherited(c->net[i].passt_fd))
+			keep[n++] = c->net[i].passt_fd;
 	qsort(keep, (size_t)n, sizeof(int), cmp_int);
 	/* Close the gaps between the descriptors we were told to keep. */
 	unsigned from = 3;

@@ -39,6 +39,7 @@ enum sandbox_role {
 struct sandbox_fds {
 	int ring_fd;		/* io_uring_enter only on this */
 	bool snapshot;		/* snapshot.path: the main thread saves state */
+	bool passt;		/* net.N.passt = auto: the main thread reaps passt */
 	int control_fd;		/* accept4 only on this listening socket */
 	int control_dir_fd;	/* unlinkat only in this folder (-1: none) */
 	bool log_send;		/* stderr is a socket: every thread may

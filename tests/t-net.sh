@@ -33,17 +33,7 @@ if ! make -s -C "$TOP/tests" build/pvnet build/tapfd >"$WORK/make.log" 2>&1; the
 fi
 HAVE_PING=$(command -v ping >/dev/null && echo 1)
 
-NSLIST=()
-PIDS=()
-cleanup() {
-	local p n
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	for n in "${NSLIST[@]}"; do ip netns del "$n" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT HUP	# so that cleanup runs on those too
+. "$TOP/tests/ns-lib.sh"	# NSLIST, PIDS, cleanup, vm_wait, waitfor
 
 C=$WORK/vm.conf
 conf "$C" kernel="$K" memory=128M name=pvnet
@@ -53,16 +43,9 @@ GIP=10.99.0.2
 
 # ns NAME: a fresh namespace in $NS (lo up, no IPv6 chatter on the taps)
 ns() {
-	NS=pv-test-$$-$1
-	if ! ip netns add "$NS"; then
-		fail "namespace $NS" "ip netns add failed"
-		exit 0
-	fi
-	NSLIST+=("$NS")
-	nx ip link set lo up
+	ns_new "pv-test-$$-$1"
 	nx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 }
-nx() { ip netns exec "$NS" "$@"; }
 # vm_bg SECONDS NAME key=value...: picovm in $NS in the background, hard
 # timeout; output in $OUT (serial) and $OUT.err (picovm's messages).
 vm_bg() {
@@ -74,17 +57,7 @@ vm_bg() {
 	VM_PID=$!
 	PIDS+=("$VM_PID")
 }
-vm_wait() { wait "$VM_PID"; VM_STATUS=$?; }
 vm_fg() { vm_bg "$@"; vm_wait; }
-# waitfor SECONDS COMMAND...: polls until the command succeeds
-waitfor() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@" 2>/dev/null; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.05
-	done
-}
 has() { grep -q -- "$1" "$OUT"; }
 hasx() { grep -qxF -- "$1" "$OUT"; }
 stop_guest() { nx "$PVNET" send "$1" "$MAC" 60 picotest-stop; }

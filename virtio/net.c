@@ -1,5 +1,7 @@
 /*
- * virtio-net (virtio 1.2 section 5.1): one RX/TX queue pair on a tap.
+ * virtio-net (virtio 1.2 section 5.1): one RX/TX queue pair on a tap,
+ * or on passt (net/passt.h; its data path is netstream.c, the device and
+ * its registers are the same).  Below, the tap's data path.
  *
  * TX: each chain is written to the tap with one writev straight from
  * guest memory; only the 12-byte virtio-net header is copied, so that what
@@ -33,11 +35,14 @@
  * saved: the transport, the configuration space (MAC, MTU, link status).
  */
 #include "net.h"
+#include "netdev.h"
 
 #include <errno.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -50,90 +55,37 @@
 #include "../vm/log.h"
 #include "../vm/machine.h"
 
-#define NET_RX 0
-#define NET_TX 1
-#define NET_QUEUE_MAX 256
-/* The header before every frame, both ways (struct
- * virtio_net_hdr_mrg_rxbuf: VIRTIO_F_VERSION_1 always has num_buffers). */
-#define NET_HDR TAP_VNET_HDR_LEN
-_Static_assert(NET_HDR == sizeof(struct virtio_net_hdr_mrg_rxbuf),
-	       "the tap's vnet header is virtio's");
-#define NET_MAX_FRAME (65535 + ETH_HLEN + 4)	/* + VLAN tag */
-#define NET_TX_INFLIGHT 64
-/* Tap reads in flight at once, each into one chain (without MRG_RXBUF;
- * with it, one read gathers several chains and only one is in flight). */
-#define NET_RX_INFLIGHT 16
-/* The configuration space through mtu (struct virtio_net_config). */
-#define NET_CONFIG_SIZE (offsetof(struct virtio_net_config, mtu) + \
-			 sizeof(((struct virtio_net_config *)0)->mtu))
-
-struct net_tx {
-	struct io_op op;
-	struct vnet *v;
-	uint16_t head;
-	uint8_t hdr[NET_HDR];		/* the validated copy the tap sees */
-	unsigned niov;
-	struct iovec iov[VQ_MAX_SEGS + 1];
-	struct net_tx *next_free;
-};
-
-struct net_rx {
-	struct io_op op;
-	struct vnet *v;
-	bool busy;
-	uint16_t avail_end;		/* q->last_avail after its last pop */
-	unsigned nchains;
-	uint16_t head[VQ_MAX_SEGS];
-	uint64_t len[VQ_MAX_SEGS];	/* bytes each chain holds */
-	unsigned niov;
-	struct iovec iov[VQ_MAX_SEGS + 1];	/* + the spill buffer */
-	/* Whatever of a frame does not fit the posted chains lands here:
-	 * tun returns only the bytes it copied, so without this a cut frame
-	 * would look whole.  A frame that reaches it is dropped. */
-	uint8_t spill[NET_HDR + NET_MAX_FRAME];
-};
-
-/* The drop counters are read by the control thread (stats). */
-#define COUNT(x) __atomic_fetch_add(&(x), 1, __ATOMIC_RELAXED)
-
-struct vnet {
-	const struct net_config *cfg;
-	unsigned n;
-	struct tap tap;
-	struct virtio_dev *dev;
-	struct virtio_net_config config;
-	struct net_tx tx[NET_TX_INFLIGHT], *tx_free;
-	bool tx_starved;
-	struct net_rx rx[NET_RX_INFLIGHT];
-	int cancel_fd;			/* vCPU -> I/O thread: cancel the read */
-	struct io_event cancel_ev;
-	struct vq_chain chain;
-	uint64_t tx_dropped, rx_dropped;
-	uint64_t rx_reads;		/* tap reads submitted (PICOVM_STATS) */
-	bool link_lost;
-	bool held;			/* a snapshot: no new tap reads */
-};
-
 static bool tap_gone(int res)
 {
 	return res == -EBADFD || res == -EIO || res == -ENODEV || res == -ENXIO;
 }
 
-/* The tap went away (see the top of this file); with d->lock held. */
-static void net_link_lost(struct vnet *v, int res)
+void net_link_down(struct vnet *v, const char *fmt, ...)
 {
 	struct virtio_dev *d = v->dev;
+	char why[200];
+	va_list ap;
+
 	if (v->link_lost)
 		return;
 	v->link_lost = true;
-	log_err("net.%u: the tap %s is gone (%s); link down, the guest's frames "
-		"are dropped from now on", v->n, v->tap.name, strerror(-res));
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_err("net.%u: %s; link down, the guest's frames are dropped from now "
+		"on", v->n, why);
 	v->config.status = 0;
 	d->config_generation++;
 	virtio_interrupt(d, VIRTIO_MMIO_INT_CONFIG);
 }
 
-static bool tx_header_ok(struct virtio_dev *d, const uint8_t *h, uint64_t frame)
+/* The tap went away (see the top of this file); with d->lock held. */
+static void net_link_lost(struct vnet *v, int res)
+{
+	net_link_down(v, "the tap %s is gone (%s)", v->tap.name, strerror(-res));
+}
+
+bool net_tx_header_ok(struct virtio_dev *d, const uint8_t *h, uint64_t frame)
 {
 	struct virtio_net_hdr hdr;
 
@@ -219,7 +171,7 @@ static void net_tx_process(struct vnet *v)
 			continue;
 		}
 		iov_copy_from(c->iov, c->nout, 0, t->hdr, NET_HDR);
-		if (!tx_header_ok(d, t->hdr, frame)) {
+		if (!net_tx_header_ok(d, t->hdr, frame)) {
 			COUNT(v->tx_dropped);
 			vq_push(q, c->head, 0);
 			continue;
@@ -401,7 +353,11 @@ static void net_kick(struct virtio_dev *d, unsigned q)
 {
 	struct vnet *v = d->priv;
 
-	if (q == NET_TX)
+	if (v->stream && q == NET_TX)
+		stream_tx_process(v);
+	else if (v->stream)
+		stream_rx_pump(v);
+	else if (q == NET_TX)
 		net_tx_process(v);
 	else
 		net_rx_post(v);
@@ -412,6 +368,8 @@ static void net_activate(struct virtio_dev *d)
 	struct vnet *v = d->priv;
 	unsigned off = 0;
 
+	if (v->stream)
+		return;		/* passt: no offloads, nothing to tell it */
 	if (virtio_has(d, VIRTIO_NET_F_GUEST_CSUM))
 		off |= TUN_F_CSUM;
 	if (virtio_has(d, VIRTIO_NET_F_GUEST_TSO4))
@@ -471,8 +429,11 @@ static void *net_open(const struct config *c, unsigned n)
 	v->cfg = &c->net[n];
 	v->n = n;
 	v->cancel_fd = -1;
-	if (tap_open(c, n, &v->tap) < 0) {
-		free(v);
+	v->tap.fd = v->passt.fd = -1;
+	bool tap = (c->net[n].tap && *c->net[n].tap) || c->net[n].fd >= 0;
+	if (tap ? tap_open(c, n, &v->tap) < 0 :
+	    passt_open(c, n, &v->passt) < 0 || stream_open(v) < 0) {
+		net_close(v);
 		return NULL;
 	}
 	for (unsigned i = 0; i < NET_TX_INFLIGHT; i++) {
@@ -495,7 +456,7 @@ static void *net_open(const struct config *c, unsigned n)
 
 static void net_arm(struct vnet *v)
 {
-	io_file(v->tap.fd);
+	io_file(v->stream ? v->passt.fd : v->tap.fd);
 	virtio_mmio_arm(v->dev);
 	io_event_arm(&v->cancel_ev, v->cancel_fd, net_cancel, v);
 }
@@ -508,7 +469,7 @@ static int net_attach(void *opaque, struct machine *m, unsigned index)
 		     BIT64(VIRTIO_NET_F_MTU) | BIT64(VIRTIO_NET_F_STATUS) |
 		     BIT64(VIRTIO_NET_F_MRG_RXBUF);
 
-	if (v->cfg->offload)
+	if (v->cfg->offload && !v->stream)	/* passt takes plain frames */
 		f |= BIT64(VIRTIO_NET_F_CSUM) | BIT64(VIRTIO_NET_F_GUEST_CSUM) |
 		     BIT64(VIRTIO_NET_F_HOST_TSO4) | BIT64(VIRTIO_NET_F_HOST_TSO6) |
 		     BIT64(VIRTIO_NET_F_HOST_ECN) | BIT64(VIRTIO_NET_F_GUEST_TSO4) |
@@ -531,6 +492,8 @@ static unsigned net_busy(void *opaque)
 {
 	struct vnet *v = opaque;
 
+	if (!v->dev)
+		return 0;
 	pthread_mutex_lock(&v->dev->lock);
 	/* A pending RX read waits for traffic that may never come: it does
 	 * not hold up a stop. */
@@ -548,14 +511,17 @@ static void net_close(void *opaque)
 	if (!v)
 		return;
 	if (getenv("PICOVM_STATS"))
-		log_info("stats: net.%u: rx-reads=%llu link=%s", v->n,
-			 (unsigned long long)v->rx_reads,
-			 v->link_lost ? "lost" : "up");
+		log_info("stats: net.%u: rx-reads=%llu link=%s short-writes=%llu",
+			 v->n, (unsigned long long)v->rx_reads,
+			 v->link_lost ? "lost" : "up",
+			 (unsigned long long)stream_short_writes(v));
 	if (v->tx_dropped || v->rx_dropped)
 		log_info("net.%u: dropped %llu bad or refused TX frames, %llu RX "
 			 "frames", v->n, (unsigned long long)v->tx_dropped,
 			 (unsigned long long)v->rx_dropped);
 	tap_close(&v->tap);
+	passt_close(&v->passt, v->n);
+	stream_free(v);
 	if (v->cancel_fd >= 0)
 		close(v->cancel_fd);
 	virtio_mmio_destroy(v->dev);
@@ -585,6 +551,12 @@ static int net_save(void *opaque, uint8_t *buf, const char **why)
 	struct net_state s;
 	bool reading = false;
 
+	if (v->stream) {
+		/* Frames cut from the stream but not delivered, and a frame
+		 * half read, live in picovm: not saved yet. */
+		*why = "a net on passt cannot be snapshotted yet";
+		return -1;
+	}
 	pthread_mutex_lock(&v->dev->lock);
 	v->held = true;
 	for (unsigned i = 0; i < NET_RX_INFLIGHT; i++)

@@ -52,9 +52,10 @@ int vmm_limits(struct config_limits *lim)
 
 /* The kernel command line as the guest gets it: the configured one plus
  * one virtio_mmio.device= entry per virtio device, in list order (unless
- * virtio.cmdline = off), then
- * picovm.name=NAME and, when the console's input is not a terminal,
- * picovm.stdin=notty (picovm(1)).  `check` counts the longest form. */
+ * virtio.cmdline = off), then picovm.name=NAME, picovm.net=passt when the
+ * guest's first network interface is on passt (it answers DHCP) and, when
+ * the console's input is not a terminal, picovm.stdin=notty (picovm(1)).
+ * `check` counts the longest form. */
 static char *full_cmdline(const struct config *c, const struct vdevs *l,
 			  bool notty)
 {
@@ -73,8 +74,16 @@ static char *full_cmdline(const struct config *c, const struct vdevs *l,
 		return NULL;
 	}
 	size_t len = strlen(s);
-	snprintf(s + len, n - len, "%spicovm.name=%s%s", len ? " " : "",
-		 c->name, notty ? " picovm.stdin=notty" : "");
+	bool passt = false;
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
+		if (c->net[i].present) {
+			passt = (c->net[i].passt && *c->net[i].passt) ||
+				c->net[i].passt_fd >= 0;
+			break;
+		}
+	snprintf(s + len, n - len, "%spicovm.name=%s%s%s", len ? " " : "",
+		 c->name, passt ? " picovm.net=passt" : "",
+		 notty ? " picovm.stdin=notty" : "");
 	return s;
 }
 
@@ -442,6 +451,9 @@ static int vmm_start(const struct config *c, const char *dir)
 	struct sandbox_fds sfds = { .ring_fd = iothread_ring_fd(),
 				    .snapshot = vm.snap != NULL,
 				    .log_send = log_stderr_is_socket() };
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++)
+		sfds.passt |= c->net[i].present && c->net[i].passt &&
+			      strcmp(c->net[i].passt, "auto") == 0;
 	control_sandbox_fds(vm.control, &sfds);
 	sandbox_set_fds(&sfds);
 	if (sandbox_process(c) < 0)

@@ -459,3 +459,61 @@ check "linux: clones: the ephemeral root image never changed" cmp -s "$WORK/read
 check "linux: clones: the root image is clean (e2fsck -fn)" fsck_clean "$WORK/ready-root.img"
 check "linux: clones: the snapshot's files never changed" \
 	test "$(cat "$WORK/ready"/* | cksum)" = "$sum_ready"
+
+# --- boot 15: rootless networking over passt (examples/user-net.conf) --------------
+# In a network namespace of its own with a veth pair (10.0.2.15/24, default
+# route via 10.0.2.2, which nothing answers: passt copies them to the guest)
+# and an HTTP server on its loopback (busybox httpd, 127.0.0.1:8000).  The
+# guest's /init takes its address by DHCP from passt; the piped commands
+# fetch hello.txt from the host through the gateway address, serve a file
+# on port 80, which the host fetches through the example's forward
+# (127.0.0.1:8080), and wait for the host's done.txt before they end.
+if [ "$(id -u)" = 0 ] && command -v passt >/dev/null && command -v busybox >/dev/null &&
+   ip netns add "pv-lpasst-$$" 2>/dev/null; then
+	PNS=pv-lpasst-$$
+	trap 'ip netns del "$PNS" 2>/dev/null; [ -n "$NETNS" ] && ip netns del "$NETNS" 2>/dev/null; rm -rf "$WORK"' EXIT
+	pnx() { ip netns exec "$PNS" "$@"; }
+	pnx ip link set lo up
+	pnx ip link add v0 type veth peer name v1
+	pnx ip addr add 10.0.2.15/24 dev v0
+	pnx ip link set v0 up
+	pnx ip link set v1 up
+	pnx ip route add default via 10.0.2.2
+	mkdir "$WORK/www"
+	echo "host-file-$$" >"$WORK/www/hello.txt"
+	# ip netns exec execs httpd: $! is httpd's pid
+	ip netns exec "$PNS" busybox httpd -f -p 127.0.0.1:8000 -h "$WORK/www" &
+	httpd_pid=$!
+	OUT=$WORK/passt.out
+	t0=$SECONDS
+	guest_cmds='mkdir /tmp/www; echo guest-file-42 >/tmp/www/g.txt; httpd -p 80 -h /tmp/www
+wget -q -O - http://10.0.2.2:8000/hello.txt
+echo fetched-$?
+i=0; until wget -q -O - http://10.0.2.2:8000/done.txt; do i=$((i+1)); [ $i -lt 120 ] || break; sleep 1; done
+ip -4 addr show dev eth0 | grep -o "inet [0-9./]*"'
+	(printf '%s\n' "$guest_cmds" | timeout -k 3 $((SECS + 60)) \
+		ip netns exec "$PNS" "$PICOVM" run "$TOP/examples/user-net.conf" \
+		>"$OUT" 2>"$OUT.err") &
+	vm=$!
+	for _ in $(seq 1 $((SECS * 10))); do
+		grep -q '^fetched-' "$OUT" 2>/dev/null && break
+		kill -0 $vm 2>/dev/null || break
+		sleep 0.1
+	done
+	got=$(pnx timeout 30 busybox wget -q -O - http://127.0.0.1:8080/g.txt 2>&1)
+	echo done >"$WORK/www/done.txt"
+	wait $vm
+	VM_STATUS=$?
+	kill $httpd_pid 2>/dev/null
+	wait $httpd_pid 2>/dev/null
+	check "linux/passt: the guest took its address by DHCP from passt (10.0.2.15/24)" \
+		grep -q 'inet 10.0.2.15/24' <(tr -d '\r' <"$OUT")
+	check "linux/passt: the guest fetched a file from the host's loopback (HTTP via the gateway)" \
+		grep -qx "host-file-$$" <(tr -d '\r' <"$OUT")
+	check "linux/passt: the host fetched the guest's file through the forwarded port 8080 ($got)" \
+		[ "$got" = guest-file-42 ]
+	check "linux/passt: picovm run examples/user-net.conf ends with status 0 (status $VM_STATUS, $((SECONDS - t0)) s)" \
+		[ "$VM_STATUS" = 0 ]
+else
+	skip "linux/passt: rootless networking" "needs root (a network namespace), passt and busybox on the host"
+fi

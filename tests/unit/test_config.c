@@ -1182,6 +1182,41 @@ static void test_user(void)
 	free(pw);
 }
 
+static void test_forward(void)
+{
+	static const char *const bad[] = {
+		"tcp", "tcp:", "tcp:80", "tcp:80:", "tcp:0:80", "tcp:80:0",
+		"tcp:65536:80", "tcp:80:65536", "tcp:080000:80", "tcp:+80:80",
+		"tcp: 80:80", "tcp:80:80,", ",tcp:80:80", "tcp:80:80,,udp:1:1",
+		"TCP:80:80", "sctp:1:1", "tcp:80:80 ", "tcp:80-81:80",
+	};
+	struct net_forward f[CONFIG_MAX_FORWARDS];
+	char why[256], list[CONFIG_MAX_FORWARDS * 16 + 16] = "";
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char name[64];
+		why[0] = '\0';
+		int r = config_parse_forward(bad[i], f, CONFIG_MAX_FORWARDS, why,
+					     sizeof(why));
+		snprintf(name, sizeof(name), "net.N.forward '%s' is refused", bad[i]);
+		check(name, r == -1 && strstr(why, "expected"), "r=%d why=%s", r, why);
+	}
+	int r = config_parse_forward("tcp:8080:80,udp:65535:1", f,
+				     CONFIG_MAX_FORWARDS, why, sizeof(why));
+	check("net.N.forward 'tcp:8080:80,udp:65535:1' parses", r == 2 &&
+	      !f[0].udp && f[0].host == 8080 && f[0].guest == 80 && f[1].udp &&
+	      f[1].host == 65535 && f[1].guest == 1, "r=%d", r);
+	check("net.N.forward '' is none",
+	      config_parse_forward("", f, CONFIG_MAX_FORWARDS, why, sizeof(why)) == 0,
+	      "not 0");
+	for (unsigned i = 0; i <= CONFIG_MAX_FORWARDS; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%stcp:%u:1",
+			 i ? "," : "", 1000 + i);
+	r = config_parse_forward(list, f, CONFIG_MAX_FORWARDS, why, sizeof(why));
+	check("net.N.forward: one more than 32 forwards is refused",
+	      r == -1 && strstr(why, "more than 32"), "r=%d why=%s", r, why);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -1205,6 +1240,7 @@ int main(void)
 	test_config_round_trip();
 	test_config_errors();
 	test_user();
+	test_forward();
 
 	char *cmd;
 	if (asprintf(&cmd, "rm -rf '%s'", tmpdir) >= 0) {

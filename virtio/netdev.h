@@ -1,0 +1,109 @@
+/*
+ * virtio-net's insides, shared by the device and its tap data path
+ * (net.c) and its passt data path (netstream.c).  Everything here runs
+ * with the device's lock held unless it says otherwise.
+ */
+#ifndef PICOVM_VIRTIO_NETDEV_H
+#define PICOVM_VIRTIO_NETDEV_H
+
+#include <linux/if_ether.h>
+#include <linux/virtio_net.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "queue.h"
+#include "../net/passt.h"
+#include "../net/tap.h"
+#include "../vm/iothread.h"
+
+struct virtio_dev;
+struct net_stream;
+
+#define NET_RX 0
+#define NET_TX 1
+#define NET_QUEUE_MAX 256
+/* The header before every frame, both ways (struct
+ * virtio_net_hdr_mrg_rxbuf: VIRTIO_F_VERSION_1 always has num_buffers). */
+#define NET_HDR TAP_VNET_HDR_LEN
+_Static_assert(NET_HDR == sizeof(struct virtio_net_hdr_mrg_rxbuf),
+	       "the tap's vnet header is virtio's");
+#define NET_MAX_FRAME (65535 + ETH_HLEN + 4)	/* + VLAN tag */
+#define NET_TX_INFLIGHT 64
+/* Tap reads in flight at once, each into one chain (without MRG_RXBUF;
+ * with it, one read gathers several chains and only one is in flight). */
+#define NET_RX_INFLIGHT 16
+/* The configuration space through mtu (struct virtio_net_config). */
+#define NET_CONFIG_SIZE (offsetof(struct virtio_net_config, mtu) + \
+			 sizeof(((struct virtio_net_config *)0)->mtu))
+
+struct net_tx {
+	struct io_op op;
+	struct vnet *v;
+	uint16_t head;
+	uint8_t hdr[NET_HDR];		/* the validated copy the tap sees */
+	unsigned niov;
+	struct iovec iov[VQ_MAX_SEGS + 1];
+	struct net_tx *next_free;
+};
+
+struct net_rx {
+	struct io_op op;
+	struct vnet *v;
+	bool busy;
+	uint16_t avail_end;		/* q->last_avail after its last pop */
+	unsigned nchains;
+	uint16_t head[VQ_MAX_SEGS];
+	uint64_t len[VQ_MAX_SEGS];	/* bytes each chain holds */
+	unsigned niov;
+	struct iovec iov[VQ_MAX_SEGS + 1];	/* + the spill buffer */
+	/* Whatever of a frame does not fit the posted chains lands here:
+	 * tun returns only the bytes it copied, so without this a cut frame
+	 * would look whole.  A frame that reaches it is dropped. */
+	uint8_t spill[NET_HDR + NET_MAX_FRAME];
+};
+
+/* The drop counters are read by the control thread (stats). */
+#define COUNT(x) __atomic_fetch_add(&(x), 1, __ATOMIC_RELAXED)
+
+struct vnet {
+	const struct net_config *cfg;
+	unsigned n;
+	struct tap tap;
+	struct passt passt;
+	struct net_stream *stream;	/* non-NULL: the passt backend */
+	struct virtio_dev *dev;
+	struct virtio_net_config config;
+	struct net_tx tx[NET_TX_INFLIGHT], *tx_free;
+	bool tx_starved;
+	struct net_rx rx[NET_RX_INFLIGHT];
+	int cancel_fd;			/* vCPU -> I/O thread: cancel the read */
+	struct io_event cancel_ev;
+	struct vq_chain chain;
+	uint64_t tx_dropped, rx_dropped;
+	uint64_t rx_reads;		/* tap reads submitted (PICOVM_STATS) */
+	bool link_lost;
+	bool held;			/* a snapshot: no new tap reads */
+};
+
+/* Takes the link down for good (the host side is gone or broke): logs
+ * "net.N: WHY; link down...", clears VIRTIO_NET_S_LINK_UP with a config
+ * interrupt; from then on TX is dropped and nothing is read. */
+void net_link_down(struct vnet *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Whether a TX header (h, NET_HDR bytes) fits the negotiated features
+ * and a frame of that many bytes. */
+bool net_tx_header_ok(struct virtio_dev *d, const uint8_t *h, uint64_t frame);
+
+/* The passt backend (netstream.c). */
+/* After passt_open(): the stream state; -1 when out of memory. */
+int stream_open(struct vnet *v);
+/* The guest kicked TX / RX (or RX buffers may be usable again). */
+void stream_tx_process(struct vnet *v);
+void stream_rx_pump(struct vnet *v);
+/* How many short writes were resumed (for PICOVM_STATS). */
+uint64_t stream_short_writes(const struct vnet *v);
+/* Frees what stream_open() made (any state). */
+void stream_free(struct vnet *v);
+
+#endif
