@@ -27,3 +27,99 @@ if [ -n "$HAVE_STRACE" ]; then
 else
 	skip "stop: no io_uring wait ended in a timeout (ETIME)" "strace is not installed"
 fi
+
+# --- The reaper (vm/reaper.h) ---
+SUBREAP=$TOP/tests/build/subreap
+if ! make -s -C "$TOP/tests" build/subreap >"$WORK/make.log" 2>&1; then
+	fail lifecycle-tools "make -C tests build/subreap failed: $(tail -c 600 "$WORK/make.log")"
+	exit 0
+fi
+K=$GUEST/test64.elf
+C=$WORK/vm.conf
+conf "$C" kernel="$K" memory=64M serial=stdout
+
+# reaped FILE: the subreap output shows exactly one process left behind,
+# picovm's reaper, and that it ended by itself with status 0.
+reaped() {
+	[ "$(grep -c '^orphan ' "$1")" = 1 ] && grep -qx 'orphan picovm-reaper status 0' "$1"
+}
+
+# The guest's exit status reaches the caller unchanged; the one process
+# picovm leaves, its reaper, ends on its own once picovm has exited (the
+# watchdog only catches one that never does).
+for sb in on off; do
+	OUT=$WORK/reap-$sb
+	timeout -k 3 60 "$SUBREAP" "$PICOVM" run "$C" cmdline=picotest=exit:7 \
+		sandbox=$sb >"$OUT" 2>"$OUT.err" </dev/null
+	check "reaper (sandbox = $sb): the guest's exit status 7 reaches the caller" \
+		grep -qx 'status 7' "$OUT"
+	check "reaper (sandbox = $sb): exactly one reaper, which ends by itself with status 0" \
+		reaped "$OUT"
+done
+
+# A picovm killed with SIGKILL leaves no reaper behind either.
+OUT=$WORK/reap-kill
+timeout -k 3 60 "$SUBREAP" "$PICOVM" run "$C" cmdline=picotest=spin \
+	>"$OUT" 2>"$OUT.err" </dev/null &
+sr=$!
+for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
+# timeout -> subreap -> picovm
+kids() { local k; k=$(cat "/proc/$1/task/$1/children" 2>/dev/null); echo $k; }
+sub=$(kids "$sr")
+vm=${sub:+$(kids $sub)}
+if [ -n "$vm" ] && grep -q spinning "$OUT"; then
+	kill -KILL $vm
+	wait "$sr"
+	check "reaper: SIGKILL to picovm: the caller sees status 137" grep -qx 'status 137' "$OUT"
+	check "reaper: SIGKILL to picovm: its reaper ends by itself with status 0" reaped "$OUT"
+else
+	kill "$sr" 2>/dev/null
+	wait "$sr"
+	fail "reaper: SIGKILL to picovm" "the spinning guest did not start: $(tail -c 300 "$OUT.err")"
+fi
+
+# A VM restarted at once finds its disk image (locked while in use) and its
+# tap (busy while attached) free: the reaper holds neither.  Both runs in a
+# namespace of this test's own, with a tap made there.
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-reap" 2>/dev/null; then
+	NS=pv-test-$$-reap
+	trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$WORK"' EXIT
+	ip netns exec "$NS" ip tuntap add dev pvreap0 mode tap
+	# The first VM's reaper is held stopped (SIGSTOP) while the second
+	# VM starts: whatever it holds is still held then, however quickly
+	# it would otherwise have ended.
+	OUT=$WORK/restart1
+	timeout -k 3 60 ip netns exec "$NS" "$SUBREAP" "$PICOVM" run "$C" \
+		cmdline=picotest=spin disk.0.path="$WORK/disk.img" \
+		net.0.tap=pvreap0 >"$OUT" 2>"$OUT.err" </dev/null &
+	sr=$!
+	for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
+	sub=$(kids "$sr")
+	vm=${sub:+$(kids $sub)}
+	rp=${vm:+$(kids $vm)}
+	if [ -n "$rp" ] && [ "$(cat "/proc/$rp/comm")" = picovm-reaper ]; then
+		kill -STOP "$rp"
+		kill -TERM "$vm"
+		# subreap prints picovm's status, then waits for the reaper.
+		for _ in $(seq 600); do grep -q '^status' "$OUT" && break; sleep 0.05; done
+		check "restart at once: the first VM (SIGTERM) ends with status 143" \
+			grep -qx 'status 143' "$OUT"
+		OUT=$WORK/restart2
+		timeout -k 3 60 ip netns exec "$NS" "$PICOVM" run "$C" \
+			cmdline=picotest=exit:0 disk.0.path="$WORK/disk.img" \
+			net.0.tap=pvreap0 >"$OUT" 2>"$OUT.err" </dev/null
+		VM_STATUS=$?
+		check "restart at once: with the first reaper still there, the same disk and tap = NAME start again (status 0)" \
+			test "$VM_STATUS" = 0
+		kill -CONT "$rp"
+		wait "$sr"
+		check "restart at once: the first reaper ends by itself once resumed" \
+			reaped "$WORK/restart1"
+	else
+		kill "$sr" 2>/dev/null
+		wait "$sr"
+		fail "restart at once" "no picovm-reaper found under the first VM: $(tail -c 300 "$OUT.err")"
+	fi
+else
+	skip "restart at once: disk and tap are free" "needs root and iproute2 (a network namespace and a tap)"
+fi
