@@ -27,6 +27,11 @@ struct config;
 
 #define SANDBOX_EXIT_STATUS 159	/* 128 + SIGSYS, as a shell reports it */
 
+/* sandbox_process() caps RLIMIT_NOFILE at the highest open descriptor + 1
+ * + this: room for what picovm still opens once sandboxed (the control
+ * socket's clients and its one refusal, control/control.h), never more. */
+#define SANDBOX_FD_HEADROOM 16
+
 enum sandbox_role {
 	SANDBOX_MAIN,		/* control: signals, stop, teardown */
 	SANDBOX_VCPU,		/* KVM_RUN and register accesses */

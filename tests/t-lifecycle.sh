@@ -24,6 +24,13 @@ if [ -n "$HAVE_STRACE" ]; then
 		grep -q io_uring_enter "$OUT.trace"
 	check "stop: no io_uring wait ended in a timeout (ETIME)" \
 		sh -c "! grep -q ETIME '$OUT.trace'"
+	# The descriptor scans (at start, at the sandbox) read /proc/self/fd
+	# instead of asking about each number from 3 to 1023.
+	timeout -k 3 60 strace -f -qq -e trace=fcntl -o "$OUT.fcntl" \
+		"$PICOVM" run "$C" >"$OUT" 2>"$OUT.err" </dev/null
+	n=$(grep -c 'F_GETFD' "$OUT.fcntl")
+	info "fcntl(F_GETFD) calls from exec to exit: $n"
+	check "sandbox: no descriptor-by-descriptor scan (fewer than 10 fcntl(F_GETFD))" test "$n" -lt 10
 else
 	skip "stop: no io_uring wait ended in a timeout (ETIME)" "strace is not installed"
 fi
@@ -123,3 +130,23 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 else
 	skip "restart at once: disk and tap are free" "needs root and iproute2 (a network namespace and a tap)"
 fi
+
+# --- The sandbox's descriptor cap leaves room for what picovm opens later ---
+# RLIMIT_NOFILE = the highest descriptor open at the sandbox + 1 + 16
+# (seccomp/sandbox.h): the control socket's 8 clients and its refusal fit.
+OUT=$WORK/nofile
+timeout -k 3 60 "$PICOVM" run "$C" cmdline=picotest=spin control="$WORK/c.sock" \
+	>"$OUT" 2>"$OUT.err" </dev/null &
+to=$!
+for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
+vm=$(kids "$to")
+if [ -n "$vm" ] && grep -q spinning "$OUT"; then
+	highest=$(ls "/proc/$vm/fd" | sort -n | tail -1)
+	limit=$(awk '/^Max open files/ { print $4 }' "/proc/$vm/limits")
+	info "sandboxed picovm: highest descriptor $highest, RLIMIT_NOFILE $limit"
+	check "sandbox: RLIMIT_NOFILE leaves room for 9 more descriptors (control clients), at most 16" \
+		test $((limit - highest - 1)) -ge 9 -a $((limit - highest - 1)) -le 16
+	kill -TERM "$vm"
+fi
+wait "$to"
+check "sandbox: the VM with the control socket ends on SIGTERM with status 143" test $? = 143
