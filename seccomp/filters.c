@@ -5,6 +5,9 @@
  * whose ioctl takes an int sign-extends numbers with bit 31 set).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <linux/kvm.h>
 #include <linux/if_tun.h>
 #include <seccomp.h>
@@ -111,6 +114,14 @@ static const struct rule snapshot_rules[] = {
 	IOCTL(KVM_GET_CLOCK),		/* vm/snapshot.c, the VM */
 };
 
+/* vm/kvm.c's PIT helper: one ioctl on the VM (its only descriptor), then
+ * its end.  It shares picovm's memory, so it gets its filter before the
+ * ioctl, which waits for an RCU grace period while the guest runs. */
+static const struct rule pit_rules[] = {
+	IOCTL(KVM_REINJECT_CONTROL),	/* reinjection off */
+	ALLOW(exit),			/* its end (a raw exit, no libc) */
+};
+
 /* The rules of role, n set to their count. */
 static const struct rule *role_rules(enum sandbox_role role, size_t *n)
 {
@@ -127,6 +138,9 @@ static const struct rule *role_rules(enum sandbox_role role, size_t *n)
 	case SANDBOX_CONTROL:
 		*n = sizeof(control_rules) / sizeof(control_rules[0]);
 		return control_rules;
+	case SANDBOX_PIT:
+		*n = sizeof(pit_rules) / sizeof(pit_rules[0]);
+		return pit_rules;
 	default:
 		*n = sizeof(main_rules) / sizeof(main_rules[0]);
 		return main_rules;
@@ -210,4 +224,31 @@ unsigned sandbox_count(enum sandbox_role role, unsigned *ioctls)
 	if (role == SANDBOX_CONTROL)
 		calls += 2;	/* accept4, unlinkat */
 	return calls;
+}
+
+struct sock_filter *sandbox_compile(enum sandbox_role role,
+				    const struct sandbox_fds *fds, size_t *len)
+{
+	scmp_filter_ctx ctx;
+	FILE *f = tmpfile();
+	struct sock_filter *prog = NULL;
+
+	if (!f || sandbox_build(role, fds, &ctx) < 0)
+		goto out;
+	int ret = seccomp_export_bpf(ctx, fileno(f));
+	seccomp_release(ctx);
+	/* The export writes through the descriptor, past the FILE's buffer. */
+	off_t size = ret == 0 ? lseek(fileno(f), 0, SEEK_END) : -1;
+	if (size <= 0 || size % (off_t)sizeof(*prog))
+		goto out;
+	prog = malloc((size_t)size);
+	if (prog && pread(fileno(f), prog, (size_t)size, 0) != (ssize_t)size) {
+		free(prog);
+		prog = NULL;
+	}
+	*len = (size_t)size / sizeof(*prog);
+out:
+	if (f)
+		fclose(f);
+	return prog;
 }

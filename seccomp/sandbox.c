@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <linux/close_range.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "filters.h"
+#include "bpf.h"
 #include "../config/config.h"
 #include "../vm/log.h"
 
@@ -273,7 +274,7 @@ int sandbox_process(const struct config *c)
 
 int sandbox_thread(enum sandbox_role role, const char *name)
 {
-	scmp_filter_ctx ctx;
+	struct sock_filter prog[SANDBOX_BPF_MAX];
 
 	snprintf(thread_name, sizeof(thread_name), "%s", name);
 	/* Named from inside: naming another thread needs an open() of its
@@ -281,14 +282,16 @@ int sandbox_thread(enum sandbox_role role, const char *name)
 	prctl(PR_SET_NAME, thread_name, 0, 0, 0);
 	if (!enabled)
 		return 0;
-	int ret = sandbox_build(role, &fds, &ctx);
-	if (ret == 0) {
-		ret = seccomp_load(ctx);
-		seccomp_release(ctx);
+	/* A finished program (bpf.h): no compiling at run time. */
+	int len = sandbox_bpf_get(role, &fds, prog, SANDBOX_BPF_MAX);
+	if (len < 0) {
+		log_err("sandbox: thread %s: no seccomp program for its role", name);
+		return -1;
 	}
-	if (ret < 0) {
+	struct sock_fprog fp = { .len = (unsigned short)len, .filter = prog };
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0) {
 		log_err("sandbox: thread %s: loading its seccomp filter: %s", name,
-			strerror(-ret));
+			strerror(errno));
 		return -1;
 	}
 	sandbox_test_hook(role);
@@ -299,7 +302,7 @@ int sandbox_thread(enum sandbox_role role, const char *name)
 void sandbox_test_hook(enum sandbox_role role)
 {
 	static const char *const names[] = { "main", "vcpu", "io", "console",
-						    "control" };
+						    "control", "pit" };
 	const char *v = getenv("PICOVM_TEST_VIOLATE");
 	size_t len = strlen(names[role]);
 

@@ -38,6 +38,8 @@ enum sandbox_role {
 	SANDBOX_IO,		/* the io_uring I/O thread */
 	SANDBOX_CONSOLE,	/* stdin/stdout of the console */
 	SANDBOX_CONTROL,	/* the control socket and systemd notify */
+	SANDBOX_PIT,		/* vm/kvm.c: the helper that turns PIT
+				   reinjection off, then exits */
 };
 
 /* What the filters need to know: the descriptors calls may be made on. */
