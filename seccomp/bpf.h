@@ -31,7 +31,7 @@
 #define SANDBOX_SENTINEL_DIR	0x7ffe0a03u
 
 /* The longest program any role has (genbpf refuses to emit a longer one). */
-#define SANDBOX_BPF_MAX 256
+#define SANDBOX_BPF_MAX SANDBOX_PROG_MAX
 
 struct sandbox_bpf {
 	enum sandbox_role role;

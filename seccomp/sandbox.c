@@ -272,6 +272,11 @@ int sandbox_process(const struct config *c)
 	return 0;
 }
 
+int sandbox_program(enum sandbox_role role, struct sock_filter *prog, size_t cap)
+{
+	return enabled ? sandbox_bpf_get(role, &fds, prog, cap) : 0;
+}
+
 int sandbox_thread(enum sandbox_role role, const char *name)
 {
 	struct sock_filter prog[SANDBOX_BPF_MAX];

@@ -22,6 +22,7 @@
 #define PICOVM_SECCOMP_SANDBOX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct config;
 
@@ -64,6 +65,13 @@ int sandbox_process(const struct config *c);
  * name is what the SIGSYS line calls the thread. */
 int sandbox_thread(enum sandbox_role role, const char *name);
 void sandbox_set_fds(const struct sandbox_fds *fds);
+/* The longest seccomp program of any role (seccomp/bpf.h). */
+#define SANDBOX_PROG_MAX 256
+struct sock_filter;
+/* role's seccomp program for the descriptors set so far, into prog (room
+ * for cap instructions): its length, 0 when the sandbox is off, -1 when
+ * there is none.  For a helper that loads its own (vm/pit.c). */
+int sandbox_program(enum sandbox_role role, struct sock_filter *prog, size_t cap);
 void sandbox_enable(bool on);
 
 /* Test builds only (-DPICOVM_TEST_HOOKS): PICOVM_TEST_VIOLATE=ROLE:KIND

@@ -12,9 +12,9 @@ truncate -s 1M "$WORK/disk.img"
 # --- The stop waits for completions, not for an idle slice ---
 # The I/O thread's stop ends when the completions it is owed have arrived;
 # an io_uring wait that ends in ETIME means it sat out a timeout instead.
+C=$WORK/exitd.conf
+conf "$C" kernel="$EXIT_ELF" memory=64M serial=stdout disk.0.path="$WORK/disk.img"
 if [ -n "$HAVE_STRACE" ]; then
-	C=$WORK/exitd.conf
-	conf "$C" kernel="$EXIT_ELF" memory=64M serial=stdout disk.0.path="$WORK/disk.img"
 	OUT=$WORK/etime
 	timeout -k 3 60 strace -f -qq -e trace=io_uring_enter -o "$OUT.trace" \
 		"$PICOVM" run "$C" >"$OUT" 2>"$OUT.err" </dev/null
@@ -31,9 +31,25 @@ if [ -n "$HAVE_STRACE" ]; then
 	n=$(grep -c 'F_GETFD' "$OUT.fcntl")
 	info "fcntl(F_GETFD) calls from exec to exit: $n"
 	check "sandbox: no descriptor-by-descriptor scan (fewer than 10 fcntl(F_GETFD))" test "$n" -lt 10
+	# PIT reinjection off (vm/pit.h): one KVM_REINJECT_CONTROL, made by
+	# the helper process, succeeding.
+	timeout -k 3 60 strace -f -qq -e trace=ioctl -o "$OUT.ioctl" \
+		"$PICOVM" run "$C" >"$OUT" 2>"$OUT.err" </dev/null
+	hp=$(awk '/KVM_REINJECT_CONTROL/ { print $1; exit }' "$OUT.ioctl")
+	check "pit: KVM_REINJECT_CONTROL is called once" \
+		test "$(grep -c KVM_REINJECT_CONTROL "$OUT.ioctl")" = 1
+	check "pit: by a helper, not by picovm's main process, and it succeeds" \
+		test -n "$hp" -a "$hp" != "$(head -1 "$OUT.ioctl" | cut -d' ' -f1)" \
+		-a -n "$(grep -E "^$hp .*= 0\$" "$OUT.ioctl")"
 else
 	skip "stop: no io_uring wait ended in a timeout (ETIME)" "strace is not installed"
 fi
+
+# A timer-driven guest still gets its PIT interrupts with reinjection off.
+OUT=$WORK/pit
+vm_run 60 "$OUT" run "$WORK/exitd.conf" kernel="$GUEST/test64.elf" cmdline=picotest=pit
+check "pit: the guest's periodic PIT interrupts arrive (picotest=pit exits 0)" \
+	test "$VM_STATUS" = 0 -a -n "$(grep -x 'pit: irqs=5' "$OUT")"
 
 # --- The reaper (vm/reaper.h) ---
 SUBREAP=$TOP/tests/build/subreap
@@ -45,10 +61,13 @@ K=$GUEST/test64.elf
 C=$WORK/vm.conf
 conf "$C" kernel="$K" memory=64M serial=stdout
 
-# reaped FILE: the subreap output shows exactly one process left behind,
-# picovm's reaper, and that it ended by itself with status 0.
+# reaped FILE: the subreap output shows exactly the two processes picovm
+# leaves, its reaper and its PIT helper (vm/pit.h), each ended by itself
+# with status 0.
 reaped() {
-	[ "$(grep -c '^orphan ' "$1")" = 1 ] && grep -qx 'orphan picovm-reaper status 0' "$1"
+	[ "$(grep -c '^orphan ' "$1")" = 2 ] &&
+		grep -qx 'orphan picovm-reaper status 0' "$1" &&
+		grep -qx 'orphan picovm-pit status 0' "$1"
 }
 
 # The guest's exit status reaches the caller unchanged; the one process
@@ -60,7 +79,7 @@ for sb in on off; do
 		sandbox=$sb >"$OUT" 2>"$OUT.err" </dev/null
 	check "reaper (sandbox = $sb): the guest's exit status 7 reaches the caller" \
 		grep -qx 'status 7' "$OUT"
-	check "reaper (sandbox = $sb): exactly one reaper, which ends by itself with status 0" \
+	check "reaper (sandbox = $sb): exactly one reaper and one PIT helper, each ending by itself with status 0" \
 		reaped "$OUT"
 done
 
@@ -78,7 +97,7 @@ if [ -n "$vm" ] && grep -q spinning "$OUT"; then
 	kill -KILL $vm
 	wait "$sr"
 	check "reaper: SIGKILL to picovm: the caller sees status 137" grep -qx 'status 137' "$OUT"
-	check "reaper: SIGKILL to picovm: its reaper ends by itself with status 0" reaped "$OUT"
+	check "reaper: SIGKILL to picovm: its reaper and PIT helper end by themselves with status 0" reaped "$OUT"
 else
 	kill "$sr" 2>/dev/null
 	wait "$sr"
@@ -103,8 +122,11 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 	for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
 	sub=$(kids "$sr")
 	vm=${sub:+$(kids $sub)}
-	rp=${vm:+$(kids $vm)}
-	if [ -n "$rp" ] && [ "$(cat "/proc/$rp/comm")" = picovm-reaper ]; then
+	rp=
+	for p in ${vm:+$(kids $vm)}; do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = picovm-reaper ] && rp=$p
+	done
+	if [ -n "$rp" ]; then
 		kill -STOP "$rp"
 		kill -TERM "$vm"
 		# subreap prints picovm's status, then waits for the reaper.
