@@ -6,7 +6,8 @@
 #   make            build ./picovm
 #   make test       build everything and run every test tier (tests/run.sh)
 #   make guests     build the freestanding test guests (guest/)
-#   make bench      run the benchmarks in bench/
+#   make bench      run every benchmark in bench/; writes bench/results/
+#                   (results.md and PNG plots; needs QEMU and gnuplot-nox)
 #   make install PREFIX=/usr/local
 VERSION := 0.1.0
 CC ?= gcc

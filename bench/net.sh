@@ -55,7 +55,9 @@ vm() {
 waitfor() { for _ in $(seq 200); do grep -q "$1" "$B/net.out" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 cpu_ms() { awk '/^cpu/ {printf "%.0f", ($2 + $3) * 1000}' "$B/time"; }
 # rate FRAMES BYTES TSC -> "frames/s Gbit/s"
-rate() { awk -v f="$1" -v b="$2" -v t="$3" -v hz="$HZ" 'BEGIN { s = t / hz; printf "%.0f %.2f", f / s, b * 8 / s / 1e9 }'; }
+rate() { awk -v f="$1" -v b="$2" -v t="$3" -v hz="$HZ" 'BEGIN { s = t / hz; printf "%.0f %.3f", f / s, b * 8 / s / 1e9 }'; }
+# The system's name in the results table.
+sysname() { case $1 in picovm) echo picovm ;; *) echo "QEMU microvm (${1#qemu-})" ;; esac; }
 bench_line() { sed -n 's/^bench: frames=\([0-9]*\) bytes=\([0-9]*\) tsc=\([0-9]*\).*/\1 \2 \3/p' "$B/net.out"; }
 
 printf '%-16s %-22s %12s %9s %12s\n' vmm test frames/s Gbit/s "CPU ms"
@@ -68,6 +70,8 @@ for vmm in $VMMS; do
 		number "${t:-}" "$vmm tx $size: no result ($(tail -c 300 "$B/net.out" "$B/net.err" | tr '\n' ' '))"
 		read -r fps gbps <<<"$(rate "$f" "$b" "$t")"
 		printf '%-16s %-22s %12s %9s %12s\n' $vmm "guest->host $size B" "$fps" "$gbps" "$(cpu_ms)"
+		result net "guest->host $size B" "$(sysname $vmm)" "$fps" frames/s
+		result net "guest->host $size B" "$(sysname $vmm)" "$gbps" Gbit/s
 	done
 	for size in 60 1514; do
 		vm $vmm "picotest=net-bench:rx:0"
@@ -79,6 +83,8 @@ for vmm in $VMMS; do
 		number "${t:-}" "$vmm rx $size: no result ($(tail -c 300 "$B/net.out" "$B/net.err" | tr '\n' ' '))"
 		read -r fps gbps <<<"$(rate "$f" "$b" "$t")"
 		printf '%-16s %-22s %12s %9s %12s\n' $vmm "host->guest $size B" "$fps" "$gbps" "$(cpu_ms)"
+		result net "host->guest $size B" "$(sysname $vmm)" "$fps" frames/s
+		result net "host->guest $size B" "$(sysname $vmm)" "$gbps" Gbit/s
 	done
 	vm $vmm "picotest=net-bench:pingpong"
 	if waitfor "pingpong ready"; then
