@@ -128,6 +128,12 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 	done
 	if [ -n "$rp" ]; then
 		kill -STOP "$rp"
+		# What the reaper holds: its socket, the VM, the vCPUs; nothing
+		# else (no disk, no tap, no stdout).
+		held=$(for f in /proc/$rp/fd/*; do readlink "$f"; done |
+			sed 's/^socket:.*/socket/; s/^anon_inode:kvm-vcpu:.*/kvm-vcpu/' | sort | uniq -c | awk '{ print $2 "x" $1 }' | tr '\n' ' ')
+		check "reaper: holds only its socket, the VM and the vCPU ($held)" \
+			test "$held" = "anon_inode:kvm-vmx1 kvm-vcpux1 socketx1 "
 		kill -TERM "$vm"
 		# subreap prints picovm's status, then waits for the reaper.
 		for _ in $(seq 600); do grep -q '^status' "$OUT" && break; sleep 0.05; done

@@ -2,6 +2,7 @@
 #include "pit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
@@ -12,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "../seccomp/sandbox.h"
@@ -34,6 +36,7 @@ static long raw_syscall(long nr, long a, long b, long c, long d, long e)
 /* Static: the helper may outlive picovm's use of anything on its stack. */
 static struct {
 	int vm_fd;
+	int sync_fd;		/* the pipe's write end */
 	struct sock_filter prog[SANDBOX_PROG_MAX];
 	struct sock_fprog fprog;
 	struct kvm_reinject_control off;
@@ -43,11 +46,22 @@ static alignas(16) unsigned char pit_stack[16384];
 static int pit_helper(void *arg)
 {
 	long fd = pit.vm_fd, ret;
+	long lo = fd < pit.sync_fd ? fd : pit.sync_fd;
+	long hi = fd < pit.sync_fd ? pit.sync_fd : fd;
 
 	(void)arg;
-	if (fd > 0)
-		raw_syscall(SYS_close_range, 0, fd - 1, 0, 0, 0);
-	raw_syscall(SYS_close_range, fd + 1, ~0U, 0, 0, 0);
+	/* Every descriptor but the VM's and the sync pipe's (disk images,
+	 * taps, outputs came along with the copy of the table). */
+	if (lo > 0)
+		raw_syscall(SYS_close_range, 0, lo - 1, 0, 0, 0);
+	if (hi > lo + 1)
+		raw_syscall(SYS_close_range, lo + 1, hi - 1, 0, 0, 0);
+	raw_syscall(SYS_close_range, hi + 1, ~0U, 0, 0, 0);
+	/* Only now may picovm go on: until this, the helper held copies of
+	 * its disks and taps, which a VM started right after picovm's end
+	 * must find free. */
+	raw_syscall(SYS_write, pit.sync_fd, (long)"", 1, 0, 0);
+	raw_syscall(SYS_close, pit.sync_fd, 0, 0, 0, 0);
 	raw_syscall(SYS_prctl, PR_SET_NAME, (long)"picovm-pit", 0, 0, 0);
 	if (pit.fprog.len &&
 	    (raw_syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
@@ -71,9 +85,21 @@ int pit_reinject_off(int vm_fd)
 		pit.fprog.len = (unsigned short)len;
 		pit.fprog.filter = pit.prog;
 	}
-	if (len >= 0 && clone(pit_helper, pit_stack + sizeof(pit_stack),
-			      CLONE_VM | SIGCHLD, NULL) >= 0)
-		return 0;
+	int pfd[2];
+	if (len >= 0 && pipe2(pfd, O_CLOEXEC) == 0) {
+		pit.sync_fd = pfd[1];
+		int pid = clone(pit_helper, pit_stack + sizeof(pit_stack),
+				CLONE_VM | SIGCHLD, NULL);
+		close(pfd[1]);
+		/* Its byte once it has dropped every other descriptor (or
+		 * end of file, had it died first). */
+		char b;
+		while (pid >= 0 && read(pfd[0], &b, 1) < 0 && errno == EINTR)
+			;
+		close(pfd[0]);
+		if (pid >= 0)
+			return 0;
+	}
 	/* No helper: the call here, and its wait too. */
 	if (ioctl(vm_fd, KVM_REINJECT_CONTROL, &pit.off) < 0) {
 		int e = errno;

@@ -12,14 +12,19 @@
  *
  * The helper, "picovm-pit", is a process of its own that shares picovm's
  * memory (a VM ioctl must come from the VM's address space) but not its
- * descriptor table: it closes every descriptor but the VM's first, loads
+ * descriptor table: it closes every descriptor but the VM's first (picovm
+ * waits for that, so no disk or tap outlives picovm in it), loads
  * its own seccomp filter (that one ioctl and exit; sandbox = off: none),
  * makes the call and exits.  Not being one of picovm's threads, it never
  * delays picovm's exit; picovm does not wait for it (init or the nearest
  * subreaper reaps it, as it does the reaper, vm/reaper.h).
  *
  * With reinjection off, PIT ticks the guest did not take in time are
- * merged, not replayed: what Linux and other tickless guests expect.
+ * merged, not replayed: what Linux and other tickless guests expect.  A
+ * guest whose clock counts PIT ticks (Linux on jiffies with the PIT as its
+ * tick: no usable TSC and no APIC timer) then falls behind when it misses
+ * ticks: measured here with noapictimer, guest uptime 62% of wall time
+ * against 75% with reinjection on, on a loaded nested host.
  */
 #ifndef PICOVM_VM_PIT_H
 #define PICOVM_VM_PIT_H

@@ -33,6 +33,9 @@ static void __attribute__((noreturn)) reaper_main(int sock)
 		_exit(1);
 	syscall(SYS_close_range, 0, 2, 0);
 	syscall(SYS_close_range, 4, ~0U, 0);
+	/* picovm waits for this before it opens anything else. */
+	if (write(3, "", 1) != 1)
+		_exit(1);
 	prctl(PR_SET_NAME, "picovm-reaper", 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	for (;;) {
@@ -91,6 +94,18 @@ int reaper_start(void)
 		reaper_main(sv[1]);
 	}
 	close(sv[1]);
+	/* Until its byte arrives the child may still hold copies of what
+	 * picovm inherited (a net.N.fd tap, stdout). */
+	char b;
+	ssize_t n;
+	while ((n = recv(sv[0], &b, 1, 0)) < 0 && errno == EINTR)
+		;
+	if (n != 1) {
+		log_err("reaper: the child did not start; the VM is destroyed "
+			"at picovm's exit instead");
+		close(sv[0]);
+		return -ECHILD;
+	}
 	reaper_sock = sv[0];
 	return 0;
 }
