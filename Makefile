@@ -6,7 +6,8 @@
 #   make            build ./picovm
 #   make test       build everything and run every test tier (tests/run.sh)
 #   make guests     build the freestanding test guests (guest/)
-#   make bench      run the benchmarks in bench/
+#   make bench      run every benchmark in bench/; writes bench/results/
+#                   (results.md and PNG plots; needs QEMU and gnuplot-nox)
 #   make install PREFIX=/usr/local
 VERSION := 0.1.0
 CC ?= gcc
@@ -21,14 +22,27 @@ FORTIFY := $(if $(filter -O0,$(CFLAGS)),,-D_FORTIFY_SOURCE=2)
 PICOVM_CFLAGS := -std=c11 -D_GNU_SOURCE -DPICOVM_VERSION='"$(VERSION)"' \
 	$(WARN) -fstack-protector-strong $(FORTIFY)
 LDFLAGS += -static
-LDLIBS := -lseccomp -luring -lcap-ng -lpthread
+# libseccomp is a build-time tool only (seccomp/genbpf), not linked in.
+LDLIBS := -luring -lcap-ng -lpthread
 
 SRCS := main.c $(sort $(wildcard config/*.c vm/*.c vcpu/*.c boot/*.c \
 	devices/*.c virtio/*.c net/*.c seccomp/*.c control/*.c))
+# The seccomp rule tables (filters.c) are compiled to BPF at build time by
+# a host program linking libseccomp (seccomp/bpf.h); picovm links the
+# generated programs, not the tables or libseccomp's compiler.
+SRCS := $(filter-out seccomp/filters.c seccomp/genbpf.c seccomp/bpf_gen.c,$(SRCS)) \
+	seccomp/bpf_gen.c
 OBJS := $(SRCS:.c=.o)
 DEPS := $(OBJS:.o=.d)
 
 all: picovm
+
+seccomp/genbpf: seccomp/genbpf.c seccomp/filters.c seccomp/variant.c \
+		seccomp/bpf.h seccomp/filters.h seccomp/sandbox.h
+	$(CC) $(CFLAGS) $(PICOVM_CFLAGS) -o $@ seccomp/genbpf.c seccomp/filters.c \
+		seccomp/variant.c -lseccomp
+seccomp/bpf_gen.c: seccomp/genbpf
+	./seccomp/genbpf >$@.tmp && mv $@.tmp $@
 
 picovm: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
@@ -102,7 +116,7 @@ install: picovm
 	install -D -m 0644 doc/picovm.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/picovm.conf.5
 
 clean:
-	rm -f picovm $(OBJS) $(DEPS)
+	rm -f picovm $(OBJS) $(DEPS) seccomp/genbpf seccomp/bpf_gen.c
 	$(MAKE) -C guest clean
 	$(MAKE) -C tests clean
 

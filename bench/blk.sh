@@ -63,11 +63,16 @@ for w in "randread4k 32 4096" "seqread128k 8 131072" "seqwrite128k 8 131072"; do
 		# The difference of two runs cancels boot and set-up.
 		awk -v t="$t1" -v hz="$HZ" -v n="$n" -v s="$size" -v c1="$c1" -v c0="$c0" \
 			-v d="$((n - small))" -v io="$io1" -v mm="$mm1" -v io0="$io0" -v mm0="$mm0" \
-			-v vmm=$vmm -v m="$mode qd$qd" \
 			'BEGIN { secs = t / hz;
 			  ex = (io == "-") ? "n/a" : sprintf("%.4f", (io + mm - io0 - mm0) / d);
-			  printf "%-8s %-14s %10.0f %10.1f %14.2f %18s\n", vmm, m, n / secs,
-				n * s / secs / 1048576, (c1 - c0) * 1000 / d, ex }'
+			  printf "%.0f %.1f %.2f %s\n", n / secs, n * s / secs / 1048576,
+				(c1 - c0) * 1000 / d, ex }' >"$B/r2"
+		read -r iops mibs cpu ex <"$B/r2"
+		printf '%-8s %-14s %10s %10s %14s %18s\n' $vmm "$mode qd$qd" "$iops" "$mibs" "$cpu" "$ex"
+		[ $vmm = qemu ] && sys="QEMU microvm" || sys=picovm
+		result blk "$mode qd$qd" "$sys" "$iops" IOPS
+		result blk "$mode qd$qd" "$sys" "$mibs" MiB/s
+		result blk "$mode qd$qd" "$sys" "$cpu" "us/request"
 	done
 done
 echo "(IOPS and MiB/s from the guest's TSC count, host TSC at $HZ Hz; CPU from"

@@ -6,6 +6,8 @@
  *   exec2exit LABEL RUNS EXPECTED-STATUS -- COMMAND [ARGS...]
  *
  * One output line: LABEL wall_ms=M cpu_ms=C maxrss_kib=R runs=N
+ * With EXEC2EXIT_SAMPLES=FILE in the environment, each run's wall time
+ * (ms) is also appended to FILE, one per line (the distribution plot).
  * A run whose exit status differs from EXPECTED-STATUS aborts the
  * benchmark (a figure for a command that failed means nothing).
  */
@@ -18,6 +20,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "spawn.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -48,15 +52,7 @@ int main(int argc, char **argv)
 		struct rusage ru;
 		int st;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		pid_t pid = fork();
-		if (pid == 0) {
-			int null = open("/dev/null", O_RDWR);
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-			execvp(argv[5], argv + 5);
-			_exit(127);
-		}
+		pid_t pid = spawn_quiet(argv + 5);
 		if (pid < 0 || wait4(pid, &st, 0, &ru) < 0) {
 			perror("exec2exit");
 			return 1;
@@ -74,6 +70,18 @@ int main(int argc, char **argv)
 			 (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 		if (ru.ru_maxrss > maxrss)
 			maxrss = ru.ru_maxrss;
+	}
+	const char *samples = getenv("EXEC2EXIT_SAMPLES");
+	FILE *sf = samples ? fopen(samples, "a") : NULL;
+	if (samples && !sf) {
+		perror(samples);
+		return 1;
+	}
+	for (int i = 0; sf && i < runs; i++)
+		fprintf(sf, "%.3f\n", wall[i]);
+	if (sf && fclose(sf) != 0) {
+		perror(samples);
+		return 1;
 	}
 	printf("%-28s wall_ms=%.2f cpu_ms=%.2f maxrss_kib=%ld runs=%d\n", argv[1],
 	       median(wall, runs), median(cpu, runs), maxrss, runs);

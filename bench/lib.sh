@@ -35,3 +35,19 @@ number() {
 	[[ $1 =~ ^[0-9]+([.][0-9]+)?$ ]] && awk -v v="$1" 'BEGIN { exit !(v > 0) }' ||
 		die "$2: no figure (got '${1:-nothing}')"
 }
+
+# need_gnuplot: the plots are part of the results (gnuplot-nox, a
+# bench-only dependency); checked before anything is measured.
+need_gnuplot() {
+	command -v gnuplot >/dev/null ||
+		die "gnuplot is not installed (apt-get install gnuplot-nox): make bench writes its plots with it"
+}
+
+# result SECTION WHAT SYSTEM VALUE UNIT: one measured figure for the
+# results table and plots (bench/report.sh), appended to $RESULTS.  VALUE
+# must be a number (number() above), or the benchmark stops.
+result() {
+	number "$4" "$1: $2 ($3)"
+	[ -n "${RESULTS:-}" ] || return 0
+	printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$RESULTS"
+}

@@ -60,14 +60,19 @@ vm() {
 waitfor() { for _ in $(seq 200); do grep -q "$1" "$B/net.out" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 cpu_ms() { awk '/^cpu/ {printf "%.0f", ($2 + $3) * 1000}' "$B/time"; }
 # rate FRAMES BYTES TSC -> "frames/s Gbit/s"
-rate() { awk -v f="$1" -v b="$2" -v t="$3" -v hz="$HZ" 'BEGIN { s = t / hz; printf "%.0f %.2f", f / s, b * 8 / s / 1e9 }'; }
-# show VMM WHAT LABEL CPU: the guest's bench line as one row (or stop)
+rate() { awk -v f="$1" -v b="$2" -v t="$3" -v hz="$HZ" 'BEGIN { s = t / hz; printf "%.0f %.3f", f / s, b * 8 / s / 1e9 }'; }
+# The system's name in the results table.
+sysname() { case $1 in picovm*) echo "$1" ;; *) echo "QEMU microvm (${1#qemu-})" ;; esac; }
+# show VMM WHAT LABEL CPU: the guest's bench line as one row and two
+# results (or stop)
 show() {
 	local f b t fps gbps
 	read -r f b t <<<"$(bench_line)"
 	number "${t:-}" "$1 $2: no result ($(tail -c 300 "$B/net.out" "$B/net.err" | tr '\n' ' '))"
 	read -r fps gbps <<<"$(rate "$f" "$b" "$t")"
 	printf '%-18s %-22s %12s %9s %12s\n' "$1" "$3" "$fps" "$gbps" "$4"
+	result net "$3" "$(sysname "$1")" "$fps" frames/s
+	result net "$3" "$(sysname "$1")" "$gbps" Gbit/s
 }
 bench_line() { sed -n 's/^bench: frames=\([0-9]*\) bytes=\([0-9]*\) tsc=\([0-9]*\).*/\1 \2 \3/p' "$B/net.out"; }
 

@@ -1,39 +1,67 @@
 #!/usr/bin/env bash
-# picovm benchmarks.  Each prints figures, side by side with QEMU microvm in
-# the same run; none asserts a time.
-#   bash bench/run.sh [RUNS]        (default 21 runs per figure)
+# picovm benchmarks, side by side with QEMU microvm and the floor (a bare
+# static KVM program, bench/floor.c) in the same run; none asserts a time.
+# Writes bench/results/results.md (one table) and bench/results/*.png.
+#   bash bench/run.sh [RUNS]        (default 21 runs per start-up figure)
+#   BENCH_ONLY=startup bash bench/run.sh   (start-up, VMs/s and memory only)
+#   BENCH_RATE_COUNT=N: VMs started per VMs-per-second figure (default 100,
+#   QEMU a fifth of it; even)
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${1:-21}
 B=$TOP/bench/build
+OUTDIR=$TOP/bench/results
 . "$TOP/bench/lib.sh"
+need_qemu
+need_gnuplot
 mkdir -p "$B"
+RESULTS=$B/results.tsv
+export RESULTS
+: >"$RESULTS"
+rm -f "$B"/samples-*.txt
 cc -O2 -Wall -Werror -o "$B/exec2exit" "$TOP/bench/exec2exit.c"
+cc -O2 -Wall -Werror -o "$B/rate" "$TOP/bench/rate.c"
 cc -O2 -Wall -Werror -static -o "$B/floor" "$TOP/bench/floor.c"
 EXIT_ELF=$TOP/guest/build/exit.elf
-[ -x "$TOP/picovm" ] && [ -f "$EXIT_ELF" ] || { echo "run 'make picovm guests' first" >&2; exit 1; }
+[ -x "$TOP/picovm" ] && [ -f "$EXIT_ELF" ] || die "run 'make picovm guests' first"
 printf 'kernel = %s\nmemory = 64M\nserial = none\n' "$EXIT_ELF" >"$B/exit.conf"
+QCPU=$(qemu_cpu "$EXIT_ELF")
+# isa-debug-exit turns the guest's 0 into exit status (0 << 1) | 1 = 1.
+QEMU=(qemu-system-x86_64 -M microvm -accel kvm -cpu "$QCPU" -m 64M -smp 1
+	-nodefaults -no-user-config -display none -serial none -monitor none
+	-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$EXIT_ELF")
+
+# Each system: a label, the exit status its guest run ends with, a command.
+SYS_LABELS=("floor" "floor (irqchip + PIT)" "picovm" "picovm (sandbox = off)" "QEMU microvm")
+SYS_FILES=(floor floor-irq picovm picovm-nosandbox qemu)
+SYS_STATUS=(0 0 0 0 1)
+sys_cmd() {
+	case $1 in
+	0) CMD=("$B/floor") ;;
+	1) CMD=("$B/floor" irqchip) ;;
+	2) CMD=("$TOP/picovm" run "$B/exit.conf") ;;
+	3) CMD=("$TOP/picovm" run "$B/exit.conf" sandbox=off) ;;
+	4) CMD=("${QEMU[@]}") ;;
+	esac
+}
+# field NAME LINE: the value of NAME=... in an exec2exit or rate line.
+field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
 echo "== exec to exit, smallest guest (enter, write the exit port), $RUNS runs, medians"
 echo "   guest: guest/build/exit.elf (PVH ELF; writes QEMU's isa-debug-exit 0xf4, then picovm's 0x510)"
-"$B/exec2exit" "floor (no irqchip)" "$RUNS" 0 -- "$B/floor" | tee "$B/floor.txt"
-"$B/exec2exit" "floor (irqchip + PIT)" "$RUNS" 0 -- "$B/floor" irqchip | tee "$B/floor-irq.txt"
-"$B/exec2exit" "picovm" "$RUNS" 0 -- "$TOP/picovm" run "$B/exit.conf" | tee "$B/picovm.txt"
-"$B/exec2exit" "picovm (sandbox = off)" "$RUNS" 0 -- "$TOP/picovm" run "$B/exit.conf" sandbox=off | tee "$B/picovm-nosandbox.txt"
-need_qemu
-QCPU=$(qemu_cpu "$EXIT_ELF") || exit 1
 echo "   qemu: -cpu $QCPU (the first of host, host,-arch-capabilities, max that runs a guest here)"
-# isa-debug-exit turns the guest's 0 into exit status (0 << 1) | 1 = 1.
-"$B/exec2exit" "qemu -M microvm" "$RUNS" 1 -- qemu-system-x86_64 \
-	-M microvm -accel kvm -cpu "$QCPU" -m 64M -smp 1 -nodefaults \
-	-no-user-config -display none -serial none -monitor none \
-	-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$EXIT_ELF" |
-	tee "$B/qemu.txt"
-wall() { sed -n 's/.*wall_ms=\([0-9.]*\).*/\1/p' "$1" | head -1; }
-pv=$(wall "$B/picovm.txt"); qm=$(wall "$B/qemu.txt")
-number "$pv" "picovm exec to exit"
-number "$qm" "qemu exec to exit"
-awk -v p="$pv" -v q="$qm" 'BEGIN { printf "ratio: qemu microvm / picovm wall time = %.1fx\n", q / p }'
+for i in "${!SYS_LABELS[@]}"; do
+	sys_cmd "$i"
+	line=$(EXEC2EXIT_SAMPLES=$B/samples-${SYS_FILES[$i]}.txt \
+		"$B/exec2exit" "${SYS_LABELS[$i]}" "$RUNS" "${SYS_STATUS[$i]}" -- "${CMD[@]}") ||
+		die "${SYS_LABELS[$i]}: exec to exit could not be measured"
+	echo "$line"
+	result startup "exec to exit (median)" "${SYS_LABELS[$i]}" "$(field wall_ms "$line")" ms
+	result startup "exec to exit, CPU (median)" "${SYS_LABELS[$i]}" "$(field cpu_ms "$line")" ms
+	rss=$(field maxrss_kib "$line")
+	number "$rss" "${SYS_LABELS[$i]}: peak RSS"
+	result memory "peak RSS of the monitor" "${SYS_LABELS[$i]}" "$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" MiB
+done
 
 echo "== exec to the guest's first instruction (picovm's boot-timer port, written first by exit.elf), $RUNS runs"
 for sb in on off; do
@@ -42,9 +70,38 @@ for sb in on off; do
 		"$TOP/picovm" run "$B/exit.conf" sandbox=$sb 2>&1 >/dev/null |
 			sed -n 's/.*boot-timer: \([0-9.]*\) ms.*/\1/p' >>"$B/boottime.txt"
 	done
-	[ -s "$B/boottime.txt" ] || die "picovm (sandbox = $sb) logged no boot-timer figure"
-	sort -n "$B/boottime.txt" | awk -v sb=$sb '{ v[NR] = $1 } END { printf "picovm (sandbox = %s) exec -> first guest port write: median %.3f ms (min %.3f, max %.3f)\n", sb, v[int((NR + 1) / 2)], v[1], v[NR] }'
+	[ "$(wc -l <"$B/boottime.txt")" = "$RUNS" ] ||
+		die "picovm (sandbox = $sb) logged the boot-timer figure in only $(wc -l <"$B/boottime.txt") of $RUNS runs"
+	read -r med lo hi < <(sort -n "$B/boottime.txt" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[1], v[NR] }')
+	echo "picovm (sandbox = $sb) exec -> first guest port write: median $med ms (min $lo, max $hi)"
+	label=picovm
+	[ $sb = off ] && label="picovm (sandbox = off)"
+	result startup "exec to first instruction (median)" "$label" "$med" ms
 done
+echo "   (QEMU and the floor have no boot-timer port: not measured for them)"
+
+echo "== tiny VMs started and run to their end per second, 1 and 2 launchers"
+for i in 1 2 4; do
+	sys_cmd "$i"
+	count=${BENCH_RATE_COUNT:-100}
+	[ "$i" = 4 ] && count=$(((count / 5 + 1) / 2 * 2))
+	[ "$count" -ge 2 ] || count=2
+	for par in 1 2; do
+		line=$("$B/rate" "${SYS_LABELS[$i]}" "$count" "$par" "${SYS_STATUS[$i]}" -- "${CMD[@]}") ||
+			die "${SYS_LABELS[$i]}: VMs per second could not be measured"
+		echo "$line"
+		result vms "VMs per second, $par launcher(s)" "${SYS_LABELS[$i]}" "$(field per_s "$line")" VMs/s
+	done
+done
+
+if [ "${BENCH_ONLY:-}" != startup ]; then
+	echo
+	echo "== virtio-blk against QEMU microvm (bench/blk.sh)"
+	bash "$TOP/bench/blk.sh"
+	echo
+	echo "== virtio-net against QEMU microvm (bench/net.sh)"
+	bash "$TOP/bench/net.sh"
+fi
 
 echo
 echo "== seccomp filters per thread role (seccomp/filters.c)"
@@ -53,5 +110,4 @@ cc -std=c11 -D_GNU_SOURCE -O2 -o "$B/sandbox_table" "$TOP/bench/sandbox_table.c"
 "$B/sandbox_table"
 
 echo
-echo "== virtio-blk against QEMU microvm (bench/blk.sh)"
-bash "$TOP/bench/blk.sh"
+bash "$TOP/bench/report.sh" "$RESULTS" "$B" "$OUTDIR"

@@ -31,11 +31,6 @@ struct control {
 	int efd;			/* wakes the thread */
 	pthread_t thread;
 	bool started;
-	/* Placeholders that keep descriptor numbers free for clients: the
-	 * sandbox caps RLIMIT_NOFILE at what is open when it starts; the
-	 * thread closes them first thing.  One more than the clients, for
-	 * the refusals. */
-	int reserved[CONTROL_MAX_CLIENTS + 1];
 	bool accept_blocked;		/* accept4 failed: until a client goes */
 	uint64_t events;		/* clients accepted or heard from */
 

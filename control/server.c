@@ -30,6 +30,11 @@
 #include "../vm/machine.h"
 #include "../vm/vm.h"
 
+/* Clients and the one refusal are opened after the sandbox caps the
+ * descriptors: they must fit in its headroom. */
+_Static_assert(CONTROL_MAX_CLIENTS + 1 <= SANDBOX_FD_HEADROOM,
+	       "control clients do not fit in SANDBOX_FD_HEADROOM");
+
 uint64_t control_now_ms(void)
 {
 	return log_ns_since_start() / 1000000;
@@ -207,9 +212,6 @@ static void control_free(struct control *ctl, bool unlink)
 		close(ctl->dir_fd);
 	if (ctl->notify_fd >= 0)
 		close(ctl->notify_fd);
-	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS + 1; i++)
-		if (ctl->reserved[i] >= 0)
-			close(ctl->reserved[i]);
 	if (ctl->efd >= 0)
 		close(ctl->efd);
 	pthread_mutex_destroy(&ctl->lock);
@@ -238,22 +240,11 @@ int control_open(const struct config *c, struct control **out)
 	pthread_mutex_init(&ctl->lock, NULL);
 	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		ctl->cl[i].fd = -1;
-	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS + 1; i++)
-		ctl->reserved[i] = -1;
 	ctl->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ctl->efd < 0) {
 		log_err("control: eventfd: %s", strerror(errno));
 		control_free(ctl, true);
 		return -1;
-	}
-	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS + 1; i++) {
-		ctl->reserved[i] = fcntl(ctl->efd, F_DUPFD_CLOEXEC, 0);
-		if (ctl->reserved[i] < 0) {
-			log_err("control: reserving descriptors: %s",
-				strerror(errno));
-			control_free(ctl, true);
-			return -1;
-		}
 	}
 	if (want_socket) {
 		char dir[4096];
@@ -362,8 +353,9 @@ static void accept_clients(struct control *ctl)
 	for (;;) {
 		int fd = accept4(ctl->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
-			/* Out of descriptors (cannot happen with the reserve,
-			 * but never spin on it): wait for a client to go. */
+			/* Out of descriptors (cannot happen within the
+			 * sandbox's headroom, but never spin on it): wait for
+			 * a client to go. */
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				ctl->accept_blocked = true;
@@ -450,10 +442,6 @@ static void *control_thread(void *arg)
 	if (sandbox_thread(SANDBOX_CONTROL, "control") < 0) {
 		machine_stop(ctl->m, EXIT_VM_FAILURE, NULL);
 		goto remove;	/* unfiltered: it still may */
-	}
-	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS + 1; i++) {
-		close(ctl->reserved[i]);
-		ctl->reserved[i] = -1;
 	}
 	for (;;) {
 		struct pollfd p[2 + CONTROL_MAX_CLIENTS];

@@ -5,6 +5,9 @@
  * whose ioctl takes an int sign-extends numbers with bit 31 set).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <linux/kvm.h>
 #include <linux/if_tun.h>
 #include <seccomp.h>
@@ -114,6 +117,14 @@ static const struct rule snapshot_rules[] = {
 	IOCTL(KVM_GET_CLOCK),		/* vm/snapshot.c, the VM */
 };
 
+/* vm/kvm.c's PIT helper: one ioctl on the VM (its only descriptor), then
+ * its end.  It shares picovm's memory, so it gets its filter before the
+ * ioctl, which waits for an RCU grace period while the guest runs. */
+static const struct rule pit_rules[] = {
+	IOCTL(KVM_REINJECT_CONTROL),	/* reinjection off */
+	ALLOW(exit),			/* its end (a raw exit, no libc) */
+};
+
 /* The rules of role, n set to their count. */
 static const struct rule *role_rules(enum sandbox_role role, size_t *n)
 {
@@ -130,6 +141,9 @@ static const struct rule *role_rules(enum sandbox_role role, size_t *n)
 	case SANDBOX_CONTROL:
 		*n = sizeof(control_rules) / sizeof(control_rules[0]);
 		return control_rules;
+	case SANDBOX_PIT:
+		*n = sizeof(pit_rules) / sizeof(pit_rules[0]);
+		return pit_rules;
 	default:
 		*n = sizeof(main_rules) / sizeof(main_rules[0]);
 		return main_rules;
@@ -151,7 +165,7 @@ static int fd_rules(scmp_filter_ctx ctx, enum sandbox_role role,
 					       SCMP_SYS(io_uring_register), 1,
 					       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->ring_fd));
 	}
-	if (ret == 0 && fds->log_send && role != SANDBOX_CONTROL)
+	if (ret == 0 && fds->log_send && sandbox_logs(role))
 		/* vm/log.c: a message to a stderr that is a socket, sent
 		 * MSG_DONTWAIT (control allows sendto already). */
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1,
@@ -223,4 +237,31 @@ unsigned sandbox_count(enum sandbox_role role, unsigned *ioctls)
 	if (role == SANDBOX_CONTROL)
 		calls += 2;	/* accept4, unlinkat */
 	return calls;
+}
+
+struct sock_filter *sandbox_compile(enum sandbox_role role,
+				    const struct sandbox_fds *fds, size_t *len)
+{
+	scmp_filter_ctx ctx;
+	FILE *f = tmpfile();
+	struct sock_filter *prog = NULL;
+
+	if (!f || sandbox_build(role, fds, &ctx) < 0)
+		goto out;
+	int ret = seccomp_export_bpf(ctx, fileno(f));
+	seccomp_release(ctx);
+	/* The export writes through the descriptor, past the FILE's buffer. */
+	off_t size = ret == 0 ? lseek(fileno(f), 0, SEEK_END) : -1;
+	if (size <= 0 || size % (off_t)sizeof(*prog))
+		goto out;
+	prog = malloc((size_t)size);
+	if (prog && pread(fileno(f), prog, (size_t)size, 0) != (ssize_t)size) {
+		free(prog);
+		prog = NULL;
+	}
+	*len = (size_t)size / sizeof(*prog);
+out:
+	if (f)
+		fclose(f);
+	return prog;
 }

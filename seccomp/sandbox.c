@@ -2,12 +2,15 @@
 #include "sandbox.h"
 
 #include <cap-ng.h>
+#include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <linux/close_range.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "filters.h"
+#include "bpf.h"
 #include "../config/config.h"
 #include "../vm/log.h"
 
@@ -32,10 +35,62 @@ static __thread char thread_name[16] = "main";
 void sandbox_enable(bool on) { enabled = on; }
 void sandbox_set_fds(const struct sandbox_fds *f) { fds = *f; }
 
-/* Descriptors open at start, one bit each; the scan covers what poll()
- * can look at in one call (RLIMIT_NOFILE, at most INHERIT_MAX). */
+/* Descriptors open at start, one bit each (0 to INHERIT_MAX - 1). */
 #define INHERIT_MAX 65536
 static uint8_t inherited[INHERIT_MAX / 8];
+
+/* Calls fn(fd, arg) for each open descriptor, from /proc/self/fd: one
+ * open and a getdents64 or two, whatever the descriptor numbers.  Returns
+ * 0, or -1 when /proc is not there (then nothing was called). */
+static int fd_each(void (*fn)(int fd, void *arg), void *arg)
+{
+	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char buf[4096];
+	ssize_t n;
+
+	if (dir < 0)
+		return -1;
+	while ((n = getdents64(dir, buf, sizeof(buf))) > 0) {
+		for (ssize_t o = 0; o < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + o);
+			char *end;
+			long fd = strtol(d->d_name, &end, 10);
+			o += d->d_reclen;
+			if (d->d_name[0] >= '0' && d->d_name[0] <= '9' && !*end &&
+			    fd != dir && fd <= INT_MAX)
+				fn((int)fd, arg);
+		}
+	}
+	close(dir);
+	return n < 0 ? -1 : 0;
+}
+
+/* Without /proc: one poll() over the first limit descriptors (a closed
+ * one answers POLLNVAL), or one fcntl() each should that fail. */
+static void fd_each_polled(size_t limit, void (*fn)(int fd, void *arg), void *arg)
+{
+	struct rlimit rl;
+	size_t n = limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < n)
+		n = (size_t)rl.rlim_cur;
+	struct pollfd *p = calloc(n, sizeof(*p));
+	for (size_t i = 0; p && i < n; i++)
+		p[i].fd = (int)i;
+	bool polled = p && poll(p, (nfds_t)n, 0) >= 0;
+	for (size_t i = 0; i < n; i++)
+		if (polled ? !(p[i].revents & POLLNVAL) :
+			     fcntl((int)i, F_GETFD) >= 0)
+			fn((int)i, arg);
+	free(p);
+}
+
+static void note_inherited(int fd, void *arg)
+{
+	(void)arg;
+	if (fd < INHERIT_MAX)
+		inherited[fd / 8] |= (uint8_t)(1u << (fd % 8));
+}
 
 int sandbox_startup_fds(void)
 {
@@ -50,21 +105,8 @@ int sandbox_startup_fds(void)
 			return -1;
 		}
 	}
-	struct rlimit rl;
-	size_t n = INHERIT_MAX;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < n)
-		n = (size_t)rl.rlim_cur;
-	struct pollfd *p = calloc(n, sizeof(*p));
-	for (size_t i = 0; p && i < n; i++)
-		p[i].fd = (int)i;
-	/* One call: a closed descriptor answers POLLNVAL.  Should that fail,
-	 * one fcntl() per descriptor gives the same answer, slower. */
-	bool polled = p && poll(p, (nfds_t)n, 0) >= 0;
-	for (size_t i = 0; i < n; i++)
-		if (polled ? !(p[i].revents & POLLNVAL) :
-			     fcntl((int)i, F_GETFD) >= 0)
-			inherited[i / 8] |= (uint8_t)(1u << (i % 8));
-	free(p);
+	if (fd_each(note_inherited, NULL) < 0)
+		fd_each_polled(INHERIT_MAX, note_inherited, NULL);
 	return 0;
 }
 
@@ -144,6 +186,14 @@ static void sigsys_handler(int sig, siginfo_t *si, void *uc)
 	_exit(SANDBOX_EXIT_STATUS);
 }
 
+static void note_highest(int fd, void *arg)
+{
+	int *highest = arg;
+
+	if (fd > *highest)
+		*highest = fd;
+}
+
 static int enter_chroot(const char *dir)
 {
 	/* A private mount namespace first, so nothing we do to mounts leaks
@@ -168,6 +218,12 @@ int sandbox_process(const struct config *c)
 	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSYS, &sa, NULL);
+	/* The highest open descriptor, while /proc is still in sight (before
+	 * a chroot). */
+	int highest = 2;
+	if (fd_each(note_highest, &highest) < 0)
+		fd_each_polled(INHERIT_MAX, note_highest, &highest);
+	int nofile_max = highest + 1 + SANDBOX_FD_HEADROOM;
 	struct rlimit core = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &core);
 	/* The user is looked up before a chroot hides /etc/passwd. */
@@ -211,19 +267,21 @@ int sandbox_process(const struct config *c)
 		log_err("sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		return -1;
 	}
-	/* No new descriptors from here on: every one picovm needs is open. */
-	int maxfd = 3;
-	for (int fd = 3; fd < 1024; fd++)
-		if (fcntl(fd, F_GETFD) >= 0)
-			maxfd = fd + 1;
-	struct rlimit nofile = { (rlim_t)maxfd, (rlim_t)maxfd };
+	/* Every descriptor picovm opens before its guest runs is open: the
+	 * cap leaves room for what it still opens (sandbox.h). */
+	struct rlimit nofile = { (rlim_t)nofile_max, (rlim_t)nofile_max };
 	setrlimit(RLIMIT_NOFILE, &nofile);
 	return 0;
 }
 
+int sandbox_program(enum sandbox_role role, struct sock_filter *prog, size_t cap)
+{
+	return enabled ? sandbox_bpf_get(role, &fds, prog, cap) : 0;
+}
+
 int sandbox_thread(enum sandbox_role role, const char *name)
 {
-	scmp_filter_ctx ctx;
+	struct sock_filter prog[SANDBOX_BPF_MAX];
 
 	snprintf(thread_name, sizeof(thread_name), "%s", name);
 	/* Named from inside: naming another thread needs an open() of its
@@ -231,14 +289,16 @@ int sandbox_thread(enum sandbox_role role, const char *name)
 	prctl(PR_SET_NAME, thread_name, 0, 0, 0);
 	if (!enabled)
 		return 0;
-	int ret = sandbox_build(role, &fds, &ctx);
-	if (ret == 0) {
-		ret = seccomp_load(ctx);
-		seccomp_release(ctx);
+	/* A finished program (bpf.h): no compiling at run time. */
+	int len = sandbox_bpf_get(role, &fds, prog, SANDBOX_BPF_MAX);
+	if (len < 0) {
+		log_err("sandbox: thread %s: no seccomp program for its role", name);
+		return -1;
 	}
-	if (ret < 0) {
+	struct sock_fprog fp = { .len = (unsigned short)len, .filter = prog };
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0) {
 		log_err("sandbox: thread %s: loading its seccomp filter: %s", name,
-			strerror(-ret));
+			strerror(errno));
 		return -1;
 	}
 	sandbox_test_hook(role);
@@ -249,7 +309,7 @@ int sandbox_thread(enum sandbox_role role, const char *name)
 void sandbox_test_hook(enum sandbox_role role)
 {
 	static const char *const names[] = { "main", "vcpu", "io", "console",
-						    "control" };
+						    "control", "pit" };
 	const char *v = getenv("PICOVM_TEST_VIOLATE");
 	size_t len = strlen(names[role]);
 

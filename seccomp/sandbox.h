@@ -22,10 +22,16 @@
 #define PICOVM_SECCOMP_SANDBOX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct config;
 
 #define SANDBOX_EXIT_STATUS 159	/* 128 + SIGSYS, as a shell reports it */
+
+/* sandbox_process() caps RLIMIT_NOFILE at the highest open descriptor + 1
+ * + this: room for what picovm still opens once sandboxed (the control
+ * socket's clients and its one refusal, control/control.h), never more. */
+#define SANDBOX_FD_HEADROOM 16
 
 enum sandbox_role {
 	SANDBOX_MAIN,		/* control: signals, stop, teardown */
@@ -33,6 +39,8 @@ enum sandbox_role {
 	SANDBOX_IO,		/* the io_uring I/O thread */
 	SANDBOX_CONSOLE,	/* stdin/stdout of the console */
 	SANDBOX_CONTROL,	/* the control socket and systemd notify */
+	SANDBOX_PIT,		/* vm/kvm.c: the helper that turns PIT
+				   reinjection off, then exits */
 };
 
 /* What the filters need to know: the descriptors calls may be made on. */
@@ -60,6 +68,16 @@ int sandbox_process(const struct config *c);
  * name is what the SIGSYS line calls the thread. */
 int sandbox_thread(enum sandbox_role role, const char *name);
 void sandbox_set_fds(const struct sandbox_fds *fds);
+/* Whether role's threads write picovm's log (and so may need sendto on
+ * a socket stderr; seccomp/variant.c). */
+bool sandbox_logs(enum sandbox_role role);
+/* The longest seccomp program of any role (seccomp/bpf.h). */
+#define SANDBOX_PROG_MAX 256
+struct sock_filter;
+/* role's seccomp program for the descriptors set so far, into prog (room
+ * for cap instructions): its length, 0 when the sandbox is off, -1 when
+ * there is none.  For a helper that loads its own (vm/pit.c). */
+int sandbox_program(enum sandbox_role role, struct sock_filter *prog, size_t cap);
 void sandbox_enable(bool on);
 
 /* Test builds only (-DPICOVM_TEST_HOOKS): PICOVM_TEST_VIOLATE=ROLE:KIND

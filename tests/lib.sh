@@ -75,3 +75,19 @@ conf() {
 	local kv
 	for kv in "$@"; do printf '%s = %s\n' "${kv%%=*}" "${kv#*=}" >>"$f"; done
 }
+
+# require_vm TIER FILE...: stops the calling tier (exit 0) unless picovm and
+# the given guest files are built and /dev/kvm is there; says which.
+require_vm() {
+	local tier=$1 f; shift
+	for f in "$PICOVM" "$@"; do
+		if [ ! -e "$f" ]; then
+			fail "$tier" "$f is not built (make picovm guests)"
+			exit 0
+		fi
+	done
+	if [ ! -c /dev/kvm ]; then
+		skip "$tier" "no /dev/kvm on this machine"
+		exit 0
+	fi
+}

@@ -124,7 +124,7 @@ if waitfor 20 grep -q '^net-responder: up' "$OUT"; then
 		test "$(status_field "$pid" Uid)" = $RUN_ID
 	check "unprivileged: picovm has no capabilities (CapEff, CapBnd 0)" \
 		test "$(status_field "$pid" CapEff)$(status_field "$pid" CapBnd)" = 00000000000000000000000000000000
-	passt_pid=$(pgrep -P "$pid" | head -1)
+	passt_pid=$(pgrep -P "$pid" -f '^passt( |$)' | head -1)
 	check "passt = auto: passt is picovm's child" \
 		grep -q passt "/proc/$passt_pid/comm"
 	check "passt = auto: passt got the MTU and the forward (--fd 3 --mtu 1500 -t none -u 5000:7)" \
@@ -158,7 +158,7 @@ ns kill
 vm_bg 120 kill cmdline=picotest=net-link-watch net.0.passt=auto
 if waitfor 20 grep -q '^net-link: up' "$OUT"; then
 	pid=$(picovm_pid)
-	passt_pid=$(pgrep -P "$pid" | head -1)
+	passt_pid=$(pgrep -P "$pid" -f '^passt( |$)' | head -1)
 	kill -9 "$passt_pid"
 fi
 vm_wait
@@ -184,7 +184,7 @@ ns sigkill
 vm_bg 120 sigkill "cmdline=picotest=net-responder:$GIP" net.0.passt=auto
 if waitfor 20 grep -q '^net-responder: up' "$OUT"; then
 	pid=$(picovm_pid)
-	passt_pid=$(pgrep -P "$pid" | head -1)
+	passt_pid=$(pgrep -P "$pid" -f '^passt( |$)' | head -1)
 	kill -9 "$pid"
 fi
 vm_wait 2>/dev/null	# bash would report the kill

@@ -2,6 +2,7 @@
 #include "iothread.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -63,15 +64,35 @@ static uint64_t now_ms(void)
 
 static void reap(void);
 
-/* Waits up to 10 ms for completions and handles them. */
-static void wait_some(void)
+/* Submits what is queued, then waits until want completions have arrived
+ * or the deadline (now_ms() clock) has passed, and handles what came.
+ * The wait ends with the last completion it asked for: there is no idle
+ * slice to sit out (nothing waits for "no completion in N ms"). */
+static void wait_for(unsigned want, uint64_t deadline)
 {
-	struct __kernel_timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
 	struct io_uring_cqe *cqe;
+	uint64_t now = now_ms();
 
-	io_uring_submit(&ring);
-	io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+	if (want == 0 || now >= deadline) {
+		io_uring_submit(&ring);
+		reap();
+		return;
+	}
+	uint64_t left = deadline - now;
+	struct __kernel_timespec ts = {
+		.tv_sec = (long long)(left / 1000),
+		.tv_nsec = (long long)(left % 1000) * 1000000,
+	};
+	io_uring_submit_and_wait_timeout(&ring, &cqe, want, &ts, NULL);
 	reap();
+}
+
+/* What the kernel still holds (every SQE yields exactly one CQE). */
+static unsigned outstanding(void)
+{
+	uint64_t n = sqes_taken - cqes_seen;
+
+	return n > UINT_MAX ? UINT_MAX : (unsigned)n;
 }
 
 struct io_uring_sqe *io_sqe(void)
@@ -360,19 +381,20 @@ static void *iothread_main(void *arg)
 	 * new once stopping): a write the guest was told about is done
 	 * already; one it was not told about may be cut short.  Bounded by
 	 * wall time, not by a count of idle waits. */
-	uint64_t t0 = now_ms();
-	while (drain_fn && drain_fn(drain_arg) && now_ms() - t0 < IOTHREAD_DRAIN_MS)
-		wait_some();
+	uint64_t end = now_ms() + IOTHREAD_DRAIN_MS;
+	while (drain_fn && drain_fn(drain_arg) && now_ms() < end)
+		wait_for(1, end);
 	/* Cancel what still waits (eventfd reads, a tap read with no traffic,
-	 * a disk chunk on a stalled device). */
+	 * a disk chunk on a stalled device), then wait for exactly the
+	 * completions still owed: the cancel's own and one per request. */
 	struct io_uring_sqe *sqe = io_sqe();
 	io_uring_prep_cancel(sqe, NULL, IORING_ASYNC_CANCEL_ANY);
 	sqe->flags |= IOSQE_FIXED_FILE;	/* the sealed ring wants it */
 	io_uring_sqe_set_data(sqe, &cancel_all_op);
-	t0 = now_ms();
+	end = now_ms() + IOTHREAD_CANCEL_MS;
 	do
-		wait_some();
-	while (sqes_taken != cqes_seen && now_ms() - t0 < IOTHREAD_CANCEL_MS);
+		wait_for(outstanding(), end);
+	while (sqes_taken != cqes_seen && now_ms() < end);
 	/* A request that neither finished nor was cancelled (a disk chunk on
 	 * a stalled device) may still write into guest memory: picovm then
 	 * keeps guest RAM mapped and the ring open until it exits

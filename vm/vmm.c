@@ -32,6 +32,7 @@
 #include "../devices/console.h"
 #include "../devices/devices.h"
 #include "iothread.h"
+#include "reaper.h"
 #include "vdevs.h"
 #include "snapshot.h"
 #include "../seccomp/sandbox.h"
@@ -274,6 +275,19 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	return vm->restore ? restore_state(vm) : 0;
 }
 
+/* The VM and its vCPUs go to the reaper (vm/reaper.h): their destruction
+ * then happens after picovm's exit.  A failure costs only that. */
+static void hand_to_reaper(const struct vm *vm)
+{
+	int fds[1 + CONFIG_MAX_VCPUS];
+	unsigned n = 0;
+
+	fds[n++] = vm->m.kvm.vm_fd;
+	for (unsigned i = 0; i < vm->nvcpus && n < 1 + CONFIG_MAX_VCPUS; i++)
+		fds[n++] = vm->vcpus[i].fd;
+	(void)reaper_hand(fds, n);
+}
+
 /* Waits for the VM to stop; turns signals and the timeout into stops. */
 static void vm_wait(struct vm *vm, int sig_fd, int timer_fd)
 {
@@ -393,6 +407,9 @@ static int vmm_start(const struct config *c, const char *dir)
 	sandbox_enable(c->sandbox);
 	if (c->sandbox)
 		sandbox_close_inherited(c);
+	/* Before the disks and taps are opened: the reaper must not hold
+	 * them (vm/reaper.h).  Without one the VM is destroyed at exit. */
+	(void)reaper_start();
 	char *cmdline = NULL;
 	bool ok = vdevs_plan(c, &vm.vdevs) == 0;
 	if (ok && !dir) {
@@ -448,6 +465,7 @@ static int vmm_start(const struct config *c, const char *dir)
 	}
 	boot_plan_free(&plan);
 	restore_drop_fd(&vm);
+	hand_to_reaper(&vm);
 	struct sandbox_fds sfds = { .ring_fd = iothread_ring_fd(),
 				    .snapshot = vm.snap != NULL,
 				    .log_send = log_stderr_is_socket() };

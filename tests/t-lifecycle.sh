@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Lifecycle tier: how picovm starts and ends (issue 13), checked by what
+# happens, never by how long it took: the system calls of a stop (strace),
+# which processes exist and when, and what the next VM finds free.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+EXIT_ELF=$GUEST/exit.elf
+require_vm lifecycle "$EXIT_ELF"
+HAVE_STRACE=$(command -v strace >/dev/null && echo 1)
+truncate -s 1M "$WORK/disk.img"
+
+# --- The stop waits for completions, not for an idle slice ---
+# The I/O thread's stop ends when the completions it is owed have arrived;
+# an io_uring wait that ends in ETIME means it sat out a timeout instead.
+C=$WORK/exitd.conf
+conf "$C" kernel="$EXIT_ELF" memory=64M serial=stdout disk.0.path="$WORK/disk.img"
+if [ -n "$HAVE_STRACE" ]; then
+	OUT=$WORK/etime
+	timeout -k 3 60 strace -f -qq -e trace=io_uring_enter -o "$OUT.trace" \
+		"$PICOVM" run "$C" >"$OUT" 2>"$OUT.err" </dev/null
+	st=$?
+	check "stop: the smallest guest with a disk exits 0 under strace" test "$st" = 0
+	check "stop: the I/O thread's io_uring waits saw the stop" \
+		grep -q io_uring_enter "$OUT.trace"
+	check "stop: no io_uring wait ended in a timeout (ETIME)" \
+		sh -c "! grep -q ETIME '$OUT.trace'"
+	# The descriptor scans (at start, at the sandbox) read /proc/self/fd
+	# instead of asking about each number from 3 to 1023.
+	timeout -k 3 60 strace -f -qq -e trace=fcntl -o "$OUT.fcntl" \
+		"$PICOVM" run "$C" >"$OUT" 2>"$OUT.err" </dev/null
+	n=$(grep -c 'F_GETFD' "$OUT.fcntl")
+	info "fcntl(F_GETFD) calls from exec to exit: $n"
+	check "sandbox: no descriptor-by-descriptor scan (fewer than 10 fcntl(F_GETFD))" test "$n" -lt 10
+	# PIT reinjection off (vm/pit.h): one KVM_REINJECT_CONTROL, made by
+	# the helper process, succeeding.
+	timeout -k 3 60 strace -f -qq -e trace=ioctl -o "$OUT.ioctl" \
+		"$PICOVM" run "$C" >"$OUT" 2>"$OUT.err" </dev/null
+	hp=$(awk '/KVM_REINJECT_CONTROL/ { print $1; exit }' "$OUT.ioctl")
+	check "pit: KVM_REINJECT_CONTROL is called once" \
+		test "$(grep -c KVM_REINJECT_CONTROL "$OUT.ioctl")" = 1
+	check "pit: by a helper, not by picovm's main process, and it succeeds" \
+		test -n "$hp" -a "$hp" != "$(head -1 "$OUT.ioctl" | cut -d' ' -f1)" \
+		-a -n "$(grep -E "^$hp .*= 0\$" "$OUT.ioctl")"
+else
+	skip "stop: no io_uring wait ended in a timeout (ETIME)" "strace is not installed"
+fi
+
+# A timer-driven guest still gets its PIT interrupts with reinjection off.
+OUT=$WORK/pit
+vm_run 60 "$OUT" run "$WORK/exitd.conf" kernel="$GUEST/test64.elf" cmdline=picotest=pit
+check "pit: the guest's periodic PIT interrupts arrive (picotest=pit exits 0)" \
+	test "$VM_STATUS" = 0 -a -n "$(grep -x 'pit: irqs=5' "$OUT")"
+
+# --- The reaper (vm/reaper.h) ---
+SUBREAP=$TOP/tests/build/subreap
+if ! make -s -C "$TOP/tests" build/subreap >"$WORK/make.log" 2>&1; then
+	fail lifecycle-tools "make -C tests build/subreap failed: $(tail -c 600 "$WORK/make.log")"
+	exit 0
+fi
+K=$GUEST/test64.elf
+C=$WORK/vm.conf
+conf "$C" kernel="$K" memory=64M serial=stdout
+
+# reaped FILE: the subreap output shows exactly the two processes picovm
+# leaves, its reaper and its PIT helper (vm/pit.h), each ended by itself
+# with status 0.
+reaped() {
+	[ "$(grep -c '^orphan ' "$1")" = 2 ] &&
+		grep -qx 'orphan picovm-reaper status 0' "$1" &&
+		grep -qx 'orphan picovm-pit status 0' "$1"
+}
+
+# The guest's exit status reaches the caller unchanged; the one process
+# picovm leaves, its reaper, ends on its own once picovm has exited (the
+# watchdog only catches one that never does).
+for sb in on off; do
+	OUT=$WORK/reap-$sb
+	timeout -k 3 60 "$SUBREAP" "$PICOVM" run "$C" cmdline=picotest=exit:7 \
+		sandbox=$sb >"$OUT" 2>"$OUT.err" </dev/null
+	check "reaper (sandbox = $sb): the guest's exit status 7 reaches the caller" \
+		grep -qx 'status 7' "$OUT"
+	check "reaper (sandbox = $sb): exactly one reaper and one PIT helper, each ending by itself with status 0" \
+		reaped "$OUT"
+done
+
+# A picovm killed with SIGKILL leaves no reaper behind either.
+OUT=$WORK/reap-kill
+timeout -k 3 60 "$SUBREAP" "$PICOVM" run "$C" cmdline=picotest=spin \
+	>"$OUT" 2>"$OUT.err" </dev/null &
+sr=$!
+for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
+# timeout -> subreap -> picovm
+kids() { local k; k=$(cat "/proc/$1/task/$1/children" 2>/dev/null); echo $k; }
+sub=$(kids "$sr")
+vm=${sub:+$(kids $sub)}
+if [ -n "$vm" ] && grep -q spinning "$OUT"; then
+	kill -KILL $vm
+	wait "$sr"
+	check "reaper: SIGKILL to picovm: the caller sees status 137" grep -qx 'status 137' "$OUT"
+	check "reaper: SIGKILL to picovm: its reaper and PIT helper end by themselves with status 0" reaped "$OUT"
+else
+	kill "$sr" 2>/dev/null
+	wait "$sr"
+	fail "reaper: SIGKILL to picovm" "the spinning guest did not start: $(tail -c 300 "$OUT.err")"
+fi
+
+# A VM restarted at once finds its disk image (locked while in use) and its
+# tap (busy while attached) free: the reaper holds neither.  Both runs in a
+# namespace of this test's own, with a tap made there.
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-reap" 2>/dev/null; then
+	NS=pv-test-$$-reap
+	trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$WORK"' EXIT
+	ip netns exec "$NS" ip tuntap add dev pvreap0 mode tap
+	# The first VM's reaper is held stopped (SIGSTOP) while the second
+	# VM starts: whatever it holds is still held then, however quickly
+	# it would otherwise have ended.
+	OUT=$WORK/restart1
+	timeout -k 3 60 ip netns exec "$NS" "$SUBREAP" "$PICOVM" run "$C" \
+		cmdline=picotest=spin disk.0.path="$WORK/disk.img" \
+		net.0.tap=pvreap0 >"$OUT" 2>"$OUT.err" </dev/null &
+	sr=$!
+	for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
+	sub=$(kids "$sr")
+	vm=${sub:+$(kids $sub)}
+	rp=
+	for p in ${vm:+$(kids $vm)}; do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = picovm-reaper ] && rp=$p
+	done
+	if [ -n "$rp" ]; then
+		kill -STOP "$rp"
+		# What the reaper holds: its socket, the VM, the vCPUs; nothing
+		# else (no disk, no tap, no stdout).
+		held=$(for f in /proc/$rp/fd/*; do readlink "$f"; done |
+			sed 's/^socket:.*/socket/; s/^anon_inode:kvm-vcpu:.*/kvm-vcpu/' | sort | uniq -c | awk '{ print $2 "x" $1 }' | tr '\n' ' ')
+		check "reaper: holds only its socket, the VM and the vCPU ($held)" \
+			test "$held" = "anon_inode:kvm-vmx1 kvm-vcpux1 socketx1 "
+		kill -TERM "$vm"
+		# subreap prints picovm's status, then waits for the reaper.
+		for _ in $(seq 600); do grep -q '^status' "$OUT" && break; sleep 0.05; done
+		check "restart at once: the first VM (SIGTERM) ends with status 143" \
+			grep -qx 'status 143' "$OUT"
+		OUT=$WORK/restart2
+		timeout -k 3 60 ip netns exec "$NS" "$PICOVM" run "$C" \
+			cmdline=picotest=exit:0 disk.0.path="$WORK/disk.img" \
+			net.0.tap=pvreap0 >"$OUT" 2>"$OUT.err" </dev/null
+		VM_STATUS=$?
+		check "restart at once: with the first reaper still there, the same disk and tap = NAME start again (status 0)" \
+			test "$VM_STATUS" = 0
+		kill -CONT "$rp"
+		wait "$sr"
+		check "restart at once: the first reaper ends by itself once resumed" \
+			reaped "$WORK/restart1"
+	else
+		kill "$sr" 2>/dev/null
+		wait "$sr"
+		fail "restart at once" "no picovm-reaper found under the first VM: $(tail -c 300 "$OUT.err")"
+	fi
+else
+	skip "restart at once: disk and tap are free" "needs root and iproute2 (a network namespace and a tap)"
+fi
+
+# --- The sandbox's descriptor cap leaves room for what picovm opens later ---
+# RLIMIT_NOFILE = the highest descriptor open at the sandbox + 1 + 16
+# (seccomp/sandbox.h): the control socket's 8 clients and its refusal fit.
+OUT=$WORK/nofile
+timeout -k 3 60 "$PICOVM" run "$C" cmdline=picotest=spin control="$WORK/c.sock" \
+	>"$OUT" 2>"$OUT.err" </dev/null &
+to=$!
+for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
+vm=$(kids "$to")
+if [ -n "$vm" ] && grep -q spinning "$OUT"; then
+	highest=$(ls "/proc/$vm/fd" | sort -n | tail -1)
+	limit=$(awk '/^Max open files/ { print $4 }' "/proc/$vm/limits")
+	info "sandboxed picovm: highest descriptor $highest, RLIMIT_NOFILE $limit"
+	check "sandbox: RLIMIT_NOFILE leaves room for 9 more descriptors (control clients), at most 16" \
+		test $((limit - highest - 1)) -ge 9 -a $((limit - highest - 1)) -le 16
+	kill -TERM "$vm"
+fi
+wait "$to"
+check "sandbox: the VM with the control socket ends on SIGTERM with status 143" test $? = 143
