@@ -24,7 +24,7 @@ LDFLAGS += -static
 LDLIBS := -lseccomp -luring -lcap-ng -lpthread
 
 SRCS := main.c $(sort $(wildcard config/*.c vm/*.c vcpu/*.c boot/*.c \
-	devices/*.c virtio/*.c net/*.c seccomp/*.c control/*.c))
+	devices/*.c virtio/*.c net/*.c seccomp/*.c control/*.c gdb/*.c))
 OBJS := $(SRCS:.c=.o)
 DEPS := $(OBJS:.o=.d)
 

@@ -114,6 +114,8 @@ struct config {
 	char *snapshot_path;		/* folder for port-0x512 snapshots */
 	enum snapshot_after snapshot_after;
 	char *control;			/* "auto" | socket path; NULL: none */
+	char *gdb;			/* unix:PATH | 127.0.0.1:PORT; NULL: none */
+	bool gdb_wait;			/* stop before the first instruction */
 	struct disk_config disk[CONFIG_MAX_DEVICES];
 	struct net_config net[CONFIG_MAX_DEVICES];
 };

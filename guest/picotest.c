@@ -229,6 +229,8 @@ static const struct {
 	{ "net-link-watch", NO_ARG, test_net_link_watch },
 	{ "net-tso", NO_ARG, test_net_tso },
 	{ "net-tso", ARG, test_net_tso },
+	{ "gdb", NO_ARG, test_gdb },
+	{ "gdb-smp", NO_ARG, test_gdb_smp },
 };
 
 int parse_args(const char *arg, size_t arglen, uint64_t *out, unsigned n)

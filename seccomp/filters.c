@@ -84,6 +84,30 @@ static const struct rule control_rules[] = {
 	IOCTL(KVM_IRQ_LINE),	/* devices/acpi_pm.c: the power button's SCI */
 };
 
+/* gdb/stub.c: its one client, the vCPUs' registers while they are
+ * parked, their debug registers and breakpoints (target.c).  accept4 and
+ * unlinkat are added with their descriptor (sandbox_build). */
+static const struct rule gdb_rules[] = {
+	COMMON,
+	ALLOW(poll),		/* wait for the client, vCPU events, the stop */
+	ALLOW(ppoll),
+	ALLOW(read),		/* its wake eventfd */
+	ALLOW(recvfrom),	/* packets (recv) */
+	ALLOW(sendto),		/* replies */
+	ALLOW(close),		/* a client gone or refused */
+	ALLOW(tgkill),		/* vcpu.c: stopping kicks vCPUs out of KVM_RUN */
+	IOCTL(KVM_GET_REGS), IOCTL(KVM_SET_REGS),	/* g G p P */
+	IOCTL(KVM_GET_SREGS), IOCTL(KVM_SET_SREGS),	/* also paging for m M Z */
+	IOCTL(KVM_GET_FPU), IOCTL(KVM_SET_FPU),		/* x87, SSE */
+	IOCTL(KVM_SET_GUEST_DEBUG),	/* breakpoints, watchpoints, step */
+};
+
+/* vCPUs with the gdb stub (gdb/target.c): a guest int3 that is not a
+ * breakpoint of gdb's goes back to the guest. */
+static const struct rule vcpu_gdb_rules[] = {
+	IOCTL(KVM_GET_VCPU_EVENTS), IOCTL(KVM_SET_VCPU_EVENTS),
+};
+
 static const struct rule main_rules[] = {
 	COMMON,
 	ALLOW(poll),		/* vmm.c: wait for stop, signals, timeout */
@@ -127,6 +151,9 @@ static const struct rule *role_rules(enum sandbox_role role, size_t *n)
 	case SANDBOX_CONTROL:
 		*n = sizeof(control_rules) / sizeof(control_rules[0]);
 		return control_rules;
+	case SANDBOX_GDB:
+		*n = sizeof(gdb_rules) / sizeof(gdb_rules[0]);
+		return gdb_rules;
 	default:
 		*n = sizeof(main_rules) / sizeof(main_rules[0]);
 		return main_rules;
@@ -157,6 +184,14 @@ static int fd_rules(scmp_filter_ctx ctx, enum sandbox_role role,
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 1,
 				       SCMP_A0(SCMP_CMP_EQ,
 					       (uint64_t)fds->control_dir_fd));
+	if (ret == 0 && role == SANDBOX_GDB && fds->gdb_fd >= 0)
+		/* gdb/stub.c: a debugger connects, on its socket only. */
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4), 1,
+				       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->gdb_fd));
+	if (ret == 0 && role == SANDBOX_GDB && fds->gdb_dir_fd >= 0)
+		/* gdb/stub.c: removing a unix socket at exit, in its folder. */
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 1,
+				       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->gdb_dir_fd));
 	return ret;
 }
 
@@ -178,6 +213,11 @@ int sandbox_build(enum sandbox_role role, const struct sandbox_fds *fds,
 		ret = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, snapshot_rules[i].nr,
 					     snapshot_rules[i].nargs,
 					     snapshot_rules[i].arg);
+	for (size_t i = 0; fds->gdb_fd >= 0 && role == SANDBOX_VCPU && ret == 0 &&
+	     i < sizeof(vcpu_gdb_rules) / sizeof(*r); i++)
+		ret = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, vcpu_gdb_rules[i].nr,
+					     vcpu_gdb_rules[i].nargs,
+					     vcpu_gdb_rules[i].arg);
 	if (ret == 0)
 		ret = fd_rules(ctx, role, fds);
 	if (ret < 0) {
@@ -207,7 +247,7 @@ unsigned sandbox_count(enum sandbox_role role, unsigned *ioctls)
 	}
 	if (role == SANDBOX_IO)
 		calls += 2;	/* io_uring_enter, io_uring_register */
-	if (role == SANDBOX_CONTROL)
+	if (role == SANDBOX_CONTROL || role == SANDBOX_GDB)
 		calls += 2;	/* accept4, unlinkat */
 	return calls;
 }

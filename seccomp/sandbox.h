@@ -33,6 +33,7 @@ enum sandbox_role {
 	SANDBOX_IO,		/* the io_uring I/O thread */
 	SANDBOX_CONSOLE,	/* stdin/stdout of the console */
 	SANDBOX_CONTROL,	/* the control socket and systemd notify */
+	SANDBOX_GDB,		/* the gdb stub (gdb/) */
 };
 
 /* What the filters need to know: the descriptors calls may be made on. */
@@ -41,6 +42,9 @@ struct sandbox_fds {
 	bool snapshot;		/* snapshot.path: the main thread saves state */
 	int control_fd;		/* accept4 only on this listening socket */
 	int control_dir_fd;	/* unlinkat only in this folder (-1: none) */
+	int gdb_fd;		/* the gdb stub's listening socket (-1: none);
+				   with it vCPUs may re-inject the guest's int3 */
+	int gdb_dir_fd;		/* its folder, for unlinkat (-1: none) */
 };
 
 /* Run before picovm opens anything.  A closed 0, 1 or 2 gets /dev/null:

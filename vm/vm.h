@@ -39,6 +39,7 @@ struct vm {
 	struct snapshot *snap;		/* snapshot.path, opened (snapshot.c) */
 	struct restore *restore;	/* restoring from a folder (restore.c) */
 	struct control *control;	/* control/: NULL when none */
+	struct gdb *gdb;		/* gdb/: NULL when none */
 };
 
 #endif

@@ -31,6 +31,7 @@
 #include "../control/control.h"
 #include "../devices/console.h"
 #include "../devices/devices.h"
+#include "../gdb/gdb.h"
 #include "iothread.h"
 #include "vdevs.h"
 #include "snapshot.h"
@@ -315,6 +316,7 @@ static void vm_teardown(struct vm *vm)
 	atomic_store(&vm->m.stopping, true);
 	machine_wake_parked(&vm->m);	/* a paused VM stops too */
 	control_stopping(vm->control);
+	gdb_stopping(vm->gdb);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
@@ -366,6 +368,7 @@ static int vmm_start(const struct config *c, const char *dir)
 	pthread_cond_init(&vm.m.pause_cond, NULL);
 	pthread_mutex_init(&vm.m.pause_op, NULL);
 	vm.m.event_efd = -1;
+	atomic_init(&vm.m.solo_vcpu, -1);
 
 	/* A vanished stdout reader must not kill us; signals are read from
 	 * a signalfd by this thread only. */
@@ -413,6 +416,11 @@ static int vmm_start(const struct config *c, const char *dir)
 		status = ret == -2 ? EXIT_VM_BADINPUT : EXIT_VM_FAILURE;
 		goto close_sinks;
 	}
+	ret = gdb_open(c, &vm.gdb);
+	if (ret < 0) {
+		status = ret == -2 ? EXIT_VM_BADINPUT : EXIT_VM_FAILURE;
+		goto close_fds;
+	}
 	vm.m.event_efd = control_event_fd(vm.control);
 	vm.m.stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
@@ -426,6 +434,8 @@ static int vmm_start(const struct config *c, const char *dir)
 			status = EXIT_VM_BADINPUT;
 		goto teardown;
 	}
+	if (gdb_attach(vm.gdb, &vm) < 0)
+		goto teardown;
 	if (snapshot_prepare(&vm) < 0) {
 		status = EXIT_VM_BADINPUT;
 		goto teardown;
@@ -435,6 +445,7 @@ static int vmm_start(const struct config *c, const char *dir)
 	struct sandbox_fds sfds = { .ring_fd = iothread_ring_fd(),
 				    .snapshot = vm.snap != NULL };
 	control_sandbox_fds(vm.control, &sfds);
+	gdb_sandbox_fds(vm.gdb, &sfds);
 	sandbox_set_fds(&sfds);
 	if (sandbox_process(c) < 0)
 		goto teardown;
@@ -456,7 +467,7 @@ static int vmm_start(const struct config *c, const char *dir)
 			machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
 			break;
 		}
-	if (control_start(vm.control, &vm, &cd) < 0)
+	if (control_start(vm.control, &vm, &cd) < 0 || gdb_start(vm.gdb) < 0)
 		machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
 	if (sandbox_thread(SANDBOX_MAIN, "picovm") < 0)
 		machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
@@ -467,6 +478,8 @@ teardown:
 close_fds:
 	control_finish(vm.control, status);
 	vm.control = NULL;
+	gdb_finish(vm.gdb, status);
+	vm.gdb = NULL;
 	if (vm.m.stop_efd >= 0)
 		close(vm.m.stop_efd);
 	if (sig_fd >= 0)

@@ -962,7 +962,9 @@ static void test_config_defaults(void)
 		     "sandbox.chroot = \"\"\n"
 		     "snapshot.path = \"\"\n"
 		     "snapshot.after = stop\n"
-		     "control = \"\"\n",
+		     "control = \"\"\n"
+		     "gdb = \"\"\n"
+		     "gdb.wait = false\n",
 		     kernel) < 0)
 		abort();
 	check("config print defaults", !strcmp(text, want), "printed:\n%s",
