@@ -104,6 +104,7 @@ struct config {
 	bool hugepages;
 	unsigned vcpus;		/* default 1 */
 	struct sink serial;	/* default stdout */
+	char *serial1;		/* COM2: "none" | file:PATH | unix:PATH */
 	struct sink log;	/* default stderr (SINK_STDOUT) */
 	uint64_t timeout_ms;	/* 0: none */
 	enum console_kind console;	/* takes the `serial` sink and stdin */

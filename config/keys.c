@@ -261,6 +261,27 @@ static int check_gdb(const union cfg_value *v, const void *ctx, char *why,
 	return 0;
 }
 
+/* serial.1 = none | file:PATH | unix:PATH (COM2, for kgdb). */
+static int check_serial1(const union cfg_value *v, const void *ctx,
+			 char *why, size_t n)
+{
+	const char *s = v->s;
+	size_t len;
+
+	(void)ctx;
+	if (strcmp(s, "none") == 0)
+		return 0;
+	if (strncmp(s, "file:", 5) == 0 && s[5])
+		return 0;
+	if (strncmp(s, "unix:", 5) == 0 &&
+	    (len = strlen(s + 5)) > 0 && len <= CONFIG_MAX_SOCKET_PATH)
+		return 0;
+	snprintf(why, n, "'%.40s' is not none, file:PATH or unix:PATH (at most "
+		 "%d bytes); expected COM2's host side", s,
+		 CONFIG_MAX_SOCKET_PATH);
+	return -1;
+}
+
 static const struct cfg_key keys[] = {
 	{
 		.name = "name",
@@ -336,6 +357,15 @@ static const struct cfg_key keys[] = {
 		.choices = serial_sinks,
 		.nchoices = sizeof(serial_sinks) / sizeof(serial_sinks[0]),
 		.help = "where the guest's COM1 UART output goes",
+	},
+	{
+		.name = "serial.1",
+		.type = CFG_STRING,
+		.offset = AT(serial1),
+		.def = "none",
+		.check = check_serial1,
+		.help = "COM2 (0x2f8, IRQ 3; kgdb): none (no port), "
+			"file:PATH or unix:PATH (a socket gdb connects to)",
 	},
 	{
 		.name = "log",

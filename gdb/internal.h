@@ -42,7 +42,7 @@ struct gdb {
 
 	/* The socket: listening, its folder and name (unix), the client. */
 	int fd, dir_fd, client;
-	char path[108], base[108];
+	char base[108];			/* the unix socket's name in dir_fd */
 	int efd;			/* wakes the thread */
 	int reserved[2];		/* descriptors kept for accept4 */
 	pthread_t thread;

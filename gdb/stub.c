@@ -26,58 +26,12 @@
 #include "../vm/log.h"
 #include "../vm/machine.h"
 #include "../vm/pause.h"
+#include "../vm/usock.h"
 #include "../vm/vm.h"
 
 #define EXIT_VM_GDB_KILL 137	/* gdb's kill: as `picovm ctl NAME kill` */
 
 /* ---- the socket ---- */
-
-static int open_unix(struct gdb *g, const char *path)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	struct stat st;
-	char dir[sizeof(g->path)];
-
-	snprintf(g->path, sizeof(g->path), "%s", path);
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		snprintf(g->base, sizeof(g->base), "%s", slash + 1);
-	} else {
-		snprintf(g->base, sizeof(g->base), "%s", path);
-	}
-	g->dir_fd = open(!slash ? "." : dir[0] ? dir : "/",
-			 O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (g->dir_fd < 0) {
-		log_err("gdb: %s: %s", dir, strerror(errno));
-		return -2;
-	}
-	if (fstatat(g->dir_fd, g->base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			log_err("gdb: %s exists and is not a socket; expected a "
-				"free name", path);
-			return -2;
-		}
-		unlinkat(g->dir_fd, g->base, 0);	/* an old one: replaced */
-	}
-	g->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (g->fd < 0) {
-		log_err("gdb: socket: %s", strerror(errno));
-		return -1;
-	}
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	mode_t old = umask(0177);	/* 0600: the debugger owns the VM */
-	int ret = bind(g->fd, (struct sockaddr *)&a, sizeof(a));
-	umask(old);
-	if (ret < 0) {
-		log_err("gdb: %s: %s", path, strerror(errno));
-		close(g->fd);
-		g->fd = -1;
-		return -2;
-	}
-	return 0;
-}
 
 static int open_tcp(struct gdb *g, const char *spec)
 {
@@ -93,21 +47,22 @@ static int open_tcp(struct gdb *g, const char *spec)
 		return -1;
 	}
 	setsockopt(g->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(g->fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+	if (bind(g->fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(g->fd, 1) < 0) {
 		log_err("gdb: %s: %s", spec, strerror(errno));
 		return -2;
 	}
 	return 0;
 }
 
-static void gdb_free(struct gdb *g)
+/* unlink: remove a unix socket too (not from a sandboxed main thread). */
+static void gdb_free(struct gdb *g, bool unlink)
 {
-	if (g->fd >= 0) {
-		if (g->dir_fd >= 0)
-			unlinkat(g->dir_fd, g->base, 0);
-		close(g->fd);
-	}
-	int fds[] = { g->dir_fd, g->client, g->efd, g->reserved[0], g->reserved[1] };
+	struct usock u = { .fd = g->fd, .dir_fd = g->dir_fd };
+
+	memcpy(u.base, g->base, sizeof(u.base));
+	usock_close(&u, unlink);
+	int fds[] = { g->client, g->efd, g->reserved[0], g->reserved[1] };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -132,17 +87,23 @@ int gdb_open(const struct config *c, struct gdb **out)
 	g->wait = c->gdb_wait;
 	pthread_mutex_init(&g->lock, NULL);
 	g->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	int ret = g->efd < 0 ? -1 : strncmp(c->gdb, "unix:", 5) == 0 ?
-		  open_unix(g, c->gdb + 5) : open_tcp(g, c->gdb);
-	if (ret == 0 && listen(g->fd, 1) < 0)
-		ret = -1;
+	int ret = -1;
+	if (g->efd >= 0 && strncmp(c->gdb, "unix:", 5) == 0) {
+		struct usock u;
+		ret = usock_listen(&u, "gdb", c->gdb + 5);
+		g->fd = u.fd;
+		g->dir_fd = u.dir_fd;
+		memcpy(g->base, u.base, sizeof(g->base));
+	} else if (g->efd >= 0) {
+		ret = open_tcp(g, c->gdb);
+	}
 	for (unsigned i = 0; ret == 0 && i < 2; i++)
 		if ((g->reserved[i] = fcntl(g->efd, F_DUPFD_CLOEXEC, 0)) < 0)
 			ret = -1;
 	if (ret < 0) {
 		if (ret == -1)
 			log_err("gdb: cannot listen on %s: %s", c->gdb, strerror(errno));
-		gdb_free(g);
+		gdb_free(g, true);
 		return ret;
 	}
 	*out = g;
@@ -745,9 +706,5 @@ void gdb_finish(struct gdb *g, int status)
 		gdb_stopping(g);
 	if (g->started)
 		pthread_join(g->thread, NULL);
-	if (g->started && g->dir_fd >= 0) {
-		close(g->fd);	/* removed by the thread */
-		g->fd = -1;
-	}
-	gdb_free(g);
+	gdb_free(g, !g->started);	/* else the thread removed it */
 }

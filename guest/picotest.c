@@ -231,6 +231,8 @@ static const struct {
 	{ "net-tso", ARG, test_net_tso },
 	{ "gdb", NO_ARG, test_gdb },
 	{ "gdb-smp", NO_ARG, test_gdb_smp },
+	{ "com2", NO_ARG, test_com2 },
+	{ "com2", ARG, test_com2 },
 };
 
 int parse_args(const char *arg, size_t arglen, uint64_t *out, unsigned n)

@@ -62,6 +62,7 @@ test_fn test_net_link_watch;
 test_fn test_net_tso;		/* t_net_tso.c */
 test_fn test_gdb;		/* t_gdb.c */
 test_fn test_gdb_smp;
+test_fn test_com2;
 
 /* A hostile case by its name (t_hostile.c): its exit status, or -1 if
  * there is no case of that name. */

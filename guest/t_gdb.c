@@ -70,3 +70,52 @@ int test_gdb_smp(const struct bootinfo *bi, const char *arg, size_t arglen)
 	rt_puts("gdb-smp: released");
 	return (int)(gdb_status & 0xff);
 }
+
+/* com2: the second UART (serial.1, for kgdb), polled: prints "com2:
+ * absent" and exits 3 when nothing answers at 0x2f8; otherwise reads one
+ * line from it, answers "com2: got LINE" on it, prints the same on COM1
+ * and exits 0.  com2:send writes "com2: hello" to it and exits 0. */
+#define COM2 0x2f8
+#define LSR_DR 0x01
+#define LSR_THRE 0x20
+
+static void com2_write(const char *s, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		while (!(inb(COM2 + 5) & LSR_THRE))
+			cpu_pause();
+		outb(COM2, (uint8_t)s[i]);
+	}
+}
+
+int test_com2(const struct bootinfo *bi, const char *arg, size_t arglen)
+{
+	char line[64], out[96];
+	unsigned n = 0;
+
+	(void)bi;
+	if (inb(COM2 + 5) == 0xff) {
+		rt_puts("com2: absent");
+		return 3;
+	}
+	if (arg && (arglen != 4 || memcmp(arg, "send", 4)))
+		return EXIT_USAGE;
+	if (arg) {
+		com2_write("com2: hello\n", 12);
+		return 0;
+	}
+	rt_puts("com2: waiting");
+	for (;;) {
+		while (!(inb(COM2 + 5) & LSR_DR))
+			cpu_pause();
+		char c = (char)inb(COM2);
+		if (c == '\n' || n == sizeof(line) - 1)
+			break;
+		line[n++] = c;
+	}
+	line[n] = '\0';
+	unsigned len = (unsigned)rt_snprintf(out, sizeof(out), "com2: got %s\n", line);
+	com2_write(out, len < sizeof(out) ? len : sizeof(out) - 1);
+	rt_printf("%s", out);
+	return 0;
+}

@@ -67,6 +67,18 @@ static const struct rule console_rules[] = {
 				   raises the UART's IRQ 4 */
 };
 
+/* devices/console.c for serial.1 = unix:PATH: the console's calls, plus
+ * its one client at a time (accept4 on the socket and unlinkat in its
+ * folder are added with their descriptors, sandbox_build). */
+static const struct rule serial1_rules[] = {
+	COMMON,
+	ALLOW(poll),		/* wait for the client, the UART, the stop */
+	ALLOW(ppoll),
+	ALLOW(read),		/* the client's bytes, the wake eventfd */
+	ALLOW(close),		/* a client gone or refused */
+	IOCTL(KVM_IRQ_LINE),	/* devices/serial.c: COM2's IRQ 3 */
+};
+
 /* control/server.c: the control socket's clients and systemd's notify
  * socket; pause and stop reach the vCPUs (kick) and the ACPI SCI.
  * accept4 and unlinkat are added with their descriptor (sandbox_build). */
@@ -154,44 +166,41 @@ static const struct rule *role_rules(enum sandbox_role role, size_t *n)
 	case SANDBOX_GDB:
 		*n = sizeof(gdb_rules) / sizeof(gdb_rules[0]);
 		return gdb_rules;
+	case SANDBOX_SERIAL1:
+		*n = sizeof(serial1_rules) / sizeof(serial1_rules[0]);
+		return serial1_rules;
 	default:
 		*n = sizeof(main_rules) / sizeof(main_rules[0]);
 		return main_rules;
 	}
 }
 
-/* The rules that name one of picovm's descriptors. */
+/* The rules that name one of picovm's descriptors: the call is allowed
+ * with that descriptor as its first argument only. */
 static int fd_rules(scmp_filter_ctx ctx, enum sandbox_role role,
 		    const struct sandbox_fds *fds)
 {
+	const struct { enum sandbox_role role; int nr, fd; } r[] = {
+		/* iothread.c: the loop, and dropping the files at stop. */
+		{ SANDBOX_IO, SCMP_SYS(io_uring_enter), fds->ring_fd },
+		{ SANDBOX_IO, SCMP_SYS(io_uring_register), fds->ring_fd },
+		/* control/server.c: a new client, on the listening socket
+		 * only; removing the socket at exit, in its folder only. */
+		{ SANDBOX_CONTROL, SCMP_SYS(accept4), fds->control_fd },
+		{ SANDBOX_CONTROL, SCMP_SYS(unlinkat), fds->control_dir_fd },
+		/* gdb/stub.c: a debugger connects; a unix socket removed. */
+		{ SANDBOX_GDB, SCMP_SYS(accept4), fds->gdb_fd },
+		{ SANDBOX_GDB, SCMP_SYS(unlinkat), fds->gdb_dir_fd },
+		/* devices/console.c for serial.1: the same. */
+		{ SANDBOX_SERIAL1, SCMP_SYS(accept4), fds->serial1_fd },
+		{ SANDBOX_SERIAL1, SCMP_SYS(unlinkat), fds->serial1_dir_fd },
+	};
 	int ret = 0;
 
-	if (role == SANDBOX_IO) {
-		/* iothread.c: the loop, and dropping the files at stop. */
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_enter), 1,
-				       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->ring_fd));
-		if (ret == 0)
-			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-					       SCMP_SYS(io_uring_register), 1,
-					       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->ring_fd));
-	}
-	if (role == SANDBOX_CONTROL && fds->control_fd >= 0)
-		/* server.c: a new client, on the listening socket only. */
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4), 1,
-				       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->control_fd));
-	if (ret == 0 && role == SANDBOX_CONTROL && fds->control_dir_fd >= 0)
-		/* server.c: removing the socket at exit, in its folder only. */
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 1,
-				       SCMP_A0(SCMP_CMP_EQ,
-					       (uint64_t)fds->control_dir_fd));
-	if (ret == 0 && role == SANDBOX_GDB && fds->gdb_fd >= 0)
-		/* gdb/stub.c: a debugger connects, on its socket only. */
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4), 1,
-				       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->gdb_fd));
-	if (ret == 0 && role == SANDBOX_GDB && fds->gdb_dir_fd >= 0)
-		/* gdb/stub.c: removing a unix socket at exit, in its folder. */
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 1,
-				       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->gdb_dir_fd));
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]) && ret == 0; i++)
+		if (r[i].role == role && r[i].fd >= 0)
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r[i].nr, 1,
+					       SCMP_A0(SCMP_CMP_EQ, (uint64_t)r[i].fd));
 	return ret;
 }
 
@@ -247,7 +256,8 @@ unsigned sandbox_count(enum sandbox_role role, unsigned *ioctls)
 	}
 	if (role == SANDBOX_IO)
 		calls += 2;	/* io_uring_enter, io_uring_register */
-	if (role == SANDBOX_CONTROL || role == SANDBOX_GDB)
+	if (role == SANDBOX_CONTROL || role == SANDBOX_GDB ||
+	    role == SANDBOX_SERIAL1)
 		calls += 2;	/* accept4, unlinkat */
 	return calls;
 }

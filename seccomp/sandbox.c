@@ -27,7 +27,8 @@
 static bool enabled = true;
 static struct sandbox_fds fds = { .ring_fd = -1, .control_fd = -1,
 				   .control_dir_fd = -1, .gdb_fd = -1,
-				   .gdb_dir_fd = -1 };
+				   .gdb_dir_fd = -1, .serial1_fd = -1,
+				   .serial1_dir_fd = -1 };
 static __thread char thread_name[16] = "main";
 
 void sandbox_enable(bool on) { enabled = on; }
@@ -248,7 +249,7 @@ int sandbox_thread(enum sandbox_role role, const char *name)
 void sandbox_test_hook(enum sandbox_role role)
 {
 	static const char *const names[] = { "main", "vcpu", "io", "console",
-						    "control", "gdb" };
+						    "control", "gdb", "serial1" };
 	const char *v = getenv("PICOVM_TEST_VIOLATE");
 	size_t len = strlen(names[role]);
 

@@ -34,6 +34,7 @@ enum sandbox_role {
 	SANDBOX_CONSOLE,	/* stdin/stdout of the console */
 	SANDBOX_CONTROL,	/* the control socket and systemd notify */
 	SANDBOX_GDB,		/* the gdb stub (gdb/) */
+	SANDBOX_SERIAL1,	/* serial.1's socket: COM2 to its client */
 };
 
 /* What the filters need to know: the descriptors calls may be made on. */
@@ -45,6 +46,8 @@ struct sandbox_fds {
 	int gdb_fd;		/* the gdb stub's listening socket (-1: none);
 				   with it vCPUs may re-inject the guest's int3 */
 	int gdb_dir_fd;		/* its folder, for unlinkat (-1: none) */
+	int serial1_fd;		/* serial.1 = unix:PATH, listening (-1: none) */
+	int serial1_dir_fd;	/* its folder, for unlinkat (-1: none) */
 };
 
 /* Run before picovm opens anything.  A closed 0, 1 or 2 gets /dev/null:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The gdb stub (gdb/, `gdb = unix:PATH | 127.0.0.1:PORT`, `gdb.wait`):
 # Debian's gdb in batch mode against the test guest (guest/t_gdb.c), and
-# a hostile peer (tests/tools/gdbpoke) that must never stop the VM.
+# a hostile peer (tests/tools/gdbpoke) that must never stop the VM; and
+# kgdb's line, `serial.1` (COM2), driven by the test guest.
 #
 # This build machine's KVM (kvm_pvm: nested, page-table based) runs guest
 # CPL3 code natively and reports no debug exit for it (breakpoints,
@@ -254,7 +255,42 @@ vm_run 20 "$WORK/path.out" run "$WORK/path.conf"
 OUT=$WORK/path.out
 check "gdb config: a socket in a missing folder is status 2" test "$VM_STATUS" = 2
 
-# ---- 7. The gdb thread's own seccomp filter (every run above had it).
+# ---- 7. kgdb's line: serial.1, a second 8250 at COM2 (0x2f8, IRQ 3).
+# The test guest talks to it polled (picotest=com2); a kernel's kgdboc
+# would use it as ttyS1.
+conf "$WORK/k.conf" "${base[@]}" serial="file:$WORK/k0.serial" timeout=30s
+vm_run 40 "$WORK/k0.out" run "$WORK/k.conf" cmdline=picotest=com2
+OUT=$WORK/k0.out
+check "serial.1: absent by default (nothing at 0x2f8)" \
+	eval 'test "$VM_STATUS" = 3 && grep -q "com2: absent" "$WORK/k0.serial"'
+KS=$WORK/k.sock
+start_vm "$WORK/k1.out" "$WORK/k.conf" cmdline=picotest=com2 serial.1="unix:$KS" \
+	serial="file:$WORK/k1.serial"
+wait_sock "$KS"
+"$POKE" "unix:$KS" >"$WORK/k1.poke0" 2>&1	# a client that goes at once
+"$POKE" "unix:$KS" 'raw:ping\x0a' line >"$WORK/k1.poke" 2>&1
+wait_vm "$WORK/k1.out"
+OUT=$WORK/k1.out
+check "serial.1 = unix: the guest reads what the client sends and the client reads its answer" \
+	grep -qx "com2: got ping" "$WORK/k1.poke"
+check "serial.1 = unix: a client gone frees the line for the next" \
+	eval 'test "$VM_STATUS" = 0 && grep -q "com2: got ping" "$WORK/k1.serial"'
+check "serial.1 = unix: the socket is removed at exit" test ! -e "$KS"
+vm_run 40 "$WORK/k2.out" run "$WORK/k.conf" cmdline=picotest=com2:send \
+	serial.1="file:$WORK/k2.com2"
+OUT=$WORK/k2.out
+check "serial.1 = file: the guest's COM2 output lands in the file" \
+	eval 'test "$VM_STATUS" = 0 && grep -qx "com2: hello" "$WORK/k2.com2"'
+vm_run 20 "$WORK/k3.out" check "$WORK/k.conf" serial.1=tcp:1234
+OUT=$WORK/k3.out
+check "serial.1: a value that is not none, file: or unix: is status 2" \
+	eval 'test "$VM_STATUS" = 2 && grep -q "serial.1: " "$WORK/k3.out.err"'
+vm_run 20 "$WORK/k4.out" run "$WORK/k.conf" cmdline=picotest=exit:0 \
+	serial.1="unix:$WORK/nodir/k.sock"
+OUT=$WORK/k4.out
+check "serial.1: a socket in a missing folder is status 2" test "$VM_STATUS" = 2
+
+# ---- 8. The gdb thread's own seccomp filter (every run above had it).
 HOOKS=$TOP/tests/build/picovm-hooks
 if make -s -C "$TOP" tests/build/picovm-hooks >"$WORK/hooks.log" 2>&1; then
 	conf "$WORK/h.conf" "${base[@]}" cmdline=picotest=gdb serial=none \
@@ -263,6 +299,11 @@ if make -s -C "$TOP" tests/build/picovm-hooks >"$WORK/hooks.log" 2>&1; then
 	PICOVM=$HOOKS PICOVM_TEST_VIOLATE=gdb:syscall vm_run 40 "$OUT" run "$WORK/h.conf"
 	check "gdb thread: a forbidden call kills picovm (159, named)" \
 		eval 'test "$VM_STATUS" = 159 && grep -q "sandbox: thread gdb made system call" "$OUT.err"'
+	OUT=$WORK/h1.out
+	PICOVM=$HOOKS PICOVM_TEST_VIOLATE=serial1:syscall vm_run 40 "$OUT" run \
+		"$WORK/h.conf" gdb= serial.1="unix:$WORK/h1.sock"
+	check "serial1 thread: a forbidden call kills picovm (159, named)" \
+		eval 'test "$VM_STATUS" = 159 && grep -q "sandbox: thread serial1 made system call" "$OUT.err"'
 else
 	fail "gdb thread: build picovm-hooks" "$(tail -c 400 "$WORK/hooks.log")"
 fi

@@ -19,7 +19,9 @@ struct vcpu;
 struct console;
 struct control;
 
-#define NLEGACY 6	/* serial, i8042, debug ports, rtc, pvpanic, ACPI PM */
+#define NLEGACY 7	/* serial, i8042, debug ports, rtc, pvpanic, ACPI PM,
+			   serial.1 (last: a snapshot of 6 restores) */
+#define LEGACY_COM2 6	/* legacy[] index of serial.1 */
 struct legacy_ops;
 /* vmm.c: the legacy devices, in the order of vm->legacy[]. */
 extern const struct legacy_ops *const legacy_kinds[NLEGACY];
@@ -34,6 +36,7 @@ struct vm {
 
 	void *legacy[NLEGACY];		/* by vmm.c's legacy_kinds[] */
 	struct console *console;
+	struct console *console1;	/* serial.1's host side; NULL: none */
 	struct vdevs vdevs;		/* the virtio devices, by index */
 
 	struct snapshot *snap;		/* snapshot.path, opened (snapshot.c) */

@@ -1,13 +1,15 @@
 /*
  * gdbpoke: a careless or hostile gdb remote peer, for tests/t-gdb.sh.
  *
- *   gdbpoke PORT OP...    connects to 127.0.0.1:PORT and runs each OP:
+ *   gdbpoke PORT OP...    connects to 127.0.0.1:PORT (or, given unix:PATH,
+ *                         to that socket) and runs each OP:
  *     pkt:PAYLOAD   sends $PAYLOAD#cs (right checksum), waits for the
  *                   reply packet and prints its payload on one line
  *                   (acks skipped; at most 10 s, then "timeout")
  *     raw:BYTES     sends BYTES as they are (\xHH escapes), reads nothing
  *     big:N         sends one packet of N bytes of 'A' with its checksum
  *     rand:N        sends N bytes of /dev/urandom
+ *     line          prints the next line that arrives (10 s at most)
  *     byte          prints the next byte that arrives (an ack: + or -)
  *     wait          prints what arrives within 10 s of the last byte
  *                   until a full reply packet (as pkt:)
@@ -22,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static void send_all(int fd, const char *buf, size_t n)
@@ -109,9 +113,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: gdbpoke PORT OP...\n");
 		return 2;
 	}
+	struct sockaddr_un u = { .sun_family = AF_UNIX };
+	bool is_unix = strncmp(argv[1], "unix:", 5) == 0;
 	a.sin_port = htons((uint16_t)atoi(argv[1]));
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+	snprintf(u.sun_path, sizeof(u.sun_path), "%s", argv[1] + (is_unix ? 5 : 0));
+	int fd = socket(is_unix ? AF_UNIX : AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || (is_unix ? connect(fd, (struct sockaddr *)&u, sizeof(u)) :
+		       connect(fd, (struct sockaddr *)&a, sizeof(a))) < 0) {
 		fprintf(stderr, "gdbpoke: connect: %s\n", strerror(errno));
 		return 1;
 	}
@@ -144,6 +152,13 @@ int main(int argc, char **argv)
 				close(r);
 			send_all(fd, buf, n);
 			free(buf);
+		} else if (strcmp(op, "line") == 0) {
+			char c;
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			while (poll(&p, 1, 10000) > 0 && recv(fd, &c, 1, 0) == 1 &&
+			       c != '\n')
+				putchar(c);
+			putchar('\n');
 		} else if (strcmp(op, "byte") == 0) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
 			char c;

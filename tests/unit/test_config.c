@@ -953,6 +953,7 @@ static void test_config_defaults(void)
 		     "memory.hugepages = false\n"
 		     "vcpus = 1\n"
 		     "serial = stdout\n"
+		     "serial.1 = none\n"
 		     "log = stderr\n"
 		     "timeout = 0\n"
 		     "console = serial\n"
