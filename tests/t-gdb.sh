@@ -255,6 +255,26 @@ vm_run 20 "$WORK/path.out" run "$WORK/path.conf"
 OUT=$WORK/path.out
 check "gdb config: a socket in a missing folder is status 2" test "$VM_STATUS" = 2
 
+# ---- 6b. A restored VM debugged from its first instruction (restore may
+# override gdb and gdb.wait).
+conf "$WORK/s.conf" kernel="$ELF" memory=16M vcpus=2 cmdline=picotest=snap:2:1 \
+	serial=none snapshot.path="$WORK/snap" timeout=30s
+vm_run 40 "$WORK/s0.out" run "$WORK/s.conf"
+SOCK=$WORK/s.sock
+( timeout -k 3 60 "$PICOVM" restore "$WORK/snap" gdb="unix:$SOCK" gdb.wait=on \
+	serial="file:$WORK/s1.serial" >"$WORK/s1.out" 2>&1 </dev/null
+  echo $? >"$WORK/s1.out.rc" ) &
+VM_PID=$!
+wait_sock "$SOCK"
+gdb_batch "$WORK/s1.gdb" "target remote $SOCK" 'info threads' 'detach'
+wait_vm "$WORK/s1.out"
+OUT=$WORK/s1.gdb
+check "gdb: a restored VM (gdb overridden) stops with its 2 vCPUs as threads" \
+	test "$(grep -cE '^\*? +[12] +Thread [12] \(vCPU [01]\)' "$WORK/s1.gdb")" = 2
+OUT=$WORK/s1.out
+check "gdb: after the detach the restored guest runs to its end" \
+	eval 'test "$VM_STATUS" = 0 && grep -q "snap: done" "$WORK/s1.serial"'
+
 # ---- 7. kgdb's line: serial.1, a second 8250 at COM2 (0x2f8, IRQ 3).
 # The test guest talks to it polled (picotest=com2); a kernel's kgdboc
 # would use it as ttyS1.
