@@ -26,7 +26,7 @@ LDFLAGS += -static
 LDLIBS := -luring -lcap-ng -lpthread
 
 SRCS := main.c $(sort $(wildcard config/*.c vm/*.c vcpu/*.c boot/*.c \
-	devices/*.c virtio/*.c net/*.c seccomp/*.c control/*.c))
+	devices/*.c virtio/*.c net/*.c seccomp/*.c control/*.c gdb/*.c))
 # The seccomp rule tables (filters.c) are compiled to BPF at build time by
 # a host program linking libseccomp (seccomp/bpf.h); picovm links the
 # generated programs, not the tables or libseccomp's compiler.

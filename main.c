@@ -97,7 +97,8 @@ static bool restore_key_ok(const char *arg)
 {
 	static const char *const keys[] = {
 		"name", "serial", "log", "timeout", "sandbox", "sandbox.user",
-		"sandbox.chroot", "snapshot.path", "snapshot.after", "control",
+		"sandbox.chroot", "snapshot.path", "snapshot.after", "control", "gdb",
+		"gdb.wait",
 	};
 	static const char *const dev_keys[] = { "tap", "fd", "bridge" };
 	size_t klen = strcspn(arg, "=");

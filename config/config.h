@@ -118,6 +118,7 @@ struct config {
 	bool hugepages;
 	unsigned vcpus;		/* default 1 */
 	struct sink serial;	/* default stdout */
+	char *serial1;		/* COM2: "none" | file:PATH | unix:PATH */
 	struct sink log;	/* default stderr (SINK_STDOUT) */
 	uint64_t timeout_ms;	/* 0: none */
 	enum console_kind console;	/* takes the `serial` sink and stdin */
@@ -129,6 +130,8 @@ struct config {
 	char *snapshot_path;		/* folder for port-0x512 snapshots */
 	enum snapshot_after snapshot_after;
 	char *control;			/* "auto" | socket path; NULL: none */
+	char *gdb;			/* unix:PATH | 127.0.0.1:PORT; NULL: none */
+	bool gdb_wait;			/* stop before the first instruction */
 	struct disk_config disk[CONFIG_MAX_DEVICES];
 	struct net_config net[CONFIG_MAX_DEVICES];
 };

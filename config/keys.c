@@ -304,6 +304,60 @@ static int check_control(const union cfg_value *v, const void *ctx, char *why,
 	return 0;
 }
 
+/* gdb = "" (none) | unix:PATH | 127.0.0.1:PORT: loopback only, since
+ * whoever connects owns the guest. */
+static int check_gdb(const union cfg_value *v, const void *ctx, char *why,
+		     size_t n)
+{
+	const char *s = v->s;
+
+	(void)ctx;
+	if (!*s)
+		return 0;
+	if (strncmp(s, "unix:", 5) == 0) {
+		size_t len = strlen(s + 5);
+		if (len == 0 || len > CONFIG_MAX_SOCKET_PATH) {
+			snprintf(why, n, "the socket path is %zu bytes long; "
+				 "expected unix:PATH with 1..%d bytes", len,
+				 CONFIG_MAX_SOCKET_PATH);
+			return -1;
+		}
+		return 0;
+	}
+	const char *port = strncmp(s, "127.0.0.1:", 10) == 0 ? s + 10 : NULL;
+	char *end;
+	unsigned long p = port && *port >= '0' && *port <= '9' ?
+			  strtoul(port, &end, 10) : 0;
+	if (!port || p < 1 || p > 65535 || *end) {
+		snprintf(why, n, "'%.40s' is not unix:PATH or 127.0.0.1:PORT "
+			 "(PORT 1..65535); expected a local socket or a "
+			 "loopback port: the debugger owns the guest", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* serial.1 = none | file:PATH | unix:PATH (COM2, for kgdb). */
+static int check_serial1(const union cfg_value *v, const void *ctx,
+			 char *why, size_t n)
+{
+	const char *s = v->s;
+	size_t len;
+
+	(void)ctx;
+	if (strcmp(s, "none") == 0)
+		return 0;
+	if (strncmp(s, "file:", 5) == 0 && s[5])
+		return 0;
+	if (strncmp(s, "unix:", 5) == 0 &&
+	    (len = strlen(s + 5)) > 0 && len <= CONFIG_MAX_SOCKET_PATH)
+		return 0;
+	snprintf(why, n, "'%.40s' is not none, file:PATH or unix:PATH (at most "
+		 "%d bytes); expected COM2's host side", s,
+		 CONFIG_MAX_SOCKET_PATH);
+	return -1;
+}
+
 static const struct cfg_key keys[] = {
 	{
 		.name = "name",
@@ -379,6 +433,15 @@ static const struct cfg_key keys[] = {
 		.choices = serial_sinks,
 		.nchoices = sizeof(serial_sinks) / sizeof(serial_sinks[0]),
 		.help = "where the guest's COM1 UART output goes",
+	},
+	{
+		.name = "serial.1",
+		.type = CFG_STRING,
+		.offset = AT(serial1),
+		.def = "none",
+		.check = check_serial1,
+		.help = "COM2 (0x2f8, IRQ 3; kgdb): none (no port), "
+			"file:PATH or unix:PATH (a socket gdb connects to)",
 	},
 	{
 		.name = "log",
@@ -477,6 +540,23 @@ static const struct cfg_key keys[] = {
 		.def_doc = "none",
 		.help = "the control socket (picovm ctl): auto (the runtime "
 			"folder, NAME.sock) or a path",
+	},
+	{
+		.name = "gdb",
+		.type = CFG_STRING,
+		.offset = AT(gdb),
+		.check = check_gdb,
+		.def_doc = "none",
+		.help = "a gdb remote stub on unix:PATH or 127.0.0.1:PORT "
+			"(loopback only)",
+	},
+	{
+		.name = "gdb.wait",
+		.type = CFG_BOOL,
+		.offset = AT(gdb_wait),
+		.def = "false",
+		.help = "with gdb: stop before the first guest instruction "
+			"until gdb continues",
 	},
 	{
 		.name = "disk.N.path",

@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +56,12 @@ struct console {
 	atomic_bool stop;
 	bool stopping;			/* console_stop_begin() ran */
 	pthread_t thread;
+	/* console_start_listen(): the socket; in_fd and out_fd are then its
+	 * client's (-1: none). */
+	int listen_fd, dir_fd;
+	char base[108];
+	int reserved_fd;	/* keeps a number free for the client */
+	bool accept_blocked;	/* accept4 failed: until the client goes */
 };
 
 static void console_kick_handler(int sig)
@@ -67,6 +75,32 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void drop_client(struct console *c)
+{
+	close(c->in_fd);
+	c->in_fd = c->out_fd = -1;
+	c->accept_blocked = false;
+}
+
+/* A new client of the listening socket, or a refusal: one at a time. */
+static void accept_client(struct console *c)
+{
+	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0) {
+		/* Out of descriptors (the reserve makes it unlikely): never
+		 * spin on it; wait for the client to go. */
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			c->accept_blocked = true;
+		return;
+	}
+	if (c->in_fd >= 0) {
+		close(fd);
+		return;
+	}
+	c->in_fd = c->out_fd = fd;
 }
 
 /* Writes what the UART holds, as far as the sink takes it now.  Returns
@@ -86,6 +120,10 @@ static bool pump_output(struct console *c)
 	if (w < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return true;
+		if (c->listen_fd >= 0) {	/* a client gone: wait for another */
+			drop_client(c);
+			return true;
+		}
 		log_err("console output: %s; discarding further output",
 			strerror(errno));
 		c->out_fd = -1;
@@ -128,6 +166,10 @@ static void pump_input(struct console *c)
 	ssize_t n = read(c->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
 
 	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+		if (c->listen_fd >= 0) {	/* a client gone: no ^D */
+			drop_client(c);
+			return;
+		}
 		c->in_eof = true;
 		c->eof_left = c->in_any && !c->in_nl ? 2 : 1;
 		return;
@@ -183,9 +225,14 @@ static void *console_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, CONSOLE_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	if (sandbox_thread(SANDBOX_CONSOLE, "console") < 0) {
+	if (sandbox_thread(c->listen_fd >= 0 ? SANDBOX_SERIAL1 : SANDBOX_CONSOLE,
+			   c->listen_fd >= 0 ? "serial1" : "console") < 0) {
 		machine_stop(c->m, EXIT_VM_FAILURE, NULL);
 		return NULL;
+	}
+	if (c->reserved_fd >= 0) {
+		close(c->reserved_fd);
+		c->reserved_fd = -1;
 	}
 
 	while (!atomic_load(&c->stop)) {
@@ -197,10 +244,14 @@ static void *console_thread(void *arg)
 				break;
 			c->eof_left--;
 		}
-		struct pollfd p[3];
+		struct pollfd p[4];
 		nfds_t n = 0;
 		p[n++] = (struct pollfd){ .fd = c->wake_fd, .events = POLLIN };
-		int out_i = -1, in_i = -1;
+		int out_i = -1, in_i = -1, listen_i = -1;
+		if (c->listen_fd >= 0 && !c->accept_blocked) {
+			listen_i = (int)n;
+			p[n++] = (struct pollfd){ .fd = c->listen_fd, .events = POLLIN };
+		}
 		if (c->cd.peek_output(c->cd.opaque, scratch, 1)) {
 			if (c->out_fd < 0) {
 				pump_output(c);
@@ -220,17 +271,22 @@ static void *console_thread(void *arg)
 			if (read(c->wake_fd, &v, sizeof(v)) < 0)
 				continue;
 		}
-		if (out_i >= 0 && p[out_i].revents)
+		if (out_i >= 0 && p[out_i].revents && c->out_fd >= 0)
 			pump_output(c);
-		if (in_i >= 0 && p[in_i].revents)
+		if (in_i >= 0 && p[in_i].revents && c->in_fd >= 0)
 			pump_input(c);
+		if (listen_i >= 0 && (p[listen_i].revents & POLLIN))
+			accept_client(c);
 	}
 	flush_at_stop(c);
+	if (c->listen_fd >= 0 && c->dir_fd >= 0)
+		unlinkat(c->dir_fd, c->base, 0);
 	return NULL;
 }
 
-struct console *console_start(struct machine *m, const struct chardev *cd,
-			      int out_fd, int in_fd)
+static struct console *start(struct machine *m, const struct chardev *cd,
+			     int out_fd, int in_fd, int listen_fd, int dir_fd,
+			     const char *base, int reserved_fd)
 {
 	struct console *c = calloc(1, sizeof(*c));
 
@@ -240,6 +296,10 @@ struct console *console_start(struct machine *m, const struct chardev *cd,
 	c->cd = *cd;
 	c->out_fd = out_fd;
 	c->in_fd = in_fd;
+	c->listen_fd = listen_fd;
+	c->dir_fd = dir_fd;
+	c->reserved_fd = reserved_fd;
+	snprintf(c->base, sizeof(c->base), "%s", base);
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->wake_fd < 0) {
 		log_err("console: eventfd: %s", strerror(errno));
@@ -269,6 +329,19 @@ struct console *console_start(struct machine *m, const struct chardev *cd,
 		return NULL;
 	}
 	return c;
+}
+
+struct console *console_start(struct machine *m, const struct chardev *cd,
+			      int out_fd, int in_fd)
+{
+	return start(m, cd, out_fd, in_fd, -1, -1, "", -1);
+}
+
+struct console *console_start_listen(struct machine *m,
+				     const struct chardev *cd, int listen_fd,
+				     int dir_fd, const char *base, int reserved_fd)
+{
+	return start(m, cd, -1, -1, listen_fd, dir_fd, base, reserved_fd);
 }
 
 void console_stop_begin(struct console *c)
@@ -324,5 +397,7 @@ void console_stop(struct console *c)
 			(unsigned long long)dropped);
 	c->cd.set_wake_fd(c->cd.opaque, -1);
 	close(c->wake_fd);
+	if (c->listen_fd >= 0 && c->in_fd >= 0)
+		close(c->in_fd);	/* the client (the socket is vmm.c's) */
 	free(c);
 }

@@ -22,6 +22,17 @@ struct console;
  * none).  Returns NULL after printing why. */
 struct console *console_start(struct machine *m, const struct chardev *cd,
 			      int out_fd, int in_fd);
+/* serial.1's host side (a thread "serial1"): a listening socket whose
+ * one client at a time gets the device's output and gives its input (a
+ * second is refused; a client gone frees the place; output while no one
+ * is connected is dropped, as on an unplugged line).  dir_fd and base
+ * name the socket, removed when the thread ends.  reserved_fd (taken
+ * over; -1: none) is closed once the thread runs, so that the sandbox's
+ * descriptor limit leaves a number for the client.  NULL after printing. */
+struct console *console_start_listen(struct machine *m,
+				     const struct chardev *cd, int listen_fd,
+				     int dir_fd, const char *base,
+				     int reserved_fd);
 /* Tells the thread to flush what the guest wrote (for a bounded time)
  * and end; returns at once, so the flush overlaps the rest of the stop. */
 void console_stop_begin(struct console *c);

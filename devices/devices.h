@@ -17,6 +17,7 @@ struct machine;
 /* What the configuration says about the legacy devices (flags). */
 #define LEGACY_ACPI 0x1			/* acpi = on: PM1/GPE0, VM generation ID */
 #define LEGACY_SERIAL_DISCARD 0x2	/* UART output goes nowhere */
+#define LEGACY_SERIAL1 0x4		/* serial.1: COM2 exists */
 
 struct legacy_ops {
 	const char *name;
@@ -42,7 +43,8 @@ struct legacy_ops {
 /* legacy.c: restore's common refusal (wrong length or a bad value). */
 int legacy_bad_state(const char *name, size_t len, size_t want);
 
-extern const struct legacy_ops serial_legacy;	/* serial.c: 8250 UART */
+extern const struct legacy_ops serial_legacy;	/* serial.c: 8250 UART, COM1 */
+extern const struct legacy_ops serial1_legacy;	/* serial.c: COM2 (serial.1) */
 extern const struct legacy_ops i8042_legacy;	/* i8042.c: reset */
 /* debugport.c: the exit port and the boot-timer port (ports.h). */
 extern const struct legacy_ops debugport_legacy;

@@ -30,6 +30,7 @@
  *
  * The legacy ports picovm also emulates:
  *   0x3f8-0x3ff  8250 UART (COM1), IRQ 4
+ *   0x2f8-0x2ff  8250 UART (COM2), IRQ 3, only with serial.1 (kgdb)
  *   0x60, 0x64   i8042 (command 0xfe on 0x64 resets, i.e. ends, the VM)
  */
 #ifndef PICOVM_DEVICES_PORTS_H
@@ -61,6 +62,8 @@
 #define PICOVM_PORT_COM1     0x3f8
 #define PICOVM_IRQ_KBD       1
 #define PICOVM_IRQ_COM1      4
+#define PICOVM_PORT_COM2     0x2f8
+#define PICOVM_IRQ_COM2      3
 #define PICOVM_PORT_I8042_DATA 0x60
 #define PICOVM_PORT_I8042_CMD  0x64
 

@@ -1,5 +1,7 @@
 /*
- * 8250/16550A UART on COM1 (0x3f8-0x3ff, IRQ 4): the register model.
+ * 8250/16550A UART: the register model, one instance per port: COM1
+ * (0x3f8-0x3ff, IRQ 4, the console) and, with serial.1, COM2 (0x2f8-0x2ff,
+ * IRQ 3, for kgdb).
  * The host side (terminal, stdin, stdout or file) is devices/console.c,
  * which talks to the model only through its chardev (devices/conbuf.h).
  *
@@ -11,8 +13,9 @@
  * has programmed IER, while its receive interrupt is off (IER.RDI clear,
  * MCR.OUT2 clear, or loopback).
  */
-/* The device is serial_legacy (devices.h); with LEGACY_SERIAL_DISCARD its
- * output goes nowhere (serial = none), so THRE never drops. */
+/* The devices are serial_legacy and serial1_legacy (devices.h); with
+ * LEGACY_SERIAL_DISCARD COM1's output goes nowhere (serial = none), so
+ * THRE never drops. */
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -55,6 +58,7 @@ enum {
 struct serial {
 	pthread_mutex_t lock;
 	struct machine *m;
+	unsigned irq;		/* PICOVM_IRQ_COM1 or _COM2 */
 	bool discard;
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	bool thri_pending;
@@ -103,7 +107,7 @@ static void update_irq(struct serial *s)
 		level = 0;	/* OUT2 gates the interrupt on a PC */
 	if (level != s->irq_level) {
 		s->irq_level = level;
-		machine_irq_line(s->m, PICOVM_IRQ_COM1, level);
+		machine_irq_line(s->m, s->irq, level);
 	}
 }
 
@@ -272,21 +276,38 @@ static const struct conbuf_hooks serial_hooks = {
 	.in_pushed = serial_in_pushed,
 };
 
-static int serial_create(struct machine *m, unsigned flags, void **dev)
+static int serial_new(struct machine *m, const char *name, uint16_t port,
+		      unsigned irq, bool discard, void **dev)
 {
-	struct serial *s = legacy_new(m, "serial", sizeof(*s), PICOVM_PORT_COM1,
-				      UART_REGS, serial_access);
+	struct serial *s = legacy_new(m, name, sizeof(*s), port, UART_REGS,
+				      serial_access);
 
 	if (!s)
 		return -1;
 	pthread_mutex_init(&s->lock, NULL);
 	s->m = m;
-	s->discard = flags & LEGACY_SERIAL_DISCARD;
+	s->irq = irq;
+	s->discard = discard;
 	conbuf_init(&s->cb, &s->lock, &serial_hooks, s);
 	s->lcr = 0x03;		/* 8N1 */
 	s->dll = 12;		/* 9600 baud, for a guest that reads it back */
 	*dev = s;
 	return 0;
+}
+
+static int serial_create(struct machine *m, unsigned flags, void **dev)
+{
+	return serial_new(m, "serial", PICOVM_PORT_COM1, PICOVM_IRQ_COM1,
+			  flags & LEGACY_SERIAL_DISCARD, dev);
+}
+
+/* COM2 exists only with serial.1 (its absence reads 0xff, as no UART). */
+static int serial1_create(struct machine *m, unsigned flags, void **dev)
+{
+	if (!(flags & LEGACY_SERIAL1))
+		return 0;
+	return serial_new(m, "serial.1", PICOVM_PORT_COM2, PICOVM_IRQ_COM2,
+			  false, dev);
 }
 
 static void serial_destroy(void *dev)
@@ -327,7 +348,8 @@ static int serial_restore(void *dev, const uint8_t *b, size_t len)
 	struct serial *s = dev;
 
 	if (len != SERIAL_STATE || b[7] > 1 || b[8] > 1 || b[9] > 1)
-		return legacy_bad_state("serial", len, SERIAL_STATE);
+		return legacy_bad_state(s->irq == PICOVM_IRQ_COM1 ? "serial" :
+					"serial.1", len, SERIAL_STATE);
 	pthread_mutex_lock(&s->lock);
 	s->ier = b[0], s->lcr = b[1], s->mcr = b[2], s->scr = b[3];
 	s->dll = b[4], s->dlm = b[5], s->fcr = b[6];
@@ -339,6 +361,15 @@ static int serial_restore(void *dev, const uint8_t *b, size_t len)
 const struct legacy_ops serial_legacy = {
 	.name = "serial",
 	.create = serial_create,
+	.destroy = serial_destroy,
+	.chardev = serial_chardev,
+	.save = serial_save,
+	.restore = serial_restore,
+};
+
+const struct legacy_ops serial1_legacy = {
+	.name = "serial.1",
+	.create = serial1_create,
 	.destroy = serial_destroy,
 	.chardev = serial_chardev,
 	.save = serial_save,

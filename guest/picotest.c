@@ -325,6 +325,10 @@ static const struct {
 	{ "net-link-watch", NO_ARG, test_net_link_watch },
 	{ "net-tso", NO_ARG, test_net_tso },
 	{ "net-tso", ARG, test_net_tso },
+	{ "gdb", NO_ARG, test_gdb },
+	{ "gdb-smp", NO_ARG, test_gdb_smp },
+	{ "com2", NO_ARG, test_com2 },
+	{ "com2", ARG, test_com2 },
 };
 
 int parse_args(const char *arg, size_t arglen, uint64_t *out, unsigned n)

@@ -63,6 +63,9 @@ test_fn test_blk_flood;
 test_fn test_net_offload_loop;	/* t_net_link.c */
 test_fn test_net_link_watch;
 test_fn test_net_tso;		/* t_net_tso.c */
+test_fn test_gdb;		/* t_gdb.c */
+test_fn test_gdb_smp;
+test_fn test_com2;
 
 /* A hostile case by its name (t_hostile.c): its exit status, or -1 if
  * there is no case of that name. */

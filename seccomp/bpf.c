@@ -24,6 +24,10 @@ int sandbox_bpf_get(enum sandbox_role role, const struct sandbox_fds *fds,
 		{ SANDBOX_SENTINEL_RING, fds->ring_fd },
 		{ SANDBOX_SENTINEL_CTL, fds->control_fd },
 		{ SANDBOX_SENTINEL_DIR, fds->control_dir_fd },
+		{ SANDBOX_SENTINEL_GDB, fds->gdb_fd },
+		{ SANDBOX_SENTINEL_GDB_DIR, fds->gdb_dir_fd },
+		{ SANDBOX_SENTINEL_S1, fds->serial1_fd },
+		{ SANDBOX_SENTINEL_S1_DIR, fds->serial1_dir_fd },
 	};
 	for (unsigned i = 0; i < b->len; i++) {
 		if (out[i].code != (BPF_JMP | BPF_JEQ | BPF_K))

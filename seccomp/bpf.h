@@ -21,17 +21,24 @@
 
 /* Variant bits: what a role's program allows beyond its table. */
 #define SANDBOX_V_SNAPSHOT	1u	/* main: snapshot_rules */
-#define SANDBOX_V_CONTROL_SOCK	2u	/* control: accept4 on its socket */
-#define SANDBOX_V_CONTROL_DIR	4u	/* control: unlinkat in its folder */
+#define SANDBOX_V_SOCK		2u	/* control, gdb, serial1: accept4 on the
+					   role's listening socket */
+#define SANDBOX_V_DIR		4u	/* control, gdb, serial1: unlinkat in the
+					   socket's folder */
 #define SANDBOX_V_PASST		8u	/* main: wait4 WNOHANG (passt's reaping) */
-#define SANDBOX_V_LOG_SEND	16u	/* main, vcpu, io, console: sendto fd 2 */
-#define SANDBOX_V_ALL		32u	/* every variant number is below this */
+#define SANDBOX_V_LOG_SEND	16u	/* roles that log: sendto fd 2 */
+#define SANDBOX_V_VCPU_GDB	32u	/* vcpu with the gdb stub: int3 re-injection */
+#define SANDBOX_V_ALL		64u	/* every variant number is below this */
 
 /* Sentinels the descriptors are compiled as: no valid descriptor below
  * picovm's RLIMIT_NOFILE, and no syscall, ioctl or flag value. */
 #define SANDBOX_SENTINEL_RING	0x7ffe0a01u
 #define SANDBOX_SENTINEL_CTL	0x7ffe0a02u
 #define SANDBOX_SENTINEL_DIR	0x7ffe0a03u
+#define SANDBOX_SENTINEL_GDB	0x7ffe0a04u
+#define SANDBOX_SENTINEL_GDB_DIR	0x7ffe0a05u
+#define SANDBOX_SENTINEL_S1	0x7ffe0a06u
+#define SANDBOX_SENTINEL_S1_DIR	0x7ffe0a07u
 
 /* The longest program any role has (genbpf refuses to emit a longer one). */
 #define SANDBOX_BPF_MAX SANDBOX_PROG_MAX
@@ -50,7 +57,8 @@ extern const unsigned sandbox_bpf_count;
 /* The variant role needs for fds. */
 unsigned sandbox_variant(enum sandbox_role role, const struct sandbox_fds *fds);
 /* The descriptors of variant v: the sentinels (gen), or fds' own. */
-void sandbox_variant_fds(unsigned v, const struct sandbox_fds *real,
+void sandbox_variant_fds(enum sandbox_role role, unsigned v,
+			 const struct sandbox_fds *real,
 			 struct sandbox_fds *out);
 /* Copies role's program for fds into out (room for cap instructions)
  * with the real descriptors in place of the sentinels.  Returns its

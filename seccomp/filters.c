@@ -71,6 +71,18 @@ static const struct rule console_rules[] = {
 				   raises the UART's IRQ 4 */
 };
 
+/* devices/console.c for serial.1 = unix:PATH: the console's calls, plus
+ * its one client at a time (accept4 on the socket and unlinkat in its
+ * folder are added with their descriptors, sandbox_build). */
+static const struct rule serial1_rules[] = {
+	COMMON,
+	ALLOW(poll),		/* wait for the client, the UART, the stop */
+	ALLOW(ppoll),
+	ALLOW(read),		/* the client's bytes, the wake eventfd */
+	ALLOW(close),		/* a client gone or refused */
+	IOCTL(KVM_IRQ_LINE),	/* devices/serial.c: COM2's IRQ 3 */
+};
+
 /* control/server.c: the control socket's clients and systemd's notify
  * socket; pause and stop reach the vCPUs (kick) and the ACPI SCI.
  * accept4 and unlinkat are added with their descriptor (sandbox_build). */
@@ -86,6 +98,30 @@ static const struct rule control_rules[] = {
 	{ SCMP_SYS(getsockopt), 1, { SCMP_A2(SCMP_CMP_EQ, SO_PEERCRED) } },
 				/* the client's uid: SO_PEERCRED only */
 	IOCTL(KVM_IRQ_LINE),	/* devices/acpi_pm.c: the power button's SCI */
+};
+
+/* gdb/stub.c: its one client, the vCPUs' registers while they are
+ * parked, their debug registers and breakpoints (target.c).  accept4 and
+ * unlinkat are added with their descriptor (sandbox_build). */
+static const struct rule gdb_rules[] = {
+	COMMON,
+	ALLOW(poll),		/* wait for the client, vCPU events, the stop */
+	ALLOW(ppoll),
+	ALLOW(read),		/* its wake eventfd */
+	ALLOW(recvfrom),	/* packets (recv) */
+	ALLOW(sendto),		/* replies */
+	ALLOW(close),		/* a client gone or refused */
+	ALLOW(tgkill),		/* vcpu.c: stopping kicks vCPUs out of KVM_RUN */
+	IOCTL(KVM_GET_REGS), IOCTL(KVM_SET_REGS),	/* g G p P */
+	IOCTL(KVM_GET_SREGS), IOCTL(KVM_SET_SREGS),	/* also paging for m M Z */
+	IOCTL(KVM_GET_FPU), IOCTL(KVM_SET_FPU),		/* x87, SSE */
+	IOCTL(KVM_SET_GUEST_DEBUG),	/* breakpoints, watchpoints, step */
+};
+
+/* vCPUs with the gdb stub (gdb/target.c): a guest int3 that is not a
+ * breakpoint of gdb's goes back to the guest. */
+static const struct rule vcpu_gdb_rules[] = {
+	IOCTL(KVM_GET_VCPU_EVENTS), IOCTL(KVM_SET_VCPU_EVENTS),
 };
 
 static const struct rule main_rules[] = {
@@ -144,27 +180,44 @@ static const struct rule *role_rules(enum sandbox_role role, size_t *n)
 	case SANDBOX_PIT:
 		*n = sizeof(pit_rules) / sizeof(pit_rules[0]);
 		return pit_rules;
+	case SANDBOX_GDB:
+		*n = sizeof(gdb_rules) / sizeof(gdb_rules[0]);
+		return gdb_rules;
+	case SANDBOX_SERIAL1:
+		*n = sizeof(serial1_rules) / sizeof(serial1_rules[0]);
+		return serial1_rules;
 	default:
 		*n = sizeof(main_rules) / sizeof(main_rules[0]);
 		return main_rules;
 	}
 }
 
-/* The rules that name one of picovm's descriptors. */
+/* The rules that name one of picovm's descriptors: the call is allowed
+ * with that descriptor as its first argument only. */
 static int fd_rules(scmp_filter_ctx ctx, enum sandbox_role role,
 		    const struct sandbox_fds *fds)
 {
+	const struct { enum sandbox_role role; int nr, fd; } r[] = {
+		/* iothread.c: the loop, and dropping the files at stop. */
+		{ SANDBOX_IO, SCMP_SYS(io_uring_enter), fds->ring_fd },
+		{ SANDBOX_IO, SCMP_SYS(io_uring_register), fds->ring_fd },
+		/* control/server.c: a new client, on the listening socket
+		 * only; removing the socket at exit, in its folder only. */
+		{ SANDBOX_CONTROL, SCMP_SYS(accept4), fds->control_fd },
+		{ SANDBOX_CONTROL, SCMP_SYS(unlinkat), fds->control_dir_fd },
+		/* gdb/stub.c: a debugger connects; a unix socket removed. */
+		{ SANDBOX_GDB, SCMP_SYS(accept4), fds->gdb_fd },
+		{ SANDBOX_GDB, SCMP_SYS(unlinkat), fds->gdb_dir_fd },
+		/* devices/console.c for serial.1: the same. */
+		{ SANDBOX_SERIAL1, SCMP_SYS(accept4), fds->serial1_fd },
+		{ SANDBOX_SERIAL1, SCMP_SYS(unlinkat), fds->serial1_dir_fd },
+	};
 	int ret = 0;
 
-	if (role == SANDBOX_IO) {
-		/* iothread.c: the loop, and dropping the files at stop. */
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_enter), 1,
-				       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->ring_fd));
-		if (ret == 0)
-			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-					       SCMP_SYS(io_uring_register), 1,
-					       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->ring_fd));
-	}
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]) && ret == 0; i++)
+		if (r[i].role == role && r[i].fd >= 0)
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r[i].nr, 1,
+					       SCMP_A0(SCMP_CMP_EQ, (uint64_t)r[i].fd));
 	if (ret == 0 && fds->log_send && sandbox_logs(role))
 		/* vm/log.c: a message to a stderr that is a socket, sent
 		 * MSG_DONTWAIT (control allows sendto already). */
@@ -175,15 +228,6 @@ static int fd_rules(scmp_filter_ctx ctx, enum sandbox_role role,
 		 * (WNOHANG: a stuck one is killed with tgkill). */
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(wait4), 1,
 				       SCMP_A2(SCMP_CMP_EQ, WNOHANG));
-	if (ret == 0 && role == SANDBOX_CONTROL && fds->control_fd >= 0)
-		/* server.c: a new client, on the listening socket only. */
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4), 1,
-				       SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->control_fd));
-	if (ret == 0 && role == SANDBOX_CONTROL && fds->control_dir_fd >= 0)
-		/* server.c: removing the socket at exit, in its folder only. */
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 1,
-				       SCMP_A0(SCMP_CMP_EQ,
-					       (uint64_t)fds->control_dir_fd));
 	return ret;
 }
 
@@ -205,6 +249,11 @@ int sandbox_build(enum sandbox_role role, const struct sandbox_fds *fds,
 		ret = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, snapshot_rules[i].nr,
 					     snapshot_rules[i].nargs,
 					     snapshot_rules[i].arg);
+	for (size_t i = 0; fds->gdb_fd >= 0 && role == SANDBOX_VCPU && ret == 0 &&
+	     i < sizeof(vcpu_gdb_rules) / sizeof(*r); i++)
+		ret = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, vcpu_gdb_rules[i].nr,
+					     vcpu_gdb_rules[i].nargs,
+					     vcpu_gdb_rules[i].arg);
 	if (ret == 0)
 		ret = fd_rules(ctx, role, fds);
 	if (ret < 0) {
@@ -234,7 +283,8 @@ unsigned sandbox_count(enum sandbox_role role, unsigned *ioctls)
 	}
 	if (role == SANDBOX_IO)
 		calls += 2;	/* io_uring_enter, io_uring_register */
-	if (role == SANDBOX_CONTROL)
+	if (role == SANDBOX_CONTROL || role == SANDBOX_GDB ||
+	    role == SANDBOX_SERIAL1)
 		calls += 2;	/* accept4, unlinkat */
 	return calls;
 }

@@ -19,11 +19,13 @@
  * whose rules depend on the configuration. */
 static const struct { enum sandbox_role role; const char *name; unsigned mask; } roles[] = {
 	{ SANDBOX_MAIN, "main", SANDBOX_V_SNAPSHOT | SANDBOX_V_PASST | SANDBOX_V_LOG_SEND },
-	{ SANDBOX_VCPU, "vcpu", SANDBOX_V_LOG_SEND },
+	{ SANDBOX_VCPU, "vcpu", SANDBOX_V_LOG_SEND | SANDBOX_V_VCPU_GDB },
 	{ SANDBOX_IO, "io", SANDBOX_V_LOG_SEND },
 	{ SANDBOX_CONSOLE, "console", SANDBOX_V_LOG_SEND },
-	{ SANDBOX_CONTROL, "control", SANDBOX_V_CONTROL_SOCK | SANDBOX_V_CONTROL_DIR },
+	{ SANDBOX_CONTROL, "control", SANDBOX_V_SOCK | SANDBOX_V_DIR },
 	{ SANDBOX_PIT, "pit", 0 },
+	{ SANDBOX_GDB, "gdb", SANDBOX_V_SOCK | SANDBOX_V_DIR | SANDBOX_V_LOG_SEND },
+	{ SANDBOX_SERIAL1, "serial1", SANDBOX_V_SOCK | SANDBOX_V_DIR | SANDBOX_V_LOG_SEND },
 };
 /* Every variant of a role: each combination of the bits in its mask. */
 #define EACH_VARIANT(r, v) \
@@ -38,7 +40,7 @@ int main(void)
 		EACH_VARIANT(r, v) {
 			size_t len = 0;
 			struct sandbox_fds fds;
-			sandbox_variant_fds(v, NULL, &fds);
+			sandbox_variant_fds(roles[r].role, v, NULL, &fds);
 			struct sock_filter *p = sandbox_compile(roles[r].role, &fds, &len);
 			if (!p || len > SANDBOX_BPF_MAX) {
 				fprintf(stderr, "genbpf: cannot compile the %s filter "

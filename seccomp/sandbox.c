@@ -29,7 +29,9 @@
 
 static bool enabled = true;
 static struct sandbox_fds fds = { .ring_fd = -1, .control_fd = -1,
-				   .control_dir_fd = -1 };
+				   .control_dir_fd = -1, .gdb_fd = -1,
+				   .gdb_dir_fd = -1, .serial1_fd = -1,
+				   .serial1_dir_fd = -1 };
 static __thread char thread_name[16] = "main";
 
 void sandbox_enable(bool on) { enabled = on; }
@@ -309,7 +311,9 @@ int sandbox_thread(enum sandbox_role role, const char *name)
 void sandbox_test_hook(enum sandbox_role role)
 {
 	static const char *const names[] = { "main", "vcpu", "io", "console",
-						    "control", "pit" };
+						    "control", "pit", "gdb", "serial1" };
+	_Static_assert(sizeof(names) / sizeof(names[0]) == SANDBOX_NROLES,
+		       "a name per role");
 	const char *v = getenv("PICOVM_TEST_VIOLATE");
 	size_t len = strlen(names[role]);
 

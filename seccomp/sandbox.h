@@ -41,6 +41,9 @@ enum sandbox_role {
 	SANDBOX_CONTROL,	/* the control socket and systemd notify */
 	SANDBOX_PIT,		/* vm/kvm.c: the helper that turns PIT
 				   reinjection off, then exits */
+	SANDBOX_GDB,		/* the gdb stub (gdb/) */
+	SANDBOX_SERIAL1,	/* serial.1's socket: COM2 to its client */
+	SANDBOX_NROLES
 };
 
 /* What the filters need to know: the descriptors calls may be made on. */
@@ -52,6 +55,11 @@ struct sandbox_fds {
 	int control_dir_fd;	/* unlinkat only in this folder (-1: none) */
 	bool log_send;		/* stderr is a socket: every thread may
 				   sendto fd 2 (vm/log.h: MSG_DONTWAIT) */
+	int gdb_fd;		/* the gdb stub's listening socket (-1: none);
+				   with it vCPUs may re-inject the guest's int3 */
+	int gdb_dir_fd;		/* its folder, for unlinkat (-1: none) */
+	int serial1_fd;		/* serial.1 = unix:PATH, listening (-1: none) */
+	int serial1_dir_fd;	/* its folder, for unlinkat (-1: none) */
 };
 
 /* Run before picovm opens anything.  A closed 0, 1 or 2 gets /dev/null:

@@ -4,7 +4,8 @@
 #   tests/build/fuzz_virtq -max_total_time=600
 # Targets: fuzz_virtq (chain walker, block request parser), fuzz_config
 # (config loader, print/reload round trip), fuzz_kernel (kernel-image
-# probes and loaders), fuzz_snap (the snapshot state loader).  fuzz_config,
+# probes and loaders), fuzz_snap (the snapshot state loader), fuzz_gdb
+# (the gdb stub's framing, packet parser, registers and page walk).  fuzz_config,
 # fuzz_kernel and fuzz_snap start from seeds made here: the golden and
 # example configs with `kernel = k`, the test guests' kernel images behind
 # a parameter byte, and (with /dev/kvm) the state file of a test guest's
@@ -20,7 +21,20 @@ if ! make -s -C "$TOP/tests" fuzz >"$WORK/build.log" 2>&1; then
 	exit 0
 fi
 mkdir -p "$WORK/seeds/fuzz_config" "$WORK/seeds/fuzz_kernel" "$WORK/seeds/fuzz_virtq" \
-	"$WORK/seeds/fuzz_snap"
+	"$WORK/seeds/fuzz_snap" "$WORK/seeds/fuzz_gdb"
+# gdb packets with their checksums, as gdb sends them.
+gdbpkt() {
+	local p=$1 s=0 c i
+	for ((i = 0; i < ${#p}; i++)); do
+		printf -v c '%d' "'${p:i:1}"
+		s=$(((s + c) & 255))
+	done
+	printf '$%s#%02x' "$p" "$s"
+}
+{ printf '+'; gdbpkt 'qSupported:swbreak+'; gdbpkt g; gdbpkt 'm100200,40'
+  gdbpkt 'Z0,10caf0,1'; printf '\3'; gdbpkt 'vCont;s:1;c'; } >"$WORK/seeds/fuzz_gdb/session"
+{ gdbpkt 'M1000,2:abcd'; gdbpkt 'P10=0011223344556677'
+  gdbpkt 'qXfer:features:read:target.xml:0,ffb'; } >"$WORK/seeds/fuzz_gdb/writes"
 if [ -c /dev/kvm ] && [ -x "$PICOVM" ] && [ -f "$GUEST/test64.elf" ]; then
 	conf "$WORK/snap.conf" kernel="$GUEST/test64.elf" memory=16M vcpus=2 \
 		cmdline=picotest=snap:2:1 snapshot.path="$WORK/snap"

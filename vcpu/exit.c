@@ -42,6 +42,8 @@ enum vcpu_action vcpu_exit_decode(struct kvm_run *r, size_t run_size,
 	case KVM_EXIT_INTR:
 	case KVM_EXIT_HLT:
 		return VCPU_RESUME;
+	case KVM_EXIT_DEBUG:
+		return VCPU_DEBUG;
 	case KVM_EXIT_SHUTDOWN:
 		snprintf(why, whylen, "guest triple fault (KVM_EXIT_SHUTDOWN)");
 		return VCPU_FATAL;

@@ -16,6 +16,7 @@ enum vcpu_action {
 	VCPU_PIO,	/* port access(es): dispatch to the port bus */
 	VCPU_MMIO,	/* one MMIO access: dispatch to the MMIO bus */
 	VCPU_RESUME,	/* nothing to do (HLT, a signal, a bad access) */
+	VCPU_DEBUG,	/* a breakpoint, watchpoint or step: the gdb stub's */
 	VCPU_STOP_OK,	/* the guest shut down or reset: status 0 */
 	VCPU_FATAL,	/* the guest cannot go on: why says what happened */
 };

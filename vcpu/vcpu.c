@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "exit.h"
+#include "../gdb/gdb.h"
 #include "vcpu.h"
 #include "../seccomp/sandbox.h"
 #include "../vm/log.h"
@@ -76,6 +77,12 @@ static bool vcpu_exit(struct vcpu *v)
 	case VCPU_RESUME:
 		__atomic_store_n(&v->exits_other, v->exits_other + 1, __ATOMIC_RELAXED);
 		return true;
+	case VCPU_DEBUG:
+		__atomic_store_n(&v->exits_other, v->exits_other + 1, __ATOMIC_RELAXED);
+		if (v->m->gdb)
+			return gdb_debug_exit(v->m->gdb, v);
+		vcpu_fatal(v, "unexpected debug exit");
+		return false;
 	case VCPU_STOP_OK:
 		machine_stop(v->m, EXIT_VM_OK, NULL);
 		return false;
@@ -97,7 +104,7 @@ static void vcpu_pause_point(struct vcpu *v)
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	if (ioctl(v->fd, KVM_RUN, 0) == 0 && !vcpu_exit(v))
 		return;
-	machine_park(v->m);
+	machine_park(v->m, v->id);
 	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 }
 
@@ -122,7 +129,7 @@ static void *vcpu_thread(void *arg)
 		return NULL;
 	}
 	while (!machine_stopping(v->m)) {
-		if (machine_pause_requested(v->m)) {
+		if (machine_pause_requested(v->m, v->id)) {
 			vcpu_pause_point(v);
 			continue;
 		}

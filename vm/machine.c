@@ -90,17 +90,25 @@ bool machine_wait_parked(struct machine *m, unsigned n)
 	return !machine_stopping(m);
 }
 
-void machine_park(struct machine *m)
+void machine_park(struct machine *m, unsigned id)
 {
 	pthread_mutex_lock(&m->pause_lock);
-	if (machine_pause_requested(m) && !machine_stopping(m)) {
+	if (machine_pause_requested(m, id) && !machine_stopping(m)) {
 		m->parked++;
 		pthread_cond_broadcast(&m->pause_cond);
-		while (machine_pause_requested(m) && !machine_stopping(m))
+		while (machine_pause_requested(m, id) && !machine_stopping(m))
 			pthread_cond_wait(&m->pause_cond, &m->pause_lock);
 		m->parked--;
 		pthread_cond_broadcast(&m->pause_cond);
 	}
+	pthread_mutex_unlock(&m->pause_lock);
+}
+
+void machine_solo(struct machine *m, int id)
+{
+	pthread_mutex_lock(&m->pause_lock);
+	atomic_store(&m->solo_vcpu, id);
+	pthread_cond_broadcast(&m->pause_cond);
 	pthread_mutex_unlock(&m->pause_lock);
 }
 

@@ -58,6 +58,12 @@ struct machine {
 	unsigned parked;		/* vCPUs parked now */
 	pthread_mutex_t pause_op;
 	atomic_bool snapshot_req;	/* the guest asked (port 0x512) */
+	/* gdb's single-step (gdb/): the one vCPU that runs while the others
+	 * stay parked (-1: none); set only while gdb holds a pause. */
+	atomic_int solo_vcpu;
+	/* The gdb stub (gdb/gdb.h), NULL without `gdb`: then no vCPU ever
+	 * sees a debug exit. */
+	struct gdb *gdb;
 
 	/* What the control thread reports and waits for (all optional):
 	 * the first boot-timer write (ns since start, 0: not yet), the
@@ -87,6 +93,7 @@ static inline bool machine_stopping(const struct machine *m)
 /* The holders of a pause (struct machine's pause_holders). */
 #define MACHINE_PAUSE_SNAPSHOT 1u	/* vm/snapshot.c */
 #define MACHINE_PAUSE_CONTROL 2u	/* control/: `picovm ctl NAME pause` */
+#define MACHINE_PAUSE_GDB 4u		/* gdb/: gdb looks at the stopped VM */
 
 /* The guest asked for a snapshot (devices/debugport.c): holds a
  * MACHINE_PAUSE_SNAPSHOT pause, so the writing vCPU parks before it runs
@@ -103,13 +110,19 @@ bool machine_pause_release(struct machine *m, unsigned who);
 bool machine_pause_held(struct machine *m, unsigned who);
 /* Waits until n vCPUs are parked: true, or false when the VM stops. */
 bool machine_wait_parked(struct machine *m, unsigned n);
-/* vCPU threads: parks while a pause is requested (returns at once
- * otherwise, and when the VM stops). */
-void machine_park(struct machine *m);
-static inline bool machine_pause_requested(const struct machine *m)
+/* vCPU threads: vCPU id parks while a pause is requested (returns at
+ * once otherwise, when the VM stops, and when it is the solo vCPU). */
+void machine_park(struct machine *m, unsigned id);
+/* Whether vCPU id must park: a pause is requested and it is not the
+ * solo vCPU. */
+static inline bool machine_pause_requested(const struct machine *m,
+					   unsigned id)
 {
-	return atomic_load_explicit(&m->pause_req, memory_order_seq_cst);
+	return atomic_load_explicit(&m->pause_req, memory_order_seq_cst) &&
+	       atomic_load_explicit(&m->solo_vcpu, memory_order_seq_cst) != (int)id;
 }
+/* Lets vCPU id (-1: none) run alone while the others stay parked. */
+void machine_solo(struct machine *m, int id);
 /* Wakes everything that waits on a pause (the VM is stopping). */
 void machine_wake_parked(struct machine *m);
 /* Sets the level of an ISA interrupt line (in-kernel PIC + IOAPIC). */

@@ -102,7 +102,7 @@ static int check_state(const struct vm *vm, const struct restore *r,
 		return -1;
 	}
 	if (h->nvcpus != c->vcpus || h->memory != c->memory ||
-	    h->nlegacy != NLEGACY) {
+	    h->nlegacy > NLEGACY || h->nlegacy < LEGACY_COM2) {
 		log_err("restore: the state has %u vCPUs and %llu bytes of RAM, "
 			"the configuration %u and %llu", h->nvcpus,
 			(unsigned long long)h->memory, c->vcpus,

@@ -19,8 +19,10 @@ struct vcpu;
 struct console;
 struct control;
 
-#define NLEGACY 7	/* serial, i8042, debug ports, rtc, pvpanic, ACPI PM,
-			 * VM generation ID */
+#define NLEGACY 8	/* serial, i8042, debug ports, rtc, pvpanic, ACPI PM,
+			   VM generation ID, serial.1 (last: a snapshot
+			   without it restores) */
+#define LEGACY_COM2 7	/* legacy[] index of serial.1 */
 struct legacy_ops;
 /* vmm.c: the legacy devices, in the order of vm->legacy[]. */
 extern const struct legacy_ops *const legacy_kinds[NLEGACY];
@@ -35,11 +37,13 @@ struct vm {
 
 	void *legacy[NLEGACY];		/* by vmm.c's legacy_kinds[] */
 	struct console *console;
+	struct console *console1;	/* serial.1's host side; NULL: none */
 	struct vdevs vdevs;		/* the virtio devices, by index */
 
 	struct snapshot *snap;		/* snapshot.path, opened (snapshot.c) */
 	struct restore *restore;	/* restoring from a folder (restore.c) */
 	struct control *control;	/* control/: NULL when none */
+	struct gdb *gdb;		/* gdb/: NULL when none */
 };
 
 #endif

@@ -31,6 +31,8 @@
 #include "../control/control.h"
 #include "../devices/console.h"
 #include "../devices/devices.h"
+#include "../gdb/gdb.h"
+#include "usock.h"
 #include "iothread.h"
 #include "reaper.h"
 #include "vdevs.h"
@@ -180,7 +182,7 @@ static int open_sink(const struct config *c, const char *key,
  * when no virtio device does. */
 const struct legacy_ops *const legacy_kinds[NLEGACY] = {
 	&serial_legacy, &i8042_legacy, &debugport_legacy, &rtc_legacy,
-	&pvpanic_legacy, &acpi_pm_legacy, &vmgenid_legacy,
+	&pvpanic_legacy, &acpi_pm_legacy, &vmgenid_legacy, &serial1_legacy,
 };
 
 static void legacy_chardev(const struct vm *vm, struct chardev *cd)
@@ -254,7 +256,8 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	/* With console = virtio the UART stays, but its output goes nowhere. */
 	unsigned flags = (c->acpi ? LEGACY_ACPI : 0) |
 			 (c->serial.kind == SINK_NONE || c->console == CONSOLE_VIRTIO ?
-			  LEGACY_SERIAL_DISCARD : 0);
+			  LEGACY_SERIAL_DISCARD : 0) |
+			 (strcmp(c->serial1, "none") ? LEGACY_SERIAL1 : 0);
 	for (unsigned i = 0; i < NLEGACY; i++)
 		if (legacy_kinds[i]->create(&vm->m, flags, &vm->legacy[i]) < 0)
 			return -1;
@@ -341,6 +344,7 @@ static void vm_teardown(struct vm *vm)
 	atomic_store(&vm->m.stopping, true);
 	machine_wake_parked(&vm->m);	/* a paused VM stops too */
 	control_stopping(vm->control);
+	gdb_stopping(vm->gdb);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
@@ -353,8 +357,10 @@ static void vm_teardown(struct vm *vm)
 	 * plus the final fdatasync of writeback disks). */
 	console_stop_begin(vm->console);
 	iothread_stop(vdevs_busy, &vm->vdevs);
+	console_stop_begin(vm->console1);
 	console_stop(vm->console);
 	vm->console = NULL;
+	console_stop(vm->console1);
 	log_limit_summary();
 	vdevs_close(&vm->vdevs);
 	iothread_exit();
@@ -373,6 +379,23 @@ static void vm_teardown(struct vm *vm)
 	restore_close(vm);
 }
 
+/* serial.1's host side, opened before the sandbox: a file (*fd) or a
+ * listening socket (*u).  0, or -1 after printing why. */
+static int serial1_open(const struct config *c, int log_fd, int *fd,
+			struct usock *u)
+{
+	*fd = -1;
+	u->fd = u->dir_fd = -1;
+	if (strncmp(c->serial1, "file:", 5) == 0) {
+		struct sink s = { .kind = SINK_FILE, .path = c->serial1 + 5 };
+		*fd = open_sink(c, "serial.1", &s, -1, true, log_fd);
+		return *fd < 0 ? -1 : 0;
+	}
+	if (strncmp(c->serial1, "unix:", 5) == 0)
+		return usock_listen(u, "serial.1", c->serial1 + 5) < 0 ? -1 : 0;
+	return 0;
+}
+
 /* Boots c, or (dir not NULL) restores the snapshot in dir with c, its
  * vm.conf plus overrides. */
 static int vmm_start(const struct config *c, const char *dir)
@@ -382,6 +405,10 @@ static int vmm_start(const struct config *c, const char *dir)
 	sigset_t sigs;
 	int status = EXIT_VM_FAILURE;
 	int out_fd = -1, log_fd = -1, sig_fd = -1, timer_fd = -1, ret;
+	int s1_fd = -1;
+	bool s1_started = false;	/* its thread removes the socket */
+	int s1_reserve = -1, s1_reserve2 = -1;
+	struct usock s1 = { .fd = -1, .dir_fd = -1 };
 
 	memset(&vm, 0, sizeof(vm));
 	vm.cfg = c;
@@ -392,6 +419,7 @@ static int vmm_start(const struct config *c, const char *dir)
 	pthread_cond_init(&vm.m.pause_cond, NULL);
 	pthread_mutex_init(&vm.m.pause_op, NULL);
 	vm.m.event_efd = -1;
+	atomic_init(&vm.m.solo_vcpu, -1);
 
 	/* A vanished stdout reader must not kill us; signals are read from
 	 * a signalfd by this thread only. */
@@ -441,10 +469,25 @@ static int vmm_start(const struct config *c, const char *dir)
 		status = EXIT_VM_BADINPUT;
 		goto close_sinks;
 	}
+	if (serial1_open(c, log_fd, &s1_fd, &s1) < 0) {
+		status = EXIT_VM_BADINPUT;
+		goto close_sinks;
+	}
+	/* A descriptor number kept for serial.1's console eventfd: the
+	 * sandbox caps RLIMIT_NOFILE at what is open when it starts. */
+	if (s1_fd >= 0 || s1.fd >= 0)
+		s1_reserve = fcntl(s1_fd >= 0 ? s1_fd : s1.fd, F_DUPFD_CLOEXEC, 0);
+	if (s1.fd >= 0)		/* and one for its client */
+		s1_reserve2 = fcntl(s1.fd, F_DUPFD_CLOEXEC, 0);
 	ret = control_open(c, &vm.control);
 	if (ret < 0) {
 		status = ret == -2 ? EXIT_VM_BADINPUT : EXIT_VM_FAILURE;
 		goto close_sinks;
+	}
+	ret = gdb_open(c, &vm.gdb);
+	if (ret < 0) {
+		status = ret == -2 ? EXIT_VM_BADINPUT : EXIT_VM_FAILURE;
+		goto close_fds;
 	}
 	vm.m.event_efd = control_event_fd(vm.control);
 	vm.m.stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -459,6 +502,8 @@ static int vmm_start(const struct config *c, const char *dir)
 			status = EXIT_VM_BADINPUT;
 		goto teardown;
 	}
+	if (gdb_attach(vm.gdb, &vm) < 0)
+		goto teardown;
 	if (snapshot_prepare(&vm) < 0) {
 		status = EXIT_VM_BADINPUT;
 		goto teardown;
@@ -473,6 +518,9 @@ static int vmm_start(const struct config *c, const char *dir)
 		sfds.passt |= c->net[i].present && c->net[i].passt &&
 			      strcmp(c->net[i].passt, "auto") == 0;
 	control_sandbox_fds(vm.control, &sfds);
+	gdb_sandbox_fds(vm.gdb, &sfds);
+	sfds.serial1_fd = s1.fd;
+	sfds.serial1_dir_fd = s1.dir_fd;
 	sandbox_set_fds(&sfds);
 	if (sandbox_process(c) < 0)
 		goto teardown;
@@ -483,6 +531,20 @@ static int vmm_start(const struct config *c, const char *dir)
 				   c->serial.kind == SINK_NONE ? -1 : 0);
 	if (!vm.console || iothread_start(&vm.m) < 0)
 		goto teardown;
+	if (vm.legacy[LEGACY_COM2] && (s1_fd >= 0 || s1.fd >= 0)) {
+		struct chardev cd1 = serial1_legacy.chardev(vm.legacy[LEGACY_COM2]);
+		if (s1_reserve >= 0)
+			close(s1_reserve);
+		s1_reserve = -1;
+		vm.console1 = s1.fd >= 0 ?
+			console_start_listen(&vm.m, &cd1, s1.fd, s1.dir_fd, s1.base,
+					     s1_reserve2) :
+			console_start(&vm.m, &cd1, s1_fd, -1);
+		s1_reserve2 = -1;	/* the console's now */
+		if (!vm.console1)
+			goto teardown;
+		s1_started = true;
+	}
 	if (c->timeout_ms) {
 		struct itimerspec t = { .it_value = {
 			.tv_sec = (time_t)(c->timeout_ms / 1000),
@@ -494,7 +556,7 @@ static int vmm_start(const struct config *c, const char *dir)
 			machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
 			break;
 		}
-	if (control_start(vm.control, &vm, &cd) < 0)
+	if (control_start(vm.control, &vm, &cd) < 0 || gdb_start(vm.gdb) < 0)
 		machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
 	if (sandbox_thread(SANDBOX_MAIN, "picovm") < 0)
 		machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
@@ -505,6 +567,8 @@ teardown:
 close_fds:
 	control_finish(vm.control, status);
 	vm.control = NULL;
+	gdb_finish(vm.gdb, status);
+	vm.gdb = NULL;
 	if (vm.m.stop_efd >= 0)
 		close(vm.m.stop_efd);
 	if (sig_fd >= 0)
@@ -512,6 +576,13 @@ close_fds:
 	if (timer_fd >= 0)
 		close(timer_fd);
 close_sinks:
+	if (s1_reserve >= 0)
+		close(s1_reserve);
+	if (s1_reserve2 >= 0)
+		close(s1_reserve2);
+	usock_close(&s1, !s1_started);
+	if (s1_fd >= 0)
+		close(s1_fd);
 	if (out_fd > 2)
 		close(out_fd);
 	if (log_fd > 2) {

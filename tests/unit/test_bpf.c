@@ -52,16 +52,18 @@ int main(void)
 	/* Descriptors as picovm might have them, none a sentinel. */
 	const struct sandbox_fds real = { .ring_fd = 13, .snapshot = true,
 					   .control_fd = 7, .control_dir_fd = 6,
-					   .passt = true, .log_send = true };
+					   .passt = true, .log_send = true,
+					   .gdb_fd = 9, .gdb_dir_fd = 10,
+					   .serial1_fd = 11, .serial1_dir_fd = 12 };
 	char name[96];
 
 	check("bpf: the generated table has programs", sandbox_bpf_count > 0,
 	      "sandbox_bpf_count = 0");
 	/* Every role, every combination of what the configuration adds. */
-	for (int role = SANDBOX_MAIN; role <= SANDBOX_PIT; role++) {
+	for (int role = SANDBOX_MAIN; role < SANDBOX_NROLES; role++) {
 		for (unsigned v = 0; v < SANDBOX_V_ALL; v++) {
 			struct sandbox_fds fds;
-			sandbox_variant_fds(v, &real, &fds);
+			sandbox_variant_fds((enum sandbox_role)role, v, &real, &fds);
 			if (sandbox_variant((enum sandbox_role)role, &fds) != v)
 				continue;	/* not a variant of this role */
 			size_t want_len = 0;

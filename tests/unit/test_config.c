@@ -953,6 +953,7 @@ static void test_config_defaults(void)
 		     "memory.hugepages = false\n"
 		     "vcpus = 1\n"
 		     "serial = stdout\n"
+		     "serial.1 = none\n"
 		     "log = stderr\n"
 		     "timeout = 0\n"
 		     "console = serial\n"
@@ -963,7 +964,9 @@ static void test_config_defaults(void)
 		     "sandbox.chroot = \"\"\n"
 		     "snapshot.path = \"\"\n"
 		     "snapshot.after = stop\n"
-		     "control = \"\"\n",
+		     "control = \"\"\n"
+		     "gdb = \"\"\n"
+		     "gdb.wait = false\n",
 		     kernel) < 0)
 		abort();
 	check("config print defaults", !strcmp(text, want), "printed:\n%s",

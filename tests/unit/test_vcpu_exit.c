@@ -159,9 +159,11 @@ static void others(void)
 	r->internal.suberror = 3;
 	expect("internal error: other suberror", VCPU_FATAL,
 	       "KVM internal error, suberror 3");
-	fresh(KVM_EXIT_DEBUG);
+	fresh(KVM_EXIT_HYPERCALL);
 	expect("an exit picovm never asked for is fatal", VCPU_FATAL,
-	       "unexpected KVM exit reason 4");
+	       "unexpected KVM exit reason 3");
+	fresh(KVM_EXIT_DEBUG);
+	expect("a debug exit goes to the gdb stub", VCPU_DEBUG, NULL);
 	fresh(0xffffffffu);
 	expect("an unknown exit reason is fatal", VCPU_FATAL,
 	       "unexpected KVM exit reason 4294967295");
