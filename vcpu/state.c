@@ -1,7 +1,8 @@
 /*
  * A vCPU's state for snapshots: saved and restored in the order that
  * restores correctly (Firecracker's): REGS, SREGS, XSAVE, XCRS, the MSRs
- * KVM lists, LAPIC, VCPU_EVENTS, DEBUGREGS, MP_STATE last.
+ * KVM lists, LAPIC (then IA32_TSC_DEADLINE again), VCPU_EVENTS,
+ * DEBUGREGS, MP_STATE last.
  *
  * The caller holds the vCPU out of KVM_RUN (paused, with its pending I/O
  * completed, see vcpu_pause_point()).  On hosts whose KVM ignores writes
@@ -73,6 +74,25 @@ static const struct {
 #undef PART
 };
 #define MSRS_BEFORE 4	/* parts[4], LAPIC, comes after the MSRs */
+#define LAPIC_PART 4
+#define MSR_TSC_DEADLINE 0x6e0
+
+/* IA32_TSC_DEADLINE once more, after the LAPIC: KVM ignores the MSR while
+ * the LAPIC timer is not in TSC-deadline mode, and a fresh vCPU's is not,
+ * so the value the MSRs restored before the LAPIC is lost, and a guest
+ * whose clock event is the TSC-deadline timer waits for a timer interrupt
+ * that never comes (seen: a restored Linux guest idle for good). */
+static int tsc_deadline_again(int fd, const struct snap_msrs *all)
+{
+	struct snap_msrs one = { .n = 1 };
+
+	for (uint32_t i = 0; i < all->n; i++)
+		if (all->e[i].index == MSR_TSC_DEADLINE) {
+			one.e[0] = all->e[i];
+			return msrs_io(fd, KVM_SET_MSRS, &one);
+		}
+	return 0;
+}
 
 /* Runs every part's get (save) or set (restore) on the vCPU. */
 static int state_io(int fd, struct snap_vcpu *s, bool save)
@@ -92,6 +112,12 @@ static int state_io(int fd, struct snap_vcpu *s, bool save)
 			log_err("%s: KVM_%s_%s: %s%s", save ? "snapshot" : "restore",
 				save ? "GET" : "SET", parts[i].name, strerror(errno),
 				save ? "" : " (the state file does not fit this host)");
+			return -1;
+		}
+		if (!save && i == LAPIC_PART &&
+		    (err = tsc_deadline_again(fd, &s->msrs)) < 0) {
+			log_err("restore: KVM_SET_MSRS (TSC deadline): %s",
+				strerror(-err));
 			return -1;
 		}
 	}
