@@ -275,6 +275,7 @@ static const struct {
 	{ "snapblk", ARG, test_snap_blk },
 	{ "vmgen", NO_ARG, test_vmgen },
 	{ "snapio", ARG, test_snap_io },
+	{ "snaptimer", NO_ARG, test_snap_timer },
 	{ "echo", NO_ARG, test_echo },
 	{ "echo", ARG, test_echo },
 	{ "reset", NO_ARG, test_reset },

@@ -27,6 +27,7 @@ test_fn test_snap;	/* t_snap.c */
 test_fn test_snap_blk;
 test_fn test_vmgen;
 test_fn test_snap_io;	/* t_snapio.c */
+test_fn test_snap_timer;	/* t_snaptimer.c */
 test_fn test_echo;	/* t_serial.c */
 test_fn test_flood;
 test_fn test_print;

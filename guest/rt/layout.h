@@ -60,7 +60,8 @@
 #define SYS_IRQ_GATE	6	/* (vector 32-255, kind IRQ_GATE_*): IDT gate */
 #define SYS_SET_IF	7	/* (on): RFLAGS.IF for the caller (cli/sti #GP) */
 #define SYS_WAIT_IRQ	8	/* sti; hlt; cli: sleeps until an interrupt */
-#define SYS_COUNT	9
+#define SYS_TSC_DEADLINE 9	/* (tsc): wrmsr IA32_TSC_DEADLINE (0x6e0) */
+#define SYS_COUNT	10
 
 /* SYS_IRQ_GATE kinds (irq.h): count + LAPIC EOI, or a bare iretq. */
 #define IRQ_GATE_COUNT	0

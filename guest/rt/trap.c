@@ -116,6 +116,15 @@ static void sys_wait_irq(struct trap_frame *f)
 	f->rax = 0;
 }
 
+/* (tsc): arms the local APIC timer in TSC-deadline mode (0 disarms).
+ * Only this MSR: the callers need no other. */
+static void sys_tsc_deadline(struct trap_frame *f)
+{
+	__asm__ volatile("wrmsr" : : "c"(0x6e0u), "a"((uint32_t)f->rdi),
+			 "d"((uint32_t)(f->rdi >> 32)) : "memory");
+	f->rax = 0;
+}
+
 static void (*const services[SYS_COUNT])(struct trap_frame *) = {
 	[SYS_HALT] = sys_halt,
 	[SYS_TRIPLE] = sys_triple,
@@ -126,6 +135,7 @@ static void (*const services[SYS_COUNT])(struct trap_frame *) = {
 	[SYS_IRQ_GATE] = sys_irq_gate,
 	[SYS_SET_IF] = sys_set_if,
 	[SYS_WAIT_IRQ] = sys_wait_irq,
+	[SYS_TSC_DEADLINE] = sys_tsc_deadline,
 };
 
 void rt_trap(struct trap_frame *f);
