@@ -106,7 +106,7 @@ fi
 echo
 echo "== seccomp filters per thread role (seccomp/filters.c)"
 cc -std=c11 -D_GNU_SOURCE -O2 -o "$B/sandbox_table" "$TOP/bench/sandbox_table.c" \
-	"$TOP/seccomp/filters.c" "$TOP/vm/log.c" -lseccomp
+	"$TOP/seccomp/filters.c" "$TOP/seccomp/variant.c" "$TOP/vm/log.c" -lseccomp
 "$B/sandbox_table"
 
 echo
