@@ -2,42 +2,62 @@
  * build step that compiles the variants (genbpf.c). */
 #include "bpf.h"
 
+#include <stddef.h>
+#include <string.h>
+
 bool sandbox_logs(enum sandbox_role role)
 {
 	/* The control thread may sendto already; the PIT helper never logs. */
 	return role != SANDBOX_CONTROL && role != SANDBOX_PIT;
 }
 
-/* The listening socket and folder of a role that serves one (or NULL). */
-static const int *role_sock(enum sandbox_role role, const struct sandbox_fds *f,
-			    const int **dir)
+/* The roles that serve a listening socket: where its descriptor and its
+ * folder's are in struct sandbox_fds.  The one mapping both functions
+ * below use. */
+static const struct {
+	enum sandbox_role role;
+	size_t sock, dir;
+} serving[] = {
+	{ SANDBOX_CONTROL, offsetof(struct sandbox_fds, control_fd),
+	  offsetof(struct sandbox_fds, control_dir_fd) },
+	{ SANDBOX_GDB, offsetof(struct sandbox_fds, gdb_fd),
+	  offsetof(struct sandbox_fds, gdb_dir_fd) },
+	{ SANDBOX_SERIAL1, offsetof(struct sandbox_fds, serial1_fd),
+	  offsetof(struct sandbox_fds, serial1_dir_fd) },
+};
+
+/* role's entry in serving[], or -1. */
+static int serving_index(enum sandbox_role role)
 {
-	switch (role) {
-	case SANDBOX_CONTROL:
-		*dir = &f->control_dir_fd;
-		return &f->control_fd;
-	case SANDBOX_GDB:
-		*dir = &f->gdb_dir_fd;
-		return &f->gdb_fd;
-	case SANDBOX_SERIAL1:
-		*dir = &f->serial1_dir_fd;
-		return &f->serial1_fd;
-	default:
-		*dir = NULL;
-		return NULL;
-	}
+	for (size_t i = 0; i < sizeof(serving) / sizeof(serving[0]); i++)
+		if (serving[i].role == role)
+			return (int)i;
+	return -1;
+}
+
+static int fd_at(const struct sandbox_fds *f, size_t off)
+{
+	int fd;
+
+	memcpy(&fd, (const char *)f + off, sizeof(fd));
+	return fd;
+}
+
+static void set_fd_at(struct sandbox_fds *f, size_t off, int fd)
+{
+	memcpy((char *)f + off, &fd, sizeof(fd));
 }
 
 unsigned sandbox_variant(enum sandbox_role role, const struct sandbox_fds *fds)
 {
 	unsigned v = 0;
-	const int *dir, *sock = role_sock(role, fds, &dir);
+	int k = serving_index(role);
 
 	if (role == SANDBOX_MAIN && fds->snapshot)
 		v |= SANDBOX_V_SNAPSHOT;
-	if (sock && *sock >= 0)
+	if (k >= 0 && fd_at(fds, serving[k].sock) >= 0)
 		v |= SANDBOX_V_SOCK;
-	if (sock && *dir >= 0)
+	if (k >= 0 && fd_at(fds, serving[k].dir) >= 0)
 		v |= SANDBOX_V_DIR;
 	if (role == SANDBOX_MAIN && fds->passt)
 		v |= SANDBOX_V_PASST;
@@ -70,23 +90,11 @@ void sandbox_variant_fds(enum sandbox_role role, unsigned v,
 	out->snapshot = v & SANDBOX_V_SNAPSHOT;
 	out->passt = v & SANDBOX_V_PASST;
 	out->log_send = v & SANDBOX_V_LOG_SEND;
-	bool sock = v & SANDBOX_V_SOCK, dir = v & SANDBOX_V_DIR;
-	switch (role) {
-	case SANDBOX_CONTROL:
-		out->control_fd = sock ? src->control_fd : -1;
-		out->control_dir_fd = dir ? src->control_dir_fd : -1;
-		break;
-	case SANDBOX_GDB:
-		out->gdb_fd = sock ? src->gdb_fd : -1;
-		out->gdb_dir_fd = dir ? src->gdb_dir_fd : -1;
-		break;
-	case SANDBOX_SERIAL1:
-		out->serial1_fd = sock ? src->serial1_fd : -1;
-		out->serial1_dir_fd = dir ? src->serial1_dir_fd : -1;
-		break;
-	default:
-		break;
-	}
+	int k = serving_index(role);
+	if (k >= 0 && (v & SANDBOX_V_SOCK))
+		set_fd_at(out, serving[k].sock, fd_at(src, serving[k].sock));
+	if (k >= 0 && (v & SANDBOX_V_DIR))
+		set_fd_at(out, serving[k].dir, fd_at(src, serving[k].dir));
 	/* A vCPU with the stub: its rules depend on the stub's being there,
 	 * not on its descriptor. */
 	if (role == SANDBOX_VCPU && (v & SANDBOX_V_VCPU_GDB))
