@@ -153,11 +153,12 @@ static const struct rule snapshot_rules[] = {
 	IOCTL(KVM_GET_CLOCK),		/* vm/snapshot.c, the VM */
 };
 
-/* vm/kvm.c's PIT helper: one ioctl on the VM (its only descriptor), then
- * its end.  It shares picovm's memory, so it gets its filter before the
- * ioctl, which waits for an RCU grace period while the guest runs. */
+/* vm/pit.c's PIT helper: one ioctl on the VM, reads from its hold pipe
+ * (its only other descriptor), then its end.  It shares picovm's memory,
+ * so it gets its filter before it waits for anything. */
 static const struct rule pit_rules[] = {
 	IOCTL(KVM_REINJECT_CONTROL),	/* reinjection off */
+	ALLOW(read),			/* the go byte, then picovm's end */
 	ALLOW(exit),			/* its end (a raw exit, no libc) */
 };
 

@@ -39,8 +39,9 @@ enum sandbox_role {
 	SANDBOX_IO,		/* the io_uring I/O thread */
 	SANDBOX_CONSOLE,	/* stdin/stdout of the console */
 	SANDBOX_CONTROL,	/* the control socket and systemd notify */
-	SANDBOX_PIT,		/* vm/kvm.c: the helper that turns PIT
-				   reinjection off, then exits */
+	SANDBOX_PIT,		/* vm/pit.c: the helper that turns PIT
+				   reinjection off, then waits for
+				   picovm's end */
 	SANDBOX_GDB,		/* the gdb stub (gdb/) */
 	SANDBOX_SERIAL1,	/* serial.1's socket: COM2 to its client */
 	SANDBOX_NROLES

@@ -41,6 +41,18 @@ if [ -n "$HAVE_STRACE" ]; then
 	check "pit: by a helper, not by picovm's main process, and it succeeds" \
 		test -n "$hp" -a "$hp" != "$(head -1 "$OUT.ioctl" | cut -d' ' -f1)" \
 		-a -n "$(grep -E "^$hp .*= 0\$" "$OUT.ioctl")"
+	# Not before the guest runs (vm/pit.h): the call holds the PIT's
+	# lock for up to two grace periods, and vCPU 0's first KVM_RUN takes
+	# it.  Its line comes after the line where that KVM_RUN returned 0
+	# (strace resumes the vCPU only after printing its return, and the
+	# helper waits for a byte the vCPU writes after it).
+	read -r ran call < <(awk '
+		/KVM_RUN/ && !vt { vt = $1 }
+		vt && $1 == vt && / = 0$/ && !ran { ran = NR }
+		/KVM_REINJECT_CONTROL/ && !call { call = NR }
+		END { print ran + 0, call + 0 }' "$OUT.ioctl")
+	check "pit: the helper's call starts only after vCPU 0's first KVM_RUN returned (lines $ran, $call)" \
+		test "$ran" -gt 0 -a "$call" -gt "$ran"
 else
 	skip "stop: no io_uring wait ended in a timeout (ETIME)" "strace is not installed"
 fi
@@ -70,9 +82,9 @@ reaped() {
 		grep -qx 'orphan picovm-pit status 0' "$1"
 }
 
-# The guest's exit status reaches the caller unchanged; the one process
-# picovm leaves, its reaper, ends on its own once picovm has exited (the
-# watchdog only catches one that never does).
+# The guest's exit status reaches the caller unchanged; the two processes
+# picovm leaves, its reaper and PIT helper, end on their own once picovm
+# has exited (the watchdog only catches one that never does).
 for sb in on off; do
 	OUT=$WORK/reap-$sb
 	timeout -k 3 60 "$SUBREAP" "$PICOVM" run "$C" cmdline=picotest=exit:7 \
@@ -94,6 +106,13 @@ kids() { local k; k=$(cat "/proc/$1/task/$1/children" 2>/dev/null); echo $k; }
 sub=$(kids "$sr")
 vm=${sub:+$(kids $sub)}
 if [ -n "$vm" ] && grep -q spinning "$OUT"; then
+	# While picovm runs, its PIT helper waits for picovm's end: it is
+	# never a zombie left for picovm to reap (vm/pit.h).
+	states=$(for p in $(kids $vm); do
+		echo "$(cat "/proc/$p/comm" 2>/dev/null):$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)"
+	done | sort | tr '\n' ' ')
+	check "pit: a running picovm's children are its reaper and PIT helper, neither a zombie ($states)" \
+		sh -c "echo '$states' | grep -Eq '^picovm-pit:[RS] picovm-reaper:[RS] \$'"
 	kill -KILL $vm
 	wait "$sr"
 	check "reaper: SIGKILL to picovm: the caller sees status 137" grep -qx 'status 137' "$OUT"
@@ -122,12 +141,19 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 	for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
 	sub=$(kids "$sr")
 	vm=${sub:+$(kids $sub)}
-	rp=
+	rp= hp=
 	for p in ${vm:+$(kids $vm)}; do
 		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = picovm-reaper ] && rp=$p
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = picovm-pit ] && hp=$p
 	done
-	if [ -n "$rp" ]; then
-		kill -STOP "$rp"
+	if [ -n "$rp" ] && [ -n "$hp" ]; then
+		kill -STOP "$rp" "$hp"
+		# The PIT helper, alive until picovm ends, holds the VM and
+		# its hold pipe; nothing else either.
+		held=$(for f in /proc/$hp/fd/*; do readlink "$f"; done |
+			sed 's/^pipe:.*/pipe/' | sort | uniq -c | awk '{ print $2 "x" $1 }' | tr '\n' ' ')
+		check "pit: the helper holds only the VM and its pipe ($held)" \
+			test "$held" = "anon_inode:kvm-vmx1 pipex1 "
 		# What the reaper holds: its socket, the VM, the vCPUs; nothing
 		# else (no disk, no tap, no stdout).
 		held=$(for f in /proc/$rp/fd/*; do readlink "$f"; done |
@@ -144,16 +170,16 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 			cmdline=picotest=exit:0 disk.0.path="$WORK/disk.img" \
 			net.0.tap=pvreap0 >"$OUT" 2>"$OUT.err" </dev/null
 		VM_STATUS=$?
-		check "restart at once: with the first reaper still there, the same disk and tap = NAME start again (status 0)" \
+		check "restart at once: with the first reaper and PIT helper still there, the same disk and tap = NAME start again (status 0)" \
 			test "$VM_STATUS" = 0
-		kill -CONT "$rp"
+		kill -CONT "$rp" "$hp"
 		wait "$sr"
-		check "restart at once: the first reaper ends by itself once resumed" \
+		check "restart at once: the first reaper and PIT helper end by themselves once resumed" \
 			reaped "$WORK/restart1"
 	else
 		kill "$sr" 2>/dev/null
 		wait "$sr"
-		fail "restart at once" "no picovm-reaper found under the first VM: $(tail -c 300 "$OUT.err")"
+		fail "restart at once" "no picovm-reaper or picovm-pit found under the first VM: $(tail -c 300 "$OUT.err")"
 	fi
 else
 	skip "restart at once: disk and tap are free" "needs root and iproute2 (a network namespace and a tap)"

@@ -13,6 +13,7 @@
 #include "../seccomp/sandbox.h"
 #include "../vm/log.h"
 #include "../vm/machine.h"
+#include "../vm/pit.h"
 
 /* The signal that interrupts KVM_RUN; its handler does nothing, the
  * interruption is the point.  Blocked in every other thread. */
@@ -128,6 +129,8 @@ static void *vcpu_thread(void *arg)
 		machine_stop(v->m, EXIT_VM_FAILURE, NULL);
 		return NULL;
 	}
+	bool ran = v->id != 0;	/* vCPU 0 lets the PIT helper go (vm/pit.h) */
+
 	while (!machine_stopping(v->m)) {
 		if (machine_pause_requested(v->m, v->id)) {
 			vcpu_pause_point(v);
@@ -140,6 +143,10 @@ static void *vcpu_thread(void *arg)
 			snprintf(why, sizeof(why), "KVM_RUN: %s", strerror(errno));
 			vcpu_fatal(v, why);
 			break;
+		}
+		if (!ran) {
+			ran = true;
+			pit_go();
 		}
 		if (!vcpu_exit(v))
 			break;

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdalign.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -33,30 +34,50 @@ static long raw_syscall(long nr, long a, long b, long c, long d, long e)
 	return ret;
 }
 
-/* Static: the helper may outlive picovm's use of anything on its stack. */
+/* Static: the helper outlives picovm's use of anything on its stack. */
 static struct {
 	int vm_fd;
-	int sync_fd;		/* the pipe's write end */
+	int sync_fd;		/* the start pipe's write end */
+	int hold_fd;		/* the hold pipe's read end */
 	struct sock_filter prog[SANDBOX_PROG_MAX];
 	struct sock_fprog fprog;
 	struct kvm_reinject_control off;
 } pit;
 static alignas(16) unsigned char pit_stack[16384];
+/* picovm's end of the hold pipe: the go byte, then open until its exit. */
+static int pit_go_fd = -1;
+static bool pit_went;
+
+/* One byte from the hold pipe: 1, or 0 at its end (picovm is gone). */
+static long hold_read(void)
+{
+	char b;
+	long n;
+
+	while ((n = raw_syscall(SYS_read, pit.hold_fd, (long)&b, 1, 0, 0)) == -EINTR)
+		;
+	return n;
+}
 
 static int pit_helper(void *arg)
 {
-	long fd = pit.vm_fd, ret;
-	long lo = fd < pit.sync_fd ? fd : pit.sync_fd;
-	long hi = fd < pit.sync_fd ? pit.sync_fd : fd;
+	long keep[3] = { pit.vm_fd, pit.sync_fd, pit.hold_fd }, ret = 0;
 
 	(void)arg;
-	/* Every descriptor but the VM's and the sync pipe's (disk images,
-	 * taps, outputs came along with the copy of the table). */
-	if (lo > 0)
-		raw_syscall(SYS_close_range, 0, lo - 1, 0, 0, 0);
-	if (hi > lo + 1)
-		raw_syscall(SYS_close_range, lo + 1, hi - 1, 0, 0, 0);
-	raw_syscall(SYS_close_range, hi + 1, ~0U, 0, 0, 0);
+	/* Every descriptor but these three (disk images, taps, outputs came
+	 * along with the copy of the table): sorted, then the gaps closed. */
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (keep[j] < keep[i]) {
+				long t = keep[i];
+				keep[i] = keep[j];
+				keep[j] = t;
+			}
+	long from = 0;
+	for (int i = 0; i < 3; from = keep[i] + 1, i++)
+		if (keep[i] > from)
+			raw_syscall(SYS_close_range, from, keep[i] - 1, 0, 0, 0);
+	raw_syscall(SYS_close_range, from, ~0U, 0, 0, 0);
 	/* Only now may picovm go on: until this, the helper held copies of
 	 * its disks and taps, which a VM started right after picovm's end
 	 * must find free. */
@@ -67,10 +88,16 @@ static int pit_helper(void *arg)
 	    (raw_syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	     raw_syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0,
 			 (long)&pit.fprog, 0, 0) < 0))
-		ret = -1;	/* no filter: no call either */
-	else
-		ret = raw_syscall(SYS_ioctl, fd, KVM_REINJECT_CONTROL,
+		raw_syscall(SYS_exit, 1, 0, 0, 0, 0);	/* no filter: no call */
+	/* The go byte once vCPU 0 has been in the guest (pit.h); the end
+	 * of the pipe instead when picovm ended first: nothing to do then. */
+	if (hold_read() == 1)
+		ret = raw_syscall(SYS_ioctl, pit.vm_fd, KVM_REINJECT_CONTROL,
 				  (long)&pit.off, 0, 0);
+	/* Holding picovm's memory until picovm is gone: its exit then
+	 * leaves the address space's teardown to this process. */
+	while (hold_read() > 0)
+		;
 	raw_syscall(SYS_exit, ret == 0 ? 0 : 1, 0, 0, 0, 0);
 	return 0;
 }
@@ -85,20 +112,28 @@ int pit_reinject_off(int vm_fd)
 		pit.fprog.len = (unsigned short)len;
 		pit.fprog.filter = pit.prog;
 	}
-	int pfd[2];
-	if (len >= 0 && pipe2(pfd, O_CLOEXEC) == 0) {
-		pit.sync_fd = pfd[1];
+	int sfd[2], hfd[2] = { -1, -1 };
+	if (len >= 0 && pipe2(hfd, O_CLOEXEC) == 0 && pipe2(sfd, O_CLOEXEC) == 0) {
+		pit.sync_fd = sfd[1];
+		pit.hold_fd = hfd[0];
 		int pid = clone(pit_helper, pit_stack + sizeof(pit_stack),
 				CLONE_VM | SIGCHLD, NULL);
-		close(pfd[1]);
+		close(sfd[1]);
+		close(hfd[0]);
 		/* Its byte once it has dropped every other descriptor (or
 		 * end of file, had it died first). */
 		char b;
-		while (pid >= 0 && read(pfd[0], &b, 1) < 0 && errno == EINTR)
+		while (pid >= 0 && read(sfd[0], &b, 1) < 0 && errno == EINTR)
 			;
-		close(pfd[0]);
-		if (pid >= 0)
+		close(sfd[0]);
+		if (pid >= 0) {
+			pit_go_fd = hfd[1];
 			return 0;
+		}
+		close(hfd[1]);
+	} else if (hfd[0] >= 0) {
+		close(hfd[0]);
+		close(hfd[1]);
 	}
 	/* No helper: the call here, and its wait too. */
 	if (ioctl(vm_fd, KVM_REINJECT_CONTROL, &pit.off) < 0) {
@@ -107,4 +142,13 @@ int pit_reinject_off(int vm_fd)
 		return -e;
 	}
 	return 0;
+}
+
+void pit_go(void)
+{
+	if (pit_go_fd < 0 || __atomic_exchange_n(&pit_went, true, __ATOMIC_SEQ_CST))
+		return;
+	/* A pipe with room for it: never blocks. */
+	ssize_t n = write(pit_go_fd, "", 1);
+	(void)n;
 }

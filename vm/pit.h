@@ -3,21 +3,35 @@
  *
  * KVM's in-kernel PIT starts with reinjection on (ticks the guest has not
  * acknowledged are delivered again later).  Turning it off unregisters
- * the PIT's interrupt-acknowledge notifier, which waits for an RCU grace
- * period (about 16 ms here); left on, the same wait happens when the VM
- * is destroyed (kvm_free_pit).  pit_reinject_off() starts a helper that
- * makes the KVM_REINJECT_CONTROL call right after the PIT exists, so the
- * wait overlaps the rest of the start-up and the guest's run instead of
- * adding to either end.
+ * the PIT's interrupt-acknowledge and mask notifiers, each of which waits
+ * for an SRCU grace period (kvm->irq_srcu; up to about 20 ms here when
+ * the second one misses the expedited path); left on, the same wait
+ * happens when the VM is destroyed (kvm_free_pit).  A helper process,
+ * "picovm-pit", makes the KVM_REINJECT_CONTROL call while the guest runs.
  *
- * The helper, "picovm-pit", is a process of its own that shares picovm's
- * memory (a VM ioctl must come from the VM's address space) but not its
- * descriptor table: it closes every descriptor but the VM's first (picovm
- * waits for that, so no disk or tap outlives picovm in it), loads
- * its own seccomp filter (that one ioctl and exit; sandbox = off: none),
- * makes the call and exits.  Not being one of picovm's threads, it never
- * delays picovm's exit; picovm does not wait for it (init or the nearest
- * subreaper reaps it, as it does the reaper, vm/reaper.h).
+ * Not before the guest runs: the call holds the PIT's lock through both
+ * grace periods, and vCPU 0's first KVM_RUN takes that lock
+ * (__kvm_migrate_pit_timer: vCPU 0 owns the PIT's timer and moves it on
+ * every change of host CPU, the first load included).  Made right after
+ * KVM_CREATE_PIT2, the call held up the guest's first instruction by a
+ * grace period in about half the runs.  So the helper is started with
+ * the PIT but waits for pit_go(), which vCPU 0 calls once its first
+ * KVM_RUN has returned.  Until the call ends, vCPU 0 moving to another
+ * host CPU, a guest access to the PIT's ports and a snapshot's
+ * KVM_GET_PIT2 still wait for it (at most one grace period, once).
+ *
+ * The helper shares picovm's memory (a VM ioctl must come from the VM's
+ * address space) but not its descriptor table: it closes every
+ * descriptor but the VM's and its hold pipe's first (picovm waits for
+ * that, so no disk or tap outlives picovm in it), loads its own seccomp
+ * filter (that ioctl, read and exit; sandbox = off: none), waits for the
+ * go byte, makes the call, then waits for the hold pipe's end: picovm's
+ * exit, however it ends.  So it is never a zombie while picovm runs, and
+ * the last user of picovm's address space is the helper, not picovm's
+ * exit (whose status then reaches its caller before the teardown of the
+ * memory and of KVM's MMU notifier).  A picovm that ends before vCPU 0
+ * ran leaves reinjection on; the helper then just exits.  Init or the
+ * nearest subreaper reaps it, as it does the reaper (vm/reaper.h).
  *
  * With reinjection off, PIT ticks the guest did not take in time are
  * merged, not replayed: what Linux and other tickless guests expect.  A
@@ -30,8 +44,13 @@
 #define PICOVM_VM_PIT_H
 
 /* Call once, right after KVM_CREATE_PIT2, while picovm is single-threaded.
- * Should the helper not start, makes the call itself (waiting for it).
- * Returns 0, or -errno after printing why the call failed. */
+ * Starts the helper, held until pit_go().  Should it not start, makes
+ * the call itself (waiting for it).  Returns 0, or -errno after printing
+ * why the call failed. */
 int pit_reinject_off(int vm_fd);
+/* vCPU 0, after its first KVM_RUN that returned 0 (it was in the guest):
+ * lets the helper make its call.  Only the first call does anything; it
+ * never blocks. */
+void pit_go(void);
 
 #endif
