@@ -8,9 +8,12 @@
  */
 #include <cpuid.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "vcpu.h"
 #include "../vm/log.h"
@@ -19,22 +22,83 @@
 #define CPUID_1_ECX_HYPERVISOR (1U << 31)
 #define CPUID_1_EDX_HTT (1U << 28)
 
-struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
+/* The brand string leaves (0x80000002..4) KVM left empty: the host's. */
+static void cpuid_brand(struct kvm_cpuid2 *c)
+{
+	for (unsigned i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+		if (e->function < 0x80000002 || e->function > 0x80000004 ||
+		    (e->eax | e->ebx | e->ecx | e->edx))
+			continue;
+		if (!__get_cpuid(e->function, &e->eax, &e->ebx, &e->ecx, &e->edx))
+			e->eax = e->ebx = e->ecx = e->edx = 0;
+	}
+}
+
+/* KVM_GET_SUPPORTED_CPUID on kvm_fd, brand string filled in: the list,
+ * or NULL with *err set to the errno. */
+static struct kvm_cpuid2 *cpuid_get(int kvm_fd, int *err)
 {
 	size_t sz = sizeof(struct kvm_cpuid2) +
 		    CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
 	struct kvm_cpuid2 *c = calloc(1, sz);
 
 	if (!c) {
-		log_err("KVM_GET_SUPPORTED_CPUID: out of memory");
+		*err = ENOMEM;
 		return NULL;
 	}
 	c->nent = CPUID_MAX_ENTRIES;
 	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
-		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		*err = errno;
 		free(c);
 		return NULL;
 	}
+	cpuid_brand(c);
+	return c;
+}
+
+/* The prefetch (vcpu.h): its thread, its result. */
+static struct {
+	pthread_t thread;
+	bool started;
+	struct kvm_cpuid2 *c;
+	int err;
+} pre;
+
+static void *cpuid_thread(void *arg)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	(void)arg;
+	if (fd < 0) {
+		pre.err = errno;
+		return NULL;
+	}
+	pre.c = cpuid_get(fd, &pre.err);
+	close(fd);
+	return NULL;
+}
+
+void cpuid_prefetch(void)
+{
+	pre.started = pthread_create(&pre.thread, NULL, cpuid_thread, NULL) == 0;
+}
+
+struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
+{
+	struct kvm_cpuid2 *c = NULL;
+	int err = 0;
+
+	if (pre.started) {
+		pthread_join(pre.thread, NULL);
+		pre.started = false;
+		c = pre.c;
+		pre.c = NULL;
+	}
+	if (!c)		/* no prefetch, or it failed: once more, here */
+		c = cpuid_get(kvm_fd, &err);
+	if (!c)
+		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(err));
 	return c;
 }
 
@@ -79,13 +143,6 @@ static void cpuid_fix(struct kvm_cpuid_entry2 *e, unsigned id, unsigned n)
 			e->eax = e->ebx = 0;
 			e->ecx = e->index;
 		}
-		break;
-	case 0x80000002:
-	case 0x80000003:
-	case 0x80000004:
-		if (!(e->eax | e->ebx | e->ecx | e->edx) &&
-		    !__get_cpuid(e->function, &e->eax, &e->ebx, &e->ecx, &e->edx))
-			e->eax = e->ebx = e->ecx = e->edx = 0;
 		break;
 	default:
 		break;

@@ -125,6 +125,7 @@ int kvm_create_irqchip(struct kvm *k)
 
 void kvm_close(struct kvm *k)
 {
+	pit_settle();	/* a VM that failed before vm_build() settled it */
 	if (k->vm_fd >= 0)
 		close(k->vm_fd);
 	if (k->fd >= 0)

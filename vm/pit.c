@@ -47,6 +47,8 @@ static alignas(16) unsigned char pit_stack[16384];
 /* picovm's end of the hold pipe: the go byte, then open until its exit. */
 static int pit_go_fd = -1;
 static bool pit_went;
+/* The start pipe's read end until pit_settle() has seen the helper's byte. */
+static int pit_sync_rd = -1;
 
 /* One byte from the hold pipe: 1, or 0 at its end (picovm is gone). */
 static long hold_read(void)
@@ -120,16 +122,12 @@ int pit_reinject_off(int vm_fd)
 				CLONE_VM | SIGCHLD, NULL);
 		close(sfd[1]);
 		close(hfd[0]);
-		/* Its byte once it has dropped every other descriptor (or
-		 * end of file, had it died first). */
-		char b;
-		while (pid >= 0 && read(sfd[0], &b, 1) < 0 && errno == EINTR)
-			;
-		close(sfd[0]);
 		if (pid >= 0) {
+			pit_sync_rd = sfd[0];	/* pit_settle() waits */
 			pit_go_fd = hfd[1];
 			return 0;
 		}
+		close(sfd[0]);
 		close(hfd[1]);
 	} else if (hfd[0] >= 0) {
 		close(hfd[0]);
@@ -142,6 +140,20 @@ int pit_reinject_off(int vm_fd)
 		return -e;
 	}
 	return 0;
+}
+
+void pit_settle(void)
+{
+	char b;
+
+	if (pit_sync_rd < 0)
+		return;
+	/* Its byte once it has dropped every other descriptor (or end of
+	 * file, had it died first). */
+	while (read(pit_sync_rd, &b, 1) < 0 && errno == EINTR)
+		;
+	close(pit_sync_rd);
+	pit_sync_rd = -1;
 }
 
 void pit_go(void)

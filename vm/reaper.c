@@ -5,6 +5,7 @@
 #include <linux/close_range.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -19,6 +20,7 @@
 #define REAPER_BATCH 64
 
 static int reaper_sock = -1;
+static bool reaper_started;	/* its first byte has arrived */
 
 /* The child: takes descriptors until picovm says it has sent them all
  * (a message with none) or is gone, then only reads until picovm's end
@@ -94,19 +96,29 @@ int reaper_start(void)
 		reaper_main(sv[1]);
 	}
 	close(sv[1]);
-	/* Until its byte arrives the child may still hold copies of what
-	 * picovm inherited (a net.N.fd tap, stdout). */
+	reaper_sock = sv[0];
+	return 0;
+}
+
+int reaper_settle(void)
+{
 	char b;
 	ssize_t n;
-	while ((n = recv(sv[0], &b, 1, 0)) < 0 && errno == EINTR)
+
+	if (reaper_sock < 0 || reaper_started)
+		return 0;
+	/* Until its byte arrives the child may still hold copies of what
+	 * picovm inherited (a net.N.fd tap, stdout). */
+	while ((n = recv(reaper_sock, &b, 1, 0)) < 0 && errno == EINTR)
 		;
 	if (n != 1) {
 		log_err("reaper: the child did not start; the VM is destroyed "
 			"at picovm's exit instead");
-		close(sv[0]);
+		close(reaper_sock);
+		reaper_sock = -1;
 		return -ECHILD;
 	}
-	reaper_sock = sv[0];
+	reaper_started = true;
 	return 0;
 }
 
@@ -140,7 +152,7 @@ int reaper_hand(const int *fds, unsigned n)
 {
 	int ret = 0;
 
-	if (reaper_sock < 0)
+	if (reaper_settle() < 0 || reaper_sock < 0)
 		return 0;
 	for (unsigned i = 0; i < n && ret == 0; i += REAPER_BATCH)
 		ret = reaper_send(fds + i, n - i < REAPER_BATCH ? n - i :

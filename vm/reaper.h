@@ -23,8 +23,14 @@
 #define PICOVM_VM_REAPER_H
 
 /* Forks the reaper.  Single-threaded callers only.  Returns 0 or -errno
- * (picovm then runs without one: the destroy happens in picovm's exit). */
+ * (picovm then runs without one: the destroy happens in picovm's exit).
+ * Does not wait for the child to drop its copies of picovm's inherited
+ * descriptors: reaper_settle() does, later, when it has surely done so. */
 int reaper_start(void);
+/* Waits for the child's first byte (it holds nothing of picovm's but its
+ * socket from then on).  Before picovm exits; reaper_hand() calls it.
+ * 0, or -errno after printing why (picovm then has no reaper). */
+int reaper_settle(void);
 /* Sends copies of fds[0..n) to the reaper.  Returns 0 or -errno; without
  * a reaper, does nothing and returns 0. */
 int reaper_hand(const int *fds, unsigned n);

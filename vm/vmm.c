@@ -34,6 +34,7 @@
 #include "../gdb/gdb.h"
 #include "usock.h"
 #include "iothread.h"
+#include "pit.h"
 #include "reaper.h"
 #include "vdevs.h"
 #include "snapshot.h"
@@ -248,11 +249,15 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	}
 	if (kvm_create_irqchip(&vm->m.kvm) < 0)
 		return -1;
+	/* KVM_GET_SUPPORTED_CPUID and placing the kernel are CPU work (on a
+	 * nested host every host CPUID the kernel runs is an exit), done
+	 * while the PIT helper drops its descriptors, then waited for. */
 	vm->cpuid = cpuid_supported(vm->m.kvm.fd);
 	if (!vm->cpuid)
 		return -1;
 	if (!vm->restore && vm_place(vm, plan) < 0)
 		return -1;
+	pit_settle();
 	/* With console = virtio the UART stays, but its output goes nowhere. */
 	unsigned flags = (c->acpi ? LEGACY_ACPI : 0) |
 			 (c->serial.kind == SINK_NONE || c->console == CONSOLE_VIRTIO ?
@@ -438,6 +443,7 @@ static int vmm_start(const struct config *c, const char *dir)
 	/* Before the disks and taps are opened: the reaper must not hold
 	 * them (vm/reaper.h).  Without one the VM is destroyed at exit. */
 	(void)reaper_start();
+	cpuid_prefetch();	/* joined in vm_build() */
 	char *cmdline = NULL;
 	bool ok = vdevs_plan(c, &vm.vdevs) == 0;
 	if (ok && !dir) {
@@ -452,6 +458,7 @@ static int vmm_start(const struct config *c, const char *dir)
 		vdevs_close(&vm.vdevs);
 		restore_close(&vm);
 		free(cmdline);
+		(void)reaper_settle();	/* it drops picovm's stdout before we end */
 		return EXIT_VM_BADINPUT;
 	}
 	if ((ret = log_nonblocking_stderr()) < 0)
@@ -593,6 +600,7 @@ free_plan:
 	boot_plan_free(&plan);
 	vdevs_close(&vm.vdevs);
 	free(cmdline);
+	(void)reaper_settle();	/* a VM that failed before the hand-over */
 	return status;
 }
 
