@@ -107,6 +107,7 @@ plot_dist() {
 PLOTS=()
 plot startup ms startup.png "start-up: exec to the guest's first instruction, exec to exit (median)"
 plot_dist
+plot features ms features.png "exec to exit of the smallest guest with one feature on (median)"
 plot vms VMs/s vms-per-second.png "tiny VMs started and run to their end per second"
 plot memory MiB memory.png "peak RSS of one VM's monitor process"
 plot blk IOPS blk-iops.png "virtio-blk IOPS (same guest, same image)"
@@ -120,7 +121,7 @@ plot net Gbit/s net-gbits.png "virtio-net throughput"
 	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n), $(nproc) CPUs, kernel $(uname -r)."
 	echo "Figures from \`make bench\` (bench/run.sh); a figure that could not be"
 	echo "measured stops the benchmark, so every number here was measured in this run."
-	for sec in startup vms memory blk net; do
+	for sec in startup features vms memory blk net; do
 		grep -q "^$sec	" "$RES" || continue
 		echo
 		table "$sec"

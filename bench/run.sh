@@ -63,6 +63,42 @@ for i in "${!SYS_LABELS[@]}"; do
 	result memory "peak RSS of the monitor" "${SYS_LABELS[$i]}" "$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" MiB
 done
 
+echo "== exec to exit with one feature on, beside the plain row ($RUNS runs each, interleaved, medians)"
+# Target (issue 13): none adds more than 0.5 ms.  Every row runs in a
+# network namespace of this script's own (net.0.tap = auto creates a tap
+# there, which needs root); the plain row too, so that all are alike.
+[ "$(id -u)" = 0 ] || die "exec to exit with net.0.tap = auto needs root (a network namespace and a tap): cannot be measured"
+command -v ip >/dev/null || die "ip (iproute2) is not installed: exec to exit with net.0.tap = auto cannot be measured"
+FEAT_LABELS=("plain" "disk" "console" "timeout" "tap = auto")
+FEAT_ARGS=("" "disk.0.path=$B/feature-disk.img" "serial=stdout" "timeout=60s" "net.0.tap=auto")
+truncate -s 1M "$B/feature-disk.img"
+FNS=pv-bench-$$-feat
+ip netns add "$FNS" || die "ip netns add $FNS failed: exec to exit with net.0.tap = auto cannot be measured"
+trap 'ip netns del "$FNS" 2>/dev/null' EXIT
+for f in "${!FEAT_LABELS[@]}"; do : >"$B/feature-$f.txt"; done
+for _ in $(seq "$RUNS"); do
+	for f in "${!FEAT_LABELS[@]}"; do
+		# shellcheck disable=SC2086 # FEAT_ARGS: one word or none
+		ip netns exec "$FNS" env EXEC2EXIT_SAMPLES="$B/feature-$f.txt" \
+			"$B/exec2exit" "${FEAT_LABELS[$f]}" 1 0 -- "$TOP/picovm" run "$B/exit.conf" \
+			${FEAT_ARGS[$f]} >/dev/null ||
+			die "picovm with ${FEAT_LABELS[$f]}: exec to exit could not be measured"
+	done
+done
+ip netns del "$FNS"
+trap - EXIT
+median_of() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+plain=$(median_of "$B/feature-0.txt")
+number "$plain" "exec to exit, plain row"
+for f in "${!FEAT_LABELS[@]}"; do
+	[ "$(wc -l <"$B/feature-$f.txt")" = "$RUNS" ] ||
+		die "picovm with ${FEAT_LABELS[$f]}: $(wc -l <"$B/feature-$f.txt") of $RUNS runs measured"
+	med=$(median_of "$B/feature-$f.txt")
+	add=$(awk -v a="$med" -v b="$plain" 'BEGIN { printf "%.3f", a - b }')
+	echo "picovm, ${FEAT_LABELS[$f]}: exec to exit median $med ms ($add ms over the plain row)"
+	result features "exec to exit (median)" "${FEAT_LABELS[$f]}" "$med" ms
+done
+
 echo "== exec to the guest's first instruction (picovm's boot-timer port, written first by exit.elf), $RUNS runs"
 for sb in on off; do
 	: >"$B/boottime.txt"

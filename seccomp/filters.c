@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <asm/ioctls.h>
+#include <linux/sockios.h>
 
 #include "filters.h"
 #include "../vm/log.h"
@@ -162,6 +163,17 @@ static const struct rule pit_rules[] = {
 	ALLOW(exit),			/* its end (a raw exit, no libc) */
 };
 
+/* vm/reaper.c with taps of net.N.tap = auto (without them it is in strict
+ * mode): its socket, and on picovm's stop each tap down and renamed. */
+static const struct rule reaper_rules[] = {
+	ALLOW(read),			/* picovm's requests, then its end */
+	ALLOW(write),			/* the answer */
+	ALLOW(exit),			/* its end (exit, not exit_group) */
+	IOCTL(SIOCGIFFLAGS),		/* is the tap up */
+	IOCTL(SIOCSIFFLAGS),		/* take it down (a renaming needs it) */
+	IOCTL(SIOCSIFNAME),		/* its name free for a restart */
+};
+
 /* The rules of role, n set to their count. */
 static const struct rule *role_rules(enum sandbox_role role, size_t *n)
 {
@@ -187,6 +199,9 @@ static const struct rule *role_rules(enum sandbox_role role, size_t *n)
 	case SANDBOX_SERIAL1:
 		*n = sizeof(serial1_rules) / sizeof(serial1_rules[0]);
 		return serial1_rules;
+	case SANDBOX_REAPER:
+		*n = sizeof(reaper_rules) / sizeof(reaper_rules[0]);
+		return reaper_rules;
 	default:
 		*n = sizeof(main_rules) / sizeof(main_rules[0]);
 		return main_rules;

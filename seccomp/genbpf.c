@@ -26,6 +26,7 @@ static const struct { enum sandbox_role role; const char *name; unsigned mask; }
 	{ SANDBOX_PIT, "pit", 0 },
 	{ SANDBOX_GDB, "gdb", SANDBOX_V_SOCK | SANDBOX_V_DIR | SANDBOX_V_LOG_SEND },
 	{ SANDBOX_SERIAL1, "serial1", SANDBOX_V_SOCK | SANDBOX_V_DIR | SANDBOX_V_LOG_SEND },
+	{ SANDBOX_REAPER, "reaper", 0 },
 };
 /* Every variant of a role: each combination of the bits in its mask. */
 #define EACH_VARIANT(r, v) \

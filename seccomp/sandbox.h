@@ -44,6 +44,7 @@ enum sandbox_role {
 				   picovm's end */
 	SANDBOX_GDB,		/* the gdb stub (gdb/) */
 	SANDBOX_SERIAL1,	/* serial.1's socket: COM2 to its client */
+	SANDBOX_REAPER,		/* vm/reaper.c with taps to release */
 	SANDBOX_NROLES
 };
 

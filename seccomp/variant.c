@@ -7,8 +7,10 @@
 
 bool sandbox_logs(enum sandbox_role role)
 {
-	/* The control thread may sendto already; the PIT helper never logs. */
-	return role != SANDBOX_CONTROL && role != SANDBOX_PIT;
+	/* The control thread may sendto already; the PIT helper and the
+	 * reaper never log. */
+	return role != SANDBOX_CONTROL && role != SANDBOX_PIT &&
+	       role != SANDBOX_REAPER;
 }
 
 /* The roles that serve a listening socket: where its descriptor and its

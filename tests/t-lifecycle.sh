@@ -103,6 +103,27 @@ sr=$!
 for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
 # timeout -> subreap -> picovm
 kids() { local k; k=$(cat "/proc/$1/task/$1/children" 2>/dev/null); echo $k; }
+# child_named PID COMM: PID's children called COMM.
+child_named() {
+	local p
+	for p in $(kids "$1"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && echo "$p"
+	done
+}
+# stop_143 WHAT: SIGTERM to $vm, run under subreap writing $OUT, which
+# prints picovm's status (then waits for the reaper): 143.
+stop_143() {
+	kill -TERM "$vm"
+	for _ in $(seq 600); do grep -q '^status' "$OUT" && break; sleep 0.05; done
+	check "$1: the first VM (SIGTERM) ends with status 143" grep -qx 'status 143' "$OUT"
+}
+# held PID: the descriptors PID holds as KINDxCOUNT words, sorted.
+held() {
+	local f
+	for f in /proc/"$1"/fd/*; do readlink "$f"; done |
+		sed 's/^socket:.*/socket/; s/^pipe:.*/pipe/; s/^anon_inode:kvm-vcpu:.*/kvm-vcpu/' |
+		sort | uniq -c | awk '{ print $2 "x" $1 }' | tr '\n' ' '
+}
 sub=$(kids "$sr")
 vm=${sub:+$(kids $sub)}
 if [ -n "$vm" ] && grep -q spinning "$OUT"; then
@@ -141,30 +162,21 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 	for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
 	sub=$(kids "$sr")
 	vm=${sub:+$(kids $sub)}
-	rp= hp=
-	for p in ${vm:+$(kids $vm)}; do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = picovm-reaper ] && rp=$p
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = picovm-pit ] && hp=$p
-	done
+	rp=${vm:+$(child_named "$vm" picovm-reaper)}
+	hp=${vm:+$(child_named "$vm" picovm-pit)}
 	if [ -n "$rp" ] && [ -n "$hp" ]; then
 		kill -STOP "$rp" "$hp"
 		# The PIT helper, alive until picovm ends, holds the VM and
 		# its hold pipe; nothing else either.
-		held=$(for f in /proc/$hp/fd/*; do readlink "$f"; done |
-			sed 's/^pipe:.*/pipe/' | sort | uniq -c | awk '{ print $2 "x" $1 }' | tr '\n' ' ')
-		check "pit: the helper holds only the VM and its pipe ($held)" \
-			test "$held" = "anon_inode:kvm-vmx1 pipex1 "
+		h=$(held "$hp")
+		check "pit: the helper holds only the VM and its pipe ($h)" \
+			test "$h" = "anon_inode:kvm-vmx1 pipex1 "
 		# What the reaper holds: its socket, the VM, the vCPUs; nothing
 		# else (no disk, no tap, no stdout).
-		held=$(for f in /proc/$rp/fd/*; do readlink "$f"; done |
-			sed 's/^socket:.*/socket/; s/^anon_inode:kvm-vcpu:.*/kvm-vcpu/' | sort | uniq -c | awk '{ print $2 "x" $1 }' | tr '\n' ' ')
-		check "reaper: holds only its socket, the VM and the vCPU ($held)" \
-			test "$held" = "anon_inode:kvm-vmx1 kvm-vcpux1 socketx1 "
-		kill -TERM "$vm"
-		# subreap prints picovm's status, then waits for the reaper.
-		for _ in $(seq 600); do grep -q '^status' "$OUT" && break; sleep 0.05; done
-		check "restart at once: the first VM (SIGTERM) ends with status 143" \
-			grep -qx 'status 143' "$OUT"
+		h=$(held "$rp")
+		check "reaper: holds only its socket, the VM and the vCPU ($h)" \
+			test "$h" = "anon_inode:kvm-vmx1 kvm-vcpux1 socketx1 "
+		stop_143 "restart at once"
 		OUT=$WORK/restart2
 		timeout -k 3 60 ip netns exec "$NS" "$PICOVM" run "$C" \
 			cmdline=picotest=exit:0 disk.0.path="$WORK/disk.img" \
@@ -180,6 +192,50 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 		kill "$sr" 2>/dev/null
 		wait "$sr"
 		fail "restart at once" "no picovm-reaper or picovm-pit found under the first VM: $(tail -c 300 "$OUT.err")"
+	fi
+	# net.N.tap = auto: the tap goes away with its last descriptor, which
+	# waits for an RCU barrier; the reaper holds it, takes it down and
+	# renames it at picovm's stop (vm/reaper.h), so picovm's exit does not
+	# wait and the name is free for a VM started at once.
+	OUT=$WORK/auto1
+	timeout -k 3 60 ip netns exec "$NS" "$SUBREAP" "$PICOVM" run "$C" \
+		name=reapauto cmdline=picotest=spin net.0.tap=auto \
+		>"$OUT" 2>"$OUT.err" </dev/null &
+	sr=$!
+	for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
+	sub=$(kids "$sr")
+	vm=${sub:+$(kids $sub)}
+	rp=${vm:+$(child_named "$vm" picovm-reaper)}
+	if [ -n "$rp" ]; then
+		h=$(held "$rp")
+		check "tap = auto: the reaper holds its socket and one for the tap's ioctls, the VM, the vCPU and the tap ($h)" \
+			test "$h" = "/dev/net/tunx1 anon_inode:kvm-vmx1 kvm-vcpux1 socketx2 "
+		stop_143 "tap = auto"
+		OUT=$WORK/auto2
+		timeout -k 3 60 ip netns exec "$NS" strace -f -qq -e trace=ioctl,exit_group \
+			-o "$OUT.trace" "$PICOVM" run "$C" name=reapauto \
+			cmdline=picotest=exit:0 net.0.tap=auto >"$OUT" 2>"$OUT.err" </dev/null
+		VM_STATUS=$?
+		check "tap = auto: a VM with the same name started at once creates its tap again (status 0)" \
+			test "$VM_STATUS" = 0
+		wait "$sr"
+		check "tap = auto: the first reaper and PIT helper end by themselves" \
+			reaped "$WORK/auto1"
+		# The renaming is the reaper's, before picovm's end: picovm's
+		# close of the tap then is not its last.
+		main=$(head -1 "$OUT.trace" | cut -d' ' -f1)
+		read -r ren who ex < <(awk -v m="$main" '
+			/SIOCSIFNAME/ && !ren { ren = NR; who = $1 }
+			$1 == m && /exit_group/ && !ex { ex = NR }
+			END { print ren + 0, who + 0, ex + 0 }' "$OUT.trace")
+		check "tap = auto: another process (the reaper) renames the tap before picovm exits (lines $ren, $ex)" \
+			test "$ren" -gt 0 -a "$who" != "$main" -a "$ex" -gt "$ren"
+		left=$(ip netns exec "$NS" ip -o link show | grep -Ec 'reapauto-t0|pvr[0-9]' || true)
+		info "taps left in the namespace right after the runs: $left (the second reaper may still be ending)"
+	else
+		kill "$sr" 2>/dev/null
+		wait "$sr"
+		fail "tap = auto" "no picovm-reaper found under the VM: $(tail -c 300 "$OUT.err")"
 	fi
 else
 	skip "restart at once: disk and tap are free" "needs root and iproute2 (a network namespace and a tap)"

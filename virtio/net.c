@@ -629,6 +629,14 @@ static int net_restore(void *opaque, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* A tap of net.N.tap = auto: it goes away with its last descriptor. */
+static int net_linger_fd(void *opaque)
+{
+	struct vnet *v = opaque;
+
+	return v && v->tap.created ? v->tap.fd : -1;
+}
+
 const struct vdev_ops net_vdev = {
 	.name = "net",
 	.save = net_save,
@@ -639,4 +647,5 @@ const struct vdev_ops net_vdev = {
 	.attach = net_attach,
 	.busy = net_busy,
 	.close = net_close,
+	.linger_fd = net_linger_fd,
 };

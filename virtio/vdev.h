@@ -33,6 +33,11 @@
  *           every value; -1 after printing why
  *   counters its own counters for `picovm ctl NAME stats` (optional): calls
  *           put(ctx, key, value) for each; any thread, while it is open
+ *   linger_fd (optional) a descriptor whose last close waits in the host
+ *           kernel (a tap the device created: unregistering it waits for
+ *           an RCU barrier), for the reaper to hold past picovm's exit
+ *           (vm/reaper.h); -1: none.  A tap only: the reaper takes it
+ *           down and renames it when picovm stops.
  */
 #ifndef PICOVM_VIRTIO_VDEV_H
 #define PICOVM_VIRTIO_VDEV_H
@@ -63,6 +68,7 @@ struct vdev_ops {
 	int (*restore)(void *dev, const uint8_t *buf, size_t len);
 	void (*counters)(void *dev, void (*put)(void *ctx, const char *key,
 						uint64_t value), void *ctx);
+	int (*linger_fd)(void *dev);
 };
 
 #define VDEV_STATE_MAX 256

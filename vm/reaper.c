@@ -3,28 +3,124 @@
 
 #include <errno.h>
 #include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "../seccomp/sandbox.h"
 
 /* The most descriptors one message carries (the VM and its vCPUs are sent
  * in as many messages as they need). */
 #define REAPER_BATCH 64
+/* What a message's byte says (picovm to the reaper). */
+#define REAPER_MSG_END 0	/* the hand-over is complete */
+#define REAPER_MSG_KVM 1	/* descriptors to hold */
+#define REAPER_MSG_TAPS 2	/* taps to hold, and to release on a stop */
+#define REAPER_MSG_RELEASE 'R'	/* picovm stops: release the taps' names */
+/* How long picovm's stop waits for the reaper's answer at most: it only
+ * ever takes that long when the reaper is stopped or stuck. */
+#define REAPER_RELEASE_MS 1000
 
 static int reaper_sock = -1;
 static bool reaper_started;	/* its first byte has arrived */
+static unsigned reaper_ntaps;	/* taps handed over */
+
+/* The child's taps: descriptor and name. */
+static struct {
+	int fd;
+	char name[IFNAMSIZ];
+} taps[REAPER_BATCH];
+static unsigned ntaps;
+
+/* The taps in a message's descriptors, with their names (TUNGETIFF while
+ * the child still may). */
+static void take_taps(struct msghdr *msg)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n && ntaps < REAPER_BATCH; i++) {
+			struct ifreq ifr;
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			memset(&ifr, 0, sizeof(ifr));
+			if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+				continue;	/* held all the same */
+			taps[ntaps].fd = fd;
+			memcpy(taps[ntaps].name, ifr.ifr_name, IFNAMSIZ);
+			taps[ntaps].name[IFNAMSIZ - 1] = 0;
+			ntaps++;
+		}
+	}
+}
+
+/* Each tap down, then renamed "pvrPID.N": its name is free for a VM
+ * started at once, while the tap itself, attached to nothing but the
+ * descriptor held here, goes away at the reaper's exit.  Errors leave
+ * the tap as it was (its name then is free once the reaper has ended). */
+static void release_taps(int s, long pid)
+{
+	for (unsigned i = 0; i < ntaps; i++) {
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof(ifr));
+		memcpy(ifr.ifr_name, taps[i].name, IFNAMSIZ);
+		if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+			continue;
+		if (ifr.ifr_flags & IFF_UP) {
+			ifr.ifr_flags = (short)(ifr.ifr_flags & ~IFF_UP);
+			if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+				continue;
+		}
+		/* ifr_newname shares its storage with ifr_flags. */
+		snprintf(ifr.ifr_newname, IFNAMSIZ, "pvr%u.%u",
+			 (unsigned)(pid % 10000000), i % 100u);
+		(void)ioctl(s, SIOCSIFNAME, &ifr);
+	}
+}
+
+/* After the hand-over: strict mode (read, write, exit) without taps; with
+ * them, a socket for their ioctls and the reaper's program (filters.c;
+ * none with sandbox = off).  Returns the socket, or -1 when the taps
+ * cannot be released (they are then only held). */
+static int reaper_confine(void)
+{
+	struct sock_filter prog[SANDBOX_PROG_MAX];
+	int s = ntaps ? socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
+	int len = s >= 0 ? sandbox_program(SANDBOX_REAPER, prog, SANDBOX_PROG_MAX) : -1;
+
+	if (len == 0)
+		return s;	/* sandbox = off */
+	if (len > 0) {
+		struct sock_fprog fp = { .len = (unsigned short)len, .filter = prog };
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) == 0)
+			return s;
+	}
+	if (s >= 0)
+		close(s);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, NULL) < 0)
+		prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0, 0, 0);
+	return -1;
+}
 
 /* The child: takes descriptors until picovm says it has sent them all
  * (a message with none) or is gone, then only reads until picovm's end
- * closes.  Its last action is its exit, which closes what it holds. */
+ * closes, releasing the taps when asked.  Its last action is its exit,
+ * which closes what it holds. */
 static void __attribute__((noreturn)) reaper_main(int sock)
 {
 	char byte;
@@ -40,6 +136,7 @@ static void __attribute__((noreturn)) reaper_main(int sock)
 		_exit(1);
 	prctl(PR_SET_NAME, "picovm-reaper", 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	long pid = getpid();
 	for (;;) {
 		union {
 			char buf[CMSG_SPACE(REAPER_BATCH * sizeof(int))];
@@ -52,17 +149,24 @@ static void __attribute__((noreturn)) reaper_main(int sock)
 		ssize_t n = recvmsg(3, &msg, MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || byte == 0)
+		if (n <= 0 || byte == REAPER_MSG_END)
 			break;	/* picovm is gone, or sent everything */
+		if (byte == REAPER_MSG_TAPS)
+			take_taps(&msg);
 	}
-	/* From here read, write and exit only.  The descriptors stay open
-	 * until picovm's end of the socket closes. */
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, NULL) < 0)
-		prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0, 0, 0);
+	/* From here read, write and exit only (and the taps' ioctls).  The
+	 * descriptors stay open until picovm's end of the socket closes. */
+	int s = reaper_confine();
 	for (;;) {
 		ssize_t r = read(3, &byte, 1);
 		if (r == 0 || (r < 0 && errno != EINTR))
 			break;	/* EOF: picovm has exited */
+		if (r == 1 && byte == REAPER_MSG_RELEASE) {
+			if (s >= 0)
+				release_taps(s, pid);
+			if (write(3, "", 1) != 1)
+				break;
+		}
 	}
 	/* exit, not exit_group (strict mode allows only the former); this
 	 * is the only thread, so the process ends here, status 0. */
@@ -122,7 +226,7 @@ int reaper_settle(void)
 	return 0;
 }
 
-/* One message: byte 1 with descriptors, byte 0 (the last) with none. */
+/* One message: its byte, and descriptors (none with the last). */
 static int reaper_send(const int *fds, unsigned n, char byte)
 {
 	union {
@@ -148,19 +252,49 @@ static int reaper_send(const int *fds, unsigned n, char byte)
 	return 0;
 }
 
-int reaper_hand(const int *fds, unsigned n)
+/* fds[0..n) in as many messages of kind byte as they need. */
+static int reaper_send_all(const int *fds, unsigned n, char byte)
 {
 	int ret = 0;
 
-	if (reaper_settle() < 0 || reaper_sock < 0)
-		return 0;
 	for (unsigned i = 0; i < n && ret == 0; i += REAPER_BATCH)
 		ret = reaper_send(fds + i, n - i < REAPER_BATCH ? n - i :
-			REAPER_BATCH, 1);
+			REAPER_BATCH, byte);
+	return ret;
+}
+
+int reaper_hand(const int *fds, unsigned n, const int *tap_fds, unsigned ntap)
+{
+	if (reaper_settle() < 0 || reaper_sock < 0)
+		return 0;
+	if (ntap > REAPER_BATCH)
+		ntap = REAPER_BATCH;
+	int ret = reaper_send_all(fds, n, REAPER_MSG_KVM);
+	if (ret == 0 && ntap && (ret = reaper_send(tap_fds, ntap, REAPER_MSG_TAPS)) == 0)
+		reaper_ntaps = ntap;
 	if (ret == 0)
-		ret = reaper_send(NULL, 0, 0);
+		ret = reaper_send(NULL, 0, REAPER_MSG_END);
 	if (ret < 0)
 		log_err("reaper: handing over the KVM descriptors: %s",
 			strerror(-ret));
 	return ret;
+}
+
+void reaper_release(void)
+{
+	char b = REAPER_MSG_RELEASE;
+	struct pollfd p = { .fd = reaper_sock, .events = POLLIN };
+
+	if (reaper_sock < 0 || !reaper_ntaps)
+		return;
+	reaper_ntaps = 0;
+	if (write(reaper_sock, &b, 1) != 1)
+		return;
+	int r;
+	while ((r = poll(&p, 1, REAPER_RELEASE_MS)) < 0 && errno == EINTR)
+		;
+	if (r == 1 && read(reaper_sock, &b, 1) == 1)
+		return;
+	log_err("reaper: no answer; net.N.tap = auto names stay taken until "
+		"the reaper has ended");
 }

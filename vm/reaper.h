@@ -11,12 +11,16 @@
  *                    closes every descriptor but its socket, so it holds
  *                    nothing but what reaper_hand() gives it
  *   reaper_hand()    once the VM and its vCPUs exist, before the sandbox:
- *                    copies of their descriptors go to the child
+ *                    copies of their descriptors go to the child, and of
+ *                    the taps picovm created (net.N.tap = auto)
+ *   reaper_release() at the stop: the taps' names are set free
  *
  * The child waits for the end of picovm's side of the socket (picovm's
  * exit, however it ends: a SIGKILL too), closes what it holds and exits
  * with status 0.  Until then it can do nothing but read and exit (seccomp
- * strict mode).  It has no other way to end and nothing it waits for can
+ * strict mode); with taps, also take them down and rename them (its own
+ * program, seccomp/filters.c; after a SIGKILL to picovm a tap's name is
+ * free once the reaper has ended).  It has no other way to end and nothing it waits for can
  * stall: no reaper outlives picovm by more than the VM's destruction.
  */
 #ifndef PICOVM_VM_REAPER_H
@@ -31,8 +35,16 @@ int reaper_start(void);
  * socket from then on).  Before picovm exits; reaper_hand() calls it.
  * 0, or -errno after printing why (picovm then has no reaper). */
 int reaper_settle(void);
-/* Sends copies of fds[0..n) to the reaper.  Returns 0 or -errno; without
- * a reaper, does nothing and returns 0. */
-int reaper_hand(const int *fds, unsigned n);
+/* Sends copies of fds[0..n) (the VM, the vCPUs) and of tap_fds[0..ntap)
+ * (taps picovm created: net.N.tap = auto) to the reaper.  Returns 0 or
+ * -errno; without a reaper, does nothing and returns 0. */
+int reaper_hand(const int *fds, unsigned n, const int *tap_fds, unsigned ntap);
+/* At the stop, before picovm closes its taps: the reaper takes the taps
+ * it holds down and renames them ("pvrPID.N"), so that their names are
+ * free for a VM started at once, and answers; picovm's close is then not
+ * the last one, and the tap's slow unregistering (an RCU barrier, 10-30
+ * ms here) happens at the reaper's exit, after picovm's.  Waits for the
+ * answer at most 1 s (a stopped reaper); without taps does nothing. */
+void reaper_release(void);
 
 #endif

@@ -109,6 +109,19 @@ bool vdevs_chardev(const struct vdevs *l, struct chardev *cd)
 	return false;
 }
 
+unsigned vdevs_linger_fds(const struct vdevs *l, int *fds, unsigned max)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < l->n && k < max; i++) {
+		int fd = l->d[i].dev && l->d[i].ops->linger_fd ?
+			 l->d[i].ops->linger_fd(l->d[i].dev) : -1;
+		if (fd >= 0)
+			fds[k++] = fd;
+	}
+	return k;
+}
+
 void vdevs_close(struct vdevs *l)
 {
 	for (unsigned i = 0; i < l->n; i++) {

@@ -45,5 +45,8 @@ int vdevs_busy(void *l);
 /* The guest console a device offers, if one does. */
 bool vdevs_chardev(const struct vdevs *l, struct chardev *cd);
 void vdevs_close(struct vdevs *l);
+/* Up to max of the devices' linger descriptors (vdev.h) into fds: how
+ * many. */
+unsigned vdevs_linger_fds(const struct vdevs *l, int *fds, unsigned max);
 
 #endif

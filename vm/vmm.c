@@ -283,17 +283,19 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	return vm->restore ? restore_state(vm) : 0;
 }
 
-/* The VM and its vCPUs go to the reaper (vm/reaper.h): their destruction
- * then happens after picovm's exit.  A failure costs only that. */
+/* The VM, its vCPUs and the taps picovm created go to the reaper
+ * (vm/reaper.h): their destruction then happens after picovm's exit.  A
+ * failure costs only that. */
 static void hand_to_reaper(const struct vm *vm)
 {
-	int fds[1 + CONFIG_MAX_VCPUS];
+	int fds[1 + CONFIG_MAX_VCPUS], taps[VIRTIO_MMIO_MAX_DEVICES];
 	unsigned n = 0;
 
 	fds[n++] = vm->m.kvm.vm_fd;
 	for (unsigned i = 0; i < vm->nvcpus && n < 1 + CONFIG_MAX_VCPUS; i++)
 		fds[n++] = vm->vcpus[i].fd;
-	(void)reaper_hand(fds, n);
+	(void)reaper_hand(fds, n, taps,
+			  vdevs_linger_fds(&vm->vdevs, taps, VIRTIO_MMIO_MAX_DEVICES));
 }
 
 /* Waits for the VM to stop; turns signals and the timeout into stops. */
@@ -367,6 +369,7 @@ static void vm_teardown(struct vm *vm)
 	vm->console = NULL;
 	console_stop(vm->console1);
 	log_limit_summary();
+	reaper_release();	/* the taps' names, before picovm's close */
 	vdevs_close(&vm->vdevs);
 	iothread_exit();
 	free(vm->vcpus);
