@@ -24,6 +24,12 @@ if [ -n "$HAVE_STRACE" ]; then
 		grep -q io_uring_enter "$OUT.trace"
 	check "stop: no io_uring wait ended in a timeout (ETIME)" \
 		sh -c "! grep -q ETIME '$OUT.trace'"
+	# A disk the guest never wrote to is not flushed at the stop (a
+	# device cache flush for nothing); t-blk checks that a written one is.
+	timeout -k 3 60 strace -f -qq -e trace=fdatasync -o "$OUT.sync" \
+		"$PICOVM" run "$C" >"$OUT" 2>"$OUT.err" </dev/null
+	check "stop: no fdatasync of a disk the guest never wrote to (status $?)" \
+		sh -c "! grep -q fdatasync '$OUT.sync'"
 	# The descriptor scans (at start, at the sandbox) read /proc/self/fd
 	# instead of asking about each number from 3 to 1023.
 	timeout -k 3 60 strace -f -qq -e trace=fcntl -o "$OUT.fcntl" \

@@ -10,8 +10,10 @@
  *
  * Durability: FLUSH is offered unless cache = unsafe and becomes an
  * fdatasync; a driver that does not ack FLUSH gets writethrough (every
- * write with RWF_DSYNC).  Writeback disks are also fdatasync'ed when the
- * VM stops.
+ * write with RWF_DSYNC).  Writeback disks the guest changed are also
+ * fdatasync'ed when the VM stops (one it never wrote to is not: the flush
+ * of an unchanged image costs a device cache flush, hundreds of
+ * microseconds, for nothing).
  */
 #include "blk.h"
 
@@ -93,6 +95,9 @@ struct blk {
 	int lock_fd;			/* holds the flock, never in the ring */
 	uint64_t capacity;		/* sectors */
 	bool ro, writethrough;
+	bool changed;			/* a write, discard or write-zeroes was
+					   submitted on fd (I/O thread; read at
+					   the close, after the I/O stopped) */
 	struct overlay *ovl;		/* ephemeral disks */
 	int snap_data_fd, snap_bits_fd;	/* its files in snapshot.path, or -1 */
 	struct virtio_blk_config config;
@@ -174,10 +179,11 @@ static void chunk_submit_rw(struct blk_chunk *k)
 	k->niov = iov_slice(r->iov, r->niov, k->at, k->len, k->iov);
 	if (b->fd_direct >= 0 && fd == b->fd && aligned_for_direct(k->iov, k->niov, off))
 		fd = b->fd_direct;
-	if (r->op == BLK_OP_WRITE)
+	if (r->op == BLK_OP_WRITE) {
+		__atomic_store_n(&b->changed, true, __ATOMIC_RELEASE);
 		io_uring_prep_writev2(sqe, fd, k->iov, k->niov, off,
 				      b->writethrough ? RWF_DSYNC : 0);
-	else
+	} else
 		io_uring_prep_readv(sqe, fd, k->iov, k->niov, off);
 	io_fix(sqe);
 	io_uring_sqe_set_data(sqe, &k->op);
@@ -203,6 +209,8 @@ static void chunk_submit_other(struct blk_chunk *k)
 			overlay_mark(b->ovl, r->off, r->total);
 			fd = overlay_fd(b->ovl);
 			mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
+		} else {
+			__atomic_store_n(&b->changed, true, __ATOMIC_RELEASE);
 		}
 		io_uring_prep_fallocate(sqe, fd, mode, (off_t)r->off,
 					(off_t)r->total);
@@ -606,7 +614,8 @@ static void blk_close(void *opaque)
 	if (!b)
 		return;
 	if (b->dev && b->fd >= 0 && !b->ro && !b->ovl &&
-	    b->cfg->cache != DISK_CACHE_UNSAFE && fdatasync(b->fd) < 0)
+	    b->cfg->cache != DISK_CACHE_UNSAFE &&
+	    __atomic_load_n(&b->changed, __ATOMIC_ACQUIRE) && fdatasync(b->fd) < 0)
 		log_err("disk.%u: fdatasync at exit failed: %s", b->n, strerror(errno));
 	if (b->fd >= 0)
 		close(b->fd);
