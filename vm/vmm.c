@@ -380,8 +380,12 @@ static void vm_teardown(struct vm *vm)
 	free(vm->cpuid);
 	snapshot_close(vm);
 	/* I/O the stop could not end may still write into guest RAM: leave
-	 * it mapped, the process is about to exit. */
-	if (!iothread_left_busy())
+	 * it mapped, the process is about to exit.  Ordinary RAM is left to
+	 * the address space's end too (munmap here cost ~80 us of zapping
+	 * and KVM MMU notifier work on picovm's way out; the PIT helper,
+	 * its last user, does it after picovm's exit, vm/pit.h); huge pages
+	 * are given back now, so that a VM started at once finds the pool. */
+	if (vm->m.mem.huge && !iothread_left_busy())
 		gmem_free(&vm->m.mem);
 	kvm_close(&vm->m.kvm);
 	restore_close(vm);
