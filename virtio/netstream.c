@@ -195,9 +195,10 @@ static void stream_tx_done(struct io_op *op, int res)
 			net_link_down(v, "writing to %s failed (%s)", v->passt.what,
 				      res ? strerror(-res) : "nothing written");
 		stream_tx_drop(v, b);
+	} else {
+		b->len = b->done = 0;
+		b->frames = 0;
 	}
-	b->len = b->done = 0;
-	b->frames = 0;
 	st->tx_busy = false;
 	virtio_request_done(d);
 	if (io_stopping() || v->link_lost)
