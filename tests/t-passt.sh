@@ -217,18 +217,29 @@ for how in path fd; do
 		grep -qE '^net-echo: up mtu=1500 ' "$OUT"
 done
 
+# fake_vm NAME MODE ARG PICOVM-ARGS...: a fake passt (passtpeer fake ...
+# MODE ARG; its output in $WORK/NAME.fake, its status in $fst) and picovm
+# on it with PICOVM_STATS=1 (output $WORK/NAME), both waited for
+fake_vm() {
+	local name=$1 mode=$2 arg=$3 sock=$SOCKS/$1.sock
+	shift 3
+	unpriv "$PEER" fake "$sock" "$mode" "$arg" >"$WORK/$name.fake" 2>&1 &
+	fpid=$!
+	PIDS+=("$fpid")
+	waitfor 5 grep -q listening "$WORK/$name.fake"
+	export PICOVM_STATS=1
+	vm_bg 120 "$name" "$@" net.0.passt="$sock"
+	unset PICOVM_STATS
+	vm_wait
+	wait "$fpid"
+	fst=$?
+}
+
 # --- TX to a slow reader: short writes resumed, every frame whole ----------
-sock=$SOCKS/drain.sock
-unpriv "$PEER" fake "$sock" drain 1514:3000 >"$WORK/drain.out" 2>&1 &
-fpid=$!
-PIDS+=("$fpid")
-waitfor 5 grep -q listening "$WORK/drain.out"
-export PICOVM_STATS=1
-vm_bg 120 drain cmdline=picotest=net-bench:tx:1514:3000 net.0.passt="$sock"
-unset PICOVM_STATS
-vm_wait
-wait "$fpid"
-back=$(sed -n 's/^fake: drain sent=0 back=\([0-9]*\) bad=0$/\1/p' "$WORK/drain.out")
+# (the reader checks each frame byte for byte: a frame cut by a short
+# write must arrive whole)
+fake_vm drain drain 1514:3000 cmdline=picotest=net-bench:tx:1514:3000
+back=$(sed -n 's/^fake: drain sent=0 back=\([0-9]*\) bad=0$/\1/p' "$WORK/drain.fake")
 short=$(sed -n 's/.*stats: net.0: .* short-writes=\([0-9]*\).*/\1/p' "$OUT.err")
 check "tx: the guest sent 3000 frames of 1514 bytes, status 0 (got $VM_STATUS)" \
 	sh -c "grep -q '^bench: frames=3000 ' '$OUT' && [ $VM_STATUS = 0 ]"
@@ -236,6 +247,22 @@ check "tx: the guest sent 3000 frames of 1514 bytes, status 0 (got $VM_STATUS)" 
 check "tx: the slow reader got them whole and in order (${back:-?} of 3000, none bad)" \
 	test "${back:-0}" -ge $((3000 - 256))
 check "tx: short writes happened and were resumed (${short:-?})" test "${short:-0}" -gt 0
+info "tx to a slow reader: $(grep -o 'stats: net.0: .*' "$OUT.err")"
+
+# --- passt gone with many frames in flight: link down once, the VM ends ----
+# The fake reads nothing until 64 KiB of frames wait in its socket (so a
+# write is in flight and a batch waits behind it), then closes the
+# connection under them.  Nothing the guest sent afterwards can get out.
+fake_vm hangup hangup 65536 cmdline=picotest=net-bench:tx:60:200000
+info "passt gone under TX: $(grep hangup "$WORK/hangup.fake"); $(grep -o 'stats: net.0: .*' "$OUT.err")"
+check "passt gone under TX: the fake found 64 KiB of frames waiting (status $fst)" \
+	grep -qE '^fake: hangup queued=[0-9]{5,}$' "$WORK/hangup.fake"
+check "passt gone under TX: the guest sent its 200000 frames, picovm exits 0 (got $VM_STATUS)" \
+	sh -c "grep -q '^bench: frames=200000 ' '$OUT' && [ $VM_STATUS = 0 ]"
+check "passt gone under TX: one line says the link went down" \
+	test "$(grep -c '^picovm: net.0: .*; link down, the guest.s frames are dropped from now on$' "$OUT.err")" = 1
+check "passt gone under TX: the frames after it are counted as dropped" \
+	grep -qE '^picovm: net.0: dropped [1-9][0-9]* bad or refused TX frames' "$OUT.err"
 
 # --- a fake passt that breaks the stream: link down, one line -------------
 for mode in zero huge truncated; do

@@ -101,8 +101,9 @@ int stream_open(struct vnet *v);
 /* The guest kicked TX / RX (or RX buffers may be usable again). */
 void stream_tx_process(struct vnet *v);
 void stream_rx_pump(struct vnet *v);
-/* How many short writes were resumed (for PICOVM_STATS). */
-uint64_t stream_short_writes(const struct vnet *v);
+/* PICOVM_STATS: one line of the stream's counts (frames and writes each
+ * way, short writes resumed). */
+void stream_stats(const struct vnet *v);
 /* Frees what stream_open() made (any state). */
 void stream_free(struct vnet *v);
 

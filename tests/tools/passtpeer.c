@@ -18,8 +18,15 @@
  *       drain SIZE:COUNT          reads slowly from a small receive
  *                                 buffer (so that picovm's writes come
  *                                 up short) until COUNT frames came;
- *                                 each must be a test frame of SIZE
- *                                 bytes ("back"), else "bad"
+ *                                 each must be the bench guest's test
+ *                                 frame of SIZE bytes, byte for byte
+ *                                 from the ethertype on ("back"), else
+ *                                 "bad"
+ *       hangup BYTES              reads nothing until BYTES of
+ *                                 picovm's frames wait in its receive
+ *                                 queue (at most 60 s), prints
+ *                                 "fake: hangup queued=N" and closes
+ *                                 the connection, unread
  *       flood SECONDS             frames tagged "flood" for SECONDS
  *                                 (writes that would block are counted,
  *                                 not waited for), then 50 tagged "after"
@@ -44,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -215,14 +223,40 @@ static int mode_drain(int fd, unsigned size, unsigned count, unsigned long *back
 			got += k;
 			nanosleep(&pause, NULL);
 		}
-		if (n == size && g[12] == 0x88 && g[13] == 0xb5)
-			(*back)++;
-		else if (n < 14 || g[12] != 0x88 || g[13] != 0xb5)
+		if (n < 14 || g[12] != 0x88 || g[13] != 0xb5)
 			continue;	/* not a test frame */
-		else
+		/* the bench guest's frame: from the ethertype on, as frame()
+		 * makes it (tag "bench", seed 0) */
+		static uint8_t want[70000];
+		frame(want, n, "bench", 0);
+		if (n == size && !memcmp(g + 12, want + 12, n - 12)) {
+			(*back)++;
+		} else {
+			fprintf(stderr, "fake: drain: frame %lu: %u bytes, or "
+				"not the bench frame\n", *back, n);
 			bad++;
+		}
 	}
 	return bad;
+}
+
+/* Reads nothing until at least min bytes wait in fd's receive queue
+ * (picovm's writes then come up short or wait), at most 60 s; prints how
+ * many, then closes the connection under picovm's writes. */
+static int mode_hangup(int fd, unsigned min)
+{
+	int queued = 0;
+
+	for (int i = 0; i < 6000 && (unsigned)queued < min; i++) {
+		struct timespec pause = { 0, 10000000 };
+		if (ioctl(fd, FIONREAD, &queued) < 0)
+			die("fake: FIONREAD");
+		nanosleep(&pause, NULL);
+	}
+	printf("fake: hangup queued=%d\n", queued);
+	fflush(stdout);
+	close(fd);
+	return (unsigned)queued >= min ? 0 : 1;
 }
 
 static int fake(const char *path, const char *mode, const char *arg)
@@ -267,6 +301,8 @@ static int fake(const char *path, const char *mode, const char *arg)
 				 (unsigned)atoi(strchr(arg, ':') + 1), &back);
 	} else if (strcmp(mode, "flood") == 0 && arg) {
 		bad = mode_flood(fd, (unsigned)atoi(arg), &sent, &back);
+	} else if (strcmp(mode, "hangup") == 0 && arg) {
+		return mode_hangup(fd, (unsigned)atoi(arg));
 	} else {
 		fprintf(stderr, "fake: unknown mode %s\n", mode);
 		return 2;
