@@ -292,6 +292,7 @@ static const struct {
 	{ "uart", NO_ARG, test_uart },
 	{ "serial-irq", NO_ARG, test_serial_irq },
 	{ "pit", NO_ARG, test_pit },
+	{ "snappit", NO_ARG, test_snap_pit },
 	{ "cost", NO_ARG, test_cost },
 	{ "blk-info", NO_ARG, test_blk_info },
 	{ "blk-read", ARG, test_blk_read },

@@ -214,11 +214,10 @@ static int restore_vm(struct vm *vm, struct snap_state *st)
 		}
 	}
 	/* The clock goes on from the snapshot's time; no flags a host
-	 * would have to support. */
+	 * would have to support.  (The PIT was loaded by restore_pit().) */
 	st->clock.flags = 0;
-	if (ioctl(fd, KVM_SET_PIT2, &st->pit) < 0 ||
-	    ioctl(fd, KVM_SET_CLOCK, &st->clock) < 0) {
-		log_err("restore: KVM_SET_PIT2/CLOCK: %s", strerror(errno));
+	if (ioctl(fd, KVM_SET_CLOCK, &st->clock) < 0) {
+		log_err("restore: KVM_SET_CLOCK: %s", strerror(errno));
 		return -1;
 	}
 	for (unsigned i = 0; i < NLEGACY; i++) {
@@ -234,6 +233,18 @@ static int restore_vm(struct vm *vm, struct snap_state *st)
 		}
 		if (o->restore(vm->legacy[i], st->legacy[i], len) < 0)
 			return -1;
+	}
+	return 0;
+}
+
+int restore_pit(struct vm *vm)
+{
+	struct restore *r = vm->restore;
+
+	if (ioctl(vm->m.kvm.vm_fd, KVM_SET_PIT2, &r->st.pit) < 0) {
+		log_err("restore: KVM_SET_PIT2: %s", strerror(errno));
+		r->refused = true;
+		return -1;
 	}
 	return 0;
 }

@@ -34,6 +34,7 @@
 #include "../gdb/gdb.h"
 #include "usock.h"
 #include "iothread.h"
+#include "pit.h"
 #include "reaper.h"
 #include "vdevs.h"
 #include "snapshot.h"
@@ -246,7 +247,10 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 		log_err("KVM_SET_USER_MEMORY_REGION: %s", strerror(-ret));
 		return -1;
 	}
-	if (kvm_create_irqchip(&vm->m.kvm) < 0)
+	/* A restored PIT before reinjection goes off: restore_pit(). */
+	if (kvm_create_irqchip(&vm->m.kvm) < 0 ||
+	    (vm->restore && restore_pit(vm) < 0) ||
+	    pit_reinject_off(vm->m.kvm.vm_fd) < 0)
 		return -1;
 	vm->cpuid = cpuid_supported(vm->m.kvm.fd);
 	if (!vm->cpuid)
