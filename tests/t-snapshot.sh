@@ -243,6 +243,19 @@ else
 		"strace is not installed"
 fi
 
+# What bench/restore.sh restores: the guest's first act after the
+# snapshot port is the boot-timer write, logged once by the restore.
+OUT=$WORK/sb-snap
+conf "$WORK/snapboot.conf" kernel="$GUEST/test64.elf" memory=64M serial=none \
+	cmdline=picotest=snapboot:0
+vm_run 60 "$OUT" run "$WORK/snapboot.conf" snapshot.path="$WORK/sboot"
+check "snapboot: snapshot, no boot-timer line before it: status 0" \
+	test "$VM_STATUS" = 0 -a "$(grep -c boot-timer "$OUT.err")" = 0
+OUT=$WORK/sb-rest
+vm_run 60 "$OUT" restore "$WORK/sboot"
+check "snapboot: the restore logs the boot-timer line once, with its split, status 0" \
+	test "$VM_STATUS" = 0 -a "$(grep -c 'boot-timer: [0-9.]* ms since picovm started (vCPUs in KVM_RUN from [0-9.]* ms)' "$OUT.err")" = 1
+
 # Bad snapshots: each a status-2 error with a message that says what.
 bad() {	# NAME GREP-PATTERN [restore overrides...]: restores $WORK/bad
 	local name=$1 pat=$2; shift 2

@@ -128,6 +128,8 @@ static void *vcpu_thread(void *arg)
 		machine_stop(v->m, EXIT_VM_FAILURE, NULL);
 		return NULL;
 	}
+	uint64_t none = 0, now = log_ns_since_start();
+	atomic_compare_exchange_strong(&v->m->run_ns, &none, now ? now : 1);
 	while (!machine_stopping(v->m)) {
 		if (machine_pause_requested(v->m, v->id)) {
 			vcpu_pause_point(v);
