@@ -24,7 +24,8 @@
 # file's mapping, Private_Dirty: its copy-on-write pages), its share of the
 # guest pages the clones share (the rest of that mapping's Pss: the page
 # cache of the snapshot's memory file) and picovm's own (every other
-# mapping: binary, heap, stacks, io_uring rings, ...).
+# mapping: binary, heap, stacks, io_uring rings, ...; picovm's reaper
+# process counts with it).
 # The Linux guest is initramfs-only (no root disk), its job on a raw disk
 # (picovm.script=vda) given at restore: `exit 0` for the timed restores,
 # `sleep` for the clones.  Every VM has a watchdog; a VM that fails, or a
@@ -38,7 +39,7 @@ GUESTS=" ${3:-test linux} "
 B=$TOP/bench/build/restore
 LB=$TOP/guest/linux/build
 TG=$TOP/guest/build/test64.elf
-PICOVM=$TOP/picovm
+PICOVM=${PICOVM:-$TOP/picovm}
 [ -x "$PICOVM" ] || die "run 'make picovm' first"
 case $GUESTS in *" test "*)
 	[ -f "$TG" ] || die "run 'make guests' first ($TG is missing)" ;;
@@ -108,15 +109,21 @@ restore_report() {
 	REST_MS=$t
 }
 
-# pss_split PID MEMFILE: "total dirtied shared own" (KiB) for one clone;
-# fails when the clone has no mapping of MEMFILE.
+# pss_split PID MEMFILE: "total dirtied shared own" (KiB) for one clone:
+# picovm and its child processes (the reaper, vm/reaper.h: forked from
+# picovm, it shares pages with it, so each holds part of their PSS); fails
+# when picovm has no mapping of MEMFILE.
 pss_split() {
+	local f=("/proc/$1/smaps") t k
+	for t in /proc/"$1"/task/*/children; do
+		for k in $(cat "$t" 2>/dev/null); do f+=("/proc/$k/smaps"); done
+	done
 	awk -v mem="$2" '
 		/^[0-9a-f]+-[0-9a-f]+ / { m = ($6 == mem) }
 		/^Pss:/ { tot += $2; if (m) { mp += $2; seen = 1 } }
 		/^Private_Dirty:/ { if (m) md += $2 }
 		END { if (!seen) exit 1; printf "%d %d %d %d\n", tot, md, mp - md, tot - mp }
-	' "/proc/$1/smaps"
+	' "${f[@]}" 2>/dev/null
 }
 
 # clones TAG N SNAPDIR ARGS-FN: N restores of SNAPDIR at once (each with
@@ -161,7 +168,7 @@ clones() {
 	number "$rate" "$tag: clones per second"; number "$tot" "$tag: PSS per clone"
 	number "$own" "$tag: picovm's own PSS per clone"
 	row "clones started (exec -> guest running)" "$rate" /s
-	row "PSS per clone (picovm process, all running)" "$tot" KiB
+	row "PSS per clone (picovm and its reaper, all running)" "$tot" KiB
 	row "  guest pages the clone dirtied (copy-on-write)" "$dirty" KiB
 	row "  its share of the guest pages the clones share" "$shared" KiB
 	row "  picovm's own (every other mapping)" "$own" KiB

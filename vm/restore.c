@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +278,11 @@ int restore_state(struct vm *vm)
 		if (vm->legacy[i] && legacy_kinds[i]->restored)
 			legacy_kinds[i]->restored(vm->legacy[i]);
 	r->refused = false;
+	/* The loaded state is KVM's and the devices' now: its buffers and
+	 * the state file's go back to the system (each clone would carry
+	 * them for its whole run). */
+	snap_free(&r->st);
+	malloc_trim(0);
 	return 0;
 }
 
