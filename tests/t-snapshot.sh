@@ -238,8 +238,14 @@ if command -v strace >/dev/null; then
 	rein=$(grep -n KVM_REINJECT_CONTROL "$OUT.ioctl" | head -n 1 | cut -d: -f1)
 	check "snappit: the restore loads the PIT before the reinjection call is made" \
 		test "$VM_STATUS" = 0 -a -n "$pit" -a -n "$rein" -a "${pit:-0}" -lt "${rein:-0}"
+	# The vCPU gets the snapshot's registers only, not a boot's first.
+	check "restore: no boot-time register set-up (no KVM_SET_FPU, one KVM_SET_REGS)" \
+		test "$(grep -c KVM_SET_FPU "$OUT.ioctl")" = 0 -a \
+		"$(grep -c KVM_SET_REGS "$OUT.ioctl")" = 1
 else
 	skip "snappit: the restore loads the PIT before the reinjection call is made" \
+		"strace is not installed"
+	skip "restore: no boot-time register set-up (no KVM_SET_FPU, one KVM_SET_REGS)" \
 		"strace is not installed"
 fi
 

@@ -42,6 +42,8 @@ int vcpu_init(struct machine *m, struct vcpu *v, unsigned id,
 		log_err("vCPU %u: KVM_SET_CPUID2: %s", id, strerror(-ret));
 		return -1;
 	}
+	if (!entry)
+		return 0;	/* a restore loads every register later */
 	return regs_init(m->kvm.fd, v->fd, id, entry) < 0 ? -1 : 0;
 }
 

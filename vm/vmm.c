@@ -275,8 +275,8 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	}
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i].fd = -1;
-		if (vcpu_init(&vm->m, &vm->vcpus[i], i, vm->cpuid,
-			      vm->nvcpus, &vm->entry) < 0)
+		if (vcpu_init(&vm->m, &vm->vcpus[i], i, vm->cpuid, vm->nvcpus,
+			      vm->restore ? NULL : &vm->entry) < 0)
 			return -1;
 	}
 	return vm->restore ? restore_state(vm) : 0;
