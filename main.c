@@ -2,6 +2,7 @@
  * picovm's command line: picovm run|check FILE [key=value ...].
  * Only this file decides exit statuses (see picovm(1) and usage()).
  */
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -162,6 +163,17 @@ int main(int argc, char **argv)
 {
 	struct config c;
 
+	/* Blocks of 32 KiB and more come from mmap, not the heap: zero pages
+	 * until used, where calloc on the heap clears them (and so makes
+	 * them resident) at once.  A device's buffers it may never use (the
+	 * UART's 64 KiB output ring behind serial = none) then cost no
+	 * memory: many clones of a snapshot each carry them (PSS per clone).
+	 * The heap grows only by what it needs (no 128 KiB pad), or a large
+	 * block would still be carved from the pad; the pad the libraries'
+	 * start-up code got before main goes back at once. */
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
+	mallopt(M_TOP_PAD, 0);
+	malloc_trim(0);
 	/* Before anything is opened: see sandbox_startup_fds(). */
 	if (sandbox_startup_fds() < 0) {
 		fputs("picovm: cannot open /dev/null for a closed standard "

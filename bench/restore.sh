@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
-# Restore against a cold boot, the default Linux guest (issue 11 "Speed").
-#   bash bench/restore.sh [RUNS] [CLONES]     (defaults 11 and 100)
+# Restore against a cold boot (issue 11 "Speed"), for two guests:
+#   bash bench/restore.sh [RUNS] [CLONES] [GUESTS]
+#   (defaults 11, 100 and "test linux"; GUESTS picks either or both)
 # In one run, side by side:
-#   - exec to the guest running: a cold boot to /init (picovm's boot-timer
+#   - the CPL3 test guest (guest/ picotest=snapboot, 1 vCPU, 64M): it
+#     writes the snapshot port and, first thing in the restored VM, the
+#     boot-timer port, so exec -> guest running is picovm's own restore
+#     cost plus one port exit (no emulated guest kernel on the way);
+#   - the default Linux guest: a cold boot to /init (picovm's boot-timer
 #     line: the default guest's /init writes port 0x511 first) against a
 #     restore of that guest snapshotted at /init-ready (picovm.snapshot=1:
 #     its /init writes the boot-timer port again right after the snapshot
-#     port, so the restored picovm logs exec -> guest running); RUNS each,
-#     medians; beside bench/floor.c (exec to the first exit of a bare KVM
-#     program, the machine's floor) when it exists;
-#   - CLONES restores of the snapshot at once: clones started per second
-#     (from the first exec to the last clone's boot-timer line) and PSS
-#     per clone (/proc/PID/smaps_rollup, while all run).
-# The guest is initramfs-only (no root disk), its job on a raw disk
+#     port, so the restored picovm logs exec -> guest running), RUNS each,
+#     interleaved;
+# for each guest: the medians of exec -> guest running and of its split
+# (the boot-timer line says when the vCPUs first called KVM_RUN: picovm's
+# part before, the guest's part after, KVM's own waits inside KVM_RUN
+# included), beside bench/floor.c (exec to the first exit of a bare KVM
+# program, the machine's floor) when it exists; then CLONES restores of the
+# snapshot at once: clones started per second (from the first exec to the
+# last clone's boot-timer line) and PSS per clone while all run, split
+# (/proc/PID/smaps) into the guest pages the clone dirtied (the memory
+# file's mapping, Private_Dirty: its copy-on-write pages), its share of the
+# guest pages the clones share (the rest of that mapping's Pss: the page
+# cache of the snapshot's memory file) and picovm's own (every other
+# mapping: binary, heap, stacks, io_uring rings, ...; picovm's reaper
+# process counts with it).
+# The Linux guest is initramfs-only (no root disk), its job on a raw disk
 # (picovm.script=vda) given at restore: `exit 0` for the timed restores,
 # `sleep` for the clones.  Every VM has a watchdog; a VM that fails, or a
 # figure that cannot be measured, stops the benchmark with an error.
@@ -20,12 +34,20 @@ set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${1:-11}
 CLONES=${2:-100}
+GUESTS=" ${3:-test linux} "
 . "$TOP/bench/lib.sh"
 B=$TOP/bench/build/restore
 LB=$TOP/guest/linux/build
-PICOVM=$TOP/picovm
-[ -x "$PICOVM" ] && [ -f "$LB/vmlinux" ] && [ -f "$LB/initramfs.cpio" ] ||
-	die "run 'make picovm linux' first (picovm and guest/linux/build)"
+TG=$TOP/guest/build/test64.elf
+PICOVM=${PICOVM:-$TOP/picovm}
+[ -x "$PICOVM" ] || die "run 'make picovm' first"
+case $GUESTS in *" test "*)
+	[ -f "$TG" ] || die "run 'make guests' first ($TG is missing)" ;;
+esac
+case $GUESTS in *" linux "*)
+	[ -f "$LB/vmlinux" ] && [ -f "$LB/initramfs.cpio" ] ||
+		die "run 'make linux' first (guest/linux/build)" ;;
+esac
 rm -rf "$B"
 mkdir -p "$B"
 PIDS=()
@@ -36,57 +58,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# rcu_cpu_stall_suppress: on this host a restored guest's TSC has moved on
-# by the snapshot's age (it cannot be set), so RCU sees a "stall" at once
-# and sends NMIs for backtraces, whose entry code this nested KVM cannot
-# emulate (an emulation failure at paranoid_entry).  Not needed where the
-# TSC is restored.
-BASE="noxsave clearcpuid=popcnt,smap rodata=off norandmaps percpu_alloc=page quiet rcupdate.rcu_cpu_stall_suppress=1"
-job() {	# FILE COMMANDS: a job disk of 64 KiB
-	printf '%s\n' "$2" >"$1"
-	truncate -s 64K "$1"
-}
-job "$B/job0.img" "exit 3"
-cat >"$B/vm.conf" <<EOF
-kernel = $LB/vmlinux
-initrd = $LB/initramfs.cpio
-memory = 128M
-vcpus = 2
-serial = none
-cmdline = "console=ttyS0 $BASE picovm.snapshot=1 picovm.script=vda"
-disk.0.path = $B/job0.img
-timeout = 10m
-EOF
 boot_ms() { sed -n 's/.*boot-timer: \([0-9.]*\) ms.*/\1/p' "$1" | head -n 1; }
+# When the vCPUs first called KVM_RUN (the boot-timer line's split).
+run_ms() { sed -n 's/.*boot-timer: .*KVM_RUN from \([0-9.]*\) ms.*/\1/p' "$1" | head -n 1; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", v[int((NR + 1) / 2)] }'; }
+row() { printf '%-52s %10s %s\n' "$1" "$2" "$3"; }
 
-# The snapshot: a cold boot that stops at /init-ready.
-timeout -k 3 900 "$PICOVM" run "$B/vm.conf" snapshot.path="$B/snap" name=snap \
-	</dev/null >/dev/null 2>"$B/snap.err" ||
-	die "the snapshot run failed (status $?): $(tail -n 3 "$B/snap.err")"
-[ -s "$B/snap/state" ] || die "the snapshot run wrote no state"
-number "$(boot_ms "$B/snap.err")" "cold boot to /init (snapshot run)"
-
-echo "== exec to the guest running, default Linux guest (initramfs, 2 vCPUs, 128M), $RUNS runs, medians"
-job "$B/job-exit.img" "exit 0"
-: >"$B/cold.txt"
-: >"$B/restore.txt"
-for i in $(seq "$RUNS"); do
-	timeout -k 3 900 "$PICOVM" run "$B/vm.conf" name=cold-$i \
-		disk.0.path="$B/job-exit.img" </dev/null >/dev/null 2>"$B/cold.err" ||
-		die "cold boot $i failed (status $?): $(tail -n 3 "$B/cold.err")"
-	v=$(boot_ms "$B/cold.err"); number "$v" "cold boot $i to /init"
-	echo "$v" >>"$B/cold.txt"
-	timeout -k 3 120 "$PICOVM" restore "$B/snap" name=restore-$i \
-		disk.0.path="$B/job-exit.img" </dev/null >/dev/null 2>"$B/restore.err" ||
-		die "restore $i failed (status $?): $(tail -n 3 "$B/restore.err")"
-	v=$(boot_ms "$B/restore.err"); number "$v" "restore $i to the guest running"
-	echo "$v" >>"$B/restore.txt"
-done
-cold=$(median <"$B/cold.txt"); rest=$(median <"$B/restore.txt")
-number "$cold" "cold boot median"; number "$rest" "restore median"
-printf '%-44s %10s ms\n' "cold boot: exec -> /init (boot-timer)" "$cold"
-printf '%-44s %10s ms\n' "restore: exec -> guest running (boot-timer)" "$rest"
+# The machine's floor, once, for both guests.
+floor=
 if [ -f "$TOP/bench/floor.c" ]; then
 	cc -O2 -Wall -Werror -o "$B/exec2exit" "$TOP/bench/exec2exit.c"
 	cc -O2 -Wall -Werror -static -o "$B/floor" "$TOP/bench/floor.c"
@@ -96,48 +75,187 @@ if [ -f "$TOP/bench/floor.c" ]; then
 		die "bench/floor.c failed"
 	floor=$(sed -n 's/.*wall_ms=\([0-9.]*\).*/\1/p' "$B/floor.txt" | head -n 1)
 	number "$floor" "floor exec to exit"
-	printf '%-44s %10s ms\n' "floor: bare KVM exec -> exit (no irqchip)" "$floor"
-	awk -v r="$rest" -v f="$floor" 'BEGIN { printf "restore above the floor: %.3f ms\n", r - f }'
-else
-	echo "floor: bench/floor.c is absent: no floor column"
 fi
-awk -v c="$cold" -v r="$rest" 'BEGIN { printf "cold boot / restore = %.0fx\n", c / r }'
 
-echo "== $CLONES clones of one snapshot at once (job: sleep)"
-job "$B/job-sleep.img" "sleep 3600"
-t0=$(date +%s.%N)
-for i in $(seq "$CLONES"); do
-	# Each clone its own job disk (a writable disk is one VM's: the lock).
-	cp "$B/job-sleep.img" "$B/job-c$i.img"
-	timeout -k 3 900 "$PICOVM" restore "$B/snap" name=clone-$i \
-		disk.0.path="$B/job-c$i.img" </dev/null >/dev/null 2>"$B/clone-$i.err" &
-	PIDS+=("$!")
-done
-# Until every clone's guest has confirmed (boot-timer), or one ended.
-while :; do
-	up=0
-	for i in $(seq "$CLONES"); do
-		if grep -q 'boot-timer:' "$B/clone-$i.err" 2>/dev/null; then
-			up=$((up + 1))
-		elif ! kill -0 "${PIDS[$((i - 1))]}" 2>/dev/null; then
-			die "clone $i ended before its guest ran: $(tail -n 3 "$B/clone-$i.err")"
-		fi
+# restore_once TAG I COMMAND...: one timed restore, which must end with
+# status 0 and log the boot-timer line with its split; its figures go to
+# $B/TAG.{total,picovm,guest}.
+restore_once() {
+	local tag=$1 i=$2 v r; shift 2
+	timeout -k 3 120 "$@" </dev/null >/dev/null 2>"$B/$tag.err" ||
+		die "$tag: restore $i failed (status $?): $(tail -n 3 "$B/$tag.err")"
+	v=$(boot_ms "$B/$tag.err"); number "$v" "$tag: restore $i to the guest running"
+	r=$(run_ms "$B/$tag.err"); number "$r" "$tag: restore $i to the vCPUs in KVM_RUN"
+	echo "$v" >>"$B/$tag.total"
+	echo "$r" >>"$B/$tag.picovm"
+	awk -v a="$v" -v b="$r" 'BEGIN { printf "%.3f\n", a - b }' >>"$B/$tag.guest"
+}
+
+# restore_report TAG: the medians of restore_once's figures, the floor.
+restore_report() {
+	local tag=$1 t p g
+	t=$(median <"$B/$tag.total"); p=$(median <"$B/$tag.picovm")
+	g=$(median <"$B/$tag.guest")
+	number "$t" "$tag: restore median"; number "$p" "$tag: picovm's part median"
+	row "restore: exec -> guest running (boot-timer)" "$t" ms
+	row "  picovm's part: exec -> vCPUs in KVM_RUN" "$p" ms
+	row "  the guest's part: KVM_RUN -> its boot-timer write" "$g" ms
+	if [ -n "$floor" ]; then
+		row "floor: bare KVM exec -> exit (no irqchip)" "$floor" ms
+		awk -v r="$t" -v f="$floor" 'BEGIN { printf "restore above the floor: %.3f ms\n", r - f }'
+	else
+		echo "floor: bench/floor.c is absent: no floor column"
+	fi
+	REST_MS=$t
+}
+
+# pss_split PID MEMFILE: "total dirtied shared own" (KiB) for one clone:
+# picovm and its child processes (the reaper, vm/reaper.h: forked from
+# picovm, it shares pages with it, so each holds part of their PSS); fails
+# when picovm has no mapping of MEMFILE.
+pss_split() {
+	local f=("/proc/$1/smaps") t k
+	for t in /proc/"$1"/task/*/children; do
+		for k in $(cat "$t" 2>/dev/null); do f+=("/proc/$k/smaps"); done
 	done
-	[ "$up" = "$CLONES" ] && break
-	sleep 0.05
-done
-t1=$(date +%s.%N)
-pss=0
-for p in "${PIDS[@]}"; do
-	# timeout's child is picovm.
-	c=$(cat "/proc/$p/task/$p/children" 2>/dev/null); c=${c%% *}
-	[ -n "$c" ] || die "clone process under $p is gone"
-	k=$(awk '/^Pss:/ { print $2 }' "/proc/$c/smaps_rollup") ||
-		die "cannot read the PSS of clone $c"
-	pss=$((pss + k))
-done
-rate=$(awk -v n="$CLONES" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }')
-per=$(awk -v p="$pss" -v n="$CLONES" 'BEGIN { printf "%.0f", p / n }')
-number "$rate" "clones per second"; number "$per" "PSS per clone"
-printf '%-44s %10s /s\n' "clones started (exec -> guest running)" "$rate"
-printf '%-44s %10s KiB\n' "PSS per clone (picovm process, all running)" "$per"
+	awk -v mem="$2" '
+		/^[0-9a-f]+-[0-9a-f]+ / { m = ($6 == mem) }
+		/^Pss:/ { tot += $2; if (m) { mp += $2; seen = 1 } }
+		/^Private_Dirty:/ { if (m) md += $2 }
+		END { if (!seen) exit 1; printf "%d %d %d %d\n", tot, md, mp - md, tot - mp }
+	' "${f[@]}" 2>/dev/null
+}
+
+# clones TAG N SNAPDIR ARGS-FN: N restores of SNAPDIR at once (each with
+# name=TAG-i and the words `ARGS-FN i` prints), until each one's guest has
+# confirmed (boot-timer), or one ended; prints clones started per second
+# and the PSS split per clone, then stops them.
+clones() {
+	local tag=$1 n=$2 snap=$3 args=$4 i t0 t1 up p c one
+	local sum="0 0 0 0" rate tot dirty shared own
+	PIDS=()
+	t0=$(date +%s.%N)
+	for i in $(seq "$n"); do
+		# shellcheck disable=SC2046	# ARGS-FN's words split on purpose
+		timeout -k 3 900 "$PICOVM" restore "$snap" name="$tag-$i" $("$args" "$i") \
+			</dev/null >/dev/null 2>"$B/$tag-$i.err" &
+		PIDS+=("$!")
+	done
+	while :; do
+		up=0
+		for i in $(seq "$n"); do
+			if grep -q 'boot-timer:' "$B/$tag-$i.err" 2>/dev/null; then
+				up=$((up + 1))
+			elif ! kill -0 "${PIDS[$((i - 1))]}" 2>/dev/null; then
+				die "$tag: clone $i ended before its guest ran: $(tail -n 3 "$B/$tag-$i.err")"
+			fi
+		done
+		[ "$up" = "$n" ] && break
+		sleep 0.05
+	done
+	t1=$(date +%s.%N)
+	for p in "${PIDS[@]}"; do
+		# timeout's child is picovm.
+		c=$(cat "/proc/$p/task/$p/children" 2>/dev/null); c=${c%% *}
+		[ -n "$c" ] || die "$tag: the clone process under $p is gone"
+		one=$(pss_split "$c" "$snap/memory") ||
+			die "$tag: cannot read the PSS of clone $c, or it maps no $snap/memory"
+		sum=$(echo "$sum $one" | awk '{ printf "%d %d %d %d", $1 + $5, $2 + $6, $3 + $7, $4 + $8 }')
+	done
+	rate=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }')
+	read -r tot dirty shared own < <(echo "$sum" |
+		awk -v n="$n" '{ printf "%.0f %.0f %.0f %.0f\n", $1 / n, $2 / n, $3 / n, $4 / n }')
+	number "$rate" "$tag: clones per second"; number "$tot" "$tag: PSS per clone"
+	number "$own" "$tag: picovm's own PSS per clone"
+	row "clones started (exec -> guest running)" "$rate" /s
+	row "PSS per clone (picovm and its reaper, all running)" "$tot" KiB
+	row "  guest pages the clone dirtied (copy-on-write)" "$dirty" KiB
+	row "  its share of the guest pages the clones share" "$shared" KiB
+	row "  picovm's own (every other mapping)" "$own" KiB
+	row "  beyond the guest pages it dirtied" "$((tot - dirty))" KiB
+	cleanup
+	PIDS=()
+}
+
+no_args() { :; }
+
+case $GUESTS in *" test "*)
+	for k in 0 1; do	# 0: exits after its boot-timer write; 1: sleeps
+		cat >"$B/t$k.conf" <<EOF
+kernel = $TG
+memory = 64M
+vcpus = 1
+serial = none
+cmdline = picotest=snapboot:$k
+timeout = 10m
+EOF
+		timeout -k 3 120 "$PICOVM" run "$B/t$k.conf" snapshot.path="$B/tsnap$k" \
+			</dev/null >/dev/null 2>"$B/tsnap$k.err" ||
+			die "the test guest's snapshot run failed (status $?): $(tail -n 3 "$B/tsnap$k.err")"
+		[ -s "$B/tsnap$k/state" ] || die "the test guest's snapshot run wrote no state"
+	done
+	echo "== exec to the guest running, CPL3 test guest (picotest=snapboot, 1 vCPU, 64M), $RUNS runs, medians"
+	for i in $(seq "$RUNS"); do
+		restore_once test "$i" "$PICOVM" restore "$B/tsnap0"
+	done
+	restore_report test
+	echo "== $CLONES clones of the test guest's snapshot at once (they sleep)"
+	clones test "$CLONES" "$B/tsnap1" no_args
+	;;
+esac
+
+case $GUESTS in *" linux "*)
+	# rcu_cpu_stall_suppress: on this host a restored guest's TSC has
+	# moved on by the snapshot's age (it cannot be set), so RCU sees a
+	# "stall" at once and sends NMIs for backtraces, whose entry code this
+	# nested KVM cannot emulate (an emulation failure at paranoid_entry).
+	# Not needed where the TSC is restored.
+	BASE="noxsave clearcpuid=popcnt,smap rodata=off norandmaps percpu_alloc=page quiet rcupdate.rcu_cpu_stall_suppress=1"
+	job() {	# FILE COMMANDS: a job disk of 64 KiB
+		printf '%s\n' "$2" >"$1"
+		truncate -s 64K "$1"
+	}
+	job "$B/job0.img" "exit 3"
+	cat >"$B/vm.conf" <<EOF
+kernel = $LB/vmlinux
+initrd = $LB/initramfs.cpio
+memory = 128M
+vcpus = 2
+serial = none
+cmdline = "console=ttyS0 $BASE picovm.snapshot=1 picovm.script=vda"
+disk.0.path = $B/job0.img
+timeout = 10m
+EOF
+	# The snapshot: a cold boot that stops at /init-ready.
+	timeout -k 3 900 "$PICOVM" run "$B/vm.conf" snapshot.path="$B/snap" name=snap \
+		</dev/null >/dev/null 2>"$B/snap.err" ||
+		die "the snapshot run failed (status $?): $(tail -n 3 "$B/snap.err")"
+	[ -s "$B/snap/state" ] || die "the snapshot run wrote no state"
+	number "$(boot_ms "$B/snap.err")" "cold boot to /init (snapshot run)"
+
+	echo "== exec to the guest running, default Linux guest (initramfs, 2 vCPUs, 128M), $RUNS runs, medians"
+	job "$B/job-exit.img" "exit 0"
+	: >"$B/cold.txt"
+	for i in $(seq "$RUNS"); do
+		timeout -k 3 900 "$PICOVM" run "$B/vm.conf" name=cold-$i \
+			disk.0.path="$B/job-exit.img" </dev/null >/dev/null 2>"$B/cold.err" ||
+			die "cold boot $i failed (status $?): $(tail -n 3 "$B/cold.err")"
+		v=$(boot_ms "$B/cold.err"); number "$v" "cold boot $i to /init"
+		echo "$v" >>"$B/cold.txt"
+		restore_once linux "$i" "$PICOVM" restore "$B/snap" name=restore-$i \
+			disk.0.path="$B/job-exit.img"
+	done
+	cold=$(median <"$B/cold.txt")
+	number "$cold" "cold boot median"
+	row "cold boot: exec -> /init (boot-timer)" "$cold" ms
+	restore_report linux
+	awk -v c="$cold" -v r="$REST_MS" 'BEGIN { printf "cold boot / restore = %.0fx\n", c / r }'
+
+	echo "== $CLONES clones of the Linux guest's snapshot at once (job: sleep)"
+	job "$B/job-sleep.img" "sleep 3600"
+	# Each clone its own job disk (a writable disk is one VM's: the lock).
+	for i in $(seq "$CLONES"); do cp "$B/job-sleep.img" "$B/job-c$i.img"; done
+	job_disk() { echo "disk.0.path=$B/job-c$1.img"; }
+	clones linux "$CLONES" "$B/snap" job_disk
+	;;
+esac

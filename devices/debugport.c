@@ -48,9 +48,13 @@ static void debugport_access(void *opaque, uint64_t off, uint8_t *data,
 		if (p->m->event_efd >= 0 &&
 		    write(p->m->event_efd, &one, sizeof(one)) < 0)
 			log_err("boot-timer: cannot wake the control thread");
-		log_info("boot-timer: %llu.%03llu ms since picovm started",
+		uint64_t run = atomic_load(&p->m->run_ns);
+		log_info("boot-timer: %llu.%03llu ms since picovm started "
+			 "(vCPUs in KVM_RUN from %llu.%03llu ms)",
 			 (unsigned long long)(ns / 1000000),
-			 (unsigned long long)(ns / 1000 % 1000));
+			 (unsigned long long)(ns / 1000 % 1000),
+			 (unsigned long long)(run / 1000000),
+			 (unsigned long long)(run / 1000 % 1000));
 	}
 }
 

@@ -186,6 +186,32 @@ static int test_idle(const struct bootinfo *bi, const char *arg,
 	return 1;
 }
 
+/* snapboot:0|1: what bench/restore.sh restores, the guest side of a restore
+ * as short as it gets.  Routes the SCI as idle does, then writes the
+ * snapshot port and, right after it (in the restored VM: the first thing
+ * it does), the boot-timer port; then exits with status 0 (snapboot:0) or
+ * sleeps until the power button (snapboot:1, a clone that costs no CPU).
+ * Prints nothing: a restore's figure is not about the UART. */
+static int test_snapboot(const struct bootinfo *bi, const char *arg,
+			 size_t arglen)
+{
+	uint64_t idle;
+
+	(void)bi;
+	if (parse_args(arg, arglen, &idle, 1) || idle > 1)
+		return EXIT_USAGE;
+	if (irq_init(IDLE_VECTOR) || ioapic_route(SCI_GSI, IDLE_VECTOR))
+		return 1;
+	outw(PICOVM_PORT_PM1A_EVT + 2, PM1_PWRBTN);
+	outb(PICOVM_PORT_SNAPSHOT, 1);
+	outb(PICOVM_PORT_BOOTTIME, 0);
+	if (!idle)
+		return 0;
+	while (!on_power_button("snapboot"))
+		rt_syscall(SYS_WAIT_IRQ, 0);
+	return 1;
+}
+
 /* snapcount: writes the snapshot port, then runs `count` (a snapshot that
  * goes on running: the control socket and snapshots in one VM). */
 static int test_snapcount(const struct bootinfo *bi, const char *arg,
@@ -289,9 +315,11 @@ static const struct {
 	{ "count", NO_ARG, test_count },
 	{ "idle", NO_ARG, test_idle },
 	{ "snapcount", NO_ARG, test_snapcount },
+	{ "snapboot", ARG, test_snapboot },
 	{ "uart", NO_ARG, test_uart },
 	{ "serial-irq", NO_ARG, test_serial_irq },
 	{ "pit", NO_ARG, test_pit },
+	{ "snappit", NO_ARG, test_snap_pit },
 	{ "cost", NO_ARG, test_cost },
 	{ "blk-info", NO_ARG, test_blk_info },
 	{ "blk-read", ARG, test_blk_read },

@@ -34,6 +34,7 @@ test_fn test_print;
 test_fn test_uart;
 test_fn test_serial_irq;	/* t_serial_irq.c */
 test_fn test_pit;	/* t_pit.c */
+test_fn test_snap_pit;
 test_fn test_blk_info;	/* t_blk.c */
 test_fn test_blk_read;
 test_fn test_blk_write;

@@ -43,6 +43,8 @@ int vcpu_init(struct machine *m, struct vcpu *v, unsigned id,
 		log_err("vCPU %u: KVM_SET_CPUID2: %s", id, strerror(-ret));
 		return -1;
 	}
+	if (!entry)
+		return 0;	/* a restore loads every register later */
 	return regs_init(m->kvm.fd, v->fd, id, entry) < 0 ? -1 : 0;
 }
 
@@ -130,7 +132,8 @@ static void *vcpu_thread(void *arg)
 		return NULL;
 	}
 	bool ran = v->id != 0;	/* vCPU 0 lets the PIT helper go (vm/pit.h) */
-
+	uint64_t none = 0, now = log_ns_since_start();
+	atomic_compare_exchange_strong(&v->m->run_ns, &none, now ? now : 1);
 	while (!machine_stopping(v->m)) {
 		if (machine_pause_requested(v->m, v->id)) {
 			vcpu_pause_point(v);

@@ -30,7 +30,8 @@ struct vcpu {
 };
 
 /* Creates vCPU id and sets CPUID, MSRs, LAPIC, FPU and (vCPU 0) the entry
- * registers.  Returns 0 or -1 after printing why. */
+ * registers; with entry NULL (a restore, whose state then sets all of
+ * them: vm/restore.c) only CPUID.  Returns 0 or -1 after printing why. */
 int vcpu_init(struct machine *m, struct vcpu *v, unsigned id,
 	      const struct kvm_cpuid2 *cpuid, unsigned nvcpus,
 	      const struct boot_entry *entry);

@@ -102,7 +102,12 @@ struct blk {
 	int snap_data_fd, snap_bits_fd;	/* its files in snapshot.path, or -1 */
 	struct virtio_blk_config config;
 	char id[BLK_ID_BYTES];
+	/* reqs[fresh..] were never handed out: their pages (about 4 KiB
+	 * each, the iovec array) stay untouched zero pages until a guest
+	 * keeps that many requests in flight; the free list (LIFO) hands
+	 * out the ones already used first. */
 	struct blk_req *reqs, *free;
+	unsigned fresh;
 	struct blk_req *queue, *queue_tail;	/* requests waiting for slots */
 	struct blk_chunk chunks[BLK_SLOTS], *chunk_free;
 	unsigned chunks_busy;
@@ -369,6 +374,11 @@ static void blk_process(struct blk *b)
 	struct vq *q = &d->vq[0];
 
 	while (virtio_live(d)) {
+		if (!b->free && b->fresh < BLK_QUEUE_MAX) {
+			struct blk_req *r = &b->reqs[b->fresh++];
+			r->b = b;
+			b->free = r;
+		}
 		if (!b->free) {
 			b->starved = true;	/* resumes in blk_finish */
 			break;
@@ -542,11 +552,6 @@ static void *blk_open(const struct config *c, unsigned n)
 		b->chunks[i].op.done = chunk_done;
 		b->chunks[i].next_free = b->chunk_free;
 		b->chunk_free = &b->chunks[i];
-	}
-	for (unsigned i = 0; i < BLK_QUEUE_MAX; i++) {
-		b->reqs[i].b = b;
-		b->reqs[i].next_free = b->free;
-		b->free = &b->reqs[i];
 	}
 	return b;
 fail:

@@ -151,6 +151,12 @@ static void net_tx_process(struct vnet *v)
 	struct vq *q = &d->vq[NET_TX];
 
 	while (virtio_live(d) && q->ready && !io_stopping()) {
+		if (!v->tx_free && v->tx_fresh < NET_TX_INFLIGHT) {
+			struct net_tx *f = &v->tx[v->tx_fresh++];
+			f->op.done = net_tx_done;
+			f->v = v;
+			v->tx_free = f;
+		}
 		if (!v->tx_free) {
 			v->tx_starved = true;
 			break;
@@ -435,12 +441,6 @@ static void *net_open(const struct config *c, unsigned n)
 	    passt_open(c, n, &v->passt) < 0 || stream_open(v) < 0) {
 		net_close(v);
 		return NULL;
-	}
-	for (unsigned i = 0; i < NET_TX_INFLIGHT; i++) {
-		v->tx[i].op.done = net_tx_done;
-		v->tx[i].v = v;
-		v->tx[i].next_free = v->tx_free;
-		v->tx_free = &v->tx[i];
 	}
 	for (unsigned i = 0; i < NET_RX_INFLIGHT; i++) {
 		v->rx[i].op.done = net_rx_done;

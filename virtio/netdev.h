@@ -74,7 +74,11 @@ struct vnet {
 	struct net_stream *stream;	/* non-NULL: the passt backend */
 	struct virtio_dev *dev;
 	struct virtio_net_config config;
+	/* tx[tx_fresh..] were never handed out: their pages (each slot's
+	 * iovec array, about 4 KiB) stay untouched until a guest keeps
+	 * that many transmits in flight (as with virtio-blk's requests). */
 	struct net_tx tx[NET_TX_INFLIGHT], *tx_free;
+	unsigned tx_fresh;
 	bool tx_starved;
 	struct net_rx rx[NET_RX_INFLIGHT];
 	int cancel_fd;			/* vCPU -> I/O thread: cancel the read */

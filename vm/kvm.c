@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "pit.h"
 
 /* Addresses KVM needs for its own use on Intel hosts; both sit in the MMIO
  * hole just below the BIOS area, where nothing of picovm's lives. */
@@ -119,8 +118,7 @@ int kvm_create_irqchip(struct kvm *k)
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return kvm_fail("KVM_CREATE_PIT2");
-	/* Reinjection off, in the background (pit.h). */
-	return pit_reinject_off(k->vm_fd) < 0 ? -1 : 0;
+	return 0;
 }
 
 void kvm_close(struct kvm *k)

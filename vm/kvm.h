@@ -19,7 +19,8 @@ struct kvm {
  * (k->fd is then -1). */
 int kvm_open(struct kvm *k, int quiet);
 /* Creates the VM; kvm_create_irqchip() then adds the in-kernel PIC,
- * IOAPIC, local APICs and PIT (reinjection off: vm/pit.h).  Call it after the guest RAM is registered:
+ * IOAPIC, local APICs and PIT (the caller then turns reinjection off:
+ * vm/pit.h).  Call it after the guest RAM is registered:
  * on nested hosts a memory slot added after the irqchip costs several
  * milliseconds more (measured: 6 ms against 0.1 ms).  Both return 0 or
  * -errno after printing why. */

@@ -70,6 +70,10 @@ struct machine {
 	 * guest's power-button hook (ACPI PM1), and the control thread's
 	 * wake eventfd (-1: none), written when boot_ns is set. */
 	_Atomic uint64_t boot_ns;
+	/* When a vCPU thread first called KVM_RUN (ns since start, 0: not
+	 * yet): the boot-timer line splits its figure there (picovm's part,
+	 * then the guest's, KVM's own waits in KVM_RUN included). */
+	_Atomic uint64_t run_ns;
 	int event_efd;
 	void *power_button_dev;
 	void (*power_button)(void *dev);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,11 +215,10 @@ static int restore_vm(struct vm *vm, struct snap_state *st)
 		}
 	}
 	/* The clock goes on from the snapshot's time; no flags a host
-	 * would have to support. */
+	 * would have to support.  (The PIT was loaded by restore_pit().) */
 	st->clock.flags = 0;
-	if (ioctl(fd, KVM_SET_PIT2, &st->pit) < 0 ||
-	    ioctl(fd, KVM_SET_CLOCK, &st->clock) < 0) {
-		log_err("restore: KVM_SET_PIT2/CLOCK: %s", strerror(errno));
+	if (ioctl(fd, KVM_SET_CLOCK, &st->clock) < 0) {
+		log_err("restore: KVM_SET_CLOCK: %s", strerror(errno));
 		return -1;
 	}
 	for (unsigned i = 0; i < NLEGACY; i++) {
@@ -234,6 +234,18 @@ static int restore_vm(struct vm *vm, struct snap_state *st)
 		}
 		if (o->restore(vm->legacy[i], st->legacy[i], len) < 0)
 			return -1;
+	}
+	return 0;
+}
+
+int restore_pit(struct vm *vm)
+{
+	struct restore *r = vm->restore;
+
+	if (ioctl(vm->m.kvm.vm_fd, KVM_SET_PIT2, &r->st.pit) < 0) {
+		log_err("restore: KVM_SET_PIT2: %s", strerror(errno));
+		r->refused = true;
+		return -1;
 	}
 	return 0;
 }
@@ -266,6 +278,11 @@ int restore_state(struct vm *vm)
 		if (vm->legacy[i] && legacy_kinds[i]->restored)
 			legacy_kinds[i]->restored(vm->legacy[i]);
 	r->refused = false;
+	/* The loaded state is KVM's and the devices' now: its buffers and
+	 * the state file's go back to the system (each clone would carry
+	 * them for its whole run). */
+	snap_free(&r->st);
+	malloc_trim(0);
 	return 0;
 }
 

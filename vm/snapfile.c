@@ -16,16 +16,21 @@ enum {
 };
 #define NVCPU_TAGS (TAG_VCPU_END - TAG_REGS)
 
-uint64_t snap_hash(const void *p, size_t n)
+/* FNV-1a 64 of n more bytes, from the hash so far h. */
+static uint64_t hash_more(uint64_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
-	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (size_t i = 0; i < n; i++) {
 		h ^= b[i];
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+uint64_t snap_hash(const void *p, size_t n)
+{
+	return hash_more(0xcbf29ce484222325ULL, p, n);
 }
 
 int snap_alloc(struct snap_state *s, uint32_t nvcpus)
@@ -188,14 +193,8 @@ static int check_header(const uint8_t *buf, size_t len, struct snap_header *h,
 	 * the payload. */
 	struct snap_header z = *h;
 	z.checksum = 0;
-	uint64_t sum;
-	uint8_t *copy = malloc(len);
-	if (!copy)
-		return bad(why, wl, "out of memory");
-	memcpy(copy, buf, len);
-	memcpy(copy, &z, sizeof(z));
-	sum = snap_hash(copy, len);
-	free(copy);
+	uint64_t sum = hash_more(snap_hash(&z, sizeof(z)), buf + sizeof(z),
+				 len - sizeof(z));
 	if (sum != h->checksum)
 		return bad(why, wl, "checksum mismatch: the file is damaged");
 	if (h->nvcpus < 1 || h->nvcpus > SNAP_MAX_VCPUS)

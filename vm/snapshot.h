@@ -33,8 +33,14 @@ int restore_open(struct vm *vm, const char *dir);
 int restore_files(struct vm *vm);
 /* Maps the memory file as guest RAM (MAP_PRIVATE); -1 after printing. */
 int restore_memory(struct vm *vm);
-/* After the vCPUs and devices exist: loads their state; -1 after
- * printing. */
+/* Between KVM_CREATE_PIT2 and PIT reinjection off (vm/pit.h): loads the
+ * saved PIT state.  KVM_SET_PIT2 takes the PIT's lock, which the
+ * reinjection call holds through its grace period (13-16 ms here): made
+ * later, as part of restore_state(), it waited for that.  -1 after
+ * printing (status 2). */
+int restore_pit(struct vm *vm);
+/* After the vCPUs and devices exist: loads their state (the PIT's
+ * excepted); -1 after printing. */
 int restore_state(struct vm *vm);
 void restore_close(struct vm *vm);
 /* Closes the memory file's descriptor (the mapping holds the file), where

@@ -247,7 +247,10 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 		log_err("KVM_SET_USER_MEMORY_REGION: %s", strerror(-ret));
 		return -1;
 	}
-	if (kvm_create_irqchip(&vm->m.kvm) < 0)
+	/* A restored PIT before reinjection goes off: restore_pit(). */
+	if (kvm_create_irqchip(&vm->m.kvm) < 0 ||
+	    (vm->restore && restore_pit(vm) < 0) ||
+	    pit_reinject_off(vm->m.kvm.vm_fd) < 0)
 		return -1;
 	/* KVM_GET_SUPPORTED_CPUID and placing the kernel are CPU work (on a
 	 * nested host every host CPUID the kernel runs is an exit), done
@@ -276,8 +279,8 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	}
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i].fd = -1;
-		if (vcpu_init(&vm->m, &vm->vcpus[i], i, vm->cpuid,
-			      vm->nvcpus, &vm->entry) < 0)
+		if (vcpu_init(&vm->m, &vm->vcpus[i], i, vm->cpuid, vm->nvcpus,
+			      vm->restore ? NULL : &vm->entry) < 0)
 			return -1;
 	}
 	return vm->restore ? restore_state(vm) : 0;
