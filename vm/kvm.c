@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pit.h"
 
 /* Addresses KVM needs for its own use on Intel hosts; both sit in the MMIO
  * hole just below the BIOS area, where nothing of picovm's lives. */
