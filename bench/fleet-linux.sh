@@ -3,9 +3,9 @@
 # then, in the same run, under QEMU microvm with the same kernel, initramfs,
 # job disk and kernel command line.  bench/fleet.sh runs it after its tiny
 # VMs; alone:
-#   bash bench/fleet-linux.sh [L]        (default 10; needs `make linux`)
+#   bash bench/fleet-linux.sh [L [VCPUS]]   (defaults 10 and 2; needs `make linux`)
 # The guest: guest/linux/build's vmlinux (PVH entry) and initramfs.cpio,
-# 2 vCPUs, 128 MiB, its job on a raw disk (picovm.script=vda, an ephemeral
+# VCPUS vCPUs, 128 MiB, its job on a raw disk (picovm.script=vda, an ephemeral
 # overlay per VM) that says "fleet job: waiting" on the console and then
 # waits to be stopped:
 #   picovm: ready when `picovm ctl NAME status` shows boot.timer.us (the
@@ -30,7 +30,9 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
 L=${1:-10}
+VCPUS=${2:-2}
 [[ $L =~ ^[1-9][0-9]*$ ]] && [ "$L" -le 50 ] || die "L must be 1..50 (got '$L')"
+[[ $VCPUS =~ ^[1-8]$ ]] || die "VCPUS must be 1..8 (got '$VCPUS')"
 PICOVM=$TOP/picovm
 LB=$TOP/guest/linux/build
 [ -x "$PICOVM" ] && [ -f "$LB/vmlinux" ] && [ -f "$LB/initramfs.cpio" ] ||
@@ -85,7 +87,7 @@ cat >"$B/linux.conf" <<EOF
 kernel = $LB/vmlinux
 initrd = $LB/initramfs.cpio
 memory = ${MEM_MIB}M
-vcpus = 2
+vcpus = $VCPUS
 cmdline = "$CMDLINE"
 disk.0.path = $B/job.img
 timeout = 30m
@@ -93,7 +95,7 @@ EOF
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1000 }'; }
-rate() { awk -v n="$L" -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", n * 1000 / (b - a) }'; }
+rate() { awk -v n="$L" -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", n * 1000 / (b - a) }'; }
 # waiting FILE: the guest's job runs (its console line)
 waiting() { grep -qs '^fleet job: waiting' "$1"; }
 # powered_off FILE: /init's clean power-off line
@@ -114,7 +116,7 @@ declare -A BT=() JOB=()
 t_bt=0 t_job=0
 while [ ${#BT[@]} -lt "$L" ] || [ ${#JOB[@]} -lt "$L" ]; do
 	[ $(($(ms) - t0)) -lt $((WATCHDOG * 1000)) ] ||
-		die "picovm: not all $L guests ready within the ${WATCHDOG} s watchdog"
+		die "picovm: not all $L guests ready within the ${WATCHDOG} s watchdog (${#BT[@]} reached /init, ${#JOB[@]} their job)"
 	for ((i = 1; i <= L; i++)); do
 		[ -s "$B/lfleet-$i.status" ] &&
 			die "lfleet-$i ended early (status $(cat "$B/lfleet-$i.status")): $(tail -c 300 "$B/lfleet-$i.err")"
@@ -147,7 +149,7 @@ VMS=()
 prate_bt=$(rate "$t0" "$t_bt"); prate=$(rate "$t0" "$t_job")
 number "$prate_bt" "picovm: VMs started per second (boot-timer)"
 number "$prate" "picovm: VMs started per second (job line)"
-echo "linux fleet: $L default Linux guests at once (vmlinux + initramfs, 2 vCPUs, ${MEM_MIB}M, job disk ephemeral)"
+echo "linux fleet: $L default Linux guests at once (vmlinux + initramfs, $VCPUS vCPUs, ${MEM_MIB}M, job disk ephemeral)"
 echo "picovm: all $L ready (status boot.timer.us) in $(secs "$t0" "$t_bt") s: $prate_bt VMs started per second (boot.timer.us median $((bt_med / 1000)) ms, max $((bt_max / 1000)) ms)"
 echo "picovm: all $L jobs waiting (serial line) in $(secs "$t0" "$t_job") s: $prate VMs started per second"
 echo "picovm: per VM: $((own / L)) KiB PSS without guest RAM, $((guest / L)) KiB guest RAM touched"
@@ -162,7 +164,7 @@ for ((i = 1; i <= L; i++)); do
 	cat "$B/q-$i.out" >"$B/q-$i.log" &
 	VMS+=($!)
 	( timeout -k 3 $((WATCHDOG + 600)) qemu-system-x86_64 -M microvm -accel kvm -cpu "$QCPU" \
-		-m ${MEM_MIB}M -smp 2 -nodefaults -no-user-config -display none -monitor none \
+		-m ${MEM_MIB}M -smp "$VCPUS" -nodefaults -no-user-config -display none -monitor none \
 		-no-reboot -chardev pipe,id=s0,path="$B/q-$i" -serial chardev:s0 \
 		-pidfile "$B/q-$i.pid" \
 		-drive file="$B/job.img",format=raw,if=none,id=d0,snapshot=on \
@@ -176,7 +178,7 @@ JOB=()
 t_job=0
 while [ ${#JOB[@]} -lt "$L" ]; do
 	[ $(($(ms) - t0)) -lt $((WATCHDOG * 1000)) ] ||
-		die "QEMU: not all $L guests ready within the ${WATCHDOG} s watchdog"
+		die "QEMU: not all $L guests ready within the ${WATCHDOG} s watchdog ($(grep -l 'guest uptime: /init at' "$B"/q-*.log | wc -l) reached /init, ${#JOB[@]} their job)"
 	for ((i = 1; i <= L; i++)); do
 		[ -s "$B/q-$i.status" ] &&
 			die "QEMU VM $i ended early (status $(cat "$B/q-$i.status")): $(tail -c 300 "$B/q-$i.err") $(tail -c 300 "$B/q-$i.log")"
@@ -207,7 +209,7 @@ for ((i = 1; i <= L; i++)); do
 done
 qrate=$(rate "$t0" "$t_job")
 number "$qrate" "QEMU: VMs started per second (job line)"
-echo "qemu:   $L the same (-M microvm -cpu $QCPU -smp 2, same kernel, initramfs, command line; virtio-blk snapshot=on)"
+echo "qemu:   $L the same (-M microvm -cpu $QCPU -smp $VCPUS, same kernel, initramfs, command line; virtio-blk snapshot=on)"
 echo "qemu:   all $L jobs waiting (serial line) in $(secs "$t0" "$t_job") s: $qrate VMs started per second"
 echo "qemu:   per VM: $((qown / L)) KiB PSS without guest RAM, $((qguest / L)) KiB guest RAM touched"
 echo "qemu:   all $L: $((qown / 1024)) MiB QEMU, $((qguest / 1024)) MiB guest RAM touched"
