@@ -60,11 +60,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT HUP
 
-# The host's TSC rate, given to both guests as tsc_early_khz: QEMU microvm
-# has no port 0x61 (the PIT gate Linux calibrates the TSC with), and the
-# kernel, with no TSC rate, then spins in calibrate_delay for minutes here
-# (seen: over 5 min).  picovm's guest calibrates against the PIT without
-# it; both get the same command line.
+# The host's TSC rate, given to both guests as tsc_early_khz: under QEMU
+# microvm the kernel cannot calibrate the TSC against the PIT ("Unable to
+# calibrate against PIT", no HPET or PM timer), then spins in
+# calibrate_delay for minutes here (seen: over 5 min).  picovm's guest
+# calibrates against the PIT without it; both get the same command line.
 cc -O2 -o "$B/tsc" "$TOP/bench/tsc.c" || die "cannot build bench/tsc.c"
 HZ=$("$B/tsc"); number "$HZ" "host TSC rate"
 # The default guest's command line as bench/restore.sh has it (with its
