@@ -11,22 +11,30 @@
 # per second, picovm's own memory per VM (PSS without the guest RAM the
 # guest touched) and in total.  Everything runs in a runtime folder and
 # (as root) a network namespace of its own, removed at the end.
-#   bash bench/fleet.sh [N]        (default 20)
+#   bash bench/fleet.sh [N [L]]    (defaults 20 and 10)
 # Then the same N guests under QEMU microvm, in the same run: the same
 # guest ELF (PVH entry), the same memory, a virtio-blk disk with
 # snapshot=on (QEMU's ephemeral overlay) and (as root) a tap; QEMU has no
 # equivalent of the guest's power button on microvm, so its VMs end by
-# SIGTERM (QEMU's own clean exit).  Not yet: the 10 Linux guests of issue 12.
+# SIGTERM (QEMU's own clean exit).  Then L default Linux guests at once,
+# under picovm and QEMU microvm (bench/fleet-linux.sh, which says how; L = 0
+# leaves them out; they need `make linux`).
 # A figure that cannot be measured stops the benchmark with an error.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
 N=${1:-20}
+L=${2:-10}
 [[ $N =~ ^[1-9][0-9]*$ ]] && [ "$N" -le 500 ] || die "N must be 1..500 (got '$N')"
+[[ $L =~ ^(0|[1-9][0-9]*)$ ]] && [ "$L" -le 50 ] || die "L must be 0..50 (got '$L')"
 PICOVM=$TOP/picovm
 GUEST=$TOP/guest/build/testpvh.elf
 [ -x "$PICOVM" ] && [ -f "$GUEST" ] || die "picovm or the test guest is not built (make picovm guests)"
 [ -w /dev/kvm ] || die "no writable /dev/kvm"
+if [ "$L" != 0 ]; then
+	[ -f "$TOP/guest/linux/build/vmlinux" ] && [ -f "$TOP/guest/linux/build/initramfs.cpio" ] ||
+		die "the Linux guests need 'make linux' (or L = 0)"
+fi
 B=$(mktemp -d "${TMPDIR:-/tmp}/picovm-fleet.XXXXXX")
 export XDG_RUNTIME_DIR=$B/run
 mkdir -p "$XDG_RUNTIME_DIR"
@@ -95,38 +103,13 @@ t1=$(ms)
 vm_failed
 within 60 listed || die "picovm ls does not list $N running VMs: $("$PICOVM" ls 2>&1 | head -5)"
 
-# picovm's memory: PSS of every mapping but guest RAM (the anonymous
-# mapping of exactly memory = 32M), and the guest RAM the guest touched.
-# pss_split PID: "OWN GUEST" KiB: PSS of every mapping but the guest RAM
-# (a mapping of exactly the guest's memory size), and of that mapping.
-pss_split() {
-	awk -v ram=$((MEM_MIB * 1024)) '
-		/^Size:/ { size = $2 }
-		/^Pss:/ { if (size == ram) g += $2; else o += $2 }
-		END { print o + 0, g + 0 }' "/proc/$1/smaps"
-}
-own=0 guest=0
-for ((i = 1; i <= N; i++)); do
-	pid=$("$PICOVM" ctl fleet-$i status | sed -n 's/^pid = //p')
-	[[ $pid =~ ^[0-9]+$ ]] || die "fleet-$i: no pid in its status reply"
-	read -r o g < <(pss_split "$pid") || die "fleet-$i: cannot read /proc/$pid/smaps"
-	number "$o" "fleet-$i: picovm's PSS"
-	own=$((own + o)) guest=$((guest + g))
-done
+# picovm's memory: pss_split (bench/lib.sh) separates the guest RAM mapping.
+pids=$(picovm_pids fleet "$N") || exit 1
+read -r own guest < <(pss_total "$MEM_MIB" picovm $pids) || exit 1
 
 t2=$(ms)
-for ((i = 1; i <= N; i++)); do
-	( timeout -k 3 60 "$PICOVM" ctl fleet-$i stop 30s >"$B/stop-$i.out" 2>&1
-	  echo $? >"$B/stop-$i.rc" ) &
-done
-wait
+ctl_stop_all "$B" fleet "$N" 30
 t3=$(ms)
-for ((i = 1; i <= N; i++)); do
-	[ "$(cat "$B/stop-$i.rc")" = 0 ] && grep -qx 'status = 0' "$B/stop-$i.out" ||
-		die "picovm ctl fleet-$i stop did not end it with status 0: $(cat "$B/stop-$i.out")"
-	[ "$(cat "$B/fleet-$i.status" 2>/dev/null)" = 0 ] ||
-		die "fleet-$i: picovm ended with status $(cat "$B/fleet-$i.status" 2>/dev/null)"
-done
 [ -z "$("$PICOVM" ls 2>/dev/null)" ] || die "picovm ls still lists VMs after the stops"
 if [ -n "$NS" ] && [ -n "$(ip netns exec "$NS" ls /sys/class/net | grep -v '^lo$')" ]; then
 	die "taps left in the namespace after the stops"
@@ -174,13 +157,7 @@ for ((i = 1; i <= N; i++)); do
 	QVMS+=("$p")
 	VMS+=("$p")
 done
-qown=0 qguest=0
-for ((i = 1; i <= N; i++)); do
-	read -r o g < <(pss_split "${QVMS[i - 1]}") || die "QEMU VM $i: cannot read its smaps"
-	number "$o" "QEMU VM $i: PSS"
-	number "$g" "QEMU VM $i: guest RAM touched (no mapping of ${MEM_MIB}M found)"
-	qown=$((qown + o)) qguest=$((qguest + g))
-done
+read -r qown qguest < <(pss_total "$MEM_MIB" QEMU "${QVMS[@]}") || exit 1
 t2=$(ms)
 kill -TERM "${QVMS[@]}"
 for p in "${QVMS[@]}"; do
@@ -196,3 +173,10 @@ echo "qemu:  all $N: $((qown / 1024)) MiB QEMU, $((qguest / 1024)) MiB guest RAM
 echo "qemu:  stopped by SIGTERM in $(awk -v a="$t2" -v b="$t3" 'BEGIN { printf "%.3f", (b - a) / 1000 }') s"
 awk -v p="$rate" -v q="$qrate" 'BEGIN { printf "ratio: picovm / qemu VMs started per second = %.1fx\n", p / q }'
 awk -v p="$own" -v q="$qown" 'BEGIN { printf "ratio: qemu / picovm memory per VM (without guest RAM) = %.1fx\n", q / p }'
+
+# --- L default Linux guests ---------------------------------------------------------
+if [ "$L" = 0 ]; then
+	echo "linux fleet: left out (L = 0)"
+else
+	bash "$TOP/bench/fleet-linux.sh" "$L" || exit 1
+fi

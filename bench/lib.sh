@@ -51,3 +51,67 @@ result() {
 	[ -n "${RESULTS:-}" ] || return 0
 	printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$RESULTS"
 }
+
+# pss_split PID MIB WHAT: prints "OWN GUEST" in KiB for a VMM process: the
+# PSS of its guest RAM (the one anonymous, writable mapping of exactly the
+# guest's memory, MIB MiB: picovm's and QEMU's own layout for a guest below
+# 3 GiB) and of every other mapping (the monitor itself).  Stops the
+# benchmark when /proc/PID/smaps cannot be read or holds no such mapping, or
+# more than one: the split would be a guess.
+pss_split() {
+	local out
+	out=$(awk -v ram=$(($2 * 1024)) '
+		/^[0-9a-f]+-[0-9a-f]+ / { anon = ($2 ~ /^rw/ && $6 == "") }
+		/^Size:/ { size = $2 }
+		/^Pss:/ { if (anon && size == ram) { g += $2; n++ } else o += $2 }
+		END { print o + 0, g + 0, n + 0 }' "/proc/$1/smaps" 2>/dev/null) ||
+		die "$3: cannot read /proc/$1/smaps"
+	set -- $out "$3" "$2"
+	[ "$3" = 1 ] || die "$4: $3 anonymous mappings of exactly $5 MiB (the guest RAM) in its smaps, expected 1"
+	echo "$1 $2"
+}
+
+# pss_total MIB WHAT PID...: "OWN GUEST" KiB summed over VMM processes
+# (pss_split each; both figures must be there for every one).  Call it as
+# read -r own guest < <(pss_total ...) || exit 1.
+pss_total() {
+	local mib=$1 what=$2 p o g own=0 guest=0
+	shift 2
+	for p in "$@"; do
+		read -r o g < <(pss_split "$p" "$mib" "$what (pid $p)") || exit 1
+		number "$o" "$what (pid $p): the monitor's own PSS"
+		number "$g" "$what (pid $p): guest RAM the guest touched"
+		own=$((own + o)) guest=$((guest + g))
+	done
+	echo "$own $guest"
+}
+
+# picovm_pids PREFIX N: the pids of the picovm VMs PREFIX-1..N, from their
+# control sockets' status replies (PICOVM, XDG_RUNTIME_DIR set).
+picovm_pids() {
+	local i pid
+	for ((i = 1; i <= $2; i++)); do
+		pid=$("$PICOVM" ctl "$1-$i" status | sed -n 's/^pid = //p')
+		[[ $pid =~ ^[0-9]+$ ]] || die "$1-$i: no pid in its status reply"
+		echo "$pid"
+	done
+}
+
+# ctl_stop_all DIR PREFIX N SECS: `picovm ctl PREFIX-I stop SECSs` for all N
+# at once, then waits for every background job (the VMs' launchers too).
+# Every reply must say status = 0 and every picovm must have ended with 0
+# (DIR/PREFIX-I.status, written by its launcher).
+ctl_stop_all() {
+	local b=$1 pre=$2 n=$3 s=$4 i
+	for ((i = 1; i <= n; i++)); do
+		( timeout -k 3 $((s + 30)) "$PICOVM" ctl "$pre-$i" stop "${s}s" >"$b/stop-$i.out" 2>&1
+		  echo $? >"$b/stop-$i.rc" ) &
+	done
+	wait
+	for ((i = 1; i <= n; i++)); do
+		[ "$(cat "$b/stop-$i.rc")" = 0 ] && grep -qx 'status = 0' "$b/stop-$i.out" ||
+			die "picovm ctl $pre-$i stop did not end it with status 0: $(cat "$b/stop-$i.out")"
+		[ "$(cat "$b/$pre-$i.status" 2>/dev/null)" = 0 ] ||
+			die "$pre-$i: picovm ended with status $(cat "$b/$pre-$i.status" 2>/dev/null)"
+	done
+}

@@ -413,6 +413,76 @@ else
 	skip "contrib/systemd/picovm@.service" "no systemd-analyze"
 fi
 
+# --- contrib/nomad/picovm.nomad.hcl against picovm's CLI, without Nomad ----------------
+# Nomad is not installed here (not an open-source licence since 1.7), and
+# no HCL parser either: nomad_render reads the job file's parts by their
+# layout (awk: the template's <<-EOT heredoc, the args list, the
+# destination and the timeouts), gives Nomad's variables test values
+# (${NOMAD_TASK_DIR} = local/, as Nomad has it) and the client's install
+# folder /srv/picovm a folder of stand-ins, then runs `picovm check` with
+# the arguments picovm-task.sh gives `picovm run` (CONFIG, control=SOCKET,
+# the rest), and the stop TIMEOUT as timeout= (`picovm ctl NAME stop`
+# reads it with the config file's duration parser).
+NW=$WORK/nomad
+mkdir -p "$NW/local" "$NW/alloc/logs" "$NW/srv"
+cp "$GUEST/test64.elf" "$NW/srv/vmlinux"	# stand-ins: check reads both
+truncate -s 1M "$NW/srv/rootfs.ext4"
+# nomad_render JOBFILE: writes $NW/local/vm.conf and $NW/args (one per
+# line, rendered) and $NW/facts (destination, kill_timeout, memory MiB);
+# false when a part is missing or a ${...} or {{ ... }} is left unrendered.
+nomad_render() {
+	awk -v task="$NW/local" -v alloc="$NW/alloc" -v srv="$NW/srv" \
+		-v conf="$NW/local/vm.conf" -v args="$NW/args" -v facts="$NW/facts" '
+		function render(s) {
+			gsub(/\$\{NOMAD_TASK_DIR\}/, task, s)
+			gsub(/\$\{NOMAD_JOB_NAME\}/, "picovm", s)
+			gsub(/\$\{NOMAD_ALLOC_INDEX\}/, "0", s)
+			gsub(/\{\{ *env "NOMAD_ALLOC_DIR" *\}\}/, alloc, s)
+			gsub(/\/srv\/picovm\//, srv "/", s)
+			if (s ~ /\$\{|\{\{/) bad = 1
+			return s
+		}
+		/^ *args *= *\[ *$/ { inargs = 1; next }
+		inargs && /^ *\] *$/ { inargs = 0; nargs++; next }
+		inargs { a = $0; sub(/^ *"/, "", a); sub(/", *$/, "", a); print render(a) > args; next }
+		/^ *data *= *<<-EOT *$/ { indoc = 1; ndoc++; next }
+		indoc && /^ *EOT *$/ { indoc = 0; next }
+		indoc { l = $0; sub(/^ */, "", l); print render(l) > conf; next }
+		/^ *destination *= *"/ { d = $0; sub(/^[^"]*"/, "", d); sub(/".*/, "", d); print "destination " d > facts }
+		/^ *kill_timeout *= *"/ { d = $0; sub(/^[^"]*"/, "", d); sub(/".*/, "", d); print "kill_timeout " d > facts }
+		/^ *memory *= *[0-9]+/ { d = $0; sub(/^[^=]*= */, "", d); sub(/[^0-9].*/, "", d); print "memory " d > facts }
+		END { exit !(nargs == 1 && ndoc == 1 && !bad) }' "$1"
+}
+fact() { sed -n "s/^$1 //p" "$NW/facts"; }
+# seconds DURATION: 30s, 2m or 45 (s) in seconds
+seconds() { case $1 in *m) echo $((${1%m} * 60));; *s) echo "${1%s}";; *) echo "$1";; esac; }
+OUT=$NW/check.out
+if nomad_render "$TOP/contrib/nomad/picovm.nomad.hcl" && mapfile -t NA <"$NW/args" &&
+	[ ${#NA[@]} -ge 3 ]; then
+	"$PICOVM" check "${NA[0]}" control="${NA[1]}" timeout="${NA[2]}" "${NA[@]:3}" \
+		>"$OUT" 2>"$OUT.err"; rc=$?
+	check "contrib/nomad: the rendered template and the task's args pass picovm check" \
+		[ $rc -eq 0 -a "${NA[0]}" = "$NW/local/vm.conf" ]
+	check "contrib/nomad: name=, control= and the stop timeout reach picovm" \
+		has "$OUT" "name = picovm-0" "control = $NW/local/control.sock" "timeout = ${NA[2]}"
+	check "contrib/nomad: the template's destination is the config the task runs" \
+		[ "$NW/$(fact destination)" = "${NA[0]}" ]
+	check "contrib/nomad: kill_timeout leaves the guest its stop timeout" \
+		[ "$(seconds "$(fact kill_timeout)")" -gt "$(seconds "${NA[2]}")" ]
+	mem=$(sed -n 's/^memory = \([0-9]*\)M$/\1/p' "$OUT")
+	check "contrib/nomad: the task's memory covers the guest's and picovm's" \
+		[ "${mem:-0}" -gt 0 -a "$(fact memory)" -gt "${mem:-0}" ]
+	# The same render, one key misspelt: what makes the checks above able to fail.
+	sed 's/^\( *\)disk\.0\.path = /\1disk.0.file = /' "$TOP/contrib/nomad/picovm.nomad.hcl" \
+		>"$NW/bad.hcl"
+	nomad_render "$NW/bad.hcl"
+	"$PICOVM" check "${NA[0]}" control="${NA[1]}" >"$OUT" 2>"$OUT.err"; rc=$?
+	check "contrib/nomad: a template with a key picovm does not know is refused (2)" \
+		[ $rc -eq 2 -a -n "$(grep 'disk.0.file: unknown key' "$OUT.err")" ]
+else
+	fail "contrib/nomad" "picovm.nomad.hcl: no single args list and template heredoc, or a ... left unrendered: $(cat "$NW/args" 2>/dev/null | tr '\n' ' ')"
+fi
+
 # --- contrib/nomad/picovm-task.sh: SIGTERM becomes a graceful stop ----------------------
 PICOVM=$PICOVM "$TOP/contrib/nomad/picovm-task.sh" "$WORK/vm.conf" "$WORK/task.sock" \
 	30s serial=file:"$WORK/task.out" 2>"$WORK/task.err" </dev/null &

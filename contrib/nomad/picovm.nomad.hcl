@@ -8,8 +8,9 @@
 # picovm-task.sh as /usr/local/bin/picovm-task.sh, /dev/kvm, the guest
 # files under /srv/picovm, and the raw_exec driver enabled (picovm drops
 # its own privileges: see sandbox.user in picovm.conf(5)).
-# Not run on picovm's build machines (no Nomad there); the task script is
-# exercised by tests/t-control.sh.
+# Not run on picovm's build machines (no Nomad there); tests/t-control.sh
+# runs the task script, and `picovm check` on the template and args below
+# rendered with test values (README, "Running fleets").
 variable "count" {
   type    = number
   default = 3
