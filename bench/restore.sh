@@ -111,12 +111,17 @@ restore_report() {
 
 # pss_split PID MEMFILE: "total dirtied shared own" (KiB) for one clone:
 # picovm and its child processes (the reaper, vm/reaper.h: forked from
-# picovm, it shares pages with it, so each holds part of their PSS); fails
+# picovm, it shares pages with it, so each holds part of their PSS), but
+# not picovm-pit (vm/pit.h): it runs in picovm's own address space
+# (CLONE_VM), so its smaps are picovm's and would count them twice; fails
 # when picovm has no mapping of MEMFILE.
 pss_split() {
 	local f=("/proc/$1/smaps") t k
 	for t in /proc/"$1"/task/*/children; do
-		for k in $(cat "$t" 2>/dev/null); do f+=("/proc/$k/smaps"); done
+		for k in $(cat "$t" 2>/dev/null); do
+			[ "$(cat "/proc/$k/comm" 2>/dev/null)" = picovm-pit ] ||
+				f+=("/proc/$k/smaps")
+		done
 	done
 	awk -v mem="$2" '
 		/^[0-9a-f]+-[0-9a-f]+ / { m = ($6 == mem) }
