@@ -109,13 +109,15 @@ restore_report() {
 	REST_MS=$t
 }
 
-# pss_split PID MEMFILE: "total dirtied shared own" (KiB) for one clone:
+# clone_pss PID MEMFILE: "total dirtied shared own" (KiB) for one clone
+# (not lib.sh's pss_split: that splits one process by its guest RAM
+# mapping's size; a clone's guest RAM is the snapshot's memory file):
 # picovm and its child processes (the reaper, vm/reaper.h: forked from
 # picovm, it shares pages with it, so each holds part of their PSS), but
 # not picovm-pit (vm/pit.h): it runs in picovm's own address space
 # (CLONE_VM), so its smaps are picovm's and would count them twice; fails
 # when picovm has no mapping of MEMFILE.
-pss_split() {
+clone_pss() {
 	local f=("/proc/$1/smaps") t k
 	for t in /proc/"$1"/task/*/children; do
 		for k in $(cat "$t" 2>/dev/null); do
@@ -163,7 +165,7 @@ clones() {
 		# timeout's child is picovm.
 		c=$(cat "/proc/$p/task/$p/children" 2>/dev/null); c=${c%% *}
 		[ -n "$c" ] || die "$tag: the clone process under $p is gone"
-		one=$(pss_split "$c" "$snap/memory") ||
+		one=$(clone_pss "$c" "$snap/memory") ||
 			die "$tag: cannot read the PSS of clone $c, or it maps no $snap/memory"
 		sum=$(echo "$sum $one" | awk '{ printf "%d %d %d %d", $1 + $5, $2 + $6, $3 + $7, $4 + $8 }')
 	done

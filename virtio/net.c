@@ -510,12 +510,14 @@ static void net_close(void *opaque)
 
 	if (!v)
 		return;
-	if (getenv("PICOVM_STATS") && v->stream)
-		stream_stats(v);
-	else if (getenv("PICOVM_STATS"))
-		log_info("stats: net.%u: rx-reads=%llu link=%s", v->n,
-			 (unsigned long long)v->rx_reads,
-			 v->link_lost ? "lost" : "up");
+	if (getenv("PICOVM_STATS")) {
+		if (v->stream)
+			stream_stats(v);
+		else
+			log_info("stats: net.%u: rx-reads=%llu link=%s", v->n,
+				 (unsigned long long)v->rx_reads,
+				 v->link_lost ? "lost" : "up");
+	}
 	if (v->tx_dropped || v->rx_dropped)
 		log_info("net.%u: dropped %llu bad or refused TX frames, %llu RX "
 			 "frames", v->n, (unsigned long long)v->tx_dropped,
