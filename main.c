@@ -120,13 +120,13 @@ static bool restore_key_ok(const char *arg)
 	return false;
 }
 
-static int load(struct config *c, int argc, char **argv)
+static int load(struct config *c, int argc, char **argv, bool run)
 {
 	/* Built-in limits unless KVM answers; when it cannot be opened,
 	 * `run` reports that itself and `check` does not need it. */
 	struct config_limits lim = { .max_vcpus = CONFIG_MAX_VCPUS };
 
-	(void)vmm_limits(&lim);
+	(void)vmm_limits(&lim, run);
 	return config_load(c, argv[2], argc - 3, argv + 3, &lim);
 }
 
@@ -152,7 +152,7 @@ static int restore(int argc, char **argv)
 	}
 	const char *dir = argv[2];
 	argv[2] = conf;
-	if (load(&c, argc, argv) < 0)
+	if (load(&c, argc, argv, true) < 0)
 		return EXIT_BAD_INPUT;
 	int status = vmm_restore(&c, dir);
 	config_free(&c);
@@ -212,7 +212,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "restore"))
 		return restore(argc, argv);
-	if (load(&c, argc, argv) < 0)
+	if (load(&c, argc, argv, !strcmp(cmd, "run")) < 0)
 		return EXIT_BAD_INPUT;
 
 	int status;

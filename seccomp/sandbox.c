@@ -123,9 +123,9 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-void sandbox_close_inherited(const struct config *c)
+void sandbox_close_inherited(const struct config *c, int own_fd)
 {
-	int keep[CONFIG_MAX_DEVICES + 1], n = 0;
+	int keep[CONFIG_MAX_DEVICES + 2], n = 0;
 
 	/* Only descriptors that really were inherited (tap_open() refuses
 	 * the others); the config checked that no two nets share one. */
@@ -134,6 +134,8 @@ void sandbox_close_inherited(const struct config *c)
 			keep[n++] = c->net[i].fd;
 		else if (c->net[i].present && sandbox_inherited(c->net[i].passt_fd))
 			keep[n++] = c->net[i].passt_fd;
+	if (own_fd >= 3)
+		keep[n++] = own_fd;
 	qsort(keep, (size_t)n, sizeof(int), cmp_int);
 	/* Close the gaps between the descriptors we were told to keep. */
 	unsigned from = 3;

@@ -72,7 +72,8 @@ struct sandbox_fds {
 int sandbox_startup_fds(void);
 /* Whether fd (>= 3) was open when sandbox_startup_fds() ran. */
 bool sandbox_inherited(int fd);
-void sandbox_close_inherited(const struct config *c);
+/* own_fd (-1: none) is picovm's own, opened since: kept too. */
+void sandbox_close_inherited(const struct config *c, int own_fd);
 int sandbox_process(const struct config *c);
 /* Loads the calling thread's filter; returns 0 or -1 after printing why.
  * name is what the SIGSYS line calls the thread. */

@@ -53,6 +53,14 @@ if [ -n "$HAVE_STRACE" ]; then
 	ct=$(awk '/KVM_GET_SUPPORTED_CPUID/ { print $1; exit }' "$OUT.ioctl")
 	check "start-up: KVM_GET_SUPPORTED_CPUID is made once, by a thread other than the main one ($ct, main $main)" \
 		test -n "$ct" -a "$ct" != "$main" -a "$(grep -c KVM_GET_SUPPORTED_CPUID "$OUT.ioctl")" = 1
+	# /dev/kvm is opened and checked once: the config's limits, the
+	# CPUID list and the VM all use that descriptor.
+	timeout -k 3 60 strace -f -qq -e trace=open,openat -o "$OUT.open" \
+		"$PICOVM" run "$C" >"$OUT" 2>"$OUT.err" </dev/null
+	st=$?
+	n=$(grep -c '"/dev/kvm"' "$OUT.open")
+	check "start-up: /dev/kvm is opened once from exec to exit ($n, status $st)" \
+		test "$n" = 1 -a "$st" = 0
 	# Not before the guest runs (vm/pit.h): the call holds the PIT's
 	# lock for up to two grace periods, and vCPU 0's first KVM_RUN takes
 	# it.  Its line comes after the line where that KVM_RUN returned 0

@@ -8,8 +8,9 @@
  */
 #include <cpuid.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,84 +23,106 @@
 #define CPUID_1_ECX_HYPERVISOR (1U << 31)
 #define CPUID_1_EDX_HTT (1U << 28)
 
-/* The brand string leaves (0x80000002..4) KVM left empty: the host's. */
+/* The brand string leaves (0x80000002..4) KVM left empty: the host's.
+ * Every CPUID is an exit on a nested host: the highest extended leaf is
+ * asked once, not before each leaf as __get_cpuid() does. */
 static void cpuid_brand(struct kvm_cpuid2 *c)
 {
+	unsigned max = __get_cpuid_max(0x80000000, NULL);
+
 	for (unsigned i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
 		if (e->function < 0x80000002 || e->function > 0x80000004 ||
 		    (e->eax | e->ebx | e->ecx | e->edx))
 			continue;
-		if (!__get_cpuid(e->function, &e->eax, &e->ebx, &e->ecx, &e->edx))
-			e->eax = e->ebx = e->ecx = e->edx = 0;
+		if (e->function <= max)
+			__cpuid(e->function, e->eax, e->ebx, e->ecx, e->edx);
 	}
 }
 
-/* KVM_GET_SUPPORTED_CPUID on kvm_fd, brand string filled in: the list,
- * or NULL with *err set to the errno. */
-static struct kvm_cpuid2 *cpuid_get(int kvm_fd, int *err)
+/* The one list: filled by the prefetch thread, or by cpuid_supported()
+ * once that thread has been joined; never both at once.  Static, so the
+ * thread allocates nothing (a first malloc in a new thread creates a
+ * malloc arena: a 128 MiB mapping trimmed by munmap and mprotect). */
+static union {
+	struct kvm_cpuid2 c;
+	unsigned char bytes[sizeof(struct kvm_cpuid2) +
+			    CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2)];
+} list;
+
+/* KVM_GET_SUPPORTED_CPUID on kvm_fd into list, brand string filled in:
+ * 0 or the errno. */
+static int cpuid_get(int kvm_fd)
 {
-	size_t sz = sizeof(struct kvm_cpuid2) +
-		    CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
-	struct kvm_cpuid2 *c = calloc(1, sz);
-
-	if (!c) {
-		*err = ENOMEM;
-		return NULL;
-	}
-	c->nent = CPUID_MAX_ENTRIES;
-	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
-		*err = errno;
-		free(c);
-		return NULL;
-	}
-	cpuid_brand(c);
-	return c;
+	list.c.nent = CPUID_MAX_ENTRIES;
+	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, &list.c) < 0)
+		return errno;
+	cpuid_brand(&list.c);
+	return 0;
 }
 
-/* The prefetch (vcpu.h): its thread, its result. */
+/* The prefetch (vcpu.h): its thread, on a stack of its own making (no
+ * mmap at its start, no madvise at its end), and its result. */
 static struct {
 	pthread_t thread;
 	bool started;
-	struct kvm_cpuid2 *c;
+	int kvm_fd;
 	int err;
 } pre;
+static alignas(64) unsigned char pre_stack[64 * 1024];
 
 static void *cpuid_thread(void *arg)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
 	(void)arg;
-	if (fd < 0) {
-		pre.err = errno;
-		return NULL;
-	}
-	pre.c = cpuid_get(fd, &pre.err);
-	close(fd);
+	pre.err = cpuid_get(pre.kvm_fd);
 	return NULL;
 }
 
-void cpuid_prefetch(void)
+void cpuid_prefetch(int kvm_fd)
 {
-	pre.started = pthread_create(&pre.thread, NULL, cpuid_thread, NULL) == 0;
+	pthread_attr_t attr;
+	sigset_t all, old;
+
+	if (pre.started || pthread_attr_init(&attr) != 0)
+		return;
+	pre.kvm_fd = kvm_fd;
+	/* Every signal blocked in the thread: those picovm takes from its
+	 * signalfd must never be delivered to it. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pre.started = pthread_attr_setstack(&attr, pre_stack, sizeof(pre_stack)) == 0 &&
+		      pthread_create(&pre.thread, &attr, cpuid_thread, NULL) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 }
 
-struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
+/* Joins the prefetch thread: 0 when it got the list, else its errno
+ * (ESRCH without a prefetch). */
+static int cpuid_join(void)
 {
-	struct kvm_cpuid2 *c = NULL;
-	int err = 0;
+	if (!pre.started)
+		return ESRCH;
+	pthread_join(pre.thread, NULL);
+	pre.started = false;
+	return pre.err;
+}
 
-	if (pre.started) {
-		pthread_join(pre.thread, NULL);
-		pre.started = false;
-		c = pre.c;
-		pre.c = NULL;
-	}
-	if (!c)		/* no prefetch, or it failed: once more, here */
-		c = cpuid_get(kvm_fd, &err);
-	if (!c)
+void cpuid_prefetch_end(void)
+{
+	(void)cpuid_join();
+}
+
+const struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
+{
+	int err = cpuid_join();
+
+	if (err)	/* no prefetch, or it failed: once more, here */
+		err = cpuid_get(kvm_fd);
+	if (err) {
 		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(err));
-	return c;
+		return NULL;
+	}
+	return &list.c;
 }
 
 static unsigned bits_for(unsigned n)

@@ -49,15 +49,18 @@ int vcpu_state_restore(int fd, const struct snap_msrs *allowed,
 		       struct snap_vcpu *s);
 
 /* vcpu/cpuid.c */
-/* Starts KVM_GET_SUPPORTED_CPUID in a thread of its own, on a /dev/kvm
- * descriptor of its own: on a nested host every host CPUID the kernel
- * runs for it is an exit (about 0.4 ms in all), which then overlaps the
- * rest of the set-up and its waits.  Once, before cpuid_supported(), in
- * a thread that blocks the signals picovm reads from its signalfd. */
-void cpuid_prefetch(void);
+/* Starts KVM_GET_SUPPORTED_CPUID on kvm_fd (a checked /dev/kvm, open
+ * until the thread is joined) in a thread of its own: on a nested host
+ * every host CPUID the kernel runs for it is an exit (about 0.4 ms in
+ * all), which then overlaps the config parsing and the rest of the
+ * set-up.  The thread blocks every signal and allocates nothing. */
+void cpuid_prefetch(int kvm_fd);
+/* Joins the prefetch thread, if any: before its descriptor is closed. */
+void cpuid_prefetch_end(void);
 /* The prefetch's list (joined), or, without one, KVM_GET_SUPPORTED_CPUID
- * on kvm_fd; NULL after printing why.  The caller frees it. */
-struct kvm_cpuid2 *cpuid_supported(int kvm_fd);
+ * on kvm_fd; NULL after printing why.  Static storage: not freed, and
+ * the same list for every call. */
+const struct kvm_cpuid2 *cpuid_supported(int kvm_fd);
 int cpuid_apply(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned id,
 		unsigned nvcpus);
 void cpuid_signature(const struct kvm_cpuid2 *supported, uint32_t *signature,

@@ -40,10 +40,31 @@ static int kvm_fail(const char *step)
 	return ret;
 }
 
+/* The checked descriptor kvm_keep() set aside, for the next kvm_open(). */
+static struct kvm kept = { .fd = -1, .vm_fd = -1 };
+
+void kvm_keep(struct kvm *k)
+{
+	if (kept.fd >= 0)
+		close(kept.fd);
+	kept = *k;
+	k->fd = -1;
+}
+
+int kvm_kept_fd(void)
+{
+	return kept.fd;
+}
+
 int kvm_open(struct kvm *k, int quiet)
 {
 	int ret;
 
+	if (kept.fd >= 0) {
+		*k = kept;
+		kept.fd = -1;
+		return 0;
+	}
 	memset(k, 0, sizeof(*k));
 	k->vm_fd = -1;
 	k->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);

@@ -15,9 +15,15 @@ struct kvm {
 	unsigned max_vcpus;
 };
 
-/* Opens /dev/kvm and checks it.  On failure prints why and returns -errno
- * (k->fd is then -1). */
+/* Opens /dev/kvm and checks it, or takes the descriptor kvm_keep() set
+ * aside (opened and checked once per run).  On failure prints why and
+ * returns -errno (k->fd is then -1). */
 int kvm_open(struct kvm *k, int quiet);
+/* Sets k's open, checked descriptor aside for the next kvm_open() (k->fd
+ * becomes -1); kvm_kept_fd() is that descriptor while it is set aside,
+ * else -1. */
+void kvm_keep(struct kvm *k);
+int kvm_kept_fd(void);
 /* Creates the VM; kvm_create_irqchip() then adds the in-kernel PIC,
  * IOAPIC, local APICs and PIT (the caller then turns reinjection off:
  * vm/pit.h).  Call it after the guest RAM is registered:

@@ -32,7 +32,7 @@ struct vm {
 	struct machine m;		/* what devices and vCPUs see */
 	struct vcpu *vcpus;
 	unsigned nvcpus;
-	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID */
+	const struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID (static) */
 	struct boot_entry entry;
 
 	void *legacy[NLEGACY];		/* by vmm.c's legacy_kinds[] */

@@ -41,7 +41,7 @@
 #include "../seccomp/sandbox.h"
 #include "../vcpu/vcpu.h"
 
-int vmm_limits(struct config_limits *lim)
+int vmm_limits(struct config_limits *lim, bool run)
 {
 	struct kvm k;
 	int ret = kvm_open(&k, 1);
@@ -50,7 +50,14 @@ int vmm_limits(struct config_limits *lim)
 		return ret;
 	lim->max_vcpus = k.max_vcpus < CONFIG_MAX_VCPUS ? k.max_vcpus :
 							 CONFIG_MAX_VCPUS;
-	kvm_close(&k);
+	if (!run) {
+		kvm_close(&k);
+		return 0;
+	}
+	/* The VM's build takes this descriptor (opened and checked once);
+	 * the CPUID list is fetched on it meanwhile, joined in vm_build(). */
+	cpuid_prefetch(k.fd);
+	kvm_keep(&k);
 	return 0;
 }
 
@@ -252,9 +259,9 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	    (vm->restore && restore_pit(vm) < 0) ||
 	    pit_reinject_off(vm->m.kvm.vm_fd) < 0)
 		return -1;
-	/* KVM_GET_SUPPORTED_CPUID and placing the kernel are CPU work (on a
-	 * nested host every host CPUID the kernel runs is an exit), done
-	 * while the PIT helper drops its descriptors, then waited for. */
+	/* The CPUID list (fetched since vmm_limits()) and placing the kernel
+	 * are CPU work, done while the PIT helper drops its descriptors,
+	 * then waited for. */
 	vm->cpuid = cpuid_supported(vm->m.kvm.fd);
 	if (!vm->cpuid)
 		return -1;
@@ -380,8 +387,8 @@ static void vm_teardown(struct vm *vm)
 		legacy_kinds[i]->destroy(vm->legacy[i]);
 		vm->legacy[i] = NULL;
 	}
-	free(vm->cpuid);
 	snapshot_close(vm);
+	cpuid_prefetch_end();	/* a build that failed before the join */
 	/* I/O the stop could not end may still write into guest RAM: leave
 	 * it mapped, the process is about to exit.  Ordinary RAM is left to
 	 * the address space's end too (munmap here cost ~80 us of zapping
@@ -449,11 +456,10 @@ static int vmm_start(const struct config *c, const char *dir)
 
 	sandbox_enable(c->sandbox);
 	if (c->sandbox)
-		sandbox_close_inherited(c);
+		sandbox_close_inherited(c, kvm_kept_fd());
 	/* Before the disks and taps are opened: the reaper must not hold
 	 * them (vm/reaper.h).  Without one the VM is destroyed at exit. */
 	(void)reaper_start();
-	cpuid_prefetch();	/* joined in vm_build() */
 	char *cmdline = NULL;
 	bool ok = vdevs_plan(c, &vm.vdevs) == 0;
 	if (ok && !dir) {

@@ -3,7 +3,10 @@
  *
  *  vmm_limits()  fills the limits the config validator needs from /dev/kvm;
  *                returns 0, or -errno when /dev/kvm cannot be used (the
- *                limits are then left at built-in defaults).
+ *                limits are then left at built-in defaults).  With run
+ *                (vmm_run() or vmm_restore() follows), /dev/kvm stays
+ *                open for the VM and KVM_GET_SUPPORTED_CPUID starts in
+ *                the background on it (vcpu/vcpu.h).
  *  vmm_check()   reads and validates the kernel and initrd named by *c
  *                without creating a VM; prints any error (naming the file
  *                and the reason) and returns -1, or returns 0.
@@ -17,7 +20,7 @@
 
 #include "../config/config.h"
 
-int vmm_limits(struct config_limits *lim);
+int vmm_limits(struct config_limits *lim, bool run);
 int vmm_check(const struct config *c);
 int vmm_run(const struct config *c);
 /* Restores the snapshot in dir (c: its vm.conf with the overrides);
