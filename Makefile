@@ -23,7 +23,7 @@ PICOVM_CFLAGS := -std=c11 -D_GNU_SOURCE -DPICOVM_VERSION='"$(VERSION)"' \
 	$(WARN) -fstack-protector-strong $(FORTIFY)
 LDFLAGS += -static
 # libseccomp is a build-time tool only (seccomp/genbpf), not linked in.
-LDLIBS := -luring -lcap-ng -lpthread
+LDLIBS := -luring -lpthread
 
 SRCS := main.c $(sort $(wildcard config/*.c vm/*.c vcpu/*.c boot/*.c \
 	devices/*.c virtio/*.c net/*.c seccomp/*.c control/*.c gdb/*.c))
@@ -68,8 +68,8 @@ tests/build/hooks/%.o: %.c
 
 # Debian packages the build needs; installed when missing and we are root.
 DEPS_LIBS := /usr/lib/x86_64-linux-gnu/libseccomp.a \
-	/usr/lib/x86_64-linux-gnu/liburing.a /usr/lib/x86_64-linux-gnu/libcap-ng.a
-DEPS_PKGS := gcc make libseccomp-dev liburing-dev libcap-ng-dev
+	/usr/lib/x86_64-linux-gnu/liburing.a
+DEPS_PKGS := gcc make libseccomp-dev liburing-dev
 deps:
 	@for f in $(DEPS_LIBS); do [ -f $$f ] || missing=1; done; \
 	if [ -n "$$missing" ]; then \

@@ -1,7 +1,6 @@
 /* The sandbox: process-wide steps and per-thread filters; see sandbox.h. */
 #include "sandbox.h"
 
-#include <cap-ng.h>
 #include <dirent.h>
 #include <limits.h>
 #include <errno.h>
@@ -9,6 +8,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <sched.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -210,6 +210,29 @@ static int enter_chroot(const char *dir)
 	return 0;
 }
 
+/* The calling thread's capability sets, or (set) all three emptied.
+ * Straight system calls: libcap-ng read /proc/PID/status five times on
+ * the way (and /proc/sys/kernel/cap_last_cap at every start). */
+static int caps_call(bool set, struct __user_cap_data_struct d[2])
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+
+	if (set)
+		memset(d, 0, 2 * sizeof(*d));
+	return (int)syscall(set ? SYS_capset : SYS_capget, &h, d);
+}
+
+/* Every capability out of the bounding set, up to the kernel's last
+ * (past it PR_CAPBSET_DROP says EINVAL): 0 or -1. */
+static int caps_drop_bounding(void)
+{
+	for (unsigned long cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			return errno == EINVAL && cap > 0 ? 0 : -1;
+	return 0;
+}
+
 int sandbox_process(const struct config *c)
 {
 	struct sigaction sa = { .sa_sigaction = sigsys_handler,
@@ -246,10 +269,11 @@ int sandbox_process(const struct config *c)
 	}
 	/* Every capability, bounding set first (that needs CAP_SETPCAP, which
 	 * only a privileged start has), then the ids, then the rest. */
-	capng_get_caps_process();
-	bool privileged = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
-	capng_clear(CAPNG_SELECT_ALL);
-	if (privileged && capng_apply(CAPNG_SELECT_BOUNDS) < 0) {
+	struct __user_cap_data_struct caps[2];
+	bool privileged = caps_call(false, caps) == 0 &&
+			  (caps[CAP_TO_INDEX(CAP_SETPCAP)].effective &
+			   CAP_TO_MASK(CAP_SETPCAP));
+	if (privileged && caps_drop_bounding() < 0) {
 		log_err("sandbox: cannot clear the capability bounding set");
 		return -1;
 	}
@@ -262,7 +286,7 @@ int sandbox_process(const struct config *c)
 			return -1;
 		}
 	}
-	if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
+	if (caps_call(true, caps) < 0) {
 		log_err("sandbox: cannot drop capabilities");
 		return -1;
 	}
