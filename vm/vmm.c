@@ -260,14 +260,13 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	    pit_reinject_off(vm->m.kvm.vm_fd) < 0)
 		return -1;
 	/* The CPUID list (fetched since vmm_limits()) and placing the kernel
-	 * are CPU work, done while the PIT helper drops its descriptors,
-	 * then waited for. */
+	 * are CPU work, done while the PIT helper drops its descriptors
+	 * (waited for in vmm_start(): pit_settle()). */
 	vm->cpuid = cpuid_supported(vm->m.kvm.fd);
 	if (!vm->cpuid)
 		return -1;
 	if (!vm->restore && vm_place(vm, plan) < 0)
 		return -1;
-	pit_settle();
 	/* With console = virtio the UART stays, but its output goes nowhere. */
 	unsigned flags = (c->acpi ? LEGACY_ACPI : 0) |
 			 (c->serial.kind == SINK_NONE || c->console == CONSOLE_VIRTIO ?
@@ -533,6 +532,9 @@ static int vmm_start(const struct config *c, const char *dir)
 	}
 	boot_plan_free(&plan);
 	restore_drop_fd(&vm);
+	/* The PIT helper has had the whole build to drop its copies of
+	 * picovm's descriptors (vm/pit.h): rarely a wait by now. */
+	pit_settle();
 	hand_to_reaper(&vm);
 	struct sandbox_fds sfds = { .ring_fd = iothread_ring_fd(),
 				    .snapshot = vm.snap != NULL,
