@@ -26,7 +26,8 @@
 #ifndef PICOVM_VM_REAPER_H
 #define PICOVM_VM_REAPER_H
 
-/* Forks the reaper.  Single-threaded callers only.  Returns 0 or -errno
+/* Starts the reaper (a process of its own in picovm's memory: clone with
+ * CLONE_VM, no fork's copy).  Returns 0 or -errno
  * (picovm then runs without one: the destroy happens in picovm's exit).
  * Does not wait for the child to drop its copies of picovm's inherited
  * descriptors: reaper_settle() does, later, when it has surely done so. */
