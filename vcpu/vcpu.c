@@ -19,9 +19,7 @@
  * interruption is the point.  Blocked in every other thread. */
 #define VCPU_KICK_SIGNAL SIGUSR1
 
-int vcpu_init(struct machine *m, struct vcpu *v, unsigned id,
-	      const struct kvm_cpuid2 *cpuid, unsigned nvcpus,
-	      const struct boot_entry *entry)
+int vcpu_create(struct machine *m, struct vcpu *v, unsigned id)
 {
 	memset(v, 0, sizeof(*v));
 	v->m = m;
@@ -38,14 +36,21 @@ int vcpu_init(struct machine *m, struct vcpu *v, unsigned id,
 		v->run = NULL;
 		return -1;
 	}
-	int ret = cpuid_apply(v->fd, cpuid, id, nvcpus);
+	return 0;
+}
+
+int vcpu_setup(struct vcpu *v, const struct kvm_cpuid2 *cpuid, unsigned nvcpus,
+	       const struct boot_entry *entry)
+{
+	int ret = cpuid_apply(v->fd, cpuid, v->id, nvcpus);
+
 	if (ret < 0) {
-		log_err("vCPU %u: KVM_SET_CPUID2: %s", id, strerror(-ret));
+		log_err("vCPU %u: KVM_SET_CPUID2: %s", v->id, strerror(-ret));
 		return -1;
 	}
 	if (!entry)
 		return 0;	/* a restore loads every register later */
-	return regs_init(m->kvm.fd, v->fd, id, entry) < 0 ? -1 : 0;
+	return regs_init(v->m->kvm.fd, v->fd, v->id, entry) < 0 ? -1 : 0;
 }
 
 static void vcpu_fatal(struct vcpu *v, const char *what)

@@ -29,12 +29,15 @@ struct vcpu {
 	uint64_t exits_io, exits_mmio, exits_other;
 };
 
-/* Creates vCPU id and sets CPUID, MSRs, LAPIC, FPU and (vCPU 0) the entry
- * registers; with entry NULL (a restore, whose state then sets all of
- * them: vm/restore.c) only CPUID.  Returns 0 or -1 after printing why. */
-int vcpu_init(struct machine *m, struct vcpu *v, unsigned id,
-	      const struct kvm_cpuid2 *cpuid, unsigned nvcpus,
-	      const struct boot_entry *entry);
+/* Creates vCPU id (KVM_CREATE_VCPU, its kvm_run mapped); vcpu_setup()
+ * then sets CPUID, MSRs, LAPIC, FPU and (vCPU 0) the entry registers;
+ * with entry NULL (a restore, whose state then sets all of them:
+ * vm/restore.c) only CPUID.  Split so that the vCPUs exist while the
+ * CPUID list is still being fetched.  Both return 0 or -1 after printing
+ * why. */
+int vcpu_create(struct machine *m, struct vcpu *v, unsigned id);
+int vcpu_setup(struct vcpu *v, const struct kvm_cpuid2 *cpuid, unsigned nvcpus,
+	       const struct boot_entry *entry);
 int vcpu_start(struct vcpu *v);
 /* Makes the vCPU leave KVM_RUN soon (stopping, pausing). */
 void vcpu_kick(struct vcpu *v);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -11,6 +12,7 @@
 
 #include "log.h"
 #include "pit.h"
+#include "../vcpu/vcpu.h"
 
 /* Addresses KVM needs for its own use on Intel hosts; both sit in the MMIO
  * hole just below the BIOS area, where nothing of picovm's lives. */
@@ -56,8 +58,9 @@ int kvm_kept_fd(void)
 	return kept.fd;
 }
 
-int kvm_open(struct kvm *k, int quiet)
+int kvm_open(struct kvm *k, int flags)
 {
+	bool quiet = flags & KVM_OPEN_QUIET;
 	int ret;
 
 	if (kept.fd >= 0) {
@@ -82,6 +85,9 @@ int kvm_open(struct kvm *k, int quiet)
 			log_err("/dev/kvm: %s", strerror(-ret));
 		return ret;
 	}
+	/* At once: the checks below then overlap the list's fetch. */
+	if (flags & KVM_OPEN_CPUID)
+		cpuid_prefetch(k->fd);
 	int v = ioctl(k->fd, KVM_GET_API_VERSION, 0);
 	if (v != KVM_API_VERSION) {
 		if (!quiet)
@@ -115,6 +121,7 @@ int kvm_open(struct kvm *k, int quiet)
 	return 0;
 
 close_kvm:
+	cpuid_prefetch_end();	/* before its descriptor goes */
 	close(k->fd);
 	k->fd = -1;
 	return ret;

@@ -16,9 +16,13 @@ struct kvm {
 };
 
 /* Opens /dev/kvm and checks it, or takes the descriptor kvm_keep() set
- * aside (opened and checked once per run).  On failure prints why and
- * returns -errno (k->fd is then -1). */
-int kvm_open(struct kvm *k, int quiet);
+ * aside (opened and checked once per run).  On failure prints why (not
+ * with KVM_OPEN_QUIET) and returns -errno (k->fd is then -1).  With
+ * KVM_OPEN_CPUID, KVM_GET_SUPPORTED_CPUID starts on the descriptor as
+ * soon as it is open (cpuid_prefetch(), vcpu/vcpu.h). */
+#define KVM_OPEN_QUIET 1
+#define KVM_OPEN_CPUID 2
+int kvm_open(struct kvm *k, int flags);
 /* Sets k's open, checked descriptor aside for the next kvm_open() (k->fd
  * becomes -1); kvm_kept_fd() is that descriptor while it is set aside,
  * else -1. */

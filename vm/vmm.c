@@ -44,7 +44,7 @@
 int vmm_limits(struct config_limits *lim, bool run)
 {
 	struct kvm k;
-	int ret = kvm_open(&k, 1);
+	int ret = kvm_open(&k, KVM_OPEN_QUIET | (run ? KVM_OPEN_CPUID : 0));
 
 	if (ret < 0)
 		return ret;
@@ -56,7 +56,6 @@ int vmm_limits(struct config_limits *lim, bool run)
 	}
 	/* The VM's build takes this descriptor (opened and checked once);
 	 * the CPUID list is fetched on it meanwhile, joined in vm_build(). */
-	cpuid_prefetch(k.fd);
 	kvm_keep(&k);
 	return 0;
 }
@@ -259,14 +258,10 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	    (vm->restore && restore_pit(vm) < 0) ||
 	    pit_reinject_off(vm->m.kvm.vm_fd) < 0)
 		return -1;
-	/* The CPUID list (fetched since vmm_limits()) and placing the kernel
-	 * are CPU work, done while the PIT helper drops its descriptors
-	 * (waited for in vmm_start(): pit_settle()). */
-	vm->cpuid = cpuid_supported(vm->m.kvm.fd);
-	if (!vm->cpuid)
-		return -1;
-	if (!vm->restore && vm_place(vm, plan) < 0)
-		return -1;
+	/* The devices and the vCPUs first, what needs the CPUID list (its
+	 * fetch runs since vmm_limits()) last: the MP table and each vCPU's
+	 * CPUID.  Meanwhile the PIT helper drops its descriptors (waited for
+	 * in vmm_start(): pit_settle()). */
 	/* With console = virtio the UART stays, but its output goes nowhere. */
 	unsigned flags = (c->acpi ? LEGACY_ACPI : 0) |
 			 (c->serial.kind == SINK_NONE || c->console == CONSOLE_VIRTIO ?
@@ -285,10 +280,18 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	}
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i].fd = -1;
-		if (vcpu_init(&vm->m, &vm->vcpus[i], i, vm->cpuid, vm->nvcpus,
-			      vm->restore ? NULL : &vm->entry) < 0)
+		if (vcpu_create(&vm->m, &vm->vcpus[i], i) < 0)
 			return -1;
 	}
+	vm->cpuid = cpuid_supported(vm->m.kvm.fd);
+	if (!vm->cpuid)
+		return -1;
+	if (!vm->restore && vm_place(vm, plan) < 0)
+		return -1;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vcpu_setup(&vm->vcpus[i], vm->cpuid, vm->nvcpus,
+			       vm->restore ? NULL : &vm->entry) < 0)
+			return -1;
 	return vm->restore ? restore_state(vm) : 0;
 }
 
