@@ -264,3 +264,9 @@ awk -v n=$n 'BEGIN { for (i = 0; i < n; i++) printf "%c", (i % 64 == 63) ? 10 : 
 OUT=$WORK/vflood
 vm_run 30 "$OUT" run "$C2" "cmdline=picotest=vcon-flood:$n" console=virtio
 check "virtio-console: $n bytes of output are byte-exact" cmp -s "$WORK/vflood.want" "$OUT"
+# serial = none: no output, but the guest's writes are still consumed (a
+# console thread drains the queue), so the flood ends.
+OUT=$WORK/vflood-none
+vm_run 30 "$OUT" run "$C2" "cmdline=picotest=vcon-flood:$n" console=virtio serial=none
+check "virtio-console, serial = none: a $n-byte flood ends, status 0, nothing on stdout" \
+	test "$VM_STATUS" = 0 -a ! -s "$OUT"

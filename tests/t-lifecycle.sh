@@ -261,6 +261,27 @@ else
 	skip "restart at once: disk and tap are free" "needs root and iproute2 (a network namespace and a tap)"
 fi
 
+# --- serial = none: no console thread ---
+# With no output, no input and the UART dropping what the guest writes,
+# a console thread would have nothing to move (vm/vmm.c): picovm does not
+# start one.  (With serial = stdout it does: t-sandbox checks its filter.)
+OUT=$WORK/noserial
+timeout -k 3 60 "$PICOVM" run "$C" cmdline=picotest=spin serial=none \
+	>"$OUT" 2>"$OUT.err" </dev/null &
+to=$!
+vm=
+for _ in $(seq 200); do
+	vm=$(kids "$to")
+	[ -n "$vm" ] && grep -qsx vcpu0 /proc/"$vm"/task/*/comm && break
+	sleep 0.05
+done
+names=$(cat /proc/"$vm"/task/*/comm 2>/dev/null | sort | tr '\n' ' ')
+[ -n "$vm" ] && kill -TERM "$vm"
+wait "$to"
+st=$?
+check "serial = none: picovm runs no console thread (threads: $names; status $st)" \
+	sh -c "echo '$names' | grep -qw vcpu0 && ! echo '$names' | grep -qw console && test $st = 143"
+
 # --- The sandbox's descriptor cap leaves room for what picovm opens later ---
 # RLIMIT_NOFILE = the highest descriptor open at the sandbox + 1 + 16
 # (seccomp/sandbox.h): the control socket's 8 clients and its refusal fit.

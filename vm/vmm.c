@@ -553,11 +553,20 @@ static int vmm_start(const struct config *c, const char *dir)
 	if (sandbox_process(c) < 0)
 		goto teardown;
 	struct chardev cd;
-	if (!vdevs_chardev(&vm.vdevs, &cd))
+	bool vcon = vdevs_chardev(&vm.vdevs, &cd);
+	if (!vcon)
 		legacy_chardev(&vm, &cd);
-	vm.console = console_start(&vm.m, &cd, out_fd,
-				   c->serial.kind == SINK_NONE ? -1 : 0);
-	if (!vm.console || iothread_start(&vm.m) < 0)
+	/* No console thread when it would have nothing to move: serial =
+	 * none (no output, no input) with the UART as the console, which
+	 * then drops what the guest writes itself (LEGACY_SERIAL_DISCARD).
+	 * A virtio console's output must still be consumed. */
+	if (vcon || c->serial.kind != SINK_NONE) {
+		vm.console = console_start(&vm.m, &cd, out_fd,
+					   c->serial.kind == SINK_NONE ? -1 : 0);
+		if (!vm.console)
+			goto teardown;
+	}
+	if (iothread_start(&vm.m) < 0)
 		goto teardown;
 	if (vm.legacy[LEGACY_COM2] && (s1_fd >= 0 || s1.fd >= 0)) {
 		struct chardev cd1 = serial1_legacy.chardev(vm.legacy[LEGACY_COM2]);
