@@ -61,8 +61,10 @@ void sandbox_variant_fds(enum sandbox_role role, unsigned v,
 			 const struct sandbox_fds *real,
 			 struct sandbox_fds *out);
 /* Copies role's program for fds into out (room for cap instructions)
- * with the real descriptors in place of the sentinels.  Returns its
- * length, or -1 when there is no such program or it does not fit. */
+ * with the real descriptors in place of the sentinels, after one load
+ * that only spares the kernel its action-cache precomputation (bpf.c).
+ * Returns its length, or -1 when there is no such program or it does
+ * not fit. */
 int sandbox_bpf_get(enum sandbox_role role, const struct sandbox_fds *fds,
 		    struct sock_filter *out, size_t cap);
 

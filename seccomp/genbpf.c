@@ -43,7 +43,10 @@ int main(void)
 			struct sandbox_fds fds;
 			sandbox_variant_fds(roles[r].role, v, NULL, &fds);
 			struct sock_filter *p = sandbox_compile(roles[r].role, &fds, &len);
-			if (!p || len > SANDBOX_BPF_MAX) {
+			/* Room for sandbox_bpf_get()'s first instruction, which
+			 * the program's own first one must replace: a load. */
+			if (!p || len + 1 > SANDBOX_BPF_MAX || p[0].code !=
+			    (BPF_LD | BPF_W | BPF_ABS)) {
 				fprintf(stderr, "genbpf: cannot compile the %s filter "
 					"(variant %u)\n", roles[r].name, v);
 				return 1;
