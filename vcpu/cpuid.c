@@ -62,19 +62,38 @@ static int cpuid_get(int kvm_fd)
 }
 
 /* The prefetch (vcpu.h): its thread, on a stack of its own making (no
- * mmap at its start, no madvise at its end), and its result. */
+ * mmap at its start, no madvise at its end), its result, and the one job
+ * it may be handed once the list is there (cpuid_prefetch_run()). */
 static struct {
 	pthread_t thread;
 	bool started;
 	int kvm_fd;
-	int err;
-} pre;
-static alignas(64) unsigned char pre_stack[64 * 1024];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool listed;		/* the fetch is over: err is its result */
+	int err;		/* 0, or the fetch's errno */
+	bool done;		/* no job is coming: the thread returns */
+	int (*job)(void *);
+	void *job_arg;
+	int job_ret;
+} pre = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+static alignas(64) unsigned char pre_stack[128 * 1024];
 
 static void *cpuid_thread(void *arg)
 {
+	int err = cpuid_get(pre.kvm_fd);
+
 	(void)arg;
-	pre.err = cpuid_get(pre.kvm_fd);
+	pthread_mutex_lock(&pre.lock);
+	pre.err = err;
+	pre.listed = true;
+	pthread_cond_broadcast(&pre.cond);
+	while (!pre.job && !pre.done)
+		pthread_cond_wait(&pre.cond, &pre.lock);
+	int (*job)(void *) = pre.job;
+	pthread_mutex_unlock(&pre.lock);
+	if (job)
+		pre.job_ret = job(pre.job_arg);
 	return NULL;
 }
 
@@ -86,6 +105,8 @@ void cpuid_prefetch(int kvm_fd)
 	if (pre.started || pthread_attr_init(&attr) != 0)
 		return;
 	pre.kvm_fd = kvm_fd;
+	pre.listed = pre.done = false;
+	pre.job = NULL;
 	/* Every signal blocked in the thread: those picovm takes from its
 	 * signalfd must never be delivered to it. */
 	sigfillset(&all);
@@ -96,25 +117,51 @@ void cpuid_prefetch(int kvm_fd)
 	pthread_attr_destroy(&attr);
 }
 
-/* Joins the prefetch thread: 0 when it got the list, else its errno
- * (ESRCH without a prefetch). */
-static int cpuid_join(void)
+/* Waits for the fetch: 0 when it got the list, else its errno (ESRCH
+ * without a prefetch). */
+static int cpuid_wait_list(void)
 {
 	if (!pre.started)
 		return ESRCH;
-	pthread_join(pre.thread, NULL);
-	pre.started = false;
-	return pre.err;
+	pthread_mutex_lock(&pre.lock);
+	while (!pre.listed)
+		pthread_cond_wait(&pre.cond, &pre.lock);
+	int err = pre.err;
+	pthread_mutex_unlock(&pre.lock);
+	return err;
 }
 
-void cpuid_prefetch_end(void)
+bool cpuid_prefetch_run(int (*job)(void *), void *arg)
 {
-	(void)cpuid_join();
+	if (!pre.started)
+		return false;
+	pthread_mutex_lock(&pre.lock);
+	bool ok = pre.listed && !pre.err && !pre.done && !pre.job;
+	if (ok) {
+		pre.job_arg = arg;
+		pre.job = job;
+		pthread_cond_broadcast(&pre.cond);
+	}
+	pthread_mutex_unlock(&pre.lock);
+	return ok;
+}
+
+int cpuid_prefetch_end(void)
+{
+	if (!pre.started)
+		return 0;
+	pthread_mutex_lock(&pre.lock);
+	pre.done = true;
+	pthread_cond_broadcast(&pre.cond);
+	pthread_mutex_unlock(&pre.lock);
+	pthread_join(pre.thread, NULL);
+	pre.started = false;
+	return pre.job ? pre.job_ret : 0;
 }
 
 const struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
 {
-	int err = cpuid_join();
+	int err = cpuid_wait_list();
 
 	if (err)	/* no prefetch, or it failed: once more, here */
 		err = cpuid_get(kvm_fd);
@@ -175,18 +222,21 @@ static void cpuid_fix(struct kvm_cpuid_entry2 *e, unsigned id, unsigned n)
 int cpuid_apply(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned id,
 		unsigned nvcpus)
 {
+	/* One vCPU's copy at a time (vcpu.h: one thread sets them up); static
+	 * so that the CPUID thread, which may do it, allocates nothing. */
+	static union {
+		struct kvm_cpuid2 c;
+		unsigned char bytes[sizeof(list)];
+	} one;
 	size_t sz = sizeof(struct kvm_cpuid2) +
 		    supported->nent * sizeof(struct kvm_cpuid_entry2);
-	struct kvm_cpuid2 *c = malloc(sz);
 
-	if (!c)
-		return -ENOMEM;
-	memcpy(c, supported, sz);
-	for (unsigned i = 0; i < c->nent; i++)
-		cpuid_fix(&c->entries[i], id, nvcpus);
-	int ret = ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0 ? -errno : 0;
-	free(c);
-	return ret;
+	if (sz > sizeof(one))
+		return -E2BIG;
+	memcpy(&one, supported, sz);
+	for (unsigned i = 0; i < one.c.nent; i++)
+		cpuid_fix(&one.c.entries[i], id, nvcpus);
+	return ioctl(vcpu_fd, KVM_SET_CPUID2, &one.c) < 0 ? -errno : 0;
 }
 
 void cpuid_signature(const struct kvm_cpuid2 *supported, uint32_t *signature,

@@ -34,7 +34,8 @@ struct vcpu {
  * with entry NULL (a restore, whose state then sets all of them:
  * vm/restore.c) only CPUID.  Split so that the vCPUs exist while the
  * CPUID list is still being fetched.  Both return 0 or -1 after printing
- * why. */
+ * why.  vcpu_setup() allocates nothing and may run on another thread
+ * (cpuid_prefetch_run()); the vCPUs are then set up one at a time. */
 int vcpu_create(struct machine *m, struct vcpu *v, unsigned id);
 int vcpu_setup(struct vcpu *v, const struct kvm_cpuid2 *cpuid, unsigned nvcpus,
 	       const struct boot_entry *entry);
@@ -58,8 +59,16 @@ int vcpu_state_restore(int fd, const struct snap_msrs *allowed,
  * all), which then overlaps the config parsing and the rest of the
  * set-up.  The thread blocks every signal and allocates nothing. */
 void cpuid_prefetch(int kvm_fd);
-/* Joins the prefetch thread, if any: before its descriptor is closed. */
-void cpuid_prefetch_end(void);
+/* Once the list is there, hands job(arg) to the prefetch thread, which
+ * then runs it instead of ending; false when there is no such thread,
+ * its fetch failed or it has a job already (the caller then runs it
+ * itself).  The job must allocate nothing (no malloc arena for that
+ * thread): vcpu_setup() and cpuid_apply() do not. */
+bool cpuid_prefetch_run(int (*job)(void *), void *arg);
+/* Joins the prefetch thread, if any (before its descriptor is closed, and
+ * before anything its job set up is used): the job's return value, or 0
+ * without one. */
+int cpuid_prefetch_end(void);
 /* The prefetch's list (joined), or, without one, KVM_GET_SUPPORTED_CPUID
  * on kvm_fd; NULL after printing why.  Static storage: not freed, and
  * the same list for every call. */

@@ -221,6 +221,18 @@ static int vm_place(struct vm *vm, const struct boot_plan *plan)
 	return 0;
 }
 
+/* Each vCPU's CPUID and registers (vm_build()): 0 or -1. */
+static int vcpus_setup(void *arg)
+{
+	struct vm *vm = arg;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vcpu_setup(&vm->vcpus[i], vm->cpuid, vm->nvcpus,
+			       vm->restore ? NULL : &vm->entry) < 0)
+			return -1;
+	return 0;
+}
+
 static int vm_build(struct vm *vm, const struct boot_plan *plan)
 {
 	const struct config *c = vm->cfg;
@@ -288,10 +300,16 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 		return -1;
 	if (!vm->restore && vm_place(vm, plan) < 0)
 		return -1;
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (vcpu_setup(&vm->vcpus[i], vm->cpuid, vm->nvcpus,
-			       vm->restore ? NULL : &vm->entry) < 0)
-			return -1;
+	/* A fresh boot's vCPU set-up (KVM_SET_CPUID2 alone is 0.1 ms of
+	 * host CPUID exits here) runs on the CPUID thread while this one
+	 * hands the VM to the reaper and enters the sandbox; vmm_start()
+	 * collects it before any thread of picovm's starts.  Not for a
+	 * restore (its state goes on top), nor with the gdb stub (it looks
+	 * at the vCPUs when it attaches). */
+	if (!vm->restore && !vm->gdb && cpuid_prefetch_run(vcpus_setup, vm))
+		return 0;
+	if (vcpus_setup(vm) < 0)
+		return -1;
 	return vm->restore ? restore_state(vm) : 0;
 }
 
@@ -360,6 +378,7 @@ static void vm_stats(const struct vm *vm)
 
 static void vm_teardown(struct vm *vm)
 {
+	cpuid_prefetch_end();	/* a build that failed before its end */
 	atomic_store(&vm->m.stopping, true);
 	machine_wake_parked(&vm->m);	/* a paused VM stops too */
 	control_stopping(vm->control);
@@ -390,7 +409,6 @@ static void vm_teardown(struct vm *vm)
 		vm->legacy[i] = NULL;
 	}
 	snapshot_close(vm);
-	cpuid_prefetch_end();	/* a build that failed before the join */
 	/* I/O the stop could not end may still write into guest RAM: leave
 	 * it mapped, the process is about to exit.  Ordinary RAM is left to
 	 * the address space's end too (munmap here cost ~80 us of zapping
@@ -551,6 +569,8 @@ static int vmm_start(const struct config *c, const char *dir)
 	sfds.serial1_dir_fd = s1.dir_fd;
 	sandbox_set_fds(&sfds);
 	if (sandbox_process(c) < 0)
+		goto teardown;
+	if (cpuid_prefetch_end() < 0)	/* the vCPUs' set-up (vm_build()) */
 		goto teardown;
 	struct chardev cd;
 	bool vcon = vdevs_chardev(&vm.vdevs, &cd);
