@@ -201,14 +201,14 @@ static void legacy_chardev(const struct vm *vm, struct chardev *cd)
 		}
 }
 
-/* A fresh boot: the kernel, initrd and firmware tables in guest RAM. */
-static int vm_place(struct vm *vm, const struct boot_plan *plan)
+/* A fresh boot: the kernel and initrd (boot_place(), which sets
+ * vm->entry), then the firmware tables (vm_tables(), after it: the MP
+ * table takes the CPU's signature from the CPUID list). */
+static int vm_tables(struct vm *vm)
 {
 	const struct config *c = vm->cfg;
 	uint32_t sig, features;
 
-	if (boot_place(c, plan, &vm->m.mem, &vm->entry) < 0)
-		return -1;
 	cpuid_signature(vm->cpuid, &sig, &features);
 	if (mptable_write(&vm->m.mem, vm->nvcpus, sig, features) < 0) {
 		log_err("cannot write the MP table for %u vCPUs", vm->nvcpus);
@@ -270,9 +270,9 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	    (vm->restore && restore_pit(vm) < 0) ||
 	    pit_reinject_off(vm->m.kvm.vm_fd) < 0)
 		return -1;
-	/* The devices and the vCPUs first, what needs the CPUID list (its
-	 * fetch runs since vmm_limits()) last: the MP table and each vCPU's
-	 * CPUID.  Meanwhile the PIT helper drops its descriptors (waited for
+	/* The devices, the vCPUs and the kernel first, what needs the CPUID
+	 * list (its fetch runs since vmm_limits()) last: the MP table and
+	 * each vCPU's CPUID.  Meanwhile the PIT helper drops its descriptors (waited for
 	 * in vmm_start(): pit_settle()). */
 	/* With console = virtio the UART stays, but its output goes nowhere. */
 	unsigned flags = (c->acpi ? LEGACY_ACPI : 0) |
@@ -295,18 +295,22 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 		if (vcpu_create(&vm->m, &vm->vcpus[i], i) < 0)
 			return -1;
 	}
+	if (!vm->restore && boot_place(c, plan, &vm->m.mem, &vm->entry) < 0)
+		return -1;
 	vm->cpuid = cpuid_supported(vm->m.kvm.fd);
 	if (!vm->cpuid)
 		return -1;
-	if (!vm->restore && vm_place(vm, plan) < 0)
-		return -1;
 	/* A fresh boot's vCPU set-up (KVM_SET_CPUID2 alone is 0.1 ms of
 	 * host CPUID exits here) runs on the CPUID thread while this one
-	 * hands the VM to the reaper and enters the sandbox; vmm_start()
-	 * collects it before any thread of picovm's starts.  Not for a
-	 * restore (its state goes on top), nor with the gdb stub (it looks
-	 * at the vCPUs when it attaches). */
-	if (!vm->restore && !vm->gdb && cpuid_prefetch_run(vcpus_setup, vm))
+	 * writes the firmware tables, hands the VM to the reaper and enters
+	 * the sandbox; vmm_start() collects it before any thread of picovm's
+	 * starts.  Not for a restore (its state goes on top), nor with the
+	 * gdb stub (it looks at the vCPUs when it attaches). */
+	bool async = !vm->restore && !vm->gdb &&
+		     cpuid_prefetch_run(vcpus_setup, vm);
+	if (!vm->restore && vm_tables(vm) < 0)
+		return -1;
+	if (async)
 		return 0;
 	if (vcpus_setup(vm) < 0)
 		return -1;
