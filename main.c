@@ -120,14 +120,16 @@ static bool restore_key_ok(const char *arg)
 	return false;
 }
 
-static int load(struct config *c, int argc, char **argv, bool run)
-{
-	/* Built-in limits unless KVM answers; when it cannot be opened,
-	 * `run` reports that itself and `check` does not need it. */
-	struct config_limits lim = { .max_vcpus = CONFIG_MAX_VCPUS };
+/* Built-in limits unless KVM answers; when it cannot be opened, `run`
+ * reports that itself and `check` does not need it.  For run and restore
+ * main() has asked already (before the descriptor scan). */
+static struct config_limits limits = { .max_vcpus = CONFIG_MAX_VCPUS };
 
-	(void)vmm_limits(&lim, run);
-	return config_load(c, argv[2], argc - 3, argv + 3, &lim);
+static int load(struct config *c, int argc, char **argv, bool asked)
+{
+	if (!asked)
+		(void)vmm_limits(&limits, false);
+	return config_load(c, argv[2], argc - 3, argv + 3, &limits);
 }
 
 static int restore(int argc, char **argv)
@@ -174,12 +176,20 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 	mallopt(M_TOP_PAD, 0);
 	malloc_trim(0);
-	/* Before anything is opened: see sandbox_startup_fds(). */
-	if (sandbox_startup_fds() < 0) {
+	/* Before anything is opened: see sandbox_std_fds(). */
+	if (sandbox_std_fds() < 0) {
 		fputs("picovm: cannot open /dev/null for a closed standard "
 		      "descriptor\n", stderr);
 		return 1;
 	}
+	/* run and restore build a VM: /dev/kvm is opened once and the CPUID
+	 * list's fetch started on it (vm/vmm.h) before the scan of inherited
+	 * descriptors, which then overlaps the fetch. */
+	bool builds = argc >= 3 && (!strcmp(argv[1], "run") ||
+				    !strcmp(argv[1], "restore"));
+	if (builds)
+		(void)vmm_limits(&limits, true);
+	sandbox_note_inherited(vmm_own_fd());
 	if (argc < 2) {
 		short_usage(stderr);
 		return EXIT_BAD_INPUT;

@@ -94,7 +94,7 @@ static void note_inherited(int fd, void *arg)
 		inherited[fd / 8] |= (uint8_t)(1u << (fd % 8));
 }
 
-int sandbox_startup_fds(void)
+int sandbox_std_fds(void)
 {
 	for (int fd = 0; fd < 3; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
@@ -107,9 +107,15 @@ int sandbox_startup_fds(void)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+void sandbox_note_inherited(int own_fd)
+{
 	if (fd_each(note_inherited, NULL) < 0)
 		fd_each_polled(INHERIT_MAX, note_inherited, NULL);
-	return 0;
+	if (own_fd >= 0 && own_fd < INHERIT_MAX)
+		inherited[own_fd / 8] &= (uint8_t)~(1u << (own_fd % 8));
 }
 
 bool sandbox_inherited(int fd)

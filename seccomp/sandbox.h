@@ -3,7 +3,8 @@
  * need and the first guest instruction, so that a guest that breaks out of
  * device emulation finds a process that can do almost nothing.
  *
- *   sandbox_startup_fds()      first thing in main(): /dev/null on a closed
+ *   sandbox_std_fds(),         first thing in main(): /dev/null on a closed
+ *   sandbox_note_inherited()
  *                              0, 1 or 2, and a record of which descriptors
  *                              were inherited (sandbox_inherited())
  *   sandbox_close_inherited()  at start: close every inherited descriptor
@@ -66,11 +67,14 @@ struct sandbox_fds {
 
 /* Run before picovm opens anything.  A closed 0, 1 or 2 gets /dev/null:
  * otherwise the first file picovm opens (a disk image) would become
- * "stdout" and take the console's output.  Then notes which descriptors
- * are open: the inherited ones, the only ones net.N.fd may name.
- * Returns 0, or -1 when /dev/null cannot be opened (nothing is safe then). */
-int sandbox_startup_fds(void);
-/* Whether fd (>= 3) was open when sandbox_startup_fds() ran. */
+ * "stdout" and take the console's output.  Returns 0, or -1 when
+ * /dev/null cannot be opened (nothing is safe then). */
+int sandbox_std_fds(void);
+/* Then, before picovm opens anything but own_fd (-1: nothing): notes
+ * which descriptors are open, own_fd aside: the inherited ones, the only
+ * ones net.N.fd may name. */
+void sandbox_note_inherited(int own_fd);
+/* Whether fd (>= 3) was open when sandbox_note_inherited() ran. */
 bool sandbox_inherited(int fd);
 /* own_fd (-1: none) is picovm's own, opened since: kept too. */
 void sandbox_close_inherited(const struct config *c, int own_fd);

@@ -41,6 +41,11 @@
 #include "../seccomp/sandbox.h"
 #include "../vcpu/vcpu.h"
 
+int vmm_own_fd(void)
+{
+	return kvm_kept_fd();
+}
+
 int vmm_limits(struct config_limits *lim, bool run)
 {
 	struct kvm k;

@@ -21,6 +21,9 @@
 #include "../config/config.h"
 
 int vmm_limits(struct config_limits *lim, bool run);
+/* The descriptor vmm_limits() keeps open for the VM (-1: none): picovm's
+ * own, never one it inherited. */
+int vmm_own_fd(void);
 int vmm_check(const struct config *c);
 int vmm_run(const struct config *c);
 /* Restores the snapshot in dir (c: its vm.conf with the overrides);
