@@ -308,7 +308,7 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	/* A fresh boot's vCPU set-up (KVM_SET_CPUID2 alone is 0.1 ms of
 	 * host CPUID exits here) runs on the CPUID thread while this one
 	 * writes the firmware tables, hands the VM to the reaper and enters
-	 * the sandbox; vmm_start() collects it before any thread of picovm's
+	 * the sandbox; vmm_start() collects it before any vCPU thread
 	 * starts.  Not for a restore (its state goes on top), nor with the
 	 * gdb stub (it looks at the vCPUs when it attaches). */
 	bool async = !vm->restore && !vm->gdb &&
@@ -579,8 +579,6 @@ static int vmm_start(const struct config *c, const char *dir)
 	sandbox_set_fds(&sfds);
 	if (sandbox_process(c) < 0)
 		goto teardown;
-	if (cpuid_prefetch_end() < 0)	/* the vCPUs' set-up (vm_build()) */
-		goto teardown;
 	struct chardev cd;
 	bool vcon = vdevs_chardev(&vm.vdevs, &cd);
 	if (!vcon)
@@ -617,6 +615,10 @@ static int vmm_start(const struct config *c, const char *dir)
 			.tv_nsec = (long)(c->timeout_ms % 1000) * 1000000 } };
 		timerfd_settime(timer_fd, 0, &t, NULL);
 	}
+	/* The vCPUs' set-up (vm_build()), which the console and I/O threads'
+	 * starts overlapped. */
+	if (cpuid_prefetch_end() < 0)
+		goto teardown;
 	for (unsigned i = 0; i < vm.nvcpus; i++)
 		if (vcpu_start(&vm.vcpus[i]) < 0) {
 			machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
