@@ -112,6 +112,24 @@ void machine_solo(struct machine *m, int id)
 	pthread_mutex_unlock(&m->pause_lock);
 }
 
+bool machine_wait_go(struct machine *m)
+{
+	pthread_mutex_lock(&m->pause_lock);
+	while (!m->go && !machine_stopping(m))
+		pthread_cond_wait(&m->pause_cond, &m->pause_lock);
+	bool go = m->go && !machine_stopping(m);
+	pthread_mutex_unlock(&m->pause_lock);
+	return go;
+}
+
+void machine_go(struct machine *m)
+{
+	pthread_mutex_lock(&m->pause_lock);
+	m->go = true;
+	pthread_cond_broadcast(&m->pause_cond);
+	pthread_mutex_unlock(&m->pause_lock);
+}
+
 void machine_wake_parked(struct machine *m)
 {
 	pthread_mutex_lock(&m->pause_lock);

@@ -61,6 +61,9 @@ struct machine {
 	/* gdb's single-step (gdb/): the one vCPU that runs while the others
 	 * stay parked (-1: none); set only while gdb holds a pause. */
 	atomic_int solo_vcpu;
+	/* Under pause_lock: machine_go() let the vCPU threads, started
+	 * before their set-up was done, enter the guest. */
+	bool go;
 	/* The gdb stub (gdb/gdb.h), NULL without `gdb`: then no vCPU ever
 	 * sees a debug exit. */
 	struct gdb *gdb;
@@ -129,6 +132,12 @@ static inline bool machine_pause_requested(const struct machine *m,
 void machine_solo(struct machine *m, int id);
 /* Wakes everything that waits on a pause (the VM is stopping). */
 void machine_wake_parked(struct machine *m);
+/* A vCPU thread, before its first KVM_RUN: waits for machine_go() (the
+ * vCPUs are set up and the I/O thread runs).  False when the VM stops
+ * first.  The threads start early so that their start and their seccomp
+ * filter overlap the set-up instead of following it. */
+bool machine_wait_go(struct machine *m);
+void machine_go(struct machine *m);
 /* Sets the level of an ISA interrupt line (in-kernel PIC + IOAPIC). */
 int machine_irq_line(struct machine *m, unsigned irq, int level);
 

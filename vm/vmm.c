@@ -579,6 +579,13 @@ static int vmm_start(const struct config *c, const char *dir)
 	sandbox_set_fds(&sfds);
 	if (sandbox_process(c) < 0)
 		goto teardown;
+	/* The vCPU threads first (after the sandbox: they inherit its
+	 * credentials): each loads its filter, then waits for machine_go(). */
+	for (unsigned i = 0; i < vm.nvcpus; i++)
+		if (vcpu_start(&vm.vcpus[i]) < 0) {
+			machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
+			break;
+		}
 	struct chardev cd;
 	bool vcon = vdevs_chardev(&vm.vdevs, &cd);
 	if (!vcon)
@@ -615,15 +622,11 @@ static int vmm_start(const struct config *c, const char *dir)
 			.tv_nsec = (long)(c->timeout_ms % 1000) * 1000000 } };
 		timerfd_settime(timer_fd, 0, &t, NULL);
 	}
-	/* The vCPUs' set-up (vm_build()), which the console and I/O threads'
-	 * starts overlapped. */
+	/* The vCPUs' set-up (vm_build()), which the vCPU, console and I/O
+	 * threads' starts overlapped; then the vCPUs may run. */
 	if (cpuid_prefetch_end() < 0)
 		goto teardown;
-	for (unsigned i = 0; i < vm.nvcpus; i++)
-		if (vcpu_start(&vm.vcpus[i]) < 0) {
-			machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
-			break;
-		}
+	machine_go(&vm.m);
 	if (control_start(vm.control, &vm, &cd) < 0 || gdb_start(vm.gdb) < 0)
 		machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
 	if (sandbox_thread(SANDBOX_MAIN, "picovm") < 0)
