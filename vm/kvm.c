@@ -144,6 +144,11 @@ int kvm_create_irqchip(struct kvm *k)
 {
 	if (ioctl(k->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return kvm_fail("KVM_CREATE_IRQCHIP");
+	return 0;
+}
+
+int kvm_create_pit(struct kvm *k)
+{
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return kvm_fail("KVM_CREATE_PIT2");

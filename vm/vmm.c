@@ -270,15 +270,17 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 		log_err("KVM_SET_USER_MEMORY_REGION: %s", strerror(-ret));
 		return -1;
 	}
-	/* A restored PIT before reinjection goes off: restore_pit(). */
-	if (kvm_create_irqchip(&vm->m.kvm) < 0 ||
-	    (vm->restore && restore_pit(vm) < 0) ||
-	    pit_reinject_off(vm->m.kvm.vm_fd) < 0)
+	if (kvm_create_irqchip(&vm->m.kvm) < 0)
+		return -1;
+	/* A restored PIT before reinjection goes off: restore_pit().  A
+	 * fresh boot's PIT comes last (vm_pit()). */
+	if (vm->restore && (kvm_create_pit(&vm->m.kvm) < 0 ||
+			    restore_pit(vm) < 0 ||
+			    pit_reinject_off(vm->m.kvm.vm_fd) < 0))
 		return -1;
 	/* The devices, the vCPUs and the kernel first, what needs the CPUID
 	 * list (its fetch runs since vmm_limits()) last: the MP table and
-	 * each vCPU's CPUID.  Meanwhile the PIT helper drops its descriptors (waited for
-	 * in vmm_start(): pit_settle()). */
+	 * each vCPU's CPUID. */
 	/* With console = virtio the UART stays, but its output goes nowhere. */
 	unsigned flags = (c->acpi ? LEGACY_ACPI : 0) |
 			 (c->serial.kind == SINK_NONE || c->console == CONSOLE_VIRTIO ?
@@ -314,6 +316,15 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	bool async = !vm->restore && !vm->gdb &&
 		     cpuid_prefetch_run(vcpus_setup, vm);
 	if (!vm->restore && vm_tables(vm) < 0)
+		return -1;
+	/* A fresh boot's PIT, and its helper (vm/pit.h), last: creating the
+	 * PIT waits for the kernel to make the PIT's worker thread (longer
+	 * on a busy host, where kthreadd waits for a CPU), which then
+	 * overlaps the vCPUs' set-up.  The helper drops its copies of
+	 * picovm's descriptors meanwhile (waited for in vmm_start():
+	 * pit_settle()). */
+	if (!vm->restore && (kvm_create_pit(&vm->m.kvm) < 0 ||
+			     pit_reinject_off(vm->m.kvm.vm_fd) < 0))
 		return -1;
 	if (async)
 		return 0;
@@ -562,10 +573,11 @@ static int vmm_start(const struct config *c, const char *dir)
 	}
 	boot_plan_free(&plan);
 	restore_drop_fd(&vm);
-	/* The PIT helper has had the whole build to drop its copies of
-	 * picovm's descriptors (vm/pit.h): rarely a wait by now. */
-	pit_settle();
 	hand_to_reaper(&vm);
+	/* Before the sandbox counts the open descriptors: the PIT helper's
+	 * start pipe is one, until the helper has dropped its copies of
+	 * picovm's descriptors (vm/pit.h). */
+	pit_settle();
 	struct sandbox_fds sfds = { .ring_fd = iothread_ring_fd(),
 				    .snapshot = vm.snap != NULL,
 				    .log_send = log_stderr_is_socket() };
