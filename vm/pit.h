@@ -43,7 +43,7 @@
 #ifndef PICOVM_VM_PIT_H
 #define PICOVM_VM_PIT_H
 
-/* Call once, right after KVM_CREATE_PIT2, while picovm is single-threaded.
+/* Call once, right after KVM_CREATE_PIT2, from the main thread.
  * Starts the helper, held until pit_go().  Should it not start, makes
  * the call itself (waiting for it).  Returns 0, or -errno after printing
  * why the call failed. */
@@ -51,7 +51,7 @@ int pit_reinject_off(int vm_fd);
 /* Waits until the helper holds none of picovm's descriptors but its own
  * two (it closes them first thing; meanwhile picovm does its CPU-bound
  * set-up instead of waiting).  Before picovm ends or starts the guest;
- * again, or without a helper, it does nothing.  Single-threaded. */
+ * again, or without a helper, it does nothing.  Main thread only. */
 void pit_settle(void);
 /* vCPU 0, after its first KVM_RUN that returned 0 (it was in the guest):
  * lets the helper make its call.  Only the first call does anything; it

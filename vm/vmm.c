@@ -273,7 +273,7 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	if (kvm_create_irqchip(&vm->m.kvm) < 0)
 		return -1;
 	/* A restored PIT before reinjection goes off: restore_pit().  A
-	 * fresh boot's PIT comes last (vm_pit()). */
+	 * fresh boot's PIT comes last (below). */
 	if (vm->restore && (kvm_create_pit(&vm->m.kvm) < 0 ||
 			    restore_pit(vm) < 0 ||
 			    pit_reinject_off(vm->m.kvm.vm_fd) < 0))
