@@ -59,6 +59,16 @@ clones() {
 	done
 }
 
+# ring_ok FILE: the PICOVM_STATS line in FILE (picovm's stderr) says that
+# the I/O thread's ring, sized by the devices (vm/iothread.h), had room
+# for every request in flight and never overflowed its completions.
+ring_ok() {
+	local n m
+	n=$(sed -n 's/.*stats: io ring: \([0-9]*\) entries, at most \([0-9]*\) requests in flight, completions never overflowed.*/\1/p' "$1")
+	m=$(sed -n 's/.*stats: io ring: \([0-9]*\) entries, at most \([0-9]*\) requests in flight, completions never overflowed.*/\2/p' "$1")
+	test -n "$n" -a -n "$m" && test "$m" -le "$n"
+}
+
 # check NAME CONDITION-COMMAND... : pass if the command succeeds, else fail
 # and show the last lines of $OUT/$OUT.err when set.
 check() {

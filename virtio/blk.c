@@ -49,7 +49,6 @@
  * and a short transfer (one readv moves at most 0x7ffff000 bytes) is just
  * the rest of a chunk, submitted again. */
 #define BLK_CHUNK (1ULL << 20)
-#define BLK_SLOTS 8
 
 #define SECTOR BLK_SECTOR
 #define BLK_QUEUE_MAX 256

@@ -269,8 +269,9 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	for (unsigned i = 0; i < NLEGACY; i++)
 		if (legacy_kinds[i]->create(&vm->m, flags, &vm->legacy[i]) < 0)
 			return -1;
-	if (iothread_init(512) < 0 || iothread_prepare() < 0 ||
-	    vdevs_attach(&vm->vdevs, &vm->m) < 0 || iothread_seal() < 0)
+	if (iothread_init(vdevs_inflight(&vm->vdevs)) < 0 ||
+	    iothread_prepare() < 0 || vdevs_attach(&vm->vdevs, &vm->m) < 0 ||
+	    iothread_seal() < 0)
 		return -1;
 	vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
@@ -367,6 +368,8 @@ static void vm_teardown(struct vm *vm)
 	 * plus the final fdatasync of writeback disks). */
 	console_stop_begin(vm->console);
 	iothread_stop(vdevs_busy, &vm->vdevs);
+	if (getenv("PICOVM_STATS") && vm->vcpus)
+		iothread_log_stats();
 	console_stop_begin(vm->console1);
 	console_stop(vm->console);
 	vm->console = NULL;
