@@ -17,22 +17,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "rawsys.h"
 #include "../seccomp/sandbox.h"
-
-/* The helper shares picovm's memory and, having no TLS of its own, must
- * not touch libc state (errno among it): system calls go through this. */
-static long raw_syscall(long nr, long a, long b, long c, long d, long e)
-{
-	long ret;
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
 
 /* Static: the helper outlives picovm's use of anything on its stack. */
 static struct {

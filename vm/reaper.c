@@ -8,10 +8,11 @@
 #include <linux/if_tun.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "rawsys.h"
 #include "../seccomp/sandbox.h"
 
 /* The most descriptors one message carries (the VM and its vCPUs are sent
@@ -38,12 +40,25 @@ static int reaper_sock = -1;
 static bool reaper_started;	/* its first byte has arrived */
 static unsigned reaper_ntaps;	/* taps handed over */
 
-/* The child's taps: descriptor and name. */
+/* The child shares picovm's memory (clone(CLONE_VM), as the PIT helper
+ * does, vm/pit.h): a forked child kept its own copy of every page picovm
+ * wrote after the fork (heap, stacks, data: about 70 KiB per VM).  Not
+ * its descriptors: it gets a copy of the table, as with fork.  So it
+ * touches no libc state (raw_syscall(), vm/rawsys.h) and nothing picovm
+ * writes: what it needs is here, set before the clone, its stack too. */
 static struct {
-	int fd;
-	char name[IFNAMSIZ];
-} taps[REAPER_BATCH];
-static unsigned ntaps;
+	int sock;			/* its end of the socket */
+	int prog_len;			/* the taps' program: 0 none (sandbox
+					   = off), < 0 none: strict mode */
+	struct sock_filter prog[SANDBOX_PROG_MAX];
+	/* The child's taps: descriptor and name. */
+	unsigned ntaps;
+	struct {
+		int fd;
+		char name[IFNAMSIZ];
+	} taps[REAPER_BATCH];
+} rp;
+static alignas(16) unsigned char reaper_stack[16384];
 
 /* The taps in a message's descriptors, with their names (TUNGETIFF while
  * the child still may). */
@@ -53,19 +68,40 @@ static void take_taps(struct msghdr *msg)
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n && ntaps < REAPER_BATCH; i++) {
+		for (size_t i = 0; i < n && rp.ntaps < REAPER_BATCH; i++) {
 			struct ifreq ifr;
 			int fd;
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
 			memset(&ifr, 0, sizeof(ifr));
-			if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+			if (raw_syscall(SYS_ioctl, fd, TUNGETIFF, (long)&ifr, 0, 0) < 0)
 				continue;	/* held all the same */
-			taps[ntaps].fd = fd;
-			memcpy(taps[ntaps].name, ifr.ifr_name, IFNAMSIZ);
-			taps[ntaps].name[IFNAMSIZ - 1] = 0;
-			ntaps++;
+			rp.taps[rp.ntaps].fd = fd;
+			memcpy(rp.taps[rp.ntaps].name, ifr.ifr_name, IFNAMSIZ);
+			rp.taps[rp.ntaps].name[IFNAMSIZ - 1] = 0;
+			rp.ntaps++;
 		}
 	}
+}
+
+/* "pvrPID.N" into name (IFNAMSIZ bytes), without libc: PID below 10^7,
+ * N below 100. */
+static void tap_new_name(char *name, unsigned long pid, unsigned n)
+{
+	char digits[8];
+	unsigned k = 0, d = 0;
+
+	memcpy(name, "pvr", 3);
+	k = 3;
+	do
+		digits[d++] = (char)('0' + pid % 10);
+	while ((pid /= 10) && d < 7);
+	while (d)
+		name[k++] = digits[--d];
+	name[k++] = '.';
+	if (n >= 10)
+		name[k++] = (char)('0' + n / 10);
+	name[k++] = (char)('0' + n % 10);
+	name[k] = 0;
 }
 
 /* Each tap down, then renamed "pvrPID.N": its name is free for a VM
@@ -74,21 +110,21 @@ static void take_taps(struct msghdr *msg)
  * the tap as it was (its name then is free once the reaper has ended). */
 static void release_taps(int s, long pid)
 {
-	for (unsigned i = 0; i < ntaps; i++) {
+	for (unsigned i = 0; i < rp.ntaps; i++) {
 		struct ifreq ifr;
 		memset(&ifr, 0, sizeof(ifr));
-		memcpy(ifr.ifr_name, taps[i].name, IFNAMSIZ);
-		if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		memcpy(ifr.ifr_name, rp.taps[i].name, IFNAMSIZ);
+		if (raw_syscall(SYS_ioctl, s, SIOCGIFFLAGS, (long)&ifr, 0, 0) < 0)
 			continue;
 		if (ifr.ifr_flags & IFF_UP) {
 			ifr.ifr_flags = (short)(ifr.ifr_flags & ~IFF_UP);
-			if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+			if (raw_syscall(SYS_ioctl, s, SIOCSIFFLAGS, (long)&ifr, 0, 0) < 0)
 				continue;
 		}
 		/* ifr_newname shares its storage with ifr_flags. */
-		snprintf(ifr.ifr_newname, IFNAMSIZ, "pvr%u.%u",
-			 (unsigned)(pid % 10000000), i % 100u);
-		(void)ioctl(s, SIOCSIFNAME, &ifr);
+		tap_new_name(ifr.ifr_newname, (unsigned long)(pid % 10000000),
+			     i % 100u);
+		(void)raw_syscall(SYS_ioctl, s, SIOCSIFNAME, (long)&ifr, 0, 0);
 	}
 }
 
@@ -98,45 +134,46 @@ static void release_taps(int s, long pid)
  * cannot be released (they are then only held). */
 static int reaper_confine(void)
 {
-	struct sock_filter prog[SANDBOX_PROG_MAX];
-	int s = ntaps ? socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
-	int len = s >= 0 ? sandbox_program(SANDBOX_REAPER, prog, SANDBOX_PROG_MAX) : -1;
+	long s = rp.ntaps ? raw_syscall(SYS_socket, AF_INET,
+					SOCK_DGRAM | SOCK_CLOEXEC, 0, 0, 0) : -1;
 
-	if (len == 0)
-		return s;	/* sandbox = off */
-	if (len > 0) {
-		struct sock_fprog fp = { .len = (unsigned short)len, .filter = prog };
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) == 0)
-			return s;
+	if (s >= 0 && rp.prog_len == 0)
+		return (int)s;	/* sandbox = off */
+	if (s >= 0 && rp.prog_len > 0) {
+		struct sock_fprog fp = { .len = (unsigned short)rp.prog_len,
+					 .filter = rp.prog };
+		if (raw_syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+		    raw_syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0,
+				(long)&fp, 0, 0) == 0)
+			return (int)s;
 	}
 	if (s >= 0)
-		close(s);
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, NULL) < 0)
-		prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0, 0, 0);
+		raw_syscall(SYS_close, s, 0, 0, 0, 0);
+	raw_syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, 0, 0, 0);
 	return -1;
 }
 
 /* The child: takes descriptors until picovm says it has sent them all
  * (a message with none) or is gone, then only reads until picovm's end
  * closes, releasing the taps when asked.  Its last action is its exit,
- * which closes what it holds. */
-static void __attribute__((noreturn)) reaper_main(int sock)
+ * which closes what it holds.  Not dumpable as such: it is picovm's
+ * memory (PR_SET_DUMPABLE is the address space's, not the process's). */
+static int reaper_main(void *arg)
 {
 	char byte;
 
+	(void)arg;
 	/* Nothing of picovm's but the socket: not the disks, taps, sinks or
 	 * picovm's stdout (a caller reading it would wait for us). */
-	if (sock != 3 && dup2(sock, 3) < 0)
-		_exit(1);
-	syscall(SYS_close_range, 0, 2, 0);
-	syscall(SYS_close_range, 4, ~0U, 0);
+	if (rp.sock != 3 && raw_syscall(SYS_dup2, rp.sock, 3, 0, 0, 0) < 0)
+		raw_syscall(SYS_exit, 1, 0, 0, 0, 0);
+	raw_syscall(SYS_close_range, 0, 2, 0, 0, 0);
+	raw_syscall(SYS_close_range, 4, ~0U, 0, 0, 0);
 	/* picovm waits for this before it opens anything else. */
-	if (write(3, "", 1) != 1)
-		_exit(1);
-	prctl(PR_SET_NAME, "picovm-reaper", 0, 0, 0);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	long pid = getpid();
+	if (raw_syscall(SYS_write, 3, (long)"", 1, 0, 0) != 1)
+		raw_syscall(SYS_exit, 1, 0, 0, 0, 0);
+	raw_syscall(SYS_prctl, PR_SET_NAME, (long)"picovm-reaper", 0, 0, 0);
+	long pid = raw_syscall(SYS_getpid, 0, 0, 0, 0, 0);
 	for (;;) {
 		union {
 			char buf[CMSG_SPACE(REAPER_BATCH * sizeof(int))];
@@ -146,8 +183,8 @@ static void __attribute__((noreturn)) reaper_main(int sock)
 		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 				      .msg_control = u.buf,
 				      .msg_controllen = sizeof(u.buf) };
-		ssize_t n = recvmsg(3, &msg, MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
+		long n = raw_syscall(SYS_recvmsg, 3, (long)&msg, MSG_CMSG_CLOEXEC, 0, 0);
+		if (n == -EINTR)
 			continue;
 		if (n <= 0 || byte == REAPER_MSG_END)
 			break;	/* picovm is gone, or sent everything */
@@ -158,21 +195,20 @@ static void __attribute__((noreturn)) reaper_main(int sock)
 	 * descriptors stay open until picovm's end of the socket closes. */
 	int s = reaper_confine();
 	for (;;) {
-		ssize_t r = read(3, &byte, 1);
-		if (r == 0 || (r < 0 && errno != EINTR))
+		long r = raw_syscall(SYS_read, 3, (long)&byte, 1, 0, 0);
+		if (r == 0 || (r < 0 && r != -EINTR))
 			break;	/* EOF: picovm has exited */
 		if (r == 1 && byte == REAPER_MSG_RELEASE) {
 			if (s >= 0)
 				release_taps(s, pid);
-			if (write(3, "", 1) != 1)
+			if (raw_syscall(SYS_write, 3, (long)"", 1, 0, 0) != 1)
 				break;
 		}
 	}
 	/* exit, not exit_group (strict mode allows only the former); this
 	 * is the only thread, so the process ends here, status 0. */
-	syscall(SYS_exit, 0);
-	for (;;)
-		;
+	raw_syscall(SYS_exit, 0, 0, 0, 0, 0);
+	return 0;
 }
 
 int reaper_start(void)
@@ -184,20 +220,20 @@ int reaper_start(void)
 		log_err("reaper: socketpair: %s", strerror(e));
 		return -e;
 	}
-	pid_t pid = fork();
+	memset(&rp, 0, sizeof(rp));
+	rp.sock = sv[1];
+	rp.prog_len = sandbox_program(SANDBOX_REAPER, rp.prog, SANDBOX_PROG_MAX);
+	/* Signals picovm blocks (it reads them from a signalfd) stay
+	 * blocked in the child: a SIGTERM to the process group stops
+	 * picovm, which then ends the reaper. */
+	int pid = clone(reaper_main, reaper_stack + sizeof(reaper_stack),
+			CLONE_VM | SIGCHLD, NULL);
 	if (pid < 0) {
 		int e = errno;
-		log_err("reaper: fork: %s", strerror(e));
+		log_err("reaper: clone: %s", strerror(e));
 		close(sv[0]);
 		close(sv[1]);
 		return -e;
-	}
-	if (pid == 0) {
-		/* Signals picovm blocks (it reads them from a signalfd) stay
-		 * blocked: a SIGTERM to the process group stops picovm, which
-		 * then ends the reaper. */
-		close(sv[0]);
-		reaper_main(sv[1]);
 	}
 	close(sv[1]);
 	reaper_sock = sv[0];
