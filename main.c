@@ -3,6 +3,7 @@
  * Only this file decides exit statuses (see picovm(1) and usage()).
  */
 #include <malloc.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -159,6 +160,26 @@ static int restore(int argc, char **argv)
 	return status;
 }
 
+/* Every thread's stack (vCPUs, I/O, console, control, gdb) is 256 KiB with
+ * glibc's guard page below it, not RLIMIT_STACK's 8 MiB: each uses a few
+ * KiB (the deepest frames, the console's and the control socket's, under
+ * 16 KiB), and a stack in a 2 MiB region of its own costs a page-table
+ * page per thread (kernel memory, per clone) where these few share one.
+ * The resident pages are the same either way.  The main thread's stack
+ * is the process's. */
+#define THREAD_STACK (256u << 10)
+
+static void thread_stacks(void)
+{
+	pthread_attr_t a;
+
+	if (pthread_attr_init(&a) != 0)
+		return;
+	if (pthread_attr_setstacksize(&a, THREAD_STACK) == 0)
+		(void)pthread_setattr_default_np(&a);
+	pthread_attr_destroy(&a);
+}
+
 int main(int argc, char **argv)
 {
 	struct config c;
@@ -174,6 +195,7 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 	mallopt(M_TOP_PAD, 0);
 	malloc_trim(0);
+	thread_stacks();
 	/* Before anything is opened: see sandbox_startup_fds(). */
 	if (sandbox_startup_fds() < 0) {
 		fputs("picovm: cannot open /dev/null for a closed standard "
