@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
@@ -134,7 +135,12 @@ static int load(struct config *c, int argc, char **argv)
 static int restore(int argc, char **argv)
 {
 	struct config c;
-	char conf[4096];
+	/* DIR/vm.conf on the heap, gone once loaded: as a 4 KiB array it
+	 * kept a stack page of the main thread resident for the whole run
+	 * (the config keeps its own copy of the name). */
+	const size_t len = 4096;
+	char *conf;
+	int ret;
 
 	for (int i = 3; i < argc; i++)
 		if (strchr(argv[i], '=') && !restore_key_ok(argv[i])) {
@@ -146,14 +152,21 @@ static int restore(int argc, char **argv)
 				argv[i]);
 			return EXIT_BAD_INPUT;
 		}
-	if (snprintf(conf, sizeof(conf), "%s/vm.conf", argv[2]) >=
-	    (int)sizeof(conf)) {
+	if (!(conf = malloc(len))) {
+		fputs("picovm: restore: out of memory\n", stderr);
+		return 1;
+	}
+	if (snprintf(conf, len, "%s/vm.conf", argv[2]) >= (int)len) {
 		fprintf(stderr, "picovm: restore: %s: name too long\n", argv[2]);
+		free(conf);
 		return EXIT_BAD_INPUT;
 	}
-	const char *dir = argv[2];
+	char *dir = argv[2];
 	argv[2] = conf;
-	if (load(&c, argc, argv) < 0)
+	ret = load(&c, argc, argv);
+	argv[2] = dir;
+	free(conf);
+	if (ret < 0)
 		return EXIT_BAD_INPUT;
 	int status = vmm_restore(&c, dir);
 	config_free(&c);
