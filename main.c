@@ -175,9 +175,9 @@ static int restore(int argc, char **argv)
 
 /* Every thread's stack (vCPUs, I/O, console, control, gdb) is 256 KiB with
  * glibc's guard page below it, not RLIMIT_STACK's 8 MiB: each uses a few
- * KiB (the deepest frames, the console's and the control socket's, under
- * 16 KiB), and a stack in a 2 MiB region of its own costs a page-table
- * page per thread (kernel memory, per clone) where these few share one.
+ * KiB (the deepest, the gdb stub's packet handling, about 30 KiB), and a
+ * stack in a 2 MiB region of its own costs a page-table page per thread
+ * (kernel memory, per clone) where these few share one.
  * The resident pages are the same either way.  The main thread's stack
  * is the process's. */
 #define THREAD_STACK (256u << 10)
