@@ -3,8 +3,10 @@
  * Only this file decides exit statuses (see picovm(1) and usage()).
  */
 #include <malloc.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
@@ -135,7 +137,12 @@ static int load(struct config *c, int argc, char **argv, bool asked)
 static int restore(int argc, char **argv)
 {
 	struct config c;
-	char conf[4096];
+	/* DIR/vm.conf on the heap, gone once loaded: as a 4 KiB array it
+	 * kept a stack page of the main thread resident for the whole run
+	 * (the config keeps its own copy of the name). */
+	const size_t len = 4096;
+	char *conf;
+	int ret;
 
 	for (int i = 3; i < argc; i++)
 		if (strchr(argv[i], '=') && !restore_key_ok(argv[i])) {
@@ -147,18 +154,45 @@ static int restore(int argc, char **argv)
 				argv[i]);
 			return EXIT_BAD_INPUT;
 		}
-	if (snprintf(conf, sizeof(conf), "%s/vm.conf", argv[2]) >=
-	    (int)sizeof(conf)) {
+	if (!(conf = malloc(len))) {
+		fputs("picovm: restore: out of memory\n", stderr);
+		return 1;
+	}
+	if (snprintf(conf, len, "%s/vm.conf", argv[2]) >= (int)len) {
 		fprintf(stderr, "picovm: restore: %s: name too long\n", argv[2]);
+		free(conf);
 		return EXIT_BAD_INPUT;
 	}
-	const char *dir = argv[2];
+	char *dir = argv[2];
 	argv[2] = conf;
-	if (load(&c, argc, argv, true) < 0)
+	ret = load(&c, argc, argv, true);
+	argv[2] = dir;
+	free(conf);
+	if (ret < 0)
 		return EXIT_BAD_INPUT;
 	int status = vmm_restore(&c, dir);
 	config_free(&c);
 	return status;
+}
+
+/* Every thread's stack (vCPUs, I/O, console, control, gdb) is 256 KiB with
+ * glibc's guard page below it, not RLIMIT_STACK's 8 MiB: each uses a few
+ * KiB (the deepest, the gdb stub's packet handling, about 30 KiB), and a
+ * stack in a 2 MiB region of its own costs a page-table page per thread
+ * (kernel memory, per clone) where these few share one.
+ * The resident pages are the same either way.  The main thread's stack
+ * is the process's. */
+#define THREAD_STACK (256u << 10)
+
+static void thread_stacks(void)
+{
+	pthread_attr_t a;
+
+	if (pthread_attr_init(&a) != 0)
+		return;
+	if (pthread_attr_setstacksize(&a, THREAD_STACK) == 0)
+		(void)pthread_setattr_default_np(&a);
+	pthread_attr_destroy(&a);
 }
 
 int main(int argc, char **argv)
@@ -176,6 +210,7 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 	mallopt(M_TOP_PAD, 0);
 	malloc_trim(0);
+	thread_stacks();
 	/* Before anything is opened: see sandbox_std_fds(). */
 	if (sandbox_std_fds() < 0) {
 		fputs("picovm: cannot open /dev/null for a closed standard "

@@ -24,8 +24,10 @@
 # file's mapping, Private_Dirty: its copy-on-write pages), its share of the
 # guest pages the clones share (the rest of that mapping's Pss: the page
 # cache of the snapshot's memory file) and picovm's own (every other
-# mapping: binary, heap, stacks, io_uring rings, ...; picovm's reaper
-# process counts with it).
+# mapping: binary, heap, stacks, io_uring rings, ...; a helper process
+# with an address space of its own would count with it, picovm-pit and
+# picovm-reaper run in picovm's), and the clone's page tables beside it
+# (kernel memory, in no PSS).
 # The Linux guest is initramfs-only (no root disk), its job on a raw disk
 # (picovm.script=vda) given at restore: `exit 0` for the timed restores,
 # `sleep` for the clones.  Every VM has a watchdog; a VM that fails, or a
@@ -109,28 +111,33 @@ restore_report() {
 	REST_MS=$t
 }
 
-# clone_pss PID MEMFILE: "total dirtied shared own" (KiB) for one clone
-# (not lib.sh's pss_split: that splits one process by its guest RAM
+# clone_pss PID MEMFILE: "total dirtied shared own pte" (KiB) for one
+# clone (not lib.sh's pss_split: that splits one process by its guest RAM
 # mapping's size; a clone's guest RAM is the snapshot's memory file):
-# picovm and its child processes (the reaper, vm/reaper.h: forked from
-# picovm, it shares pages with it, so each holds part of their PSS), but
-# not picovm-pit (vm/pit.h): it runs in picovm's own address space
-# (CLONE_VM), so its smaps are picovm's and would count them twice; fails
-# when picovm has no mapping of MEMFILE.
+# picovm and those of its child processes that have an address space of
+# their own (a fork shares pages with picovm, so each holds part of their
+# PSS), but not the helpers that run in picovm's (clone(CLONE_VM):
+# picovm-pit, vm/pit.h, and picovm-reaper, vm/reaper.h): their smaps are
+# picovm's and would count it twice; an address space is the same when
+# its maps are.  pte: their page tables (VmPTE), kernel memory that no
+# PSS counts.  Fails when picovm has no mapping of MEMFILE.
 clone_pss() {
-	local f=("/proc/$1/smaps") t k
+	local f=("/proc/$1/smaps") s=("/proc/$1/status") t k
 	for t in /proc/"$1"/task/*/children; do
 		for k in $(cat "$t" 2>/dev/null); do
-			[ "$(cat "/proc/$k/comm" 2>/dev/null)" = picovm-pit ] ||
-				f+=("/proc/$k/smaps")
+			cmp -s "/proc/$k/maps" "/proc/$1/maps" && continue
+			f+=("/proc/$k/smaps")
+			s+=("/proc/$k/status")
 		done
 	done
 	awk -v mem="$2" '
+		FNR == 1 { st = (FILENAME ~ /status$/) }
+		st { if ($1 == "VmPTE:") pte += $2; next }
 		/^[0-9a-f]+-[0-9a-f]+ / { m = ($6 == mem) }
 		/^Pss:/ { tot += $2; if (m) { mp += $2; seen = 1 } }
 		/^Private_Dirty:/ { if (m) md += $2 }
-		END { if (!seen) exit 1; printf "%d %d %d %d\n", tot, md, mp - md, tot - mp }
-	' "${f[@]}" 2>/dev/null
+		END { if (!seen) exit 1; printf "%d %d %d %d %d\n", tot, md, mp - md, tot - mp, pte }
+	' "${f[@]}" "${s[@]}" 2>/dev/null
 }
 
 # clones TAG N SNAPDIR ARGS-FN: N restores of SNAPDIR at once (each with
@@ -139,7 +146,7 @@ clone_pss() {
 # and the PSS split per clone, then stops them.
 clones() {
 	local tag=$1 n=$2 snap=$3 args=$4 i t0 t1 up p c one
-	local sum="0 0 0 0" rate tot dirty shared own
+	local sum="0 0 0 0 0" rate tot dirty shared own pte
 	PIDS=()
 	t0=$(date +%s.%N)
 	for i in $(seq "$n"); do
@@ -167,19 +174,20 @@ clones() {
 		[ -n "$c" ] || die "$tag: the clone process under $p is gone"
 		one=$(clone_pss "$c" "$snap/memory") ||
 			die "$tag: cannot read the PSS of clone $c, or it maps no $snap/memory"
-		sum=$(echo "$sum $one" | awk '{ printf "%d %d %d %d", $1 + $5, $2 + $6, $3 + $7, $4 + $8 }')
+		sum=$(echo "$sum $one" | awk '{ printf "%d %d %d %d %d", $1 + $6, $2 + $7, $3 + $8, $4 + $9, $5 + $10 }')
 	done
 	rate=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }')
-	read -r tot dirty shared own < <(echo "$sum" |
-		awk -v n="$n" '{ printf "%.0f %.0f %.0f %.0f\n", $1 / n, $2 / n, $3 / n, $4 / n }')
+	read -r tot dirty shared own pte < <(echo "$sum" |
+		awk -v n="$n" '{ printf "%.0f %.0f %.0f %.0f %.0f\n", $1 / n, $2 / n, $3 / n, $4 / n, $5 / n }')
 	number "$rate" "$tag: clones per second"; number "$tot" "$tag: PSS per clone"
 	number "$own" "$tag: picovm's own PSS per clone"
 	row "clones started (exec -> guest running)" "$rate" /s
-	row "PSS per clone (picovm and its reaper, all running)" "$tot" KiB
+	row "PSS per clone (picovm and its helpers, all running)" "$tot" KiB
 	row "  guest pages the clone dirtied (copy-on-write)" "$dirty" KiB
 	row "  its share of the guest pages the clones share" "$shared" KiB
 	row "  picovm's own (every other mapping)" "$own" KiB
 	row "  beyond the guest pages it dirtied" "$((tot - dirty))" KiB
+	row "page tables per clone (VmPTE: kernel memory, in no PSS)" "$pte" KiB
 	cleanup
 	PIDS=()
 }

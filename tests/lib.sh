@@ -59,6 +59,39 @@ clones() {
 	done
 }
 
+# own_kib PID MEMFILE: what a running picovm costs beyond guest RAM and its
+# binary's text, in KiB: the Pss of each mapping that is no file's (heap,
+# stacks, anonymous blocks, the io_uring rings, the vCPUs' run pages) and
+# the copy-on-write pages (Anonymous) of its file mappings but MEMFILE's
+# (a restored VM's guest RAM): the binary's written data.  For picovm and
+# each child process with an address space of its own (its maps differ
+# from picovm's; a helper sharing picovm's, clone(CLONE_VM), costs no
+# pages of its own).  The text is left out: its PSS depends on how many
+# picovm processes run.
+own_kib() {
+	local f=("/proc/$1/smaps") t k
+	for t in /proc/"$1"/task/*/children; do
+		for k in $(cat "$t" 2>/dev/null); do
+			cmp -s "/proc/$k/maps" "/proc/$1/maps" || f+=("/proc/$k/smaps")
+		done
+	done
+	awk -v mem="$2" '
+		/^[0-9a-f]+-[0-9a-f]+ / { file = ($6 ~ /^\//); guest = ($6 == mem) }
+		/^Pss:/ { if (!file) n += $2 }
+		/^Anonymous:/ { if (file && !guest) n += $2 }
+		END { print n + 0 }' "${f[@]}" 2>/dev/null
+}
+
+# ring_ok FILE: the PICOVM_STATS line in FILE (picovm's stderr) says that
+# the I/O thread's ring, sized by the devices (vm/iothread.h), had room
+# for every request in flight and never overflowed its completions.
+ring_ok() {
+	local n m
+	n=$(sed -n 's/.*stats: io ring: \([0-9]*\) entries, at most \([0-9]*\) requests in flight, completions never overflowed.*/\1/p' "$1")
+	m=$(sed -n 's/.*stats: io ring: \([0-9]*\) entries, at most \([0-9]*\) requests in flight, completions never overflowed.*/\2/p' "$1")
+	test -n "$n" -a -n "$m" && test "$m" -le "$n"
+}
+
 # check NAME CONDITION-COMMAND... : pass if the command succeeds, else fail
 # and show the last lines of $OUT/$OUT.err when set.
 check() {

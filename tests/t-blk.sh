@@ -219,11 +219,14 @@ truncate -s 1G "$BIG"
 truncate -s 1M "$SMALL"
 OUT=$WORK/fair
 t0=$(date +%s%N)
-vm_run 120 "$OUT" run "$C" memory=256M cmdline=picotest=blk-fair:16:14:64 \
+PICOVM_STATS=1 vm_run 120 "$OUT" run "$C" memory=256M cmdline=picotest=blk-fair:16:14:64 \
 	"disk.0.path=$BIG" "disk.1.path=$SMALL"
 echo "info  fairness: $(grep blk-fair "$OUT"), VM took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 check "fairness: a small read on disk 1 completes while disk 0's big reads are queued" \
 	test "$VM_STATUS" = 0 -a -n "$(grep '^blk-fair: small=ok big-done=' "$OUT")"
+echo "info  fairness: $(grep -o 'stats: io ring: .*' "$OUT.err")"
+check "fairness: both disks' chunks in flight fit the I/O ring sized for them, no completion overflowed" \
+	ring_ok "$OUT.err"
 
 # A stop with gigabytes of reads in flight: timeout = 2s, then SIGTERM.
 OUT=$WORK/bigstop

@@ -336,10 +336,13 @@ check "tso: the host saw 44 segments of at most 1514 bytes, checksums and data r
 ns bench
 nx ip tuntap add dev pvt-b mode tap vnet_hdr
 nx ip link set pvt-b up
-vm_fg 60 benchtx cmdline=picotest=net-bench:tx:1514:20000 net.0.tap=pvt-b net.0.mac=$MAC
+PICOVM_STATS=1 vm_fg 60 benchtx cmdline=picotest=net-bench:tx:1514:20000 net.0.tap=pvt-b net.0.mac=$MAC
 rxp=$(nx cat /sys/class/net/pvt-b/statistics/rx_packets)
 check "bench tx: 20000 frames sent, all counted by the tap" \
 	eval 'grep -q "^bench: frames=20000 bytes=30280000 " "$OUT" && test "$rxp" -ge 20000'
+echo "info  bench tx: $(grep -o 'stats: io ring: .*' "$OUT.err")"
+check "bench tx: the transmits and reads in flight fit the I/O ring sized for them, no completion overflowed" \
+	ring_ok "$OUT.err"
 vm_bg 60 benchpp cmdline=picotest=net-bench:pingpong net.0.tap=pvt-b net.0.mac=$MAC
 waitfor 60 grep -q 'pingpong ready' "$OUT"
 pp=$(nx "$PVNET" pingpong pvt-b $MAC 64 2000)

@@ -49,7 +49,6 @@
  * and a short transfer (one readv moves at most 0x7ffff000 bytes) is just
  * the rest of a chunk, submitted again. */
 #define BLK_CHUNK (1ULL << 20)
-#define BLK_SLOTS 8
 
 #define SECTOR BLK_SECTOR
 #define BLK_QUEUE_MAX 256
@@ -109,7 +108,11 @@ struct blk {
 	struct blk_req *reqs, *free;
 	unsigned fresh;
 	struct blk_req *queue, *queue_tail;	/* requests waiting for slots */
+	/* chunks[chunk_fresh..] were never handed out: like the requests,
+	 * each (about 4 KiB) stays an untouched zero page until a guest keeps
+	 * that many chunks in flight. */
 	struct blk_chunk chunks[BLK_SLOTS], *chunk_free;
+	unsigned chunk_fresh;
 	unsigned chunks_busy;
 	bool starved;			/* ran out of requests mid-queue */
 	struct vq_chain chain;		/* scratch for vq_pop */
@@ -289,9 +292,14 @@ static void blk_issue(struct blk *b)
 			continue;
 		}
 		struct blk_chunk *k = b->chunk_free;
-		if (!k)
+		if (k) {
+			b->chunk_free = k->next_free;
+		} else if (b->chunk_fresh < BLK_SLOTS) {
+			k = &b->chunks[b->chunk_fresh++];
+			k->op.done = chunk_done;
+		} else {
 			return;
-		b->chunk_free = k->next_free;
+		}
 		b->chunks_busy++;
 		k->r = r;
 		r->pending++;
@@ -548,11 +556,6 @@ static void *blk_open(const struct config *c, unsigned n)
 	b->reqs = calloc(BLK_QUEUE_MAX, sizeof(*b->reqs));
 	if (!b->reqs)
 		goto fail;
-	for (unsigned i = 0; i < BLK_SLOTS; i++) {
-		b->chunks[i].op.done = chunk_done;
-		b->chunks[i].next_free = b->chunk_free;
-		b->chunk_free = &b->chunks[i];
-	}
 	return b;
 fail:
 	blk_close(b);

@@ -9,6 +9,10 @@
 
 #include "vdev.h"
 
+/* A disk's chunks in flight at most (blk.c: each one SQE of the I/O
+ * thread's ring, which is sized by them, vm/vdevs.h). */
+#define BLK_SLOTS 8
+
 extern const struct vdev_ops blk_vdev;
 
 #endif

@@ -29,8 +29,15 @@ struct io_event {
 	void *arg;
 };
 
-/* Creates the ring disabled (IORING_SETUP_R_DISABLED). */
-int iothread_init(unsigned entries);
+/* Creates the ring disabled (IORING_SETUP_R_DISABLED), sized for inflight
+ * device requests at once (vdevs_inflight()) and the thread's own.  More
+ * in flight stays correct (io_sqe() submits to make room, the kernel
+ * holds completions that do not fit), only slower. */
+int iothread_init(unsigned inflight);
+/* One PICOVM_STATS line: the ring's size, the most requests it had in
+ * flight at once, whether completions ever overflowed it.  After
+ * iothread_stop(). */
+void iothread_log_stats(void);
 /* Registers fd as a fixed file of the ring (before iothread_seal()); every
  * operation on it goes through its fixed index (io_fix()). */
 int io_file(int fd);

@@ -35,8 +35,19 @@ struct restore {
 	dev_t mem_dev;
 	ino_t mem_ino;
 	bool refused;		/* restore_state() failed */
-	struct snap_state st;
+	/* The loaded state (6.5 KiB and its buffers): until restore_state()
+	 * has handed it to KVM and the devices, then freed (each clone
+	 * would carry it for its whole run). */
+	struct snap_state *st;
 };
+
+static void snap_state_drop(struct restore *r)
+{
+	if (r->st)
+		snap_free(r->st);
+	free(r->st);
+	r->st = NULL;
+}
 
 /* Reads DIR/name whole (at most max bytes); NULL after printing. */
 static uint8_t *read_file(const char *dir, const char *name, size_t max,
@@ -79,7 +90,7 @@ out:
 static int check_state(const struct vm *vm, const struct restore *r,
 		       const uint8_t *conf, size_t clen)
 {
-	const struct snap_header *h = &r->st.h;
+	const struct snap_header *h = &r->st->h;
 	const struct config *c = vm->cfg;
 	char vendor[12];
 	uint32_t sig;
@@ -129,10 +140,14 @@ int restore_open(struct vm *vm, const char *dir)
 	}
 	r->mem_fd = r->lock_fd = -1;
 	vm->restore = r;
+	if (!(r->st = calloc(1, sizeof(*r->st)))) {
+		log_err("restore: out of memory");
+		goto fail;
+	}
 	if (!(conf = read_file(dir, SNAP_FILE_CONF, 1u << 20, &clen)) ||
 	    !(state = read_file(dir, SNAP_FILE_STATE, STATE_MAX, &slen)))
 		goto fail;
-	if (snap_decode(state, slen, &r->st, why, sizeof(why)) < 0) {
+	if (snap_decode(state, slen, r->st, why, sizeof(why)) < 0) {
 		log_err("restore: %s/" SNAP_FILE_STATE ": %s", dir, why);
 		goto fail;
 	}
@@ -242,7 +257,7 @@ int restore_pit(struct vm *vm)
 {
 	struct restore *r = vm->restore;
 
-	if (ioctl(vm->m.kvm.vm_fd, KVM_SET_PIT2, &r->st.pit) < 0) {
+	if (ioctl(vm->m.kvm.vm_fd, KVM_SET_PIT2, &r->st->pit) < 0) {
 		log_err("restore: KVM_SET_PIT2: %s", strerror(errno));
 		r->refused = true;
 		return -1;
@@ -260,9 +275,9 @@ int restore_state(struct vm *vm)
 	r->refused = true;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vcpu_state_restore(vm->vcpus[i].fd, &allowed,
-				       &r->st.vcpu[i]) < 0)
+				       &r->st->vcpu[i]) < 0)
 			return -1;
-	if (restore_vm(vm, &r->st) < 0)
+	if (restore_vm(vm, r->st) < 0)
 		return -1;
 	for (unsigned i = 0; i < vm->vdevs.n; i++) {
 		const struct vdev *d = &vm->vdevs.d[i];
@@ -270,7 +285,7 @@ int restore_state(struct vm *vm)
 			log_err("restore: %s%u cannot be restored", d->ops->name, d->n);
 			return -1;
 		}
-		if (d->ops->restore(d->dev, r->st.vdev[i], r->st.vdev_len[i]) < 0)
+		if (d->ops->restore(d->dev, r->st->vdev[i], r->st->vdev_len[i]) < 0)
 			return -1;
 	}
 	/* The guest learns it was restored (the VM generation ID). */
@@ -278,10 +293,11 @@ int restore_state(struct vm *vm)
 		if (vm->legacy[i] && legacy_kinds[i]->restored)
 			legacy_kinds[i]->restored(vm->legacy[i]);
 	r->refused = false;
-	/* The loaded state is KVM's and the devices' now: its buffers and
-	 * the state file's go back to the system (each clone would carry
-	 * them for its whole run). */
-	snap_free(&r->st);
+	/* The loaded state is KVM's and the devices' now: it and its
+	 * buffers go back to the system (each clone would carry them for
+	 * its whole run; malloc_trim() returns the free pages inside the
+	 * heap too). */
+	snap_state_drop(r);
 	malloc_trim(0);
 	return 0;
 }
@@ -317,7 +333,7 @@ void restore_close(struct vm *vm)
 		close(r->mem_fd);
 	if (r->lock_fd >= 0)
 		close(r->lock_fd);
-	snap_free(&r->st);
+	snap_state_drop(r);
 	free(r->dir);
 	free(r);
 	vm->restore = NULL;

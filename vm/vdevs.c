@@ -6,6 +6,7 @@
 #include "../virtio/blk.h"
 #include "../virtio/console.h"
 #include "../virtio/net.h"
+#include "../virtio/netdev.h"
 
 static bool disk_present(const struct config *c, unsigned n)
 {
@@ -23,14 +24,19 @@ static bool console_present(const struct config *c, unsigned n)
 }
 
 /* The order is a contract with the guest (the numbering of its devices):
- * disks by N, nets by N, then the console.  New kinds go at the end. */
+ * disks by N, nets by N, then the console.  New kinds go at the end.
+ * inflight: the most io_uring requests one device keeps in flight at
+ * once (vdevs_inflight()): a kick read per queue (virtio/mmio.c), then
+ * a disk's chunk slots; a net's transmits, its receive reads and as many
+ * cancels of them (a reset), its cancel event; the console's host event. */
 static const struct {
 	const struct vdev_ops *ops;
 	bool (*present)(const struct config *c, unsigned n);
+	unsigned inflight;
 } kinds[] = {
-	{ &blk_vdev, disk_present },
-	{ &net_vdev, net_present },
-	{ &vcon_vdev, console_present },
+	{ &blk_vdev, disk_present, 1 + BLK_SLOTS },
+	{ &net_vdev, net_present, 2 + NET_TX_INFLIGHT + 2 * NET_RX_INFLIGHT + 1 },
+	{ &vcon_vdev, console_present, 2 + 1 },
 };
 
 int vdevs_plan(const struct config *c, struct vdevs *l)
@@ -43,7 +49,8 @@ int vdevs_plan(const struct config *c, struct vdevs *l)
 			if (!kinds[k].present(c, n))
 				continue;
 			if (total++ < VIRTIO_MMIO_MAX_DEVICES)
-				l->d[l->n++] = (struct vdev){ kinds[k].ops, n, NULL };
+				l->d[l->n++] = (struct vdev){ kinds[k].ops, n, NULL,
+							      kinds[k].inflight };
 		}
 	if (total > VIRTIO_MMIO_MAX_DEVICES) {
 		log_err("%s: %u virtio devices (disks, nets, console); picovm "
@@ -78,6 +85,15 @@ int vdevs_open(struct vdevs *l, const struct config *c, bool check)
 			ret = -1;
 	}
 	return ret;
+}
+
+unsigned vdevs_inflight(const struct vdevs *l)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < l->n; i++)
+		n += l->d[i].inflight;
+	return n;
 }
 
 int vdevs_attach(struct vdevs *l, struct machine *m)

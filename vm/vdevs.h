@@ -22,6 +22,7 @@ struct vdev {
 	const struct vdev_ops *ops;
 	unsigned n;		/* disk.N, net.N, ... */
 	void *dev;		/* after vdevs_open(); NULL: not open */
+	unsigned inflight;	/* its io_uring requests in flight at most */
 };
 
 struct vdevs {
@@ -39,6 +40,9 @@ int vdevs_cmdline(const struct vdevs *l, enum virtio_cmdline mode, char *buf,
 /* Opens them all (only the `checked` kinds when check); -1 after every
  * device printed its own error. */
 int vdevs_open(struct vdevs *l, const struct config *c, bool check);
+/* The most io_uring requests the devices keep in flight at once, all
+ * together: what the I/O thread's ring is sized for (iothread_init()). */
+unsigned vdevs_inflight(const struct vdevs *l);
 int vdevs_attach(struct vdevs *l, struct machine *m);
 /* Nonzero while a device has I/O in flight (iothread_stop()'s drain). */
 int vdevs_busy(void *l);

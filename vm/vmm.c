@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -289,8 +290,9 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	for (unsigned i = 0; i < NLEGACY; i++)
 		if (legacy_kinds[i]->create(&vm->m, flags, &vm->legacy[i]) < 0)
 			return -1;
-	if (iothread_init(512) < 0 || iothread_prepare() < 0 ||
-	    vdevs_attach(&vm->vdevs, &vm->m) < 0 || iothread_seal() < 0)
+	if (iothread_init(vdevs_inflight(&vm->vdevs)) < 0 ||
+	    iothread_prepare() < 0 || vdevs_attach(&vm->vdevs, &vm->m) < 0 ||
+	    iothread_seal() < 0)
 		return -1;
 	vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
@@ -346,6 +348,29 @@ static void hand_to_reaper(const struct vm *vm)
 		fds[n++] = vm->vcpus[i].fd;
 	(void)reaper_hand(fds, n, taps,
 			  vdevs_linger_fds(&vm->vdevs, taps, VIRTIO_MMIO_MAX_DEVICES));
+}
+
+/* How far below its frame stack_trim() gives the stack back: more than
+ * start-up ever goes deep, less than the gap the kernel keeps free below
+ * a stack (stack_guard_gap, 1 MiB by default). */
+#define STACK_TRIM_SPAN (256u << 10)
+
+/* Start-up went deep into the main thread's stack (path buffers of 4 KiB
+ * in restore_open() and the sinks, the MSR lists, the config: 20-30 KiB
+ * below where vm_wait() runs), and those pages stayed resident for the
+ * VM's whole run, in every clone.  They go back here, once the vCPUs run;
+ * a deeper call later (a snapshot, the stop) finds fresh zero pages.
+ * Everything more than a page below this frame is unused (madvise's own
+ * call takes a few bytes of it); the part of the span under the stack's
+ * lowest page is not mapped, which madvise reports (ENOMEM, ignored)
+ * after dropping the pages of the part that is. */
+static __attribute__((noinline)) void stack_trim(void)
+{
+	uintptr_t below = ((uintptr_t)__builtin_frame_address(0) &
+			   ~(uintptr_t)4095) - 4096;
+
+	(void)madvise((void *)(below - STACK_TRIM_SPAN), STACK_TRIM_SPAN,
+		      MADV_DONTNEED);
 }
 
 /* Waits for the VM to stop; turns signals and the timeout into stops. */
@@ -415,6 +440,8 @@ static void vm_teardown(struct vm *vm)
 	 * plus the final fdatasync of writeback disks). */
 	console_stop_begin(vm->console);
 	iothread_stop(vdevs_busy, &vm->vdevs);
+	if (getenv("PICOVM_STATS") && vm->vcpus)
+		iothread_log_stats();
 	console_stop_begin(vm->console1);
 	console_stop(vm->console);
 	vm->console = NULL;
@@ -643,6 +670,7 @@ static int vmm_start(const struct config *c, const char *dir)
 		machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
 	if (sandbox_thread(SANDBOX_MAIN, "picovm") < 0)
 		machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
+	stack_trim();
 	vm_wait(&vm, sig_fd, timer_fd);
 	status = vm.m.exit_status;
 teardown:
