@@ -215,13 +215,14 @@ static void net_rx_done(struct io_op *op, int res)
 	if (rx->waits) {
 		rx->waits = false;
 		v->rx_waiting_read = false;
-		v->rx_tap_empty = res == -EAGAIN;
+	} else if (res > 0) {
+		v->rx_round_got++;
 	}
 	io_flush_later(&v->rx_flush);
 	/* A RWF_NOWAIT read that found the tap empty keeps its chains for
 	 * the next read (a reset forgets them). */
 	if (res == -EAGAIN && !virtio_has(d, VIRTIO_NET_F_MRG_RXBUF)) {
-		v->rx_tap_empty = true;
+		v->rx_round_dry = true;
 		virtio_request_done(d);
 		pthread_mutex_unlock(&d->lock);
 		return;
@@ -359,10 +360,10 @@ static bool net_rx_fill(struct vnet *v, struct net_rx *rx, bool merge)
 /* Kicks (see the top of this file): how long a batched kick request
  * waits before the device looks at the ring itself, and how many batches
  * in a row must get their kick before a batch cut down by a timeout may
- * try twice its size (doubled after each try that fails). */
+ * try twice its size (doubled after each try that fails, up to 1024). */
 #define NET_RX_WAIT_NS 1000000
 #define NET_RX_REGROW 64
-#define NET_RX_REGROW_MAX (1u << 20)
+#define NET_RX_REGROW_MAX 1024
 
 /* The largest batch for this ring: a quarter of it, so that a driver
  * whose chains take several descriptors can still make that many
@@ -463,7 +464,13 @@ static void net_rx_post(struct vnet *v)
 	    v->held || io_stopping() || v->rx_waiting_read)
 		return;
 	bool reading = v->rx_busy, again = true, first = true;
-	for (unsigned i = 0; i < slots && (first || !v->rx_tap_empty); i++) {
+	/* A new round: sized by how the last one did. */
+	unsigned grow = v->rx_round_dry ? v->rx_round_got * 2 : v->rx_round * 2;
+	v->rx_round = grow < 1 ? 1 : grow < NET_RX_INFLIGHT - 1 ? grow : NET_RX_INFLIGHT - 1;
+	v->rx_round_got = 0;
+	v->rx_round_dry = false;
+	unsigned left = v->rx_round;
+	for (unsigned i = 0; i < slots && (first || left); i++) {
 		struct net_rx *rx = &v->rx[i];
 		if (v->rx_busy >> i & 1)
 			continue;
@@ -496,15 +503,18 @@ static void net_rx_post(struct vnet *v)
 				     first ? 0 : RWF_NOWAIT);
 		io_fix(sqe);
 		io_uring_sqe_set_data(sqe, &rx->op);
+		if (!first)
+			left--;
 		first = false;
 	}
 }
 
 /* The batch wait's timer: cancelled by a kick (re-armed if another wait
  * began meanwhile), or expired.  Expired with fewer buffers than asked
- * for: the guest posts in smaller batches (take what is there; batches
- * are that big from now on).  Expired with none: the guest is busy or
- * idle; its next buffer kicks. */
+ * for: the guest posts in smaller batches, or its vCPU did not run for a
+ * while (take what is there; batches are at most half as big, or that
+ * big, from now on).  Expired with none: the guest is busy or idle; its
+ * next buffer kicks. */
 static void net_rx_timer_done(struct io_op *op, int res)
 {
 	struct vnet *v = (struct vnet *)((uint8_t *)op - offsetof(struct vnet, rx_timer_op));
@@ -520,7 +530,9 @@ static void net_rx_timer_done(struct io_op *op, int res)
 		v->rx_timeouts++;
 		uint16_t have = vq_kick_after(q, 1);
 		if (have && have < v->rx_batch) {
-			v->rx_batch = v->rx_batch_max = have;
+			v->rx_batch = v->rx_batch_max =
+				have > v->rx_batch_max / 2 ? have :
+				(uint16_t)(v->rx_batch_max / 2);
 			v->rx_batch_ok = 0;
 			v->rx_regrow = v->rx_regrow < NET_RX_REGROW_MAX ?
 				       v->rx_regrow * 2 : NET_RX_REGROW_MAX;
@@ -613,7 +625,8 @@ static void net_reset(struct virtio_dev *d)
 	v->rx_batch = v->rx_batch_max = 0;
 	v->rx_batch_ok = 0;
 	v->rx_waiting_read = false;
-	v->rx_tap_empty = true;	/* the first round: one read */
+	v->rx_round = v->rx_round_got = 0;	/* the first round: one read */
+	v->rx_round_dry = true;
 	for (unsigned i = 0; i < NET_RX_INFLIGHT; i++)
 		if (v->rx_loaded >> i & 1)
 			v->rx[i].nchains = 0;
@@ -664,7 +677,7 @@ static void *net_open(const struct config *c, unsigned n)
 	 * VM never touches most of their pages. */
 	v->rx_timer_op.done = net_rx_timer_done;
 	v->rx_flush = (struct io_flush){ .fn = net_rx_flush, .arg = v };
-	v->rx_tap_empty = true;	/* the first round: one read */
+	v->rx_round_dry = true;	/* the first round: one read */
 	v->spill = tap ? malloc(NET_HDR + NET_MAX_FRAME) : NULL;
 	if (tap && !v->spill) {
 		net_close(v);

@@ -85,7 +85,12 @@ struct vnet {
 	 * slot's pages (an idle VM uses one). */
 	uint64_t rx_busy, rx_loaded;
 	bool rx_waiting_read;		/* a read waits for the tap */
-	bool rx_tap_empty;		/* a RWF_NOWAIT read found no frame */
+	/* RWF_NOWAIT reads behind the next waiting one: twice what the
+	 * last round got when a read of it found the tap empty, else
+	 * twice the last number (so a flood soon gets NET_RX_INFLIGHT - 1,
+	 * a trickle few reads that find nothing). */
+	unsigned rx_round, rx_round_got;
+	bool rx_round_dry;
 	struct io_flush rx_flush;	/* net_rx_post() after a batch */
 	/* Whatever of a frame does not fit the posted chains lands here:
 	 * tun returns only the bytes it copied, so without this a cut frame
