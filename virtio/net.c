@@ -242,6 +242,7 @@ static void net_rx_done(struct io_op *op, int res)
 	 * the next read (a reset forgets them). */
 	if (res == -EAGAIN && !virtio_has(d, VIRTIO_NET_F_MRG_RXBUF)) {
 		v->rx_round_dry = true;
+		v->rx_empty++;
 		virtio_request_done(d);
 		pthread_mutex_unlock(&d->lock);
 		return;
@@ -770,9 +771,10 @@ static void net_close(void *opaque)
 		if (v->stream)
 			stream_stats(v);
 		else
-			log_info("stats: net.%u: rx-reads=%llu rx-kicks=%llu "
-				 "rx-batch-timeouts=%llu rx-batch=%u/%u link=%s", v->n,
-				 (unsigned long long)v->rx_reads,
+			log_info("stats: net.%u: rx-reads=%llu rx-tap-empty=%llu "
+				 "rx-kicks=%llu rx-batch-timeouts=%llu rx-batch=%u/%u "
+				 "link=%s", v->n, (unsigned long long)v->rx_reads,
+				 (unsigned long long)v->rx_empty,
 				 (unsigned long long)v->rx_kicks,
 				 (unsigned long long)v->rx_timeouts,
 				 v->rx_batch, v->rx_batch_max, v->link_lost ? "lost" : "up");

@@ -113,6 +113,7 @@ struct vnet {
 	uint64_t tx_dropped, rx_dropped;
 	uint64_t rx_reads;		/* tap reads submitted (PICOVM_STATS) */
 	uint64_t rx_kicks, rx_timeouts;	/* RX kicks, batch waits timed out */
+	uint64_t rx_empty;		/* RWF_NOWAIT reads that found no frame */
 	bool link_lost;
 	bool held;			/* a snapshot: no new tap reads */
 };
