@@ -467,6 +467,29 @@ static void net_rx_kicked(struct vnet *v)
 	}
 }
 
+/* Starts the read of slot i (its chains taken): the one that may wait
+ * for the tap, or one with RWF_NOWAIT. */
+static void net_rx_start(struct vnet *v, unsigned i, bool waits)
+{
+	struct net_rx *rx = &v->rx[i];
+
+	if (rx->iov[rx->niov - 1].iov_base != v->spill)
+		rx->iov[rx->niov++] = (struct iovec){ v->spill, NET_HDR + NET_MAX_FRAME };
+	v->rx_busy |= 1ULL << i;
+	v->rx_loaded |= 1ULL << i;
+	rx->op.done = net_rx_done;
+	rx->v = v;
+	rx->waits = waits;
+	v->rx_waiting_read |= waits;
+	virtio_request_begin(v->dev);
+	v->rx_reads++;
+	struct io_uring_sqe *sqe = io_sqe();
+	io_uring_prep_readv2(sqe, v->tap.fd, rx->iov, rx->niov, 0,
+			     waits ? 0 : RWF_NOWAIT);
+	io_fix(sqe);
+	io_uring_sqe_set_data(sqe, &rx->op);
+}
+
 /* Starts tap reads into the guest's RX buffers, as many as it posted and
  * slots allow: one that may wait for the tap, the others behind it with
  * RWF_NOWAIT (they end at once when the tap has no frame left, instead of
@@ -483,49 +506,43 @@ static void net_rx_post(struct vnet *v)
 	if (!virtio_live(d) || !d->vq[NET_RX].ready || v->link_lost ||
 	    v->held || io_stopping() || v->rx_waiting_read)
 		return;
-	bool reading = v->rx_busy, again = true, first = true;
+	bool first = true;
 	/* A new round: sized by how the last one did. */
-	unsigned grow = v->rx_round_dry ? v->rx_round_got * 2 : v->rx_round * 2;
-	v->rx_round = grow < 1 ? 1 : grow < NET_RX_INFLIGHT - 1 ? grow : NET_RX_INFLIGHT - 1;
+	unsigned grow = v->rx_round_dry ? v->rx_round_got * 2 :
+			v->rx_round ? v->rx_round * 2 : 1;
+	v->rx_round = grow < NET_RX_INFLIGHT - 1 ? grow : NET_RX_INFLIGHT - 1;
 	v->rx_round_got = 0;
 	v->rx_round_dry = false;
 	unsigned left = v->rx_round;
-	for (unsigned i = 0; i < slots && (first || left); i++) {
-		struct net_rx *rx = &v->rx[i];
-		if (v->rx_busy >> i & 1)
-			continue;
-		/* No chains left, or the device failed while taking them
-		 * (its rings are dead then: nothing to give back). */
-		if (!(v->rx_loaded >> i & 1) && !net_rx_fill(v, rx, merge)) {
-			rx->nchains = 0;
-			/* Once: a guest moving its index back and forth must
-			 * not keep this loop going. */
-			if (virtio_live(d) && again &&
-			    net_rx_batch_wait(v, reading || !first)) {
-				again = false;
-				i--;	/* a batch is there already */
+	/* A second pass only when a batch of buffers came meanwhile (once:
+	 * a guest moving its index back and forth must not keep this going). */
+	for (unsigned pass = 0; pass < 2; pass++) {
+		bool dry = false;
+		for (unsigned i = 0; i < slots && (first || left); i++) {
+			struct net_rx *rx = &v->rx[i];
+			if (v->rx_busy >> i & 1)
 				continue;
+			/* Slots still holding chains go; a ring that ran dry
+			 * fills no more.  A device that failed while taking
+			 * chains has dead rings: nothing to give back. */
+			if (!(v->rx_loaded >> i & 1)) {
+				if (dry)
+					continue;
+				if (!net_rx_fill(v, rx, merge)) {
+					rx->nchains = 0;
+					if (!virtio_live(d))
+						return;
+					dry = true;
+					continue;
+				}
 			}
-			return;
+			net_rx_start(v, i, first);
+			if (!first)
+				left--;
+			first = false;
 		}
-		if (rx->iov[rx->niov - 1].iov_base != v->spill)
-			rx->iov[rx->niov++] = (struct iovec){ v->spill, NET_HDR + NET_MAX_FRAME };
-		v->rx_busy |= 1ULL << i;
-		v->rx_loaded |= 1ULL << i;
-		rx->op.done = net_rx_done;
-		rx->v = v;
-		rx->waits = first;
-		v->rx_waiting_read |= first;
-		virtio_request_begin(d);
-		v->rx_reads++;
-		struct io_uring_sqe *sqe = io_sqe();
-		io_uring_prep_readv2(sqe, v->tap.fd, rx->iov, rx->niov, 0,
-				     first ? 0 : RWF_NOWAIT);
-		io_fix(sqe);
-		io_uring_sqe_set_data(sqe, &rx->op);
-		if (!first)
-			left--;
-		first = false;
+		if (!dry || !net_rx_batch_wait(v, v->rx_busy != 0))
+			break;
 	}
 }
 

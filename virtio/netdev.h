@@ -86,9 +86,9 @@ struct vnet {
 	uint64_t rx_busy, rx_loaded;
 	bool rx_waiting_read;		/* a read waits for the tap */
 	/* RWF_NOWAIT reads behind the next waiting one: twice what the
-	 * last round got when a read of it found the tap empty, else
-	 * twice the last number (so a flood soon gets NET_RX_INFLIGHT - 1,
-	 * a trickle few reads that find nothing). */
+	 * last round's got when one of them found the tap empty, else
+	 * twice as many as last time, at least one (so a flood soon gets
+	 * NET_RX_INFLIGHT - 1, a trickle few reads that find nothing). */
 	unsigned rx_round, rx_round_got;
 	bool rx_round_dry;
 	struct io_flush rx_flush;	/* net_rx_post() after a batch */
