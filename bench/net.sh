@@ -120,7 +120,7 @@ rx_tap() {
 	read -r p1 d1 <<<"$(tap_tx)"
 	nx "$PVNET" send $TAP $MAC 64 picotest-stop 3 >/dev/null
 	wait $VM
-	echo "   ($1 rx $2: in the 3 s flood the tap passed $((p1 - p0)) frames to the VMM, dropped $((d1 - d0)) on a full queue)"
+	echo "   ($1 rx $2: in the 3 s flood the tap passed $((${p1:-0} - ${p0:-0})) frames to the VMM, dropped $((${d1:-0} - ${d0:-0})) on a full queue)"
 }
 
 printf '%-18s %-22s %12s %9s %12s\n' vmm test frames/s Gbit/s "CPU ms"
