@@ -86,9 +86,10 @@ struct vnet {
 	uint64_t rx_busy, rx_loaded;
 	bool rx_waiting_read;		/* a read waits for the tap */
 	/* RWF_NOWAIT reads behind the next waiting one: twice what the
-	 * last round's got when one of them found the tap empty, else
-	 * twice as many as last time, at least one (so a flood soon gets
-	 * NET_RX_INFLIGHT - 1, a trickle few reads that find nothing). */
+	 * last round's got when one of them found the tap empty (none if
+	 * they got nothing), else twice as many as last time or one (so a
+	 * flood soon gets NET_RX_INFLIGHT - 1, a trickle few reads that find
+	 * nothing). */
 	unsigned rx_round, rx_round_got;
 	bool rx_round_dry;
 	struct io_flush rx_flush;	/* net_rx_post() after a batch */
@@ -98,8 +99,8 @@ struct vnet {
 	 * bytes are never looked at and every read may share it. */
 	uint8_t *spill;
 	/* RX kick batching (net.c, "Kicks"): with the ring dry, the guest is
-	 * asked to kick after rx_batch more buffers; rx_timer bounds that
-	 * wait. */
+	 * asked to kick after rx_batch more buffers; a timeout (rx_timer_op)
+	 * bounds that wait. */
 	uint16_t rx_batch, rx_batch_max;
 	unsigned rx_batch_ok;		/* batches in a row that got their kick */
 	unsigned rx_regrow;		/* ... before rx_batch_max may double */
