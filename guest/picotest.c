@@ -350,6 +350,8 @@ static const struct {
 	{ "net-starve", NO_ARG, test_net_starve },
 	{ "net-reset", NO_ARG, test_net_reset },
 	{ "net-bench", ARG, test_net_bench },
+	{ "net-kickbatch", NO_ARG, test_net_kickbatch },
+	{ "net-trickle", NO_ARG, test_net_trickle },
 	{ "net-offload-loop", ARG, test_net_offload_loop },
 	{ "net-link-watch", NO_ARG, test_net_link_watch },
 	{ "net-tso", NO_ARG, test_net_tso },

@@ -58,6 +58,8 @@ test_fn test_net_rx_small;
 test_fn test_net_starve;
 test_fn test_net_reset;
 test_fn test_net_bench;		/* t_net_bench.c */
+test_fn test_net_kickbatch;	/* t_net_kick.c */
+test_fn test_net_trickle;
 test_fn test_net_tx_hostile;	/* t_net_hostile.c */
 test_fn test_blk_huge;		/* t_blk_big.c */
 test_fn test_blk_fair;

@@ -262,6 +262,42 @@ check "starve: all 50 frames sent after the buffers came were received" \
 	grep -qE '^net-starve: queued=[0-9]+ fresh=50 other=0 ' "$OUT"
 check "starve: picovm exits 0 (status $VM_STATUS)" test "$VM_STATUS" = 0
 
+# --- RX kicks: a batch of buffers per kick, and no wait for a batch that
+# never comes ---
+# net-kickbatch takes queue size - 1 frames and posts no buffer back, so
+# the device runs out; then it reads how many buffers it may post before
+# it must kick (avail_event, EVENT_IDX) and posts them back one at a time
+# with a kick check after each (as a driver refilling per frame does).
+# Each kick is a VM exit; asking at the next buffer costs one per buffer.
+ns kick
+vm_bg 60 kick cmdline=picotest=net-kickbatch net.0.tap=auto net.0.mac=$MAC
+if waitfor 60 grep -q '^net-kickbatch: ready' "$OUT"; then
+	n=$(sed -n 's/^net-kickbatch: ready \([0-9]*\)$/\1/p' "$OUT")
+	nx "$PVNET" send $TAP $MAC 60 kb "${n:-1}"
+	waitfor 60 grep -q '^net-kickbatch: asked' "$OUT"
+	stop_guest $TAP
+fi
+vm_wait
+asked=$(sed -n 's/^net-kickbatch: asked after \([0-9]*\) buffers$/\1/p' "$OUT")
+kicks=$(sed -n 's/^net-kickbatch: refill kicks=\([0-9]*\) .*/\1/p' "$OUT")
+check "kick batch: out of RX buffers, the device asks for a kick after a batch of them, not the next one (after ${asked:-?} of ${n:-?})" \
+	test "${asked:-0}" -ge 16
+check "kick batch: giving ${n:-?} buffers back one at a time takes at most 2 kicks (${kicks:-?})" \
+	test -n "$kicks" -a "${kicks:-99}" -le 2
+check "kick batch: picovm exits 0 (status $VM_STATUS)" test "$VM_STATUS" = 0
+# net-trickle keeps one RX buffer posted and posts the next only when it
+# came back: the device must not wait for the rest of a batch.
+ns trickle
+vm_bg 60 trickle cmdline=picotest=net-trickle net.0.tap=auto net.0.mac=$MAC
+if waitfor 60 grep -q '^net-trickle: ready' "$OUT"; then
+	nx "$PVNET" send $TAP $MAC 60 trickle 50
+	stop_guest $TAP
+fi
+vm_wait
+check "trickle: a driver with one RX buffer at a time gets all 50 frames" \
+	grep -qx 'net-trickle: frames=50' "$OUT"
+check "trickle: picovm exits 0 (status $VM_STATUS)" test "$VM_STATUS" = 0
+
 # --- hostile TX: bad headers and chains are dropped, the device lives ---
 # Keep in step with the table in guest/t_net_hostile.c.
 HCASES="runt hdr-only short-hdr oversize gso-udp gso-unknown gso-ecn-alone

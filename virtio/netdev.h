@@ -31,8 +31,11 @@ _Static_assert(NET_HDR == sizeof(struct virtio_net_hdr_mrg_rxbuf),
 #define NET_MAX_FRAME (65535 + ETH_HLEN + 4)	/* + VLAN tag */
 #define NET_TX_INFLIGHT 64
 /* Tap reads in flight at once, each into one chain (without MRG_RXBUF;
- * with it, one read gathers several chains and only one is in flight). */
-#define NET_RX_INFLIGHT 16
+ * with it, one read gathers several chains and only one is in flight).
+ * Each tap read returns one frame: with this many submitted together,
+ * one io_uring_enter harvests up to this many frames. */
+#define NET_RX_INFLIGHT 64
+_Static_assert(NET_RX_INFLIGHT <= 64, "slot masks are 64 bits");
 /* The configuration space through mtu (struct virtio_net_config). */
 #define NET_CONFIG_SIZE (offsetof(struct virtio_net_config, mtu) + \
 			 sizeof(((struct virtio_net_config *)0)->mtu))
@@ -50,17 +53,13 @@ struct net_tx {
 struct net_rx {
 	struct io_op op;
 	struct vnet *v;
-	bool busy;
+	bool waits;			/* the read that may wait for the tap */
 	uint16_t avail_end;		/* q->last_avail after its last pop */
 	unsigned nchains;
 	uint16_t head[VQ_MAX_SEGS];
 	uint64_t len[VQ_MAX_SEGS];	/* bytes each chain holds */
 	unsigned niov;
 	struct iovec iov[VQ_MAX_SEGS + 1];	/* + the spill buffer */
-	/* Whatever of a frame does not fit the posted chains lands here:
-	 * tun returns only the bytes it copied, so without this a cut frame
-	 * would look whole.  A frame that reaches it is dropped. */
-	uint8_t spill[NET_HDR + NET_MAX_FRAME];
 };
 
 /* The drop counters are read by the control thread (stats). */
@@ -81,11 +80,41 @@ struct vnet {
 	unsigned tx_fresh;
 	bool tx_starved;
 	struct net_rx rx[NET_RX_INFLIGHT];
+	/* Slots with a read in flight, slots holding chains (in flight or
+	 * not): bit i for rx[i], so that looking for a slot touches no
+	 * slot's pages (an idle VM uses one). */
+	uint64_t rx_busy, rx_loaded;
+	bool rx_waiting_read;		/* a read waits for the tap */
+	/* RWF_NOWAIT reads behind the next waiting one: twice what the
+	 * last round's got when one of them found the tap empty (none if
+	 * they got nothing), else twice as many as last time or one (so a
+	 * flood soon gets NET_RX_INFLIGHT - 1, a trickle few reads that find
+	 * nothing). */
+	unsigned rx_round, rx_round_got;
+	bool rx_round_dry;
+	struct io_flush rx_flush;	/* net_rx_post() after a batch */
+	/* Whatever of a frame does not fit the posted chains lands here:
+	 * tun returns only the bytes it copied, so without this a cut frame
+	 * would look whole.  A frame that reaches it is dropped, so its
+	 * bytes are never looked at and every read may share it. */
+	uint8_t *spill;
+	/* RX kick batching (net.c, "Kicks"): with the ring dry, the guest is
+	 * asked to kick after rx_batch more buffers; a timeout (rx_timer_op)
+	 * bounds that wait. */
+	uint16_t rx_batch, rx_batch_max;
+	unsigned rx_batch_ok;		/* batches in a row that got their kick */
+	unsigned rx_regrow;		/* ... before rx_batch_max may double */
+	bool rx_waiting;		/* a batched kick request is out */
+	bool rx_timer_busy, rx_timer_cancel;	/* its timer in the kernel */
+	struct io_op rx_timer_op;
+	struct __kernel_timespec rx_timer_ts;
 	int cancel_fd;			/* vCPU -> I/O thread: cancel the read */
 	struct io_event cancel_ev;
 	struct vq_chain chain;
 	uint64_t tx_dropped, rx_dropped;
 	uint64_t rx_reads;		/* tap reads submitted (PICOVM_STATS) */
+	uint64_t rx_kicks, rx_timeouts;	/* RX kicks, batch waits timed out */
+	uint64_t rx_empty;		/* RWF_NOWAIT reads that found no frame */
 	bool link_lost;
 	bool held;			/* a snapshot: no new tap reads */
 };

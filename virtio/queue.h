@@ -68,6 +68,14 @@ bool vq_should_notify(struct vq *q);
 /* Before going idle: ask for a kick when the driver adds more buffers.
  * Returns true when buffers arrived meanwhile (pop again). */
 bool vq_enable_kicks(struct vq *q);
+/* With EVENT_IDX, after vq_enable_kicks() found nothing: ask for the kick
+ * only once the driver has made n (>= 1) more buffers available instead.
+ * Returns how many it has made available already (a guest's figure: it
+ * may exceed the queue size; vq_pop() judges it). */
+uint16_t vq_kick_after(struct vq *q, uint16_t n);
+/* How far the driver's avail index is ahead of the device (a guest's
+ * figure, as above). */
+uint16_t vq_avail_ahead(const struct vq *q);
 
 /* iovec helpers */
 /* Copies up to len bytes starting skip bytes into iov[0..n) to dst. */

@@ -191,6 +191,7 @@ int iothread_seal(void)
 		IORING_OP_FSYNC,	/* virtio-blk FLUSH */
 		IORING_OP_FALLOCATE,	/* virtio-blk DISCARD, WRITE_ZEROES */
 		IORING_OP_ASYNC_CANCEL,	/* stopping: cancel what still waits */
+		IORING_OP_TIMEOUT,	/* virtio-net: bound on an RX kick batch */
 	};
 	struct io_uring_restriction res[sizeof(ops) + 2];
 	int ret;
