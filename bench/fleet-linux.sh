@@ -72,7 +72,7 @@ HZ=$("$B/tsc"); number "$HZ" "host TSC rate"
 # RCU stall suppression: L emulated kernels share the host's cores, and a
 # stall report's NMI backtraces hit an instruction this nested KVM cannot
 # emulate).
-CMDLINE="console=ttyS0 noxsave clearcpuid=popcnt,smap rodata=off norandmaps percpu_alloc=page quiet rcupdate.rcu_cpu_stall_suppress=1 tsc_early_khz=$((HZ / 1000)) picovm.script=vda"
+CMDLINE="console=ttyS0 noxsave clearcpuid=popcnt,smap no_timer_check rodata=off norandmaps percpu_alloc=page quiet rcupdate.rcu_cpu_stall_suppress=1 tsc_early_khz=$((HZ / 1000)) picovm.script=vda"
 # The job (run by /init in a subshell of it: `arg` is /init's).  picovm
 # appends picovm.name=NAME; under QEMU it is absent.
 cat >"$B/job.img" <<'EOF'

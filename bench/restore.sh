@@ -225,7 +225,7 @@ case $GUESTS in *" linux "*)
 	# "stall" at once and sends NMIs for backtraces, whose entry code this
 	# nested KVM cannot emulate (an emulation failure at paranoid_entry).
 	# Not needed where the TSC is restored.
-	BASE="noxsave clearcpuid=popcnt,smap rodata=off norandmaps percpu_alloc=page quiet rcupdate.rcu_cpu_stall_suppress=1"
+	BASE="noxsave clearcpuid=popcnt,smap no_timer_check rodata=off norandmaps percpu_alloc=page quiet rcupdate.rcu_cpu_stall_suppress=1"
 	job() {	# FILE COMMANDS: a job disk of 64 KiB
 		printf '%s\n' "$2" >"$1"
 		truncate -s 64K "$1"

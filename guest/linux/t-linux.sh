@@ -28,7 +28,7 @@ LB=$TOP/guest/linux/build
 SECS=${LINUX_TIMEOUT:-300}
 # As in examples/demo.conf (see the comments there); picovm appends its
 # virtio_mmio.device= entries.
-BASE="noxsave clearcpuid=popcnt,smap rodata=off norandmaps percpu_alloc=page quiet"
+BASE="noxsave clearcpuid=popcnt,smap no_timer_check rodata=off norandmaps percpu_alloc=page quiet"
 
 # Up to date (a second when the kernel is cached; ~5 minutes once per
 # machine otherwise).
