@@ -228,8 +228,11 @@ check "snappit: snapshot with the PIT running: status 0, stopped there" \
 	test "$VM_STATUS" = 0 -a ! -s "$OUT"
 OUT=$WORK/pit-rest
 vm_run 60 "$OUT" restore "$WORK/sp"
+# At least 5: one more may land between the guest's count reaching 5 and
+# its interrupts going off.
 check "snappit: restored, the PIT's interrupts go on (5 without programming it again)" \
-	test "$VM_STATUS" = 0 -a "$(cat "$OUT")" = "snappit: restores=0->1 irqs=5"
+	test "$VM_STATUS" = 0 -a "$(wc -l <"$OUT")" = 1 -a \
+	-n "$(grep -Ex 'snappit: restores=0->1 irqs=([5-9]|[1-9][0-9]+)' "$OUT")"
 if command -v strace >/dev/null; then
 	timeout -k 3 60 strace -f -qq -e trace=ioctl -o "$OUT.ioctl" \
 		"$PICOVM" restore "$WORK/sp" >"$OUT" 2>"$OUT.err" </dev/null

@@ -7,7 +7,8 @@
  * full, blocking for the writer).  Prints "full" once
  * COMMAND runs.  On SIGUSR1 (or when COMMAND ends) it starts reading:
  * everything COMMAND wrote from then on goes to OUTFILE (after the 4096
- * filler bytes, lines of '#').  Waits up to SECS for COMMAND to exit,
+ * filler bytes, lines of '#'); "drained" is printed once the pipe was
+ * first emptied.  Waits up to SECS for COMMAND to exit,
  * killing it after that, and prints "status=N" or "status=watchdog".
  * Exit status 0 unless something here failed.
  */
@@ -87,7 +88,7 @@ int main(int argc, char **argv)
 	close(p[1]);
 	printf("full\n");
 	fflush(stdout);
-	int st = 0, done = 0;
+	int st = 0, done = 0, announced = 0;
 	char buf[65536];
 	for (long ticks = 0; !done && ticks < secs * 20; ticks++) {
 		if (waitpid(pid, &st, WNOHANG) == pid)
@@ -97,6 +98,13 @@ int main(int argc, char **argv)
 			while ((n = read(p[0], buf, sizeof(buf))) > 0)
 				if (write(out, buf, (size_t)n) != n)
 					die("OUTFILE");
+			if (!announced) {
+				/* The pipe is empty now: what COMMAND
+				 * writes next has room. */
+				printf("drained\n");
+				fflush(stdout);
+				announced = 1;
+			}
 		}
 		if (!done)
 			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
