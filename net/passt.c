@@ -89,6 +89,9 @@ static int passt_start(const struct config *c, unsigned n, struct passt *p)
 			strerror(errno));
 		return -1;
 	}
+	int big = INT_MAX / 2;
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 	pid_t parent = getpid(), pid = fork();
 	if (pid == 0)
 		passt_exec(bin, sv[1], parent, argv);

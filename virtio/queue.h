@@ -68,6 +68,11 @@ bool vq_should_notify(struct vq *q);
 /* Before going idle: ask for a kick when the driver adds more buffers.
  * Returns true when buffers arrived meanwhile (pop again). */
 bool vq_enable_kicks(struct vq *q);
+/* With EVENT_IDX (q->event_idx): ask for a kick only once the driver
+ * has added n more buffers than it has now (avail_event n - 1 past its
+ * avail index).  Returns true when it added them meanwhile (pop again).
+ * Without EVENT_IDX it does nothing and returns false. */
+bool vq_enable_kicks_after(struct vq *q, uint16_t n);
 
 /* iovec helpers */
 /* Copies up to len bytes starting skip bytes into iov[0..n) to dst. */
