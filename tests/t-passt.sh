@@ -129,6 +129,13 @@ if waitfor 20 grep -q '^net-responder: up' "$OUT"; then
 		grep -q passt "/proc/$passt_pid/comm"
 	check "passt = auto: passt got the MTU and the forward (--fd 3 --mtu 1500 -t none -u 5000:7)" \
 		grep -q -- "--fd.3.--mtu.1500.-t.none.-u.5000:7" <(tr '\0' ' ' <"/proc/$passt_pid/cmdline")
+	# passt sets this on a connection it accepts, not on a --fd socket:
+	# picovm does (the kernel doubles it, capped by net.core.wmem_max)
+	tb=$(nx ss -xmp 2>/dev/null | grep -F "pid=$passt_pid,fd=3)" |
+		sed -n 's/.*skmem:(.*,tb\([0-9]*\),.*/\1/p' | head -1)
+	wdef=$(cat /proc/sys/net/core/wmem_default)
+	check "passt = auto: passt's end has a send buffer above the default ${wdef} bytes (${tb:-?})" \
+		test "${tb:-0}" -gt "$wdef"
 	nx timeout 250 "$PEER" udp 5000 1472 >"$WORK/udp.out" 2>&1
 	check "udp: every payload size 1..1472 (frames to the MTU) echoed byte for byte" \
 		grep -qx "udp: sizes=1472 bad=0 lost=0" "$WORK/udp.out"
