@@ -31,12 +31,14 @@
  * frames, 1-2 buffers new at each kick; each kick an exit of the vCPU
  * and a wake-up of this thread).  So with EVENT_IDX the kick is asked
  * for after as many new buffers as the guest was just handed (up to
- * STREAM_KICK_BATCH, a quarter of the ring): a guest that gives buffers
- * back as it takes frames gets there.  One that does not (it keeps
- * some, or posts without kicking) is not waited for: while a frame
- * waits, the ring is looked at again after STREAM_POLL_MIN_US, twice as
- * long each time nothing came (up to STREAM_POLL_MAX_US), back to the
- * shortest once some did.  A length of 0, or above what the
+ * STREAM_KICK_BATCH, a quarter of the ring; at least half the last
+ * batch): a guest that gives buffers back as it takes frames gets there.
+ * One that does not (it keeps some, or posts without kicking) is not
+ * waited for: while a frame waits, the ring is looked at again after
+ * STREAM_POLL_MIN_US, twice as long each time nothing came (up to
+ * STREAM_POLL_MAX_US), back to the shortest once some did.  A guest
+ * that posts one buffer at a time ends up asked for a kick per buffer
+ * again, after a few such looks.  A length of 0, or above what the
  * device accepts (net.N.mtu + 14 + a VLAN tag), means the stream cannot
  * be trusted any more: the link goes down with one log line.  So does the
  * end of the stream (passt ended) or an error on it.  The socket is
@@ -92,6 +94,7 @@ struct net_stream {
 	bool rx_busy;
 	struct io_timer rx_timer;	/* a frame waits: look again */
 	uint64_t rx_wait_us;		/* its next delay */
+	unsigned rx_batch;		/* the kick was asked after this many */
 	uint64_t rx_holds, rx_polls;	/* PICOVM_STATS: waits for room, looks */
 	size_t rx_len;
 	uint8_t rx_buf[STREAM_RXBUF];
@@ -398,9 +401,14 @@ static bool stream_rx_wait(struct net_stream *st, uint16_t took)
 	st->rx_holds++;
 	if (took)
 		st->rx_wait_us = STREAM_POLL_MIN_US;
-	/* Without this the kick stays at the next buffer (virtio_pop). */
-	if (took >= 2 && batch >= 2 &&
-	    vq_enable_kicks_after(q, (uint16_t)(took < batch ? took : batch)))
+	/* At most halved per wait: one look that found the guest between
+	 * batches (or away) does not bring back a kick per buffer. */
+	unsigned k = took < batch ? took : batch;
+	if (k < st->rx_batch / 2)
+		k = st->rx_batch / 2;
+	st->rx_batch = k;
+	/* Below 2 the kick stays at the next buffer (virtio_pop). */
+	if (k >= 2 && vq_enable_kicks_after(q, (uint16_t)k))
 		return true;
 	io_timer_arm(&st->rx_timer, st->rx_wait_us);
 	return false;
