@@ -403,9 +403,9 @@ static bool stream_rx_wait(struct net_stream *st, uint16_t took)
 		st->rx_wait_us = STREAM_POLL_MIN_US;
 	/* At most halved per wait: one look that found the guest between
 	 * batches (or away) does not bring back a kick per buffer. */
-	unsigned k = took < batch ? took : batch;
-	if (k < st->rx_batch / 2)
-		k = st->rx_batch / 2;
+	unsigned k = took > st->rx_batch / 2 ? took : st->rx_batch / 2;
+	if (k > batch)
+		k = batch;	/* the ring may be smaller since (a reset) */
 	st->rx_batch = k;
 	/* Below 2 the kick stays at the next buffer (virtio_pop). */
 	if (k >= 2 && vq_enable_kicks_after(q, (uint16_t)k))

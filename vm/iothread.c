@@ -335,14 +335,12 @@ void io_timer_cancel(struct io_timer *t)
 			*p = t->next;
 			break;
 		}
-	t->armed = false;
 }
 
 void io_timer_arm(struct io_timer *t, uint64_t delay_us)
 {
 	io_timer_cancel(t);
 	t->at_ns = now_ns() + delay_us * 1000;
-	t->armed = true;
 	t->next = timer_list;
 	timer_list = t;
 }

@@ -62,13 +62,12 @@ void io_flush_later(struct io_flush *f);
  * ring allows none): the thread's wait itself ends at the earliest one. */
 struct io_timer {
 	struct io_timer *next;
-	bool armed;
 	uint64_t at_ns;			/* CLOCK_MONOTONIC */
 	void (*fn)(void *arg);
 	void *arg;
 };
-/* Arms t to run about delay_us from now (moves it when armed); cancels
- * it.  I/O thread only. */
+/* Arms t to run about delay_us (> 0) from now (moves it when armed);
+ * cancels it.  I/O thread only. */
 void io_timer_arm(struct io_timer *t, uint64_t delay_us);
 void io_timer_cancel(struct io_timer *t);
 /* True on the I/O thread. */
