@@ -90,13 +90,15 @@ struct net_stream {
 	struct tx_batch tx[2];
 	/* PICOVM_STATS */
 	uint64_t tx_writes, tx_frames, tx_short, rx_reads, rx_frames;
-	/* RX: rx_len bytes of the stream, from a frame's start. */
+	/* RX: the stream's bytes rx_off..rx_len, from a frame's start; the
+	 * frames cut are not moved out until the next read (so a wait for
+	 * room moves no bytes). */
 	bool rx_busy;
 	struct io_timer rx_timer;	/* a frame waits: look again */
 	uint64_t rx_wait_us;		/* its next delay */
 	unsigned rx_batch;		/* the kick was asked after this many */
 	uint64_t rx_holds, rx_polls;	/* PICOVM_STATS: waits for room, looks */
-	size_t rx_len;
+	size_t rx_off, rx_len;
 	uint8_t rx_buf[STREAM_RXBUF];
 };
 
@@ -342,6 +344,11 @@ static void stream_rx_submit(struct net_stream *st)
 
 	st->rx_busy = true;
 	st->rx_reads++;
+	if (st->rx_off) {	/* less than a frame left: to the start */
+		memmove(st->rx_buf, st->rx_buf + st->rx_off, st->rx_len - st->rx_off);
+		st->rx_len -= st->rx_off;
+		st->rx_off = 0;
+	}
 	io_uring_prep_read(sqe, st->v->passt.fd, st->rx_buf + st->rx_len,
 			   (unsigned)(STREAM_RXBUF - st->rx_len), 0);
 	io_fix(sqe);
@@ -354,7 +361,7 @@ static void stream_rx_submit(struct net_stream *st)
 static int stream_rx_cut(struct net_stream *st, bool *pushed)
 {
 	struct vnet *v = st->v;
-	size_t off = 0;
+	size_t off = st->rx_off;
 	int ret = 0;
 
 	while (st->rx_len - off >= STREAM_LEN) {
@@ -377,10 +384,7 @@ static int stream_rx_cut(struct net_stream *st, bool *pushed)
 		st->rx_frames++;
 		off += STREAM_LEN + len;
 	}
-	if (off) {
-		memmove(st->rx_buf, st->rx_buf + off, st->rx_len - off);
-		st->rx_len -= off;
-	}
+	st->rx_off = off;
 	return ret;
 }
 
@@ -472,10 +476,10 @@ static void stream_rx_done(struct io_op *op, int res)
 	}
 	if (res > 0 && (size_t)res <= STREAM_RXBUF - st->rx_len)
 		st->rx_len += (size_t)res;
-	else if (res == 0 && st->rx_len)
+	else if (res == 0 && st->rx_len > st->rx_off)
 		net_link_down(v, "%s closed the connection in the middle of a "
 			      "frame (%zu bytes of the stream unused)",
-			      v->passt.what, st->rx_len);
+			      v->passt.what, st->rx_len - st->rx_off);
 	else if (res == 0)
 		net_link_down(v, "%s closed the connection (it ended?)",
 			      v->passt.what);
