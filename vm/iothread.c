@@ -375,12 +375,15 @@ static void timers_run(void)
 	flush_run();	/* what the timers marked (interrupts) */
 }
 
-/* The loop's wait: for one completion, or until the earliest timer. */
+/* The loop's wait: for one completion, or until the earliest timer.
+ * Without IORING_FEAT_EXT_ARG (before Linux 5.11) liburing would time
+ * the wait with a timeout request, which the sealed ring refuses: timers
+ * then run only after the next completion. */
 static int wait_next(void)
 {
 	uint64_t at = timer_next();
 
-	if (!at)
+	if (!at || !(ring.features & IORING_FEAT_EXT_ARG))
 		return io_uring_submit_and_wait(&ring, 1);
 	uint64_t now = now_ns(), left = at > now ? at - now : 0;
 	struct __kernel_timespec ts = {

@@ -59,7 +59,8 @@ struct io_flush {
 void io_flush_later(struct io_flush *f);
 /* A deadline: fn(arg) runs once on the I/O thread, after the completions
  * of the wait that reached it.  No timer operation on the ring (the sealed
- * ring allows none): the thread's wait itself ends at the earliest one. */
+ * ring allows none): the thread's wait itself ends at the earliest one
+ * (IORING_FEAT_EXT_ARG, Linux 5.11; before it, at the next completion). */
 struct io_timer {
 	struct io_timer *next;
 	uint64_t at_ns;			/* CLOCK_MONOTONIC */
