@@ -247,6 +247,13 @@ for vmm in $UVMMS; do
 		fi
 		median_run rx_user $vmm $size
 		show $vmm "rx $size" "host->guest $size B" "$(ucpu_ms)"
+		# the guest gives each buffer back as it takes a frame and
+		# kicks when the VMM asked for it (EVENT_IDX): one kick per
+		# few frames was picovm's host->guest limit on passt
+		# (README, "Networking without root")
+		printf '%-18s %-22s %s\n' $vmm "  frames per RX kick" \
+			"$(sed -n 's/^bench: frames=\([0-9]*\) .* kicks=\([0-9]*\) .*/\1 \2/p' "$B/net.out" |
+				awk '{ printf "%.1f (%d kicks, median run)", $2 ? $1 / $2 : 0, $2 }')"
 	done
 done
 echo "(user-mode: guest->host frames are the guest's test frames, read and dropped by passt or"

@@ -348,6 +348,7 @@ static const struct {
 	{ "net-rx-small", NO_ARG, test_net_rx_small },
 	{ "net-rx-small", ARG, test_net_rx_small },
 	{ "net-starve", NO_ARG, test_net_starve },
+	{ "net-starve", ARG, test_net_starve },
 	{ "net-reset", NO_ARG, test_net_reset },
 	{ "net-bench", ARG, test_net_bench },
 	{ "net-kickbatch", NO_ARG, test_net_kickbatch },

@@ -6,8 +6,10 @@
  *   net-responder:IP[:DUR]   answers ARP and ICMP echo for IPv4 address IP
  *   net-echo[:DUR]           sends every test frame back, MACs swapped
  *   net-rx-small[:BYTES]     RX buffers too small for a full frame
- *   net-starve               no RX buffers until a byte on the serial
- *                            input, then RX resumes
+ *   net-starve[:quiet]       no RX buffers until a byte on the serial
+ *                            input, then RX resumes; quiet: one buffer
+ *                            posted (and kicked) first, the rest after
+ *                            the cue without a kick
  *   net-reset                a device reset with RX buffers posted (a
  *                            tap read pending) must finish, on an idle
  *                            link too; then a "reset-ok" frame goes out
@@ -335,26 +337,33 @@ int test_net_rx_small(const struct bootinfo *bi, const char *arg,
 int test_net_starve(const struct bootinfo *bi, const char *arg, size_t arglen)
 {
 	uint64_t flood = 0, after = 0, other = 0, marks = 0;
+	int quiet = arglen == 5 && !memcmp(arg, "quiet", 5);
 	uint8_t *f;
 	int c;
 
-	(void)arg, (void)arglen;
+	if (arglen && !quiet) {
+		rt_printf("picotest: bad arguments '%.*s'\n", (int)arglen, arg);
+		return EXIT_USAGE;
+	}
 	net.rx_no_post = 1;
 	if (tnet_open(&net, bi, "net-starve") || !(f = tnet_frame_buf()))
 		return 1;
-	rt_puts("net-starve: no buffers");
+	if (quiet)
+		vnet_rx_post(&net, 1, 1);
+	rt_puts(quiet ? "net-starve: one buffer" : "net-starve: no buffers");
 	c = serial_getc();
 	if (c == 0x04) {	/* the end of stdin: no cue will come */
 		rt_puts("net-starve: stdin ended before the cue");
 		return 1;
 	}
-	/* The device must have been left alone: nothing used, no failure. */
-	if (vq_has_used(&net.rx) || vnet_broken(&net)) {
+	/* The device must have been left alone: nothing used, no failure
+	 * (quiet: the one buffer may have been filled). */
+	if ((!quiet && vq_has_used(&net.rx)) || vnet_broken(&net)) {
 		rt_printf("net-starve: device used or failed without buffers "
 			  "(status=0x%x)\n", vdev_status(&net.dev));
 		return 1;
 	}
-	vnet_rx_fill(&net);
+	vnet_rx_post(&net, ~0u, !quiet);
 	rt_puts("net-starve: posting buffers");
 	for (;;) {
 		int n = vnet_recv(&net, f, VNET_MAX_FRAME, NULL);

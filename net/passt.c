@@ -89,6 +89,17 @@ static int passt_start(const struct config *c, unsigned n, struct passt *p)
 			strerror(errno));
 		return -1;
 	}
+	/* passt asks for INT_MAX / 2 (the kernel caps it at wmem_max and
+	 * rmem_max) on a connection it accepts, but leaves a --fd socket at
+	 * the default (208 KiB): a few hundred small frames, which a guest
+	 * that stops reading for a moment fills, and passt then drops
+	 * (ss: passt's send queue full at 212992 bytes in a host->guest
+	 * flood).  So its end gets what passt would have set. */
+	int big = INT_MAX / 2;
+	if (setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)) < 0 ||
+	    setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big)) < 0)
+		log_info("%s: net.%u.passt: cannot enlarge the socket buffers: %s",
+			 c->file, n, strerror(errno));
 	pid_t parent = getpid(), pid = fork();
 	if (pid == 0)
 		passt_exec(bin, sv[1], parent, argv);

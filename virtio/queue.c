@@ -311,6 +311,16 @@ uint16_t vq_avail_ahead(const struct vq *q)
 	return (uint16_t)(load16(q->avail + AVAIL_IDX) - q->last_avail);
 }
 
+bool vq_enable_kicks_after(struct vq *q, uint16_t n)
+{
+	if (!q->event_idx || n == 0)
+		return false;
+	uint16_t now = load16(q->avail + AVAIL_IDX);
+	store16(q->used + USED_RING + USED_ELEM * q->num, (uint16_t)(now + n - 1));
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return (uint16_t)(load16(q->avail + AVAIL_IDX) - now) >= n;
+}
+
 /* Copies between buf and the bytes of iov[0..n) from skip on; to_iov
  * says which way.  Returns the bytes copied (at most len). */
 static uint64_t iov_copy(const struct iovec *iov, unsigned n, uint64_t skip,

@@ -76,6 +76,11 @@ uint16_t vq_kick_after(struct vq *q, uint16_t n);
 /* How far the driver's avail index is ahead of the device (a guest's
  * figure, as above). */
 uint16_t vq_avail_ahead(const struct vq *q);
+/* With EVENT_IDX (q->event_idx): ask for a kick only once the driver
+ * has added n more buffers than it has now (avail_event n - 1 past its
+ * avail index).  Returns true when it added them meanwhile (pop again).
+ * Without EVENT_IDX it does nothing and returns false. */
+bool vq_enable_kicks_after(struct vq *q, uint16_t n);
 
 /* iovec helpers */
 /* Copies up to len bytes starting skip bytes into iov[0..n) to dst. */

@@ -48,6 +48,7 @@ static pthread_cond_t pause_cond = PTHREAD_COND_INITIALIZER;
 static bool pause_req, paused;
 static struct machine *machine;
 static struct io_flush *flush_list;
+static struct io_timer *timer_list;	/* armed ones, I/O thread only */
 static _Thread_local bool on_io_thread;
 static bool left_busy;		/* the kernel may still write guest memory */
 /* Every SQE picovm takes yields exactly one CQE (no multishot requests),
@@ -317,6 +318,16 @@ void iothread_resume(void)
 	pthread_mutex_unlock(&pause_lock);
 }
 
+static void flush_run(void)
+{
+	while (flush_list) {
+		struct io_flush *f = flush_list;
+		flush_list = f->next;
+		f->queued = false;
+		f->fn(f->arg);
+	}
+}
+
 static void reap(void)
 {
 	struct io_uring_cqe *cqe;
@@ -333,12 +344,7 @@ static void reap(void)
 			op->done(op, res);
 	}
 	io_uring_cq_advance(&ring, n);
-	while (flush_list) {
-		struct io_flush *f = flush_list;
-		flush_list = f->next;
-		f->queued = false;
-		f->fn(f->arg);
-	}
+	flush_run();
 }
 
 void io_flush_later(struct io_flush *f)
@@ -348,6 +354,81 @@ void io_flush_later(struct io_flush *f)
 	f->queued = true;
 	f->next = flush_list;
 	flush_list = f;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+void io_timer_cancel(struct io_timer *t)
+{
+	for (struct io_timer **p = &timer_list; *p; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			break;
+		}
+}
+
+void io_timer_arm(struct io_timer *t, uint64_t delay_us)
+{
+	io_timer_cancel(t);
+	t->at_ns = now_ns() + delay_us * 1000;
+	t->next = timer_list;
+	timer_list = t;
+}
+
+/* The earliest deadline, 0 for none. */
+static uint64_t timer_next(void)
+{
+	uint64_t at = 0;
+
+	for (struct io_timer *t = timer_list; t; t = t->next)
+		if (!at || t->at_ns < at)
+			at = t->at_ns;
+	return at;
+}
+
+/* Runs the timers whose deadline has passed (each may arm itself again:
+ * it is off the list while it runs). */
+static void timers_run(void)
+{
+	uint64_t now = now_ns();
+
+	for (bool again = true; again;) {
+		again = false;
+		for (struct io_timer *t = timer_list; t; t = t->next)
+			if (t->at_ns <= now) {
+				io_timer_cancel(t);
+				t->fn(t->arg);
+				again = true;	/* the list changed */
+				break;
+			}
+	}
+	flush_run();	/* what the timers marked (interrupts) */
+}
+
+/* The loop's wait: for one completion, or until the earliest timer.
+ * Without IORING_FEAT_EXT_ARG (before Linux 5.11) liburing would time
+ * the wait with a timeout request, which the sealed ring refuses: timers
+ * then run only after the next completion. */
+static int wait_next(void)
+{
+	uint64_t at = timer_next();
+
+	if (!at || !(ring.features & IORING_FEAT_EXT_ARG))
+		return io_uring_submit_and_wait(&ring, 1);
+	uint64_t now = now_ns(), left = at > now ? at - now : 0;
+	struct __kernel_timespec ts = {
+		.tv_sec = (long long)(left / 1000000000u),
+		.tv_nsec = (long long)(left % 1000000000u),
+	};
+	struct io_uring_cqe *cqe;
+	int ret = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &ts, NULL);
+	return ret == -ETIME ? 0 : ret;
 }
 
 bool io_on_thread(void)
@@ -405,13 +486,15 @@ static void *iothread_main(void *arg)
 	}
 	uring_test_hook();
 	while (!atomic_load(&stop)) {
-		int ret = io_uring_submit_and_wait(&ring, 1);
+		int ret = wait_next();
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
 			machine_stop(machine, EXIT_VM_FAILURE,
 				     "io thread: io_uring_enter: %s", strerror(-ret));
 			break;
 		}
 		reap();
+		if (!atomic_load(&stop))
+			timers_run();
 	}
 	/* Let the chunks already submitted finish (devices submit nothing
 	 * new once stopping): a write the guest was told about is done

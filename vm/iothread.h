@@ -64,6 +64,20 @@ struct io_flush {
 /* Runs f->fn(f->arg) once after the completions being handled now, however
  * often it is queued meanwhile.  I/O thread only (io_on_thread()). */
 void io_flush_later(struct io_flush *f);
+/* A deadline: fn(arg) runs once on the I/O thread, after the completions
+ * of the wait that reached it.  No timer operation on the ring (the sealed
+ * ring allows none): the thread's wait itself ends at the earliest one
+ * (IORING_FEAT_EXT_ARG, Linux 5.11; before it, at the next completion). */
+struct io_timer {
+	struct io_timer *next;
+	uint64_t at_ns;			/* CLOCK_MONOTONIC */
+	void (*fn)(void *arg);
+	void *arg;
+};
+/* Arms t to run about delay_us (> 0) from now (moves it when armed);
+ * cancels it.  I/O thread only. */
+void io_timer_arm(struct io_timer *t, uint64_t delay_us);
+void io_timer_cancel(struct io_timer *t);
 /* True on the I/O thread. */
 bool io_on_thread(void);
 /* Arms the thread's own stop event (before iothread_seal()). */

@@ -146,12 +146,22 @@ static void rx_post(struct vnet *v, unsigned i)
 		v->rx_posted[i] = 1;
 }
 
+void vnet_rx_post(struct vnet *v, unsigned n, int kick)
+{
+	for (unsigned i = 0; i < v->rx.num && v->rx.nfree && n; i++)
+		if (!v->rx_posted[i]) {
+			rx_post(v, i);
+			n--;
+		}
+	if (kick)
+		vq_kick(&v->rx);
+	else
+		vq_publish_silently(&v->rx);
+}
+
 void vnet_rx_fill(struct vnet *v)
 {
-	for (unsigned i = 0; i < v->rx.num && v->rx.nfree; i++)
-		if (!v->rx_posted[i])
-			rx_post(v, i);
-	vq_kick(&v->rx);
+	vnet_rx_post(v, ~0u, 1);
 }
 
 int vnet_tx_reap(struct vnet *v, int wait, uint64_t timeout)

@@ -117,6 +117,9 @@ int vnet_open(struct vnet *v, const struct bootinfo *bi, unsigned index,
 int vnet_init(struct vnet *v, const char **why);
 /* Posts every RX buffer not on the ring yet, then kicks. */
 void vnet_rx_fill(struct vnet *v);
+/* Posts up to n RX buffers not on the ring yet; then kicks, or (kick 0)
+ * publishes them without ever notifying. */
+void vnet_rx_post(struct vnet *v, unsigned n, int kick);
 /* Queues hdr (NULL: all zero) + frame in a free TX slot, reaping used
  * entries (waiting up to VIRTIO_WAIT_LONG) if none is free; kicks if
  * asked.  0, or -1 if no slot came free or len is too big for a slot. */

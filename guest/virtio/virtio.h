@@ -233,6 +233,9 @@ void vq_set_irq(struct vq *q, int on);
  * (not published), and publish an arbitrary avail index + notify. */
 void vq_raw_post(struct vq *q, uint16_t head);
 void vq_raw_publish(struct vq *q, uint16_t idx);
+/* Publishes what vq_add() queued without notifying, ever: a driver
+ * that never kicks for these (the next vq_kick() looks only past them). */
+void vq_publish_silently(struct vq *q);
 
 static inline uint16_t vq_used_idx(const struct vq *q)
 {

@@ -237,6 +237,14 @@ void vq_raw_post(struct vq *q, uint16_t head)
 	q->avail_idx++;
 }
 
+void vq_publish_silently(struct vq *q)
+{
+	barrier();
+	st16(&q->avail->idx, q->avail_idx);
+	mb();
+	q->kicked_idx = q->avail_idx;
+}
+
 void vq_raw_publish(struct vq *q, uint16_t idx)
 {
 	barrier();

@@ -449,6 +449,27 @@ static void accepted(void)
 	post(&q, 0);
 	check("event_idx: buffers posted meanwhile are reported",
 	      vq_enable_kicks(&q), "not reported");
+
+	/* A kick after n more buffers (netstream.c waiting for room): the
+	 * driver's vring_need_event() says yes at the n-th only. */
+	uint16_t a0 = get16(AVAIL + 2), first = 0;
+	check("event_idx: kick after 4 more buffers: avail_event 3 past the avail index",
+	      !vq_enable_kicks_after(&q, 4) &&
+		      get16(USED + 4 + 8 * 8) == (uint16_t)(a0 + 3),
+	      "avail_event %u, avail index %u", get16(USED + 4 + 8 * 8), a0);
+	for (uint16_t k = 1; k <= 6 && !first; k++) {
+		uint16_t ev = get16(USED + 4 + 8 * 8), old = (uint16_t)(a0 + k - 1),
+			 now = (uint16_t)(a0 + k);
+		if ((uint16_t)(now - ev - 1) < (uint16_t)(now - old))
+			first = k;
+	}
+	check("event_idx: the driver kicks at the 4th new buffer, not before",
+	      first == 4, "first kick at buffer %u", first);
+	setup(&q, 8, false, false);
+	put16(USED + 4 + 8 * 8, 0x1234);
+	check("no event_idx: a kick after n buffers cannot be asked for (nothing written)",
+	      !vq_enable_kicks_after(&q, 4) && get16(USED + 4 + 8 * 8) == 0x1234,
+	      "avail_event %#x", get16(USED + 4 + 8 * 8));
 }
 
 int main(void)
