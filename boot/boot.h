@@ -81,7 +81,10 @@ int bootparams_write(const struct config *c, const struct boot_plan *p,
 		     struct guest_mem *m);
 int pvh_write(const struct config *c, const struct boot_plan *p,
 	      struct guest_mem *m);
-int x86_write_gdt_and_pagetables(struct guest_mem *m);
+int x86_write_gdt(struct guest_mem *m);
+/* The identity map of the 64-bit entry (a PVH kernel starts with paging
+ * off: picovm writes, and the host faults in, none of its six pages). */
+int x86_write_pagetables(struct guest_mem *m);
 /* The tables, with nvirtio virtio-mmio devices in the DSDT. */
 int acpi_write(struct guest_mem *m, unsigned ncpus, unsigned nvirtio);
 /* The DSDT's AML (after the table header) into buf: its length, or -1

@@ -7,7 +7,8 @@
  *   0x007000  boot_params, the Linux "zero page" (64-bit and bzImage entry)
  *   0x008000  boot stack (top 0x8ff0)
  *   0x009000  PML4, PDPT and four page directories: identity map of the
- *             first 4 GiB with 2 MiB pages (64-bit entry)
+ *             first 4 GiB with 2 MiB pages (64-bit entry only: a PVH
+ *             kernel starts with paging off and gets none)
  *   0x020000  kernel command line (up to 64 KiB)
  *   0x09e000  MP configuration table (room for 254 vCPUs: 5.3 KiB)
  *   0x09fc00  MP floating pointer, in the last KiB of base memory where

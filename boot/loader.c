@@ -204,7 +204,8 @@ int boot_place(const struct config *c, const struct boot_plan *p,
 
 	size_t cmdlen = strlen(p->cmdline);
 	char *cmd = gmem_ptr(m, BOOT_CMDLINE_ADDR, cmdlen + 1);
-	if (!cmd || x86_write_gdt_and_pagetables(m) < 0) {
+	if (!cmd || x86_write_gdt(m) < 0 ||
+	    (p->format != KERNEL_FORMAT_PVH && x86_write_pagetables(m) < 0)) {
 		log_err("cannot place the command line and page tables in "
 			"guest RAM");
 		return -1;

@@ -11,7 +11,7 @@
 #define PTE_RW 0x2ULL
 #define PTE_PS 0x80ULL
 
-int x86_write_gdt_and_pagetables(struct guest_mem *m)
+int x86_write_gdt(struct guest_mem *m)
 {
 	static const uint64_t gdt[] = {
 		0,
@@ -22,14 +22,22 @@ int x86_write_gdt_and_pagetables(struct guest_mem *m)
 		0,
 	};
 	uint8_t *g = gmem_ptr(m, BOOT_GDT_ADDR, sizeof(gdt));
+
+	if (!g)
+		return -1;
+	for (size_t i = 0; i < sizeof(gdt) / sizeof(gdt[0]); i++)
+		put_le64(g + 8 * i, gdt[i]);
+	return 0;
+}
+
+int x86_write_pagetables(struct guest_mem *m)
+{
 	uint8_t *pml4 = gmem_ptr(m, BOOT_PML4_ADDR, 4096);
 	uint8_t *pdpt = gmem_ptr(m, BOOT_PDPT_ADDR, 4096);
 	uint8_t *pd = gmem_ptr(m, BOOT_PD_ADDR, 4 * 4096);
 
-	if (!g || !pml4 || !pdpt || !pd)
+	if (!pml4 || !pdpt || !pd)
 		return -1;
-	for (size_t i = 0; i < sizeof(gdt) / sizeof(gdt[0]); i++)
-		put_le64(g + 8 * i, gdt[i]);
 	/* Identity-map the first 4 GiB with 2 MiB pages: the kernel, its
 	 * boot data and the initrd all lie there. */
 	memset(pml4, 0, 4096);
