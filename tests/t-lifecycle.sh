@@ -283,6 +283,10 @@ wait "$to"
 st=$?
 check "serial = none: picovm runs no console thread (threads: $names; status $st)" \
 	sh -c "echo '$names' | grep -qw vcpu0 && ! echo '$names' | grep -qw console && test $st = 143"
+# The same VM has no virtio device: nothing for an I/O thread to serve,
+# so picovm starts none (vm/iothread.h; with a disk it does: t-sandbox).
+check "no virtio device: picovm runs no io thread (threads: $names; status $st)" \
+	sh -c "echo '$names' | grep -qw vcpu0 && ! echo '$names' | grep -qw io && test $st = 143"
 
 # --- The sandbox's descriptor cap leaves room for what picovm opens later ---
 # RLIMIT_NOFILE = the highest descriptor open at the sandbox + 1 + 16

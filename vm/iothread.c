@@ -179,7 +179,7 @@ void io_fix(struct io_uring_sqe *sqe)
 
 int iothread_ring_fd(void)
 {
-	return ring.ring_fd;
+	return ring_up ? ring.ring_fd : -1;
 }
 
 int iothread_seal(void)
@@ -252,6 +252,10 @@ int iothread_init(unsigned inflight)
 
 void iothread_log_stats(void)
 {
+	if (!ring_up) {
+		log_info("stats: io ring: none (no virtio device, no io thread)");
+		return;
+	}
 	log_info("stats: io ring: %u entries, at most %u requests in flight, "
 		 "completions %s", ring_entries, peak_inflight,
 		 cq_overflowed ? "overflowed the ring" : "never overflowed");
@@ -553,6 +557,8 @@ int iothread_prepare(void)
 int iothread_start(struct machine *m)
 {
 	machine = m;
+	if (!ring_up)
+		return 0;	/* no virtio device: nothing to serve */
 	int ret = pthread_create(&thread, NULL, iothread_main, NULL);
 	if (ret) {
 		log_err("cannot start the io thread: %s", strerror(ret));

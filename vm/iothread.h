@@ -84,7 +84,8 @@ bool io_on_thread(void);
 int iothread_prepare(void);
 struct machine;
 /* Starts the thread; a failure in it (its sandbox filter, the ring) stops
- * m like any other thread's does. */
+ * m like any other thread's does.  Without iothread_init() (a VM with no
+ * virtio device) it starts none: pause, stop and exit are then no-ops. */
 int iothread_start(struct machine *m);
 /* Asks the thread to stop, lets the I/O in flight drain for a bounded
  * time (drain() returns nonzero while a device still has I/O in flight),

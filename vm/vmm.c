@@ -290,9 +290,12 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	for (unsigned i = 0; i < NLEGACY; i++)
 		if (legacy_kinds[i]->create(&vm->m, flags, &vm->legacy[i]) < 0)
 			return -1;
-	if (iothread_init(vdevs_inflight(&vm->vdevs)) < 0 ||
-	    iothread_prepare() < 0 || vdevs_attach(&vm->vdevs, &vm->m) < 0 ||
-	    iothread_seal() < 0)
+	/* Only virtio devices use the I/O thread: without one there is no
+	 * ring and no thread (iothread_start() then starts none). */
+	bool io = vm->vdevs.n > 0;
+	if ((io && (iothread_init(vdevs_inflight(&vm->vdevs)) < 0 ||
+		    iothread_prepare() < 0)) ||
+	    vdevs_attach(&vm->vdevs, &vm->m) < 0 || (io && iothread_seal() < 0))
 		return -1;
 	vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
