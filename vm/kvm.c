@@ -157,7 +157,7 @@ int kvm_create_pit(struct kvm *k)
 
 void kvm_close(struct kvm *k)
 {
-	pit_settle();	/* a VM that failed before vm_build() settled it */
+	(void)pit_ready();	/* a VM that failed before vmm_start() had it */
 	if (k->vm_fd >= 0)
 		close(k->vm_fd);
 	if (k->fd >= 0)

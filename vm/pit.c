@@ -28,13 +28,18 @@ static struct {
 	struct sock_filter prog[SANDBOX_PROG_MAX];
 	struct sock_fprog fprog;
 	struct kvm_reinject_control off;
+	struct kvm_pit_config config;
+	bool create;		/* the helper makes the PIT too */
 } pit;
 static alignas(16) unsigned char pit_stack[16384];
 /* picovm's end of the hold pipe: the go byte, then open until its exit. */
 static int pit_go_fd = -1;
 static bool pit_went;
-/* The start pipe's read end until pit_settle() has seen the helper's byte. */
+/* The start pipe's read end until pit_settle() has seen the helper's byte
+ * (and, when the helper makes the PIT, until pit_ready() has seen its
+ * result). */
 static int pit_sync_rd = -1;
+static bool pit_settled;
 
 /* One byte from the hold pipe: 1, or 0 at its end (picovm is gone). */
 static long hold_read(void)
@@ -70,6 +75,14 @@ static int pit_helper(void *arg)
 	 * its disks and taps, which a VM started right after picovm's end
 	 * must find free. */
 	raw_syscall(SYS_write, pit.sync_fd, (long)"", 1, 0, 0);
+	/* The PIT, while picovm goes on with its set-up (pit.h): its errno
+	 * as the next byte, 0 for none. */
+	if (pit.create) {
+		long r = raw_syscall(SYS_ioctl, pit.vm_fd, KVM_CREATE_PIT2,
+				     (long)&pit.config, 0, 0);
+		unsigned char e = r >= 0 ? 0 : r >= -255 ? (unsigned char)-r : EIO;
+		raw_syscall(SYS_write, pit.sync_fd, (long)&e, 1, 0, 0);
+	}
 	raw_syscall(SYS_close, pit.sync_fd, 0, 0, 0, 0);
 	raw_syscall(SYS_prctl, PR_SET_NAME, (long)"picovm-pit", 0, 0, 0);
 	if (pit.fprog.len &&
@@ -90,11 +103,25 @@ static int pit_helper(void *arg)
 	return 0;
 }
 
-int pit_reinject_off(int vm_fd)
+/* KVM_CREATE_PIT2 on this thread: 0, or -errno after printing. */
+static int pit_create_here(int vm_fd)
+{
+	if (ioctl(vm_fd, KVM_CREATE_PIT2, &pit.config) < 0) {
+		int e = errno;
+		log_err("KVM_CREATE_PIT2: %s", strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+int pit_reinject_off(int vm_fd, bool create)
 {
 	memset(&pit, 0, sizeof(pit));
 	pit.vm_fd = vm_fd;
 	pit.off.pit_reinject = 0;
+	pit.config.flags = KVM_PIT_SPEAKER_DUMMY;
+	pit.create = create;
+	pit_settled = false;
 	int len = sandbox_program(SANDBOX_PIT, pit.prog, SANDBOX_PROG_MAX);
 	if (len > 0) {
 		pit.fprog.len = (unsigned short)len;
@@ -119,7 +146,11 @@ int pit_reinject_off(int vm_fd)
 		close(hfd[0]);
 		close(hfd[1]);
 	}
-	/* No helper: the call here, and its wait too. */
+	/* No helper: the PIT and the call here, and their waits too. */
+	pit.create = false;
+	int r;
+	if (create && (r = pit_create_here(vm_fd)) < 0)
+		return r;
 	if (ioctl(vm_fd, KVM_REINJECT_CONTROL, &pit.off) < 0) {
 		int e = errno;
 		log_err("KVM_REINJECT_CONTROL: %s", strerror(e));
@@ -132,14 +163,41 @@ void pit_settle(void)
 {
 	char b;
 
-	if (pit_sync_rd < 0)
+	if (pit_sync_rd < 0 || pit_settled)
 		return;
 	/* Its byte once it has dropped every other descriptor (or end of
 	 * file, had it died first). */
 	while (read(pit_sync_rd, &b, 1) < 0 && errno == EINTR)
 		;
+	pit_settled = true;
+	if (pit.create)
+		return;		/* pit_ready() reads on */
 	close(pit_sync_rd);
 	pit_sync_rd = -1;
+}
+
+int pit_ready(void)
+{
+	unsigned char e = 0;
+	ssize_t n;
+
+	pit_settle();
+	if (pit_sync_rd < 0)
+		return 0;
+	while ((n = read(pit_sync_rd, &e, 1)) < 0 && errno == EINTR)
+		;
+	close(pit_sync_rd);
+	pit_sync_rd = -1;
+	pit.create = false;
+	/* The helper died first: the PIT here then (unless it was made). */
+	if (n != 1 && ioctl(pit.vm_fd, KVM_CREATE_PIT2, &pit.config) < 0 &&
+	    errno != EEXIST)
+		e = (unsigned char)errno;
+	if (e) {
+		log_err("KVM_CREATE_PIT2: %s", strerror(e));
+		return -e;
+	}
+	return 0;
 }
 
 void pit_go(void)

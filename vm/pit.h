@@ -43,11 +43,24 @@
 #ifndef PICOVM_VM_PIT_H
 #define PICOVM_VM_PIT_H
 
-/* Call once, right after KVM_CREATE_PIT2, from the main thread.
+#include <stdbool.h>
+
+/* Call once, from the main thread, right after KVM_CREATE_PIT2, or with
+ * create instead of it: the helper then makes the PIT itself, right after
+ * dropping picovm's descriptors.  (Creating the PIT waits for the kernel
+ * to make the PIT's worker thread and for SRCU grace periods as it adds
+ * its I/O devices: 0.3-0.6 ms here, which then overlap the tables, the
+ * reaper's hand-over, the sandbox and the vCPU threads' start; picovm
+ * waits for it in pit_ready(), before any vCPU runs.)  Create it after
+ * the vCPUs: KVM_CREATE_VCPU would wait for the VM's lock meanwhile.
  * Starts the helper, held until pit_go().  Should it not start, makes
- * the call itself (waiting for it).  Returns 0, or -errno after printing
- * why the call failed. */
-int pit_reinject_off(int vm_fd);
+ * the PIT and the call itself (waiting for them).  Returns 0, or -errno
+ * after printing why the call failed. */
+int pit_reinject_off(int vm_fd, bool create);
+/* After pit_reinject_off(fd, true): waits for the helper's PIT (makes it
+ * here should the helper have died first).  0, or -errno after printing
+ * why; 0 at once otherwise.  Main thread, before any vCPU runs. */
+int pit_ready(void);
 /* Waits until the helper holds none of picovm's descriptors but its own
  * two (it closes them first thing; meanwhile picovm does its CPU-bound
  * set-up instead of waiting).  Before picovm ends or starts the guest;

@@ -277,7 +277,7 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	 * fresh boot's PIT comes last (below). */
 	if (vm->restore && (kvm_create_pit(&vm->m.kvm) < 0 ||
 			    restore_pit(vm) < 0 ||
-			    pit_reinject_off(vm->m.kvm.vm_fd) < 0))
+			    pit_reinject_off(vm->m.kvm.vm_fd, false) < 0))
 		return -1;
 	/* The devices, the vCPUs and the kernel first, what needs the CPUID
 	 * list (its fetch runs since vmm_limits()) last: the MP table and
@@ -320,16 +320,17 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	 * gdb stub (it looks at the vCPUs when it attaches). */
 	bool async = !vm->restore && !vm->gdb &&
 		     cpuid_prefetch_run(vcpus_setup, vm);
-	if (!vm->restore && vm_tables(vm) < 0)
+	/* A fresh boot's PIT is made by its helper (vm/pit.h) after the
+	 * vCPUs: creating it waits for the kernel to make the PIT's worker
+	 * thread (longer on a busy host, where kthreadd waits for a CPU) and
+	 * for grace periods, which then overlap the vCPUs' set-up, the
+	 * tables, the reaper's hand-over, the sandbox and the vCPU threads'
+	 * start.  The helper drops its copies of picovm's descriptors first
+	 * (waited for in vmm_start(): pit_settle()); vmm_start() waits for
+	 * the PIT before any vCPU runs (pit_ready()). */
+	if (!vm->restore && pit_reinject_off(vm->m.kvm.vm_fd, true) < 0)
 		return -1;
-	/* A fresh boot's PIT, and its helper (vm/pit.h), last: creating the
-	 * PIT waits for the kernel to make the PIT's worker thread (longer
-	 * on a busy host, where kthreadd waits for a CPU), which then
-	 * overlaps the vCPUs' set-up.  The helper drops its copies of
-	 * picovm's descriptors meanwhile (waited for in vmm_start():
-	 * pit_settle()). */
-	if (!vm->restore && (kvm_create_pit(&vm->m.kvm) < 0 ||
-			     pit_reinject_off(vm->m.kvm.vm_fd) < 0))
+	if (!vm->restore && vm_tables(vm) < 0)
 		return -1;
 	if (async)
 		return 0;
@@ -666,7 +667,7 @@ static int vmm_start(const struct config *c, const char *dir)
 	}
 	/* The vCPUs' set-up (vm_build()), which the vCPU, console and I/O
 	 * threads' starts overlapped; then the vCPUs may run. */
-	if (cpuid_prefetch_end() < 0)
+	if (cpuid_prefetch_end() < 0 || pit_ready() < 0)
 		goto teardown;
 	machine_go(&vm.m);
 	if (control_start(vm.control, &vm, &cd) < 0 || gdb_start(vm.gdb) < 0)
