@@ -7,7 +7,9 @@
  * for an SRCU grace period (kvm->irq_srcu; up to about 20 ms here when
  * the second one misses the expedited path); left on, the same wait
  * happens when the VM is destroyed (kvm_free_pit).  A helper process,
- * "picovm-pit", makes the KVM_REINJECT_CONTROL call while the guest runs.
+ * "picovm-pit", makes the KVM_REINJECT_CONTROL call while the guest runs
+ * (and, for a fresh boot, creates the PIT itself first: see
+ * pit_reinject_off()).
  *
  * Not before the guest runs: the call holds the PIT's lock through both
  * grace periods, and vCPU 0's first KVM_RUN takes that lock
