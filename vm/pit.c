@@ -127,8 +127,12 @@ int pit_reinject_off(int vm_fd, bool create)
 		pit.fprog.len = (unsigned short)len;
 		pit.fprog.filter = pit.prog;
 	}
-	int sfd[2], hfd[2] = { -1, -1 };
-	if (len >= 0 && pipe2(hfd, O_CLOEXEC) == 0 && pipe2(sfd, O_CLOEXEC) == 0) {
+	/* The start pipe first: its read end, which stays open through the
+	 * sandbox until pit_ready(), then has a lower number than the hold
+	 * pipe's write end, open until picovm's exit (the sandbox caps
+	 * RLIMIT_NOFILE above the highest descriptor it sees). */
+	int sfd[2] = { -1, -1 }, hfd[2];
+	if (len >= 0 && pipe2(sfd, O_CLOEXEC) == 0 && pipe2(hfd, O_CLOEXEC) == 0) {
 		pit.sync_fd = sfd[1];
 		pit.hold_fd = hfd[0];
 		int pid = clone(pit_helper, pit_stack + sizeof(pit_stack),
@@ -142,9 +146,9 @@ int pit_reinject_off(int vm_fd, bool create)
 		}
 		close(sfd[0]);
 		close(hfd[1]);
-	} else if (hfd[0] >= 0) {
-		close(hfd[0]);
-		close(hfd[1]);
+	} else if (sfd[0] >= 0) {
+		close(sfd[0]);
+		close(sfd[1]);
 	}
 	/* No helper: the PIT and the call here, and their waits too. */
 	pit.create = false;
