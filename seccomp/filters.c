@@ -146,6 +146,7 @@ static const struct rule snapshot_rules[] = {
 	ALLOW(pread64),		/* virtio/overlay.c: an ephemeral disk's
 				   sectors, copied into the folder */
 	ALLOW(ftruncate),	/* emptied before each snapshot */
+	ALLOW(fadvise64),	/* the memory file's page cache dropped */
 	IOCTL(KVM_GET_REGS), IOCTL(KVM_GET_SREGS), IOCTL(KVM_GET_XSAVE),
 	IOCTL(KVM_GET_XCRS), IOCTL(KVM_GET_MSRS), IOCTL(KVM_GET_LAPIC),
 	IOCTL(KVM_GET_VCPU_EVENTS), IOCTL(KVM_GET_DEBUGREGS),

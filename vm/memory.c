@@ -41,6 +41,11 @@ int gmem_init_file(struct guest_mem *m, int fd, uint64_t size)
 		       MAP_PRIVATE | MAP_NORESERVE, fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
+	/* No read-around: a fault that misses the page cache reads its page
+	 * alone, so the cache (which fault-around maps into every clone)
+	 * holds only pages some restore's guest touched, in small folios
+	 * once the snapshot writer has dropped it (README "Snapshots"). */
+	madvise(p, (size_t)size, MADV_RANDOM);
 	madvise(p, (size_t)size, MADV_DONTDUMP);
 	m->host = p;
 	m->size = size;
