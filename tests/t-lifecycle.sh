@@ -234,7 +234,7 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 			test "$h" = "/dev/net/tunx1 anon_inode:kvm-vmx1 kvm-vcpux1 socketx2 "
 		stop_143 "tap = auto"
 		OUT=$WORK/auto2
-		timeout -k 3 60 ip netns exec "$NS" strace -f -qq -e trace=ioctl,exit_group \
+		timeout -k 3 60 ip netns exec "$NS" strace -f -qq -e trace=execve,ioctl,exit_group \
 			-o "$OUT.trace" "$PICOVM" run "$C" name=reapauto \
 			cmdline=picotest=exit:0 net.0.tap=auto >"$OUT" 2>"$OUT.err" </dev/null
 		VM_STATUS=$?
@@ -245,7 +245,9 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 			reaped "$WORK/auto1"
 		# The renaming is the reaper's, before picovm's end: picovm's
 		# close of the tap then is not its last.
-		main=$(head -1 "$OUT.trace" | cut -d' ' -f1)
+		# picovm's main thread is the one that ran execve (the CPUID
+		# thread's ioctls may come before the main thread's first).
+		main=$(grep -m1 execve "$OUT.trace" | cut -d' ' -f1)
 		read -r ren who ex < <(awk -v m="$main" '
 			/SIOCSIFNAME/ && !ren { ren = NR; who = $1 }
 			$1 == m && /exit_group/ && !ex { ex = NR }
