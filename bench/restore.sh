@@ -7,6 +7,10 @@
 #     writes the snapshot port and, first thing in the restored VM, the
 #     boot-timer port, so exec -> guest running is picovm's own restore
 #     cost plus one port exit (no emulated guest kernel on the way);
+#     exec -> guest running is timed from outside (bench/exec2line.c: exec
+#     to the boot-timer line's arrival on picovm's stderr), the line's own
+#     figures count from picovm's start (its first constructor, after exec
+#     and static glibc's start-up);
 #   - the default Linux guest: a cold boot to /init (picovm's boot-timer
 #     line: the default guest's /init writes port 0x511 first) against a
 #     restore of that guest snapshotted at /init-ready (picovm.snapshot=1:
@@ -17,7 +21,7 @@
 # (the boot-timer line says when the vCPUs first called KVM_RUN: picovm's
 # part before, the guest's part after, KVM's own waits inside KVM_RUN
 # included), beside bench/floor.c (exec to the first exit of a bare KVM
-# program, the machine's floor) when it exists; then CLONES restores of the
+# program, the machine's floor, timed the same way) when it exists; then CLONES restores of the
 # snapshot at once: clones started per second (from the first exec to the
 # last clone's boot-timer line) and PSS per clone while all run, split
 # (/proc/PID/smaps) into the guest pages the clone dirtied (the memory
@@ -66,44 +70,49 @@ run_ms() { sed -n 's/.*boot-timer: .*KVM_RUN from \([0-9.]*\) ms.*/\1/p' "$1" | 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", v[int((NR + 1) / 2)] }'; }
 row() { printf '%-52s %10s %s\n' "$1" "$2" "$3"; }
 
+cc -O2 -Wall -Werror -o "$B/exec2line" "$TOP/bench/exec2line.c"
 # The machine's floor, once, for both guests.
 floor=
 if [ -f "$TOP/bench/floor.c" ]; then
-	cc -O2 -Wall -Werror -o "$B/exec2exit" "$TOP/bench/exec2exit.c"
 	cc -O2 -Wall -Werror -static -o "$B/floor" "$TOP/bench/floor.c"
-	# Without the irqchip: with one, its teardown (20-30 ms here, README
-	# "Benchmarks") would count, and a restore's figure has no teardown.
-	"$B/exec2exit" "floor (no irqchip)" "$RUNS" 0 -- "$B/floor" >"$B/floor.txt" ||
+	# Without the irqchip, as the restore's figure: exec to the line the
+	# floor writes after its guest's first exit.
+	"$B/exec2line" "$RUNS" 0 "floor: first exit" -- "$B/floor" report >"$B/floor.txt" ||
 		die "bench/floor.c failed"
-	floor=$(sed -n 's/.*wall_ms=\([0-9.]*\).*/\1/p' "$B/floor.txt" | head -n 1)
-	number "$floor" "floor exec to exit"
+	floor=$(median <"$B/floor.txt")
+	number "$floor" "floor exec to its guest's first exit"
 fi
 
 # restore_once TAG I COMMAND...: one timed restore, which must end with
 # status 0 and log the boot-timer line with its split; its figures go to
-# $B/TAG.{total,picovm,guest}.
+# $B/TAG.{total,start,picovm,guest}.
 restore_once() {
-	local tag=$1 i=$2 v r; shift 2
-	timeout -k 3 120 "$@" </dev/null >/dev/null 2>"$B/$tag.err" ||
+	local tag=$1 i=$2 e v r; shift 2
+	: >"$B/$tag.err"
+	EXEC2LINE_STDERR=$B/$tag.err timeout -k 3 120 "$B/exec2line" 1 0 "boot-timer:" \
+		-- "$@" </dev/null >"$B/$tag.exec" ||
 		die "$tag: restore $i failed (status $?): $(tail -n 3 "$B/$tag.err")"
+	e=$(cat "$B/$tag.exec"); number "$e" "$tag: restore $i, exec to the guest running"
 	v=$(boot_ms "$B/$tag.err"); number "$v" "$tag: restore $i to the guest running"
 	r=$(run_ms "$B/$tag.err"); number "$r" "$tag: restore $i to the vCPUs in KVM_RUN"
-	echo "$v" >>"$B/$tag.total"
+	echo "$e" >>"$B/$tag.total"
+	awk -v a="$e" -v b="$v" 'BEGIN { printf "%.3f\n", a - b }' >>"$B/$tag.start"
 	echo "$r" >>"$B/$tag.picovm"
 	awk -v a="$v" -v b="$r" 'BEGIN { printf "%.3f\n", a - b }' >>"$B/$tag.guest"
 }
 
 # restore_report TAG: the medians of restore_once's figures, the floor.
 restore_report() {
-	local tag=$1 t p g
-	t=$(median <"$B/$tag.total"); p=$(median <"$B/$tag.picovm")
-	g=$(median <"$B/$tag.guest")
+	local tag=$1 t s p g
+	t=$(median <"$B/$tag.total"); s=$(median <"$B/$tag.start")
+	p=$(median <"$B/$tag.picovm"); g=$(median <"$B/$tag.guest")
 	number "$t" "$tag: restore median"; number "$p" "$tag: picovm's part median"
-	row "restore: exec -> guest running (boot-timer)" "$t" ms
-	row "  picovm's part: exec -> vCPUs in KVM_RUN" "$p" ms
+	row "restore: exec -> guest running (its boot-timer line)" "$t" ms
+	row "  exec and static glibc's start-up (to picovm's start)" "$s" ms
+	row "  picovm's part: its start -> vCPUs in KVM_RUN" "$p" ms
 	row "  the guest's part: KVM_RUN -> its boot-timer write" "$g" ms
 	if [ -n "$floor" ]; then
-		row "floor: bare KVM exec -> exit (no irqchip)" "$floor" ms
+		row "floor: bare KVM exec -> its first exit (no irqchip)" "$floor" ms
 		awk -v r="$t" -v f="$floor" 'BEGIN { printf "restore above the floor: %.3f ms\n", r - f }'
 	else
 		echo "floor: bench/floor.c is absent: no floor column"
@@ -262,7 +271,7 @@ EOF
 	done
 	cold=$(median <"$B/cold.txt")
 	number "$cold" "cold boot median"
-	row "cold boot: exec -> /init (boot-timer)" "$cold" ms
+	row "cold boot: picovm's start -> /init (boot-timer)" "$cold" ms
 	restore_report linux
 	awk -v c="$cold" -v r="$REST_MS" 'BEGIN { printf "cold boot / restore = %.0fx\n", c / r }'
 
