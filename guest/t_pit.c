@@ -43,18 +43,31 @@ static int pit_start(const char *who)
 	return 0;
 }
 
+/* Interrupts on until rt_irq_count reaches n or ticks of TSC passed; one
+ * more may land before they are off again. */
+static void wait_irqs(uint64_t n, uint64_t ticks)
+{
+	irq_enable(1);
+	uint64_t t0 = rdtsc();
+	while (rt_irq_count < n && rdtsc() - t0 < ticks)
+		;
+	irq_enable(0);
+}
+
+/* IRQ 0 masked, channel 0 a one-shot that stops. */
+static void pit_stop(void)
+{
+	ioapic_mask(0);
+	outb(PIT_MODE, 0x30);		/* channel 0, mode 0: one shot, stops */
+}
+
 int test_pit(const struct bootinfo *bi, const char *arg, size_t arglen)
 {
 	(void)bi, (void)arg, (void)arglen;
 	if (pit_start("pit") < 0)
 		return 1;
-	irq_enable(1);
-	uint64_t t0 = rdtsc();
-	while (rt_irq_count < PIT_IRQS && rdtsc() - t0 < WAIT_TICKS)
-		;
-	irq_enable(0);
-	ioapic_mask(0);
-	outb(PIT_MODE, 0x30);		/* channel 0, mode 0: one shot, stops */
+	wait_irqs(PIT_IRQS, WAIT_TICKS);
+	pit_stop();
 	rt_printf("pit: irqs=%llu\n", (unsigned long long)rt_irq_count);
 	return rt_irq_count >= PIT_IRQS ? 0 : 1;
 }
@@ -74,22 +87,13 @@ int test_snap_pit(const struct bootinfo *bi, const char *arg, size_t arglen)
 	(void)bi, (void)arg, (void)arglen;
 	if (pit_start("snappit") < 0)
 		return 1;
-	irq_enable(1);
-	uint64_t t0 = rdtsc();
-	while (rt_irq_count < 2 && rdtsc() - t0 < SNAP_WAIT_TICKS)
-		;
-	irq_enable(0);
+	wait_irqs(2, SNAP_WAIT_TICKS);
 	uint8_t r0 = inb(PICOVM_PORT_SNAPSHOT);
 	outb(PICOVM_PORT_SNAPSHOT, 1);
 	uint8_t r1 = inb(PICOVM_PORT_SNAPSHOT);
 	rt_irq_count = 0;
-	irq_enable(1);
-	t0 = rdtsc();
-	while (rt_irq_count < PIT_IRQS && rdtsc() - t0 < SNAP_WAIT_TICKS)
-		;
-	irq_enable(0);
-	ioapic_mask(0);
-	outb(PIT_MODE, 0x30);
+	wait_irqs(PIT_IRQS, SNAP_WAIT_TICKS);
+	pit_stop();
 	rt_printf("snappit: restores=%u->%u irqs=%llu\n", r0, r1,
 		  (unsigned long long)rt_irq_count);
 	return rt_irq_count >= PIT_IRQS ? 0 : 1;

@@ -290,20 +290,22 @@ bool vq_should_notify(struct vq *q)
 	return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
 }
 
+/* EVENT_IDX: the driver kicks once its avail index passes idx (the
+ * avail_event field after the used ring), then a full fence so that the
+ * caller's next read of the avail index sees what came before the store. */
+static void kick_at(struct vq *q, uint16_t idx)
+{
+	store16(q->used + USED_RING + USED_ELEM * q->num, idx);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 bool vq_enable_kicks(struct vq *q)
 {
 	if (q->event_idx)
-		store16(q->used + USED_RING + USED_ELEM * q->num, q->last_avail);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		kick_at(q, q->last_avail);
+	else
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return load16(q->avail + AVAIL_IDX) != q->last_avail;
-}
-
-uint16_t vq_kick_after(struct vq *q, uint16_t n)
-{
-	store16(q->used + USED_RING + USED_ELEM * q->num,
-		(uint16_t)(q->last_avail + n - 1));
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return (uint16_t)(load16(q->avail + AVAIL_IDX) - q->last_avail);
 }
 
 uint16_t vq_avail_ahead(const struct vq *q)
@@ -311,13 +313,18 @@ uint16_t vq_avail_ahead(const struct vq *q)
 	return (uint16_t)(load16(q->avail + AVAIL_IDX) - q->last_avail);
 }
 
+uint16_t vq_kick_after(struct vq *q, uint16_t n)
+{
+	kick_at(q, (uint16_t)(q->last_avail + n - 1));
+	return vq_avail_ahead(q);
+}
+
 bool vq_enable_kicks_after(struct vq *q, uint16_t n)
 {
 	if (!q->event_idx || n == 0)
 		return false;
 	uint16_t now = load16(q->avail + AVAIL_IDX);
-	store16(q->used + USED_RING + USED_ELEM * q->num, (uint16_t)(now + n - 1));
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	kick_at(q, (uint16_t)(now + n - 1));
 	return (uint16_t)(load16(q->avail + AVAIL_IDX) - now) >= n;
 }
 
