@@ -2,7 +2,9 @@
  * picovm's command line: picovm run|check FILE [key=value ...].
  * Only this file decides exit statuses (see picovm(1) and usage()).
  */
+#ifdef __GLIBC__
 #include <malloc.h>
+#endif
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -199,7 +201,10 @@ int main(int argc, char **argv)
 {
 	struct config c;
 
-	/* Blocks of 32 KiB and more come from mmap, not the heap: zero pages
+	/* musl (what picovm is linked against) needs none of this: its
+	 * malloc maps large blocks on their own and never clears fresh
+	 * pages.  Built with glibc:
+	 * blocks of 32 KiB and more come from mmap, not the heap: zero pages
 	 * until used, where calloc on the heap clears them (and so makes
 	 * them resident) at once.  A device's buffers it may never use (the
 	 * UART's 64 KiB output ring behind serial = none) then cost no
@@ -207,9 +212,11 @@ int main(int argc, char **argv)
 	 * The heap grows only by what it needs (no 128 KiB pad), or a large
 	 * block would still be carved from the pad; the pad the libraries'
 	 * start-up code got before main goes back at once. */
+#ifdef __GLIBC__
 	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 	mallopt(M_TOP_PAD, 0);
 	malloc_trim(0);
+#endif
 	thread_stacks();
 	/* Before anything is opened: see sandbox_std_fds(). */
 	if (sandbox_std_fds() < 0) {

@@ -96,6 +96,7 @@ static const struct rule control_rules[] = {
 	ALLOW(sendto),		/* replies; READY=1 etc. on the notify socket */
 	ALLOW(close),		/* a client gone */
 	ALLOW(tgkill),		/* vcpu.c: pause kicks vCPUs out of KVM_RUN */
+	ALLOW(tkill),		/* the same from musl's pthread_kill */
 	{ SCMP_SYS(getsockopt), 1, { SCMP_A2(SCMP_CMP_EQ, SO_PEERCRED) } },
 				/* the client's uid: SO_PEERCRED only */
 	IOCTL(KVM_IRQ_LINE),	/* devices/acpi_pm.c: the power button's SCI */
@@ -113,6 +114,7 @@ static const struct rule gdb_rules[] = {
 	ALLOW(sendto),		/* replies */
 	ALLOW(close),		/* a client gone or refused */
 	ALLOW(tgkill),		/* vcpu.c: stopping kicks vCPUs out of KVM_RUN */
+	ALLOW(tkill),		/* the same from musl's pthread_kill */
 	IOCTL(KVM_GET_REGS), IOCTL(KVM_SET_REGS),	/* g G p P */
 	IOCTL(KVM_GET_SREGS), IOCTL(KVM_SET_SREGS),	/* also paging for m M Z */
 	IOCTL(KVM_GET_FPU), IOCTL(KVM_SET_FPU),		/* x87, SSE */
@@ -131,6 +133,7 @@ static const struct rule main_rules[] = {
 	ALLOW(ppoll),
 	ALLOW(read),		/* the signalfd and stop eventfd */
 	ALLOW(tgkill),		/* vcpu.c: kick vCPUs out of KVM_RUN */
+	ALLOW(tkill),		/* the same from musl's pthread_kill */
 	ALLOW(close),		/* teardown */
 	ALLOW(fdatasync),	/* virtio/blk.c: flush disks at stop */
 	IOCTL(TCSETS),		/* console.c: restore the terminal */

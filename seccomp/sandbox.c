@@ -52,7 +52,7 @@ static int fd_each(void (*fn)(int fd, void *arg), void *arg)
 
 	if (dir < 0)
 		return -1;
-	while ((n = getdents64(dir, buf, sizeof(buf))) > 0) {
+	while ((n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
 		for (ssize_t o = 0; o < n;) {
 			struct dirent64 *d = (struct dirent64 *)(buf + o);
 			char *end;

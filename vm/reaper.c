@@ -77,9 +77,19 @@ static void __attribute__((noreturn)) child_exit(long status)
 
 /* The taps in a message's descriptors, with their names (TUNGETIFF while
  * the child still may). */
+/* The message's next control header after cm, or NULL: musl's
+ * CMSG_NXTHDR mixes signed and unsigned arithmetic. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+static struct cmsghdr *cmsg_next(struct msghdr *msg, struct cmsghdr *cm)
+{
+	return CMSG_NXTHDR(msg, cm);
+}
+#pragma GCC diagnostic pop
+
 static void take_taps(struct msghdr *msg)
 {
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = cmsg_next(msg, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -283,11 +293,13 @@ static int reaper_send(const int *fds, unsigned n, char byte)
 	memset(&u, 0, sizeof(u));
 	if (n) {
 		msg.msg_control = u.buf;
-		msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		msg.msg_controllen = (socklen_t)CMSG_SPACE(n * sizeof(int));
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		if (!cm)
+			return -EINVAL;
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+		cm->cmsg_len = (socklen_t)CMSG_LEN(n * sizeof(int));
 		memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
 	}
 	while (sendmsg(reaper_sock, &msg, MSG_NOSIGNAL) < 0)

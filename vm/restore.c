@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
 #include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,7 +300,9 @@ int restore_state(struct vm *vm)
 	 * its whole run; malloc_trim() returns the free pages inside the
 	 * heap too). */
 	snap_state_drop(r);
+#ifdef __GLIBC__
 	malloc_trim(0);
+#endif
 	return 0;
 }
 
