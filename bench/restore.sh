@@ -10,8 +10,8 @@
 #     exec -> guest running is timed from outside (bench/exec2line.c: exec
 #     to the boot-timer line's arrival on picovm's stderr), the line's own
 #     figures count from picovm's start (its first constructor, after exec
-#     and static glibc's start-up); the difference is exec, glibc's
-#     start-up and the line's way to the reader (which waits for a CPU
+#     and the C library's start-up); the difference is exec, the C
+#     library's start-up and the line's way to the reader (which waits for a CPU
 #     while the guest's vCPUs keep both busy);
 #   - the default Linux guest: a cold boot to /init (picovm's boot-timer
 #     line: the default guest's /init writes port 0x511 first) against a
@@ -110,7 +110,7 @@ restore_report() {
 	p=$(median <"$B/$tag.picovm"); g=$(median <"$B/$tag.guest")
 	number "$t" "$tag: restore median"; number "$p" "$tag: picovm's part median"
 	row "restore: exec -> guest running (its boot-timer line)" "$t" ms
-	row "  exec, glibc's start-up, the line's delivery" "$s" ms
+	row "  exec, the C library's start-up, the line's delivery" "$s" ms
 	row "  picovm's part: its start -> vCPUs in KVM_RUN" "$p" ms
 	row "  the guest's part: KVM_RUN -> its boot-timer write" "$g" ms
 	if [ -n "$floor" ]; then
