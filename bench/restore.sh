@@ -76,7 +76,7 @@ cc -O2 -Wall -Werror -o "$B/exec2line" "$TOP/bench/exec2line.c"
 # The machine's floor, once, for both guests.
 floor=
 if [ -f "$TOP/bench/floor.c" ]; then
-	cc -O2 -Wall -Werror -static -o "$B/floor" "$TOP/bench/floor.c"
+	musl-gcc -isystem "$TOP/.musl-include" -O2 -Wall -Werror -static -o "$B/floor" "$TOP/bench/floor.c"
 	# Without the irqchip, as the restore's figure: exec to the line the
 	# floor writes after its guest's first exit.
 	"$B/exec2line" "$RUNS" 0 "floor: first exit" -- "$B/floor" report >"$B/floor.txt" ||

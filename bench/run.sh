@@ -22,7 +22,7 @@ rm -f "$B"/samples-*.txt
 cc -O2 -Wall -Werror -o "$B/exec2exit" "$TOP/bench/exec2exit.c"
 cc -O2 -Wall -Werror -o "$B/exec2line" "$TOP/bench/exec2line.c"
 cc -O2 -Wall -Werror -o "$B/rate" "$TOP/bench/rate.c"
-cc -O2 -Wall -Werror -static -o "$B/floor" "$TOP/bench/floor.c"
+musl-gcc -isystem "$TOP/.musl-include" -O2 -Wall -Werror -static -o "$B/floor" "$TOP/bench/floor.c"
 EXIT_ELF=$TOP/guest/build/exit.elf
 [ -x "$TOP/picovm" ] && [ -f "$EXIT_ELF" ] || die "run 'make picovm guests' first"
 printf 'kernel = %s\nmemory = 64M\nserial = none\n' "$EXIT_ELF" >"$B/exit.conf"
