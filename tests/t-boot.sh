@@ -276,3 +276,38 @@ st=$?
 want=$(printf 'interrupt driven' | cksum | awk '{print "len=" $2 " cksum=" $1}')
 check "serial: input raises the UART interrupt (status $st)" test "$st" = 0
 check "serial: interrupt-driven input is byte-exact" grep -q "serial-irq: irqs=[1-9][0-9]* $want" "$OUT"
+
+# The CPUID list's cache (vcpu/cpucache.h): the first VM of a user writes
+# it, later ones read it; a cache that is garbage, cut or of another boot
+# is replaced, and the VM runs the same either way.
+CC_HOME=$WORK/cache
+C=$WORK/cc.conf
+conf "$C" kernel="$GUEST/test64.elf" memory=64M cmdline=picotest=hello
+cc_run() {
+	XDG_CACHE_HOME=$CC_HOME timeout -k 3 20 "$PICOVM" run "$C" >"$WORK/cc.out" \
+		2>"$WORK/cc.out.err" </dev/null
+	VM_STATUS=$?
+}
+cc_run
+cache=$CC_HOME/picovm/cpuid
+check "cpuid cache: the first VM writes it (status $VM_STATUS)" \
+	test "$VM_STATUS" = 0 -a -s "$cache"
+check "cpuid cache: the user's alone (0600)" test "$(stat -c %a "$cache" 2>/dev/null)" = 600
+check "cpuid cache: keyed by this boot" grep -aqx "boot=$(cat /proc/sys/kernel/random/boot_id)" "$cache"
+cp "$cache" "$WORK/cpuid.good"
+cc_run
+check "cpuid cache: a VM that reads it runs (status $VM_STATUS)" \
+	grep -qx "picotest: hello from cpl=3" "$WORK/cc.out"
+check "cpuid cache: reading leaves it as it was" cmp -s "$cache" "$WORK/cpuid.good"
+for bad in garbage cut otherboot; do
+	case $bad in
+	garbage) head -c "$(stat -c %s "$cache")" /dev/urandom >"$cache" ;;
+	cut) head -c 100 "$WORK/cpuid.good" >"$cache" ;;
+	otherboot) sed 's/^boot=.*/boot=00000000-0000-0000-0000-000000000000/' \
+		"$WORK/cpuid.good" >"$cache" ;;
+	esac
+	cc_run
+	check "cpuid cache, $bad: the VM runs (status $VM_STATUS)" \
+		grep -qx "picotest: hello from cpl=3" "$WORK/cc.out"
+	check "cpuid cache, $bad: replaced by the list KVM gives" cmp -s "$cache" "$WORK/cpuid.good"
+done

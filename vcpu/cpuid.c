@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "cpucache.h"
 #include "vcpu.h"
 #include "../vm/log.h"
 
@@ -51,15 +52,39 @@ static union {
 			    CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2)];
 } list;
 
-/* KVM_GET_SUPPORTED_CPUID on kvm_fd into list, brand string filled in:
- * 0 or the errno. */
+/* The fields KVM copies from the host CPU that ran the ioctl (its APIC
+ * ids), which cpuid_fix() sets per vCPU anyway: cleared, so that the list
+ * (and its cache) is the same whichever CPU fetched it. */
+static void cpuid_host_neutral(struct kvm_cpuid2 *c)
+{
+	for (unsigned i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+		if (e->function == 1)
+			e->ebx &= 0x00ffffff;
+		else if (e->function == 0xb || e->function == 0x1f)
+			e->edx = 0;
+	}
+}
+
+/* KVM_GET_SUPPORTED_CPUID on kvm_fd into list, brand string filled in,
+ * and kept in the cache (vcpu/cpucache.h): 0 or the errno. */
 static int cpuid_get(int kvm_fd)
 {
 	list.c.nent = CPUID_MAX_ENTRIES;
 	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, &list.c) < 0)
 		return errno;
 	cpuid_brand(&list.c);
+	cpuid_host_neutral(&list.c);
+	cpucache_store(kvm_fd, &list.c);
 	return 0;
+}
+
+/* The list from the cache, else from KVM: 0 or the errno. */
+static int cpuid_obtain(int kvm_fd)
+{
+	if (cpucache_load(kvm_fd, &list.c, CPUID_MAX_ENTRIES) == 0)
+		return 0;
+	return cpuid_get(kvm_fd);
 }
 
 /* The prefetch (vcpu.h): its thread, on a stack of its own making (no
@@ -81,6 +106,8 @@ static struct {
 	cpu_set_t allowed;
 } pre = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 static alignas(64) unsigned char pre_stack[128 * 1024];
+/* The list came from the cache (cpuid_prefetch()): there is no thread. */
+static bool cached;
 
 static void *cpuid_thread(void *arg)
 {
@@ -137,7 +164,13 @@ void cpuid_prefetch(int kvm_fd)
 	pthread_attr_t attr;
 	sigset_t all, old;
 
-	if (pre.started || pthread_attr_init(&attr) != 0)
+	if (pre.started || cached)
+		return;
+	/* A cached list is there at once: no thread, and the vCPUs' set-up
+	 * runs on the caller's (a thread's start can wait for a CPU for
+	 * longer than the set-up takes). */
+	cached = cpucache_load(kvm_fd, &list.c, CPUID_MAX_ENTRIES) == 0;
+	if (cached || pthread_attr_init(&attr) != 0)
 		return;
 	pre.kvm_fd = kvm_fd;
 	pre.listed = pre.done = false;
@@ -200,9 +233,13 @@ int cpuid_prefetch_end(void)
 
 const struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
 {
+	if (cached)
+		return &list.c;
 	int err = cpuid_wait_list();
 
-	if (err)	/* no prefetch, or it failed: once more, here */
+	if (err == ESRCH)	/* no prefetch */
+		err = cpuid_obtain(kvm_fd);
+	else if (err)		/* it failed: once more, here */
 		err = cpuid_get(kvm_fd);
 	if (err) {
 		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(err));
