@@ -53,11 +53,12 @@ int vcpu_state_restore(int fd, const struct snap_msrs *allowed,
 		       struct snap_vcpu *s);
 
 /* vcpu/cpuid.c */
-/* Starts KVM_GET_SUPPORTED_CPUID on kvm_fd (a checked /dev/kvm, open
- * until the thread is joined) in a thread of its own: on a nested host
- * every host CPUID the kernel runs for it is an exit (about 0.4 ms in
- * all), which then overlaps the config parsing and the rest of the
- * set-up.  The thread blocks every signal and allocates nothing. */
+/* Takes the CPUID list from the cache (vcpu/cpucache.h), or else starts
+ * KVM_GET_SUPPORTED_CPUID on kvm_fd (a checked /dev/kvm, open until the
+ * thread is joined) in a thread of its own: on a nested host every host
+ * CPUID the kernel runs for it is an exit (about 0.4 ms in all), which
+ * then overlaps the config parsing and the rest of the set-up.  The
+ * thread blocks every signal and allocates nothing. */
 void cpuid_prefetch(int kvm_fd);
 /* Once the list is there, hands job(arg) to the prefetch thread, which
  * then runs it instead of ending; false when there is no such thread,

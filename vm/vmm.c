@@ -313,7 +313,8 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	if (!vm->cpuid)
 		return -1;
 	/* A fresh boot's vCPU set-up (KVM_SET_CPUID2 alone is 0.1 ms of
-	 * host CPUID exits here) runs on the CPUID thread while this one
+	 * host CPUID exits here) runs on the CPUID thread, when the list
+	 * was not cached (vcpu/cpucache.h) and there is one, while this one
 	 * writes the firmware tables, hands the VM to the reaper and enters
 	 * the sandbox; vmm_start() collects it before any vCPU thread
 	 * starts.  Not for a restore (its state goes on top), nor with the
