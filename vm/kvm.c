@@ -147,14 +147,6 @@ int kvm_create_irqchip(struct kvm *k)
 	return 0;
 }
 
-int kvm_create_pit(struct kvm *k)
-{
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-		return kvm_fail("KVM_CREATE_PIT2");
-	return 0;
-}
-
 void kvm_close(struct kvm *k)
 {
 	(void)pit_ready();	/* a VM that failed before vmm_start() had it */

@@ -29,15 +29,12 @@ int kvm_open(struct kvm *k, int flags);
 void kvm_keep(struct kvm *k);
 int kvm_kept_fd(void);
 /* Creates the VM; kvm_create_irqchip() then adds the in-kernel PIC,
- * IOAPIC and local APICs, kvm_create_pit() the PIT (after the irqchip,
- * at any time before the guest runs; the caller then turns reinjection
- * off: vm/pit.h).  Call kvm_create_irqchip() after the guest RAM is
+ * IOAPIC and local APICs (the PIT is vm/pit.h's).  Call kvm_create_irqchip() after the guest RAM is
  * registered: on nested hosts a memory slot added after the irqchip
  * costs several milliseconds more (measured: 6 ms against 0.1 ms).  All
  * return 0 or -errno after printing why. */
 int kvm_create_vm(struct kvm *k);
 int kvm_create_irqchip(struct kvm *k);
-int kvm_create_pit(struct kvm *k);
 void kvm_close(struct kvm *k);
 
 #endif

@@ -30,6 +30,8 @@ static struct {
 	struct kvm_reinject_control off;
 	struct kvm_pit_config config;
 	bool create;		/* the helper makes the PIT too */
+	bool load;		/* and loads state into it (a restore) */
+	struct kvm_pit_state2 state;
 } pit;
 static alignas(16) unsigned char pit_stack[16384];
 /* picovm's end of the hold pipe: the go byte, then open until its exit. */
@@ -81,6 +83,13 @@ static int pit_helper(void *arg)
 		long r = raw_syscall(SYS_ioctl, pit.vm_fd, KVM_CREATE_PIT2,
 				     (long)&pit.config, 0, 0);
 		unsigned char e = r >= 0 ? 0 : r >= -255 ? (unsigned char)-r : EIO;
+		/* A restore's state, before reinjection goes off: its errno
+		 * with the high bit set, so pit_ready() tells it apart. */
+		if (!e && pit.load) {
+			r = raw_syscall(SYS_ioctl, pit.vm_fd, KVM_SET_PIT2,
+					(long)&pit.state, 0, 0);
+			e = r >= 0 ? 0 : 0x80 | (r >= -127 ? (unsigned char)-r : EIO);
+		}
 		raw_syscall(SYS_write, pit.sync_fd, (long)&e, 1, 0, 0);
 	}
 	raw_syscall(SYS_close, pit.sync_fd, 0, 0, 0, 0);
@@ -103,24 +112,34 @@ static int pit_helper(void *arg)
 	return 0;
 }
 
-/* KVM_CREATE_PIT2 on this thread: 0, or -errno after printing. */
-static int pit_create_here(int vm_fd)
+/* KVM_CREATE_PIT2 (unless made: EEXIST) and a restore's KVM_SET_PIT2 on
+ * this thread: 0, or -errno after printing (PIT_STATE_REFUSED set when
+ * KVM refused the state). */
+static int pit_create_here(int vm_fd, bool load)
 {
-	if (ioctl(vm_fd, KVM_CREATE_PIT2, &pit.config) < 0) {
+	if (ioctl(vm_fd, KVM_CREATE_PIT2, &pit.config) < 0 && errno != EEXIST) {
 		int e = errno;
 		log_err("KVM_CREATE_PIT2: %s", strerror(e));
 		return -e;
 	}
+	if (load && ioctl(vm_fd, KVM_SET_PIT2, &pit.state) < 0) {
+		int e = errno;
+		log_err("restore: KVM_SET_PIT2: %s", strerror(e));
+		return -(e | PIT_STATE_REFUSED);
+	}
 	return 0;
 }
 
-int pit_reinject_off(int vm_fd, bool create)
+int pit_reinject_off(int vm_fd, bool create, const struct kvm_pit_state2 *state)
 {
 	memset(&pit, 0, sizeof(pit));
 	pit.vm_fd = vm_fd;
 	pit.off.pit_reinject = 0;
 	pit.config.flags = KVM_PIT_SPEAKER_DUMMY;
 	pit.create = create;
+	pit.load = create && state;
+	if (pit.load)
+		pit.state = *state;	/* the caller's may go before pit_ready() */
 	pit_settled = false;
 	int len = sandbox_program(SANDBOX_PIT, pit.prog, SANDBOX_PROG_MAX);
 	if (len > 0) {
@@ -153,7 +172,7 @@ int pit_reinject_off(int vm_fd, bool create)
 	/* No helper: the PIT and the call here, and their waits too. */
 	pit.create = false;
 	int r;
-	if (create && (r = pit_create_here(vm_fd)) < 0)
+	if (create && (r = pit_create_here(vm_fd, pit.load)) < 0)
 		return r;
 	if (ioctl(vm_fd, KVM_REINJECT_CONTROL, &pit.off) < 0) {
 		int e = errno;
@@ -193,10 +212,14 @@ int pit_ready(void)
 	close(pit_sync_rd);
 	pit_sync_rd = -1;
 	pit.create = false;
-	/* The helper died first: the PIT here then (unless it was made). */
-	if (n != 1 && ioctl(pit.vm_fd, KVM_CREATE_PIT2, &pit.config) < 0 &&
-	    errno != EEXIST)
-		e = (unsigned char)errno;
+	/* The helper died first: the PIT (unless it was made) and its state
+	 * here then. */
+	if (n != 1)
+		return pit_create_here(pit.vm_fd, pit.load);
+	if (e & 0x80) {
+		log_err("restore: KVM_SET_PIT2: %s", strerror(e & 0x7f));
+		return -((e & 0x7f) | PIT_STATE_REFUSED);
+	}
 	if (e) {
 		log_err("KVM_CREATE_PIT2: %s", strerror(e));
 		return -e;

@@ -45,11 +45,13 @@
 #ifndef PICOVM_VM_PIT_H
 #define PICOVM_VM_PIT_H
 
+#include <linux/kvm.h>
 #include <stdbool.h>
 
 /* Call once, from the main thread, right after KVM_CREATE_PIT2, or with
- * create instead of it: the helper then makes the PIT itself, right after
- * dropping picovm's descriptors.  (Creating the PIT waits for the kernel
+ * create instead of it: the helper then makes the PIT itself (and loads
+ * a restore's state into it), right after dropping picovm's
+ * descriptors.  (Creating the PIT waits for the kernel
  * to make the PIT's worker thread and for SRCU grace periods as it adds
  * its I/O devices: 0.3-0.6 ms here, which then overlap the tables, the
  * reaper's hand-over, the sandbox and the vCPU threads' start; picovm
@@ -58,11 +60,15 @@
  * Starts the helper, held until pit_go().  Should it not start, makes
  * the PIT and the call itself (waiting for them).  Returns 0, or -errno
  * after printing why the call failed. */
-int pit_reinject_off(int vm_fd, bool create);
-/* After pit_reinject_off(fd, true): waits for the helper's PIT (makes it
- * here should the helper have died first).  0, or -errno after printing
- * why; 0 at once otherwise.  Main thread, before any vCPU runs. */
+int pit_reinject_off(int vm_fd, bool create, const struct kvm_pit_state2 *state);
+/* After pit_reinject_off(fd, true, state): waits for the helper's PIT
+ * (makes it here should the helper have died first), loaded with state
+ * when there was one (a restore: KVM_SET_PIT2, copied, before reinjection
+ * goes off).  0, or -errno after printing why, with PIT_STATE_REFUSED set
+ * in it when KVM refused the state; 0 at once otherwise.  Main thread,
+ * before any vCPU runs. */
 int pit_ready(void);
+#define PIT_STATE_REFUSED 0x10000
 /* Waits until the helper holds none of picovm's descriptors but its own
  * two (it closes them first thing; meanwhile picovm does its CPU-bound
  * set-up instead of waiting).  Before picovm ends or starts the guest;

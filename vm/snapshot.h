@@ -33,12 +33,13 @@ int restore_open(struct vm *vm, const char *dir);
 int restore_files(struct vm *vm);
 /* Maps the memory file as guest RAM (MAP_PRIVATE); -1 after printing. */
 int restore_memory(struct vm *vm);
-/* Between KVM_CREATE_PIT2 and PIT reinjection off (vm/pit.h): loads the
- * saved PIT state.  KVM_SET_PIT2 takes the PIT's lock, which the
- * reinjection call holds through its grace period (13-16 ms here): made
- * later, as part of restore_state(), it waited for that.  -1 after
- * printing (status 2). */
-int restore_pit(struct vm *vm);
+/* The saved PIT state of a restore (NULL for a fresh boot), for the PIT
+ * helper (vm/pit.h), which creates the PIT and loads it before turning
+ * reinjection off: KVM_SET_PIT2 takes the PIT's lock, which the
+ * reinjection call holds through its grace period (13-16 ms here).  The
+ * helper copies it; KVM refusing it is status 2 (vm/vmm.c). */
+struct kvm_pit_state2;
+const struct kvm_pit_state2 *restore_pit_state(const struct vm *vm);
 /* After the vCPUs and devices exist: loads their state (the PIT's
  * excepted); -1 after printing. */
 int restore_state(struct vm *vm);

@@ -273,12 +273,7 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	}
 	if (kvm_create_irqchip(&vm->m.kvm) < 0)
 		return -1;
-	/* A restored PIT before reinjection goes off: restore_pit().  A
-	 * fresh boot's PIT comes last (below). */
-	if (vm->restore && (kvm_create_pit(&vm->m.kvm) < 0 ||
-			    restore_pit(vm) < 0 ||
-			    pit_reinject_off(vm->m.kvm.vm_fd, false) < 0))
-		return -1;
+	/* The PIT comes last (below), a restored one with its state. */
 	/* The devices, the vCPUs and the kernel first, what needs the CPUID
 	 * list (its fetch runs since vmm_limits()) last: the MP table and
 	 * each vCPU's CPUID. */
@@ -329,7 +324,7 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	 * start.  The helper drops its copies of picovm's descriptors first
 	 * (waited for in vmm_start(): pit_settle()); vmm_start() waits for
 	 * the PIT before any vCPU runs (pit_ready()). */
-	if (!vm->restore && pit_reinject_off(vm->m.kvm.vm_fd, true) < 0)
+	if (pit_reinject_off(vm->m.kvm.vm_fd, true, restore_pit_state(vm)) < 0)
 		return -1;
 	if (!vm->restore && vm_tables(vm) < 0)
 		return -1;
@@ -668,8 +663,12 @@ static int vmm_start(const struct config *c, const char *dir)
 	}
 	/* The vCPUs' set-up (vm_build()), which the vCPU, console and I/O
 	 * threads' starts overlapped; then the vCPUs may run. */
-	if (cpuid_prefetch_end() < 0 || pit_ready() < 0)
+	ret = pit_ready();
+	if (cpuid_prefetch_end() < 0 || ret < 0) {
+		if (ret < 0 && (-ret & PIT_STATE_REFUSED))
+			status = EXIT_VM_BADINPUT;	/* a snapshot's PIT */
 		goto teardown;
+	}
 	machine_go(&vm.m);
 	if (control_start(vm.control, &vm, &cd) < 0 || gdb_start(vm.gdb) < 0)
 		machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
