@@ -339,16 +339,28 @@ int reaper_hand(const int *fds, unsigned n, const int *tap_fds, unsigned ntap)
 	return ret;
 }
 
-void reaper_release(void)
+/* A release asked for, its answer not read yet. */
+static bool release_asked;
+
+void reaper_release_begin(void)
 {
 	char b = REAPER_MSG_RELEASE;
-	struct pollfd p = { .fd = reaper_sock, .events = POLLIN };
 
 	if (reaper_sock < 0 || !reaper_ntaps)
 		return;
 	reaper_ntaps = 0;
-	if (write(reaper_sock, &b, 1) != 1)
+	release_asked = write(reaper_sock, &b, 1) == 1;
+}
+
+void reaper_release(void)
+{
+	char b;
+	struct pollfd p = { .fd = reaper_sock, .events = POLLIN };
+
+	reaper_release_begin();		/* unless it was */
+	if (!release_asked)
 		return;
+	release_asked = false;
 	int r;
 	while ((r = poll(&p, 1, REAPER_RELEASE_MS)) < 0 && errno == EINTR)
 		;

@@ -13,7 +13,8 @@
  *   reaper_hand()    once the VM and its vCPUs exist, before the sandbox:
  *                    copies of their descriptors go to the child, and of
  *                    the taps picovm created (net.N.tap = auto)
- *   reaper_release() at the stop: the taps' names are set free
+ *   reaper_release_begin(), reaper_release()
+ *                    at the stop: the taps' names are set free
  *
  * The child waits for the end of picovm's side of the socket (picovm's
  * exit, however it ends: a SIGKILL too), closes what it holds and exits
@@ -47,5 +48,10 @@ int reaper_hand(const int *fds, unsigned n, const int *tap_fds, unsigned ntap);
  * ms here) happens at the reaper's exit, after picovm's.  Waits for the
  * answer at most 1 s (a stopped reaper); without taps does nothing. */
 void reaper_release(void);
+/* The same request, without waiting for the answer: once nothing uses
+ * the taps any more (the I/O thread stopped), so that the reaper's work
+ * (taking a tap down waits for an RCU grace period) overlaps the rest of
+ * picovm's stop; reaper_release() then only waits for the answer. */
+void reaper_release_begin(void);
 
 #endif

@@ -440,6 +440,11 @@ static void vm_teardown(struct vm *vm)
 	 * plus the final fdatasync of writeback disks). */
 	console_stop_begin(vm->console);
 	iothread_stop(vdevs_busy, &vm->vdevs);
+	/* Nothing writes to the taps now: the reaper may take them down
+	 * while the rest of the stop goes on (answer read below).  Not
+	 * when the I/O thread could not end its work. */
+	if (!iothread_left_busy())
+		reaper_release_begin();
 	if (getenv("PICOVM_STATS") && vm->vcpus)
 		iothread_log_stats();
 	console_stop_begin(vm->console1);
@@ -447,8 +452,7 @@ static void vm_teardown(struct vm *vm)
 	vm->console = NULL;
 	console_stop(vm->console1);
 	log_limit_summary();
-	reaper_release();	/* the taps' names, before picovm's close */
-	vdevs_close(&vm->vdevs);
+	vdevs_close(&vm->vdevs);	/* the reaper holds the taps it renames */
 	iothread_exit();
 	free(vm->vcpus);
 	for (unsigned i = 0; i < NLEGACY; i++) {
@@ -456,6 +460,7 @@ static void vm_teardown(struct vm *vm)
 		vm->legacy[i] = NULL;
 	}
 	snapshot_close(vm);
+	reaper_release();	/* the taps' names free before picovm's exit */
 	/* I/O the stop could not end may still write into guest RAM: leave
 	 * it mapped, the process is about to exit.  Ordinary RAM is left to
 	 * the address space's end too (munmap here cost ~80 us of zapping
