@@ -311,3 +311,16 @@ for bad in garbage cut otherboot; do
 		grep -qx "picotest: hello from cpl=3" "$WORK/cc.out"
 	check "cpuid cache, $bad: replaced by the list KVM gives" cmp -s "$cache" "$WORK/cpuid.good"
 done
+# A cache with a valid key and checksum whose list KVM refuses (as one
+# whose key missed a change of KVM's would be): picovm asks KVM again.
+if XDG_CACHE_HOME=$CC_HOME "$TOP/tests/build/cpuidpoison"; then
+	cc_run
+	check "cpuid cache KVM refuses: the VM runs (status $VM_STATUS)" \
+		grep -qx "picotest: hello from cpl=3" "$WORK/cc.out"
+	check "cpuid cache KVM refuses: stderr says the list was asked for again" \
+		grep -q "KVM refused the cached CPUID list" "$WORK/cc.out.err"
+	check "cpuid cache KVM refuses: replaced by the list KVM gives" \
+		cmp -s "$cache" "$WORK/cpuid.good"
+else
+	fail "cpuid cache KVM refuses" "tests/build/cpuidpoison could not rewrite the cache"
+fi

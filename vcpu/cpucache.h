@@ -12,7 +12,8 @@
  * Only in a folder of picovm's own user (not with another user's HOME).
  * The file is the user's, read as untrusted input: a file with another
  * key, of another length or with a bad checksum is a miss, and the list
- * fetched then replaces it.  Neither call allocates.
+ * fetched then replaces it; so does a list KVM_SET_CPUID2 refuses
+ * (vcpu/cpuid.c).  Neither call allocates.
  */
 #ifndef PICOVM_VCPU_CPUCACHE_H
 #define PICOVM_VCPU_CPUCACHE_H

@@ -106,8 +106,10 @@ static struct {
 	cpu_set_t allowed;
 } pre = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 static alignas(64) unsigned char pre_stack[128 * 1024];
-/* The list came from the cache (cpuid_prefetch()): there is no thread. */
+/* The list came from the cache (cpuid_prefetch()): there is no thread;
+ * cached_fd is the /dev/kvm it was for (cpuid_apply()). */
 static bool cached;
+static int cached_fd = -1;
 
 static void *cpuid_thread(void *arg)
 {
@@ -170,6 +172,7 @@ void cpuid_prefetch(int kvm_fd)
 	 * runs on the caller's (a thread's start can wait for a CPU for
 	 * longer than the set-up takes). */
 	cached = cpucache_load(kvm_fd, &list.c, CPUID_MAX_ENTRIES) == 0;
+	cached_fd = kvm_fd;
 	if (cached || pthread_attr_init(&attr) != 0)
 		return;
 	pre.kvm_fd = kvm_fd;
@@ -312,7 +315,18 @@ int cpuid_apply(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned id,
 	memcpy(&one, supported, sz);
 	for (unsigned i = 0; i < one.c.nent; i++)
 		cpuid_fix(&one.c.entries[i], id, nvcpus);
-	return ioctl(vcpu_fd, KVM_SET_CPUID2, &one.c) < 0 ? -errno : 0;
+	int ret = ioctl(vcpu_fd, KVM_SET_CPUID2, &one.c) < 0 ? -errno : 0;
+	/* A cached list KVM refuses (its key missed a change of KVM's): the
+	 * list from KVM itself, which also replaces the cache, and once
+	 * more.  The list is the one the caller holds (static). */
+	if (ret < 0 && cached && supported == &list.c) {
+		cached = false;
+		log_err("vCPU %u: KVM refused the cached CPUID list (%s); asking "
+			"KVM for it again", id, strerror(-ret));
+		if (cpuid_get(cached_fd) == 0)
+			return cpuid_apply(vcpu_fd, supported, id, nvcpus);
+	}
+	return ret;
 }
 
 void cpuid_signature(const struct kvm_cpuid2 *supported, uint32_t *signature,
