@@ -202,8 +202,8 @@ int main(int argc, char **argv)
 	struct config c;
 
 	/* musl (what picovm is linked against) needs none of this: its
-	 * malloc maps large blocks on their own and never clears fresh
-	 * pages.  Built with glibc:
+	 * malloc maps large blocks on their own, and its calloc writes no
+	 * page that is still zero.  Built with glibc:
 	 * blocks of 32 KiB and more come from mmap, not the heap: zero pages
 	 * until used, where calloc on the heap clears them (and so makes
 	 * them resident) at once.  A device's buffers it may never use (the

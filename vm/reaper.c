@@ -75,8 +75,6 @@ static void __attribute__((noreturn)) child_exit(long status)
 		;
 }
 
-/* The taps in a message's descriptors, with their names (TUNGETIFF while
- * the child still may). */
 /* The message's next control header after cm, or NULL: musl's
  * CMSG_NXTHDR mixes signed and unsigned arithmetic. */
 #pragma GCC diagnostic push
@@ -87,6 +85,8 @@ static struct cmsghdr *cmsg_next(struct msghdr *msg, struct cmsghdr *cm)
 }
 #pragma GCC diagnostic pop
 
+/* The taps in a message's descriptors, with their names (TUNGETIFF while
+ * the child still may). */
 static void take_taps(struct msghdr *msg)
 {
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = cmsg_next(msg, cm)) {

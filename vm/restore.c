@@ -290,8 +290,8 @@ int restore_state(struct vm *vm)
 	r->refused = false;
 	/* The loaded state is KVM's and the devices' now: it and its
 	 * buffers go back to the system (each clone would carry them for
-	 * its whole run; malloc_trim() returns the free pages inside the
-	 * heap too). */
+	 * its whole run; with glibc, malloc_trim() returns the free pages
+	 * inside the heap too). */
 	snap_state_drop(r);
 #ifdef __GLIBC__
 	malloc_trim(0);
@@ -310,6 +310,12 @@ void restore_drop_fd(struct vm *vm)
 bool restore_refused(const struct vm *vm)
 {
 	return vm->restore && vm->restore->refused;
+}
+
+void restore_refuse(struct vm *vm)
+{
+	if (vm->restore)
+		vm->restore->refused = true;
 }
 
 bool restore_is_source(const struct vm *vm, int fd)

@@ -52,6 +52,9 @@ void restore_drop_fd(struct vm *vm);
 /* Whether restore_state() failed on the state file's content (KVM or a
  * device refused a value): a bad snapshot, exit status 2. */
 bool restore_refused(const struct vm *vm);
+/* The snapshot's state was refused where restore.c does not see it (the
+ * PIT's, by its helper): restore_refused() says so from now on. */
+void restore_refuse(struct vm *vm);
 /* Whether fd is the memory file this VM was restored from. */
 bool restore_is_source(const struct vm *vm, int fd);
 

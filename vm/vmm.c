@@ -324,8 +324,12 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	 * start.  The helper drops its copies of picovm's descriptors first
 	 * (waited for in vmm_start(): pit_settle()); vmm_start() waits for
 	 * the PIT before any vCPU runs (pit_ready()). */
-	if (pit_reinject_off(vm->m.kvm.vm_fd, true, restore_pit_state(vm)) < 0)
+	ret = pit_reinject_off(vm->m.kvm.vm_fd, true, restore_pit_state(vm));
+	if (ret < 0) {
+		if (-ret & PIT_STATE_REFUSED)
+			restore_refuse(vm);	/* status 2 */
 		return -1;
+	}
 	if (!vm->restore && vm_tables(vm) < 0)
 		return -1;
 	if (async)
@@ -670,8 +674,10 @@ static int vmm_start(const struct config *c, const char *dir)
 	 * threads' starts overlapped; then the vCPUs may run. */
 	ret = pit_ready();
 	if (cpuid_prefetch_end() < 0 || ret < 0) {
-		if (ret < 0 && (-ret & PIT_STATE_REFUSED))
+		if (ret < 0 && (-ret & PIT_STATE_REFUSED)) {
+			restore_refuse(&vm);
 			status = EXIT_VM_BADINPUT;	/* a snapshot's PIT */
+		}
 		goto teardown;
 	}
 	machine_go(&vm.m);
