@@ -313,7 +313,9 @@ for bad in garbage cut otherboot; do
 done
 # A cache with a valid key and checksum whose list KVM refuses (as one
 # whose key missed a change of KVM's would be): picovm asks KVM again.
-if XDG_CACHE_HOME=$CC_HOME "$TOP/tests/build/cpuidpoison"; then
+XDG_CACHE_HOME=$CC_HOME "$TOP/tests/build/cpuidpoison"
+poison=$?
+if [ "$poison" = 0 ]; then
 	cc_run
 	check "cpuid cache KVM refuses: the VM runs (status $VM_STATUS)" \
 		grep -qx "picotest: hello from cpl=3" "$WORK/cc.out"
@@ -321,6 +323,8 @@ if XDG_CACHE_HOME=$CC_HOME "$TOP/tests/build/cpuidpoison"; then
 		grep -q "KVM refused the cached CPUID list" "$WORK/cc.out.err"
 	check "cpuid cache KVM refuses: replaced by the list KVM gives" \
 		cmp -s "$cache" "$WORK/cpuid.good"
+elif [ "$poison" = 3 ]; then
+	skip "cpuid cache KVM refuses" "KVM's CPUID list has no leaf 0x80000008 to make unacceptable"
 else
 	fail "cpuid cache KVM refuses" "tests/build/cpuidpoison could not rewrite the cache"
 fi

@@ -3,8 +3,9 @@
  * ($XDG_CACHE_HOME/picovm/cpuid) with a list KVM_SET_CPUID2 refuses (a
  * virtual address width of 40 bits in leaf 0x80000008: KVM takes only
  * 48, 57 or 0) under a valid key and checksum, as a cache whose key
- * missed a change of KVM's would be.  Exit status 0, or 1 when there was
- * no cache to rewrite or no such leaf.  For tests/t-boot.sh.
+ * missed a change of KVM's would be.  Exit status 0, 1 when there was no
+ * cache to rewrite, 3 when KVM's list has no such leaf.  For
+ * tests/t-boot.sh.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@ int main(void)
 		}
 	if (!found) {
 		fprintf(stderr, "cpuidpoison: no leaf 0x80000008 in the list\n");
-		return 1;
+		return 3;
 	}
 	cpucache_store(kvm, &list.c);
 	return 0;
