@@ -30,8 +30,8 @@
  * per frame received then kicks once per frame while the device keeps up.
  * With EVENT_IDX the device asks for its kick only after rx_batch buffers
  * instead (at most a quarter of the ring).  A tap read in flight looks at
- * the ring again when it completes; with none, an io_uring timeout
- * (NET_RX_WAIT_NS) bounds the wait for a driver that posts fewer: it takes
+ * the ring again when it completes; with none, an I/O-thread timer
+ * (NET_RX_WAIT_US) bounds the wait for a driver that posts fewer: it takes
  * what is there, and later batches are smaller.  The guest's interrupt
  * suppression (NO_INTERRUPT, used_event) decides interrupts as before,
  * once per batch of completions (virtio_flush).
@@ -381,7 +381,7 @@ static bool net_rx_fill(struct vnet *v, struct net_rx *rx, bool merge)
  * waits before the device looks at the ring itself, and how many batches
  * in a row must get their kick before a batch cut down by a timeout may
  * try twice its size (doubled after each try that fails, up to 1024). */
-#define NET_RX_WAIT_NS 1000000
+#define NET_RX_WAIT_US 1000
 #define NET_RX_REGROW 64
 #define NET_RX_REGROW_MAX 1024
 
@@ -398,17 +398,12 @@ static uint16_t min16(unsigned a, unsigned b)
 	return (uint16_t)(a < b ? a : b);
 }
 
+/* Armed once per wait: a later wait does not push it back (a guest that
+ * never kicks is still looked at); a kick cancels it. */
 static void net_rx_timer_arm(struct vnet *v)
 {
-	if (v->rx_timer_busy)
-		return;	/* one timer at a time; its completion re-arms */
-	v->rx_timer_busy = true;
-	v->rx_timer_cancel = false;
-	v->rx_timer_ts = (struct __kernel_timespec){ .tv_nsec = NET_RX_WAIT_NS };
-	struct io_uring_sqe *sqe = io_sqe();
-	io_uring_prep_timeout(sqe, &v->rx_timer_ts, 0, 0);
-	sqe->flags |= IOSQE_FIXED_FILE;	/* the sealed ring wants it */
-	io_uring_sqe_set_data(sqe, &v->rx_timer_op);
+	if (!io_timer_armed(&v->rx_timer))
+		io_timer_arm(&v->rx_timer, NET_RX_WAIT_US);
 }
 
 /* The RX ring ran dry and virtio_pop() asked for a kick at the guest's
@@ -458,13 +453,7 @@ static void net_rx_kicked(struct vnet *v)
 		}
 		v->rx_batch = min16(v->rx_batch * 2u, v->rx_batch_max);
 	}
-	if (v->rx_timer_busy && !v->rx_timer_cancel) {
-		v->rx_timer_cancel = true;
-		struct io_uring_sqe *sqe = io_sqe();
-		io_uring_prep_cancel(sqe, &v->rx_timer_op, 0);
-		sqe->flags |= IOSQE_FIXED_FILE;
-		io_uring_sqe_set_data(sqe, NULL);
-	}
+	io_timer_cancel(&v->rx_timer);
 }
 
 /* Starts the read of slot i (its chains taken): the one that may wait
@@ -546,23 +535,19 @@ static void net_rx_post(struct vnet *v)
 	}
 }
 
-/* The batch wait's timer: cancelled by a kick (re-armed if another wait
- * began meanwhile), or expired.  Expired with fewer buffers than asked
- * for: the guest posts in smaller batches, or its vCPU did not run for a
+/* The batch wait's timer expired (a kick cancels it).  With fewer buffers
+ * than asked for: the guest posts in smaller batches, or its vCPU did not run for a
  * while (take what is there; batches are at most half as big, or that
  * big, from now on).  Expired with none: the guest is busy or idle; its
  * next buffer kicks. */
-static void net_rx_timer_done(struct io_op *op, int res)
+static void net_rx_timer(void *arg)
 {
-	struct vnet *v = (struct vnet *)((uint8_t *)op - offsetof(struct vnet, rx_timer_op));
+	struct vnet *v = arg;
 	struct virtio_dev *d = v->dev;
 	struct vq *q = &d->vq[NET_RX];
 
 	pthread_mutex_lock(&d->lock);
-	v->rx_timer_busy = false;
-	if (v->rx_waiting && res == -ECANCELED) {
-		net_rx_timer_arm(v);
-	} else if (v->rx_waiting && virtio_live(d) && q->ready) {
+	if (v->rx_waiting && virtio_live(d) && q->ready) {
 		v->rx_waiting = false;
 		v->rx_timeouts++;
 		uint16_t have = vq_kick_after(q, 1);
@@ -712,7 +697,7 @@ static void *net_open(const struct config *c, unsigned n)
 	}
 	/* The RX slots are set up when first used (net_rx_post): an idle
 	 * VM never touches most of their pages. */
-	v->rx_timer_op.done = net_rx_timer_done;
+	v->rx_timer = (struct io_timer){ .fn = net_rx_timer, .arg = v };
 	v->rx_flush = (struct io_flush){ .fn = net_rx_flush, .arg = v };
 	v->rx_round_dry = true;	/* the first round: one read */
 	v->spill = tap ? malloc(NET_HDR + NET_MAX_FRAME) : NULL;

@@ -99,15 +99,13 @@ struct vnet {
 	 * bytes are never looked at and every read may share it. */
 	uint8_t *spill;
 	/* RX kick batching (net.c, "Kicks"): with the ring dry, the guest is
-	 * asked to kick after rx_batch more buffers; a timeout (rx_timer_op)
-	 * bounds that wait. */
+	 * asked to kick after rx_batch more buffers; rx_timer bounds that
+	 * wait. */
 	uint16_t rx_batch, rx_batch_max;
 	unsigned rx_batch_ok;		/* batches in a row that got their kick */
 	unsigned rx_regrow;		/* ... before rx_batch_max may double */
 	bool rx_waiting;		/* a batched kick request is out */
-	bool rx_timer_busy, rx_timer_cancel;	/* its timer in the kernel */
-	struct io_op rx_timer_op;
-	struct __kernel_timespec rx_timer_ts;
+	struct io_timer rx_timer;
 	int cancel_fd;			/* vCPU -> I/O thread: cancel the read */
 	struct io_event cancel_ev;
 	struct vq_chain chain;

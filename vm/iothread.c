@@ -192,7 +192,6 @@ int iothread_seal(void)
 		IORING_OP_FSYNC,	/* virtio-blk FLUSH */
 		IORING_OP_FALLOCATE,	/* virtio-blk DISCARD, WRITE_ZEROES */
 		IORING_OP_ASYNC_CANCEL,	/* stopping: cancel what still waits */
-		IORING_OP_TIMEOUT,	/* virtio-net: bound on an RX kick batch */
 	};
 	struct io_uring_restriction res[sizeof(ops) + 2];
 	int ret;
@@ -375,6 +374,14 @@ void io_timer_cancel(struct io_timer *t)
 			*p = t->next;
 			break;
 		}
+}
+
+bool io_timer_armed(const struct io_timer *t)
+{
+	for (const struct io_timer *p = timer_list; p; p = p->next)
+		if (p == t)
+			return true;
+	return false;
 }
 
 void io_timer_arm(struct io_timer *t, uint64_t delay_us)

@@ -78,6 +78,8 @@ struct io_timer {
  * cancels it.  I/O thread only. */
 void io_timer_arm(struct io_timer *t, uint64_t delay_us);
 void io_timer_cancel(struct io_timer *t);
+/* Whether t is armed (it is off the list while its fn runs). */
+bool io_timer_armed(const struct io_timer *t);
 /* True on the I/O thread. */
 bool io_on_thread(void);
 /* Arms the thread's own stop event (before iothread_seal()). */
