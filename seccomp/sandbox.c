@@ -26,6 +26,7 @@
 #include "bpf.h"
 #include "../config/config.h"
 #include "../vm/log.h"
+#include "../vm/rawsys.h"
 
 static bool enabled = true;
 static struct sandbox_fds fds = { .ring_fd = -1, .control_fd = -1,
@@ -164,20 +165,11 @@ static size_t put_str(char *b, size_t o, const char *s)
 
 static size_t put_num(char *b, size_t o, long v)
 {
-	char tmp[24];
-	int n = 0;
-
 	if (v < 0) {
 		b[o++] = '-';
 		v = -v;
 	}
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v && n < 20);
-	while (n && o < 220)
-		b[o++] = tmp[--n];
-	return o;
+	return raw_put_dec(b, o, 220, (unsigned long)v);
 }
 
 static void sigsys_handler(int sig, siginfo_t *si, void *uc)

@@ -79,12 +79,24 @@ static int cpuid_get(int kvm_fd)
 	return 0;
 }
 
+/* The list came from the cache: there is no prefetch thread, and
+ * cached_fd is the /dev/kvm it was for (cpuid_apply() asks that KVM
+ * again should it refuse the list). */
+static bool cached;
+static int cached_fd = -1;
+
+/* The list from the cache into list: whether it was there. */
+static bool cpuid_from_cache(int kvm_fd)
+{
+	cached = cpucache_load(kvm_fd, &list.c, CPUID_MAX_ENTRIES) == 0;
+	cached_fd = cached ? kvm_fd : -1;
+	return cached;
+}
+
 /* The list from the cache, else from KVM: 0 or the errno. */
 static int cpuid_obtain(int kvm_fd)
 {
-	if (cpucache_load(kvm_fd, &list.c, CPUID_MAX_ENTRIES) == 0)
-		return 0;
-	return cpuid_get(kvm_fd);
+	return cpuid_from_cache(kvm_fd) ? 0 : cpuid_get(kvm_fd);
 }
 
 /* The prefetch (vcpu.h): its thread, on a stack of its own making (no
@@ -106,10 +118,6 @@ static struct {
 	cpu_set_t allowed;
 } pre = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 static alignas(64) unsigned char pre_stack[128 * 1024];
-/* The list came from the cache (cpuid_prefetch()): there is no thread;
- * cached_fd is the /dev/kvm it was for (cpuid_apply()). */
-static bool cached;
-static int cached_fd = -1;
 
 static void *cpuid_thread(void *arg)
 {
@@ -171,9 +179,7 @@ void cpuid_prefetch(int kvm_fd)
 	/* A cached list is there at once: no thread, and the vCPUs' set-up
 	 * runs on the caller's (a thread's start can wait for a CPU for
 	 * longer than the set-up takes). */
-	cached = cpucache_load(kvm_fd, &list.c, CPUID_MAX_ENTRIES) == 0;
-	cached_fd = kvm_fd;
-	if (cached || pthread_attr_init(&attr) != 0)
+	if (cpuid_from_cache(kvm_fd) || pthread_attr_init(&attr) != 0)
 		return;
 	pre.kvm_fd = kvm_fd;
 	pre.listed = pre.done = false;

@@ -29,17 +29,15 @@ static struct {
 	struct sock_fprog fprog;
 	struct kvm_reinject_control off;
 	struct kvm_pit_config config;
-	bool create;		/* the helper makes the PIT too */
-	bool load;		/* and loads state into it (a restore) */
+	bool load;		/* state goes into the PIT (a restore) */
 	struct kvm_pit_state2 state;
 } pit;
 static alignas(16) unsigned char pit_stack[16384];
 /* picovm's end of the hold pipe: the go byte, then open until its exit. */
 static int pit_go_fd = -1;
 static bool pit_went;
-/* The start pipe's read end until pit_settle() has seen the helper's byte
- * (and, when the helper makes the PIT, until pit_ready() has seen its
- * result). */
+/* The start pipe's read end until pit_ready() has seen the helper's PIT
+ * (pit_settle() has seen its first byte). */
 static int pit_sync_rd = -1;
 static bool pit_settled;
 
@@ -79,19 +77,17 @@ static int pit_helper(void *arg)
 	raw_syscall(SYS_write, pit.sync_fd, (long)"", 1, 0, 0);
 	/* The PIT, while picovm goes on with its set-up (pit.h): its errno
 	 * as the next byte, 0 for none. */
-	if (pit.create) {
-		long r = raw_syscall(SYS_ioctl, pit.vm_fd, KVM_CREATE_PIT2,
-				     (long)&pit.config, 0, 0);
-		unsigned char e = r >= 0 ? 0 : r >= -255 ? (unsigned char)-r : EIO;
-		/* A restore's state, before reinjection goes off: its errno
-		 * with the high bit set, so pit_ready() tells it apart. */
-		if (!e && pit.load) {
-			r = raw_syscall(SYS_ioctl, pit.vm_fd, KVM_SET_PIT2,
-					(long)&pit.state, 0, 0);
-			e = r >= 0 ? 0 : 0x80 | (r >= -127 ? (unsigned char)-r : EIO);
-		}
-		raw_syscall(SYS_write, pit.sync_fd, (long)&e, 1, 0, 0);
+	long r = raw_syscall(SYS_ioctl, pit.vm_fd, KVM_CREATE_PIT2,
+			     (long)&pit.config, 0, 0);
+	unsigned char e = r >= 0 ? 0 : r >= -255 ? (unsigned char)-r : EIO;
+	/* A restore's state, before reinjection goes off: its errno with
+	 * the high bit set, so pit_ready() tells it apart. */
+	if (!e && pit.load) {
+		r = raw_syscall(SYS_ioctl, pit.vm_fd, KVM_SET_PIT2,
+				(long)&pit.state, 0, 0);
+		e = r >= 0 ? 0 : 0x80 | (r >= -127 ? (unsigned char)-r : EIO);
 	}
+	raw_syscall(SYS_write, pit.sync_fd, (long)&e, 1, 0, 0);
 	raw_syscall(SYS_close, pit.sync_fd, 0, 0, 0, 0);
 	raw_syscall(SYS_prctl, PR_SET_NAME, (long)"picovm-pit", 0, 0, 0);
 	if (pit.fprog.len &&
@@ -130,14 +126,13 @@ static int pit_create_here(int vm_fd, bool load)
 	return 0;
 }
 
-int pit_reinject_off(int vm_fd, bool create, const struct kvm_pit_state2 *state)
+int pit_reinject_off(int vm_fd, const struct kvm_pit_state2 *state)
 {
 	memset(&pit, 0, sizeof(pit));
 	pit.vm_fd = vm_fd;
 	pit.off.pit_reinject = 0;
 	pit.config.flags = KVM_PIT_SPEAKER_DUMMY;
-	pit.create = create;
-	pit.load = create && state;
+	pit.load = state != NULL;
 	if (pit.load)
 		pit.state = *state;	/* the caller's may go before pit_ready() */
 	pit_settled = false;
@@ -170,9 +165,8 @@ int pit_reinject_off(int vm_fd, bool create, const struct kvm_pit_state2 *state)
 		close(sfd[1]);
 	}
 	/* No helper: the PIT and the call here, and their waits too. */
-	pit.create = false;
-	int r;
-	if (create && (r = pit_create_here(vm_fd, pit.load)) < 0)
+	int r = pit_create_here(vm_fd, pit.load);
+	if (r < 0)
 		return r;
 	if (ioctl(vm_fd, KVM_REINJECT_CONTROL, &pit.off) < 0) {
 		int e = errno;
@@ -192,11 +186,7 @@ void pit_settle(void)
 	 * file, had it died first). */
 	while (read(pit_sync_rd, &b, 1) < 0 && errno == EINTR)
 		;
-	pit_settled = true;
-	if (pit.create)
-		return;		/* pit_ready() reads on */
-	close(pit_sync_rd);
-	pit_sync_rd = -1;
+	pit_settled = true;	/* pit_ready() reads on */
 }
 
 int pit_ready(void)
@@ -211,7 +201,6 @@ int pit_ready(void)
 		;
 	close(pit_sync_rd);
 	pit_sync_rd = -1;
-	pit.create = false;
 	/* The helper died first: the PIT (unless it was made) and its state
 	 * here then. */
 	if (n != 1)

@@ -8,8 +8,8 @@
  * the second one misses the expedited path); left on, the same wait
  * happens when the VM is destroyed (kvm_free_pit).  A helper process,
  * "picovm-pit", makes the KVM_REINJECT_CONTROL call while the guest runs
- * (and, for a fresh boot, creates the PIT itself first: see
- * pit_reinject_off()).
+ * (and creates the PIT itself first, a restore's loaded with its state:
+ * see pit_reinject_off()).
  *
  * Not before the guest runs: the call holds the PIT's lock through both
  * grace periods, and vCPU 0's first KVM_RUN takes that lock
@@ -48,10 +48,9 @@
 #include <linux/kvm.h>
 #include <stdbool.h>
 
-/* Call once, from the main thread, right after KVM_CREATE_PIT2, or with
- * create instead of it: the helper then makes the PIT itself (and loads
- * a restore's state into it), right after dropping picovm's
- * descriptors.  (Creating the PIT waits for the kernel
+/* Call once, from the main thread, instead of KVM_CREATE_PIT2: the helper
+ * makes the PIT (and loads state, a restore's, into it), right after
+ * dropping picovm's descriptors.  (Creating the PIT waits for the kernel
  * to make the PIT's worker thread and for SRCU grace periods as it adds
  * its I/O devices: 0.3-0.6 ms here, which then overlap the tables, the
  * reaper's hand-over, the sandbox and the vCPU threads' start; picovm
@@ -60,8 +59,8 @@
  * Starts the helper, held until pit_go().  Should it not start, makes
  * the PIT and the call itself (waiting for them).  Returns 0, or -errno
  * after printing why the call failed. */
-int pit_reinject_off(int vm_fd, bool create, const struct kvm_pit_state2 *state);
-/* After pit_reinject_off(fd, true, state): waits for the helper's PIT
+int pit_reinject_off(int vm_fd, const struct kvm_pit_state2 *state);
+/* After pit_reinject_off(fd, state): waits for the helper's PIT
  * (makes it here should the helper have died first), loaded with state
  * when there was one (a restore: KVM_SET_PIT2, copied, before reinjection
  * goes off).  0, or -errno after printing why, with PIT_STATE_REFUSED set

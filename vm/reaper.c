@@ -108,20 +108,6 @@ static void take_taps(struct msghdr *msg)
 	}
 }
 
-/* v in decimal at b[o..]; the new end. */
-static size_t put_dec(char *b, size_t o, unsigned long v)
-{
-	char tmp[20];
-	size_t n = 0;
-
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) && n < sizeof(tmp));
-	while (n)
-		b[o++] = tmp[--n];
-	return o;
-}
-
 /* Each tap down, then renamed "pvrPID.N": its name is free for a VM
  * started at once, while the tap itself, attached to nothing but the
  * descriptor held here, goes away at the reaper's exit.  Errors leave
@@ -144,9 +130,9 @@ static void release_taps(int s, long pid)
 		char *nn = ifr.ifr_newname;
 		size_t o = 3;
 		memcpy(nn, "pvr", 3);
-		o = put_dec(nn, o, (unsigned long)(pid % 10000000));
+		o = raw_put_dec(nn, o, IFNAMSIZ - 1, (unsigned long)(pid % 10000000));
 		nn[o++] = '.';
-		o = put_dec(nn, o, i % 100u);
+		o = raw_put_dec(nn, o, IFNAMSIZ - 1, i % 100u);
 		nn[o] = 0;
 		(void)sys3(SYS_ioctl, s, SIOCSIFNAME, (long)&ifr);
 	}

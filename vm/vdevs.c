@@ -28,8 +28,8 @@ static bool console_present(const struct config *c, unsigned n)
  * inflight: the most io_uring requests one device keeps in flight at
  * once (vdevs_inflight()): a kick read per queue (virtio/mmio.c), then
  * a disk's chunk slots; a net's transmits, its receive reads and as many
- * cancels of them (a reset), its cancel event, its RX batch timer and a
- * cancel of it; the console's host event. */
+ * cancels of them (a reset), its cancel event (its RX batch timer is the
+ * I/O thread's, not a request); the console's host event. */
 static const struct {
 	const struct vdev_ops *ops;
 	bool (*present)(const struct config *c, unsigned n);
@@ -37,7 +37,7 @@ static const struct {
 } kinds[] = {
 	{ &blk_vdev, disk_present, 1 + BLK_SLOTS },
 	{ &net_vdev, net_present,
-	  2 + NET_TX_INFLIGHT + 2 * NET_RX_INFLIGHT + 1 + 2 },
+	  2 + NET_TX_INFLIGHT + 2 * NET_RX_INFLIGHT + 1 },
 	{ &vcon_vdev, console_present, 2 + 1 },
 };
 

@@ -273,10 +273,10 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	}
 	if (kvm_create_irqchip(&vm->m.kvm) < 0)
 		return -1;
-	/* The PIT comes last (below), a restored one with its state. */
 	/* The devices, the vCPUs and the kernel first, what needs the CPUID
 	 * list (its fetch runs since vmm_limits()) last: the MP table and
-	 * each vCPU's CPUID. */
+	 * each vCPU's CPUID; the PIT (a restored one with its state) after
+	 * the vCPUs (below). */
 	/* With console = virtio the UART stays, but its output goes nowhere. */
 	unsigned flags = (c->acpi ? LEGACY_ACPI : 0) |
 			 (c->serial.kind == SINK_NONE || c->console == CONSOLE_VIRTIO ?
@@ -324,7 +324,7 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	 * start.  The helper drops its copies of picovm's descriptors first
 	 * (waited for in vmm_start(): pit_settle()); vmm_start() waits for
 	 * the PIT before any vCPU runs (pit_ready()). */
-	ret = pit_reinject_off(vm->m.kvm.vm_fd, true, restore_pit_state(vm));
+	ret = pit_reinject_off(vm->m.kvm.vm_fd, restore_pit_state(vm));
 	if (ret < 0) {
 		if (-ret & PIT_STATE_REFUSED)
 			restore_refuse(vm);	/* status 2 */
