@@ -48,7 +48,7 @@ B=$TOP/bench/build/restore
 LB=$TOP/guest/linux/build
 TG=$TOP/guest/build/test64.elf
 PICOVM=${PICOVM:-$TOP/picovm}
-[ -x "$PICOVM" ] || die "run 'make picovm' first"
+[ -x "$PICOVM" ] && [ -d "$TOP/.musl-include" ] || die "run 'make picovm' first"
 case $GUESTS in *" test "*)
 	[ -f "$TG" ] || die "run 'make guests' first ($TG is missing)" ;;
 esac

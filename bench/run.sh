@@ -19,12 +19,15 @@ RESULTS=$B/results.tsv
 export RESULTS
 : >"$RESULTS"
 rm -f "$B"/samples-*.txt
+EXIT_ELF=$TOP/guest/build/exit.elf
+# The floor is built like picovm, with the kernel headers picovm's build
+# links into .musl-include.
+[ -x "$TOP/picovm" ] && [ -f "$EXIT_ELF" ] && [ -d "$TOP/.musl-include" ] ||
+	die "run 'make picovm guests' first"
 cc -O2 -Wall -Werror -o "$B/exec2exit" "$TOP/bench/exec2exit.c"
 cc -O2 -Wall -Werror -o "$B/exec2line" "$TOP/bench/exec2line.c"
 cc -O2 -Wall -Werror -o "$B/rate" "$TOP/bench/rate.c"
 musl-gcc -isystem "$TOP/.musl-include" -O2 -Wall -Werror -static -o "$B/floor" "$TOP/bench/floor.c"
-EXIT_ELF=$TOP/guest/build/exit.elf
-[ -x "$TOP/picovm" ] && [ -f "$EXIT_ELF" ] || die "run 'make picovm guests' first"
 printf 'kernel = %s\nmemory = 64M\nserial = none\n' "$EXIT_ELF" >"$B/exit.conf"
 QCPU=$(qemu_cpu "$EXIT_ELF")
 # isa-debug-exit turns the guest's 0 into exit status (0 << 1) | 1 = 1.
