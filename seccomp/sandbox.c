@@ -45,7 +45,7 @@ static uint8_t inherited[INHERIT_MAX / 8];
 /* Calls fn(fd, arg) for each open descriptor, from /proc/self/fd: one
  * open and a getdents64 or two, whatever the descriptor numbers.  Returns
  * 0, or -1 when /proc is not there (then nothing was called). */
-static int fd_each(void (*fn)(int fd, void *arg), void *arg)
+static int fd_each_proc(void (*fn)(int fd, void *arg), void *arg)
 {
 	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char buf[4096];
@@ -68,13 +68,49 @@ static int fd_each(void (*fn)(int fd, void *arg), void *arg)
 	return n < 0 ? -1 : 0;
 }
 
-/* Without /proc: one poll() over the first limit descriptors (a closed
- * one answers POLLNVAL), or one fcntl() each should that fail. */
-static void fd_each_polled(size_t limit, void (*fn)(int fd, void *arg), void *arg)
+/* Up to this many descriptors are polled (fd_each()), in chunks of
+ * POLL_CHUNK: a poll() over 1024 costs 5 us here, the first read of a
+ * process's /proc/self/fd 25-50 (it makes a dentry and an inode for each
+ * entry). */
+#define POLL_SCAN_MAX 4096
+#define POLL_CHUNK 256
+
+/* Calls fn(fd, arg) for each open descriptor below limit, which is at
+ * most RLIMIT_NOFILE (poll()'s own limit): a closed one answers
+ * POLLNVAL.  0, or -1 when poll() failed (then fn may have been called
+ * for some). */
+static int fd_each_below(int limit, void (*fn)(int fd, void *arg), void *arg)
+{
+	struct pollfd p[POLL_CHUNK];
+
+	for (int base = 0; base < limit; base += POLL_CHUNK) {
+		int n = limit - base < POLL_CHUNK ? limit - base : POLL_CHUNK;
+		for (int i = 0; i < n; i++)
+			p[i] = (struct pollfd){ .fd = base + i };
+		if (poll(p, (nfds_t)n, 0) < 0)
+			return -1;
+		for (int i = 0; i < n; i++)
+			if (!(p[i].revents & POLLNVAL))
+				fn(base + i, arg);
+	}
+	return 0;
+}
+
+/* Calls fn(fd, arg) for each open descriptor below the number it
+ * returns; none at or above it can be open but what picovm inherited:
+ * its own opens get numbers below RLIMIT_NOFILE.  A poll() below that
+ * limit when it is small (the usual 1024), else /proc/self/fd (every
+ * number: INT_MAX), else one poll() (or fcntl() each) up to max. */
+static int fd_each(size_t max, void (*fn)(int fd, void *arg), void *arg)
 {
 	struct rlimit rl;
-	size_t n = limit;
 
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur <= POLL_SCAN_MAX &&
+	    fd_each_below((int)rl.rlim_cur, fn, arg) == 0)
+		return (int)rl.rlim_cur;
+	if (fd_each_proc(fn, arg) == 0)
+		return INT_MAX;
+	size_t n = max;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < n)
 		n = (size_t)rl.rlim_cur;
 	struct pollfd *p = calloc(n, sizeof(*p));
@@ -86,7 +122,12 @@ static void fd_each_polled(size_t limit, void (*fn)(int fd, void *arg), void *ar
 			     fcntl((int)i, F_GETFD) >= 0)
 			fn((int)i, arg);
 	free(p);
+	return (int)n;
 }
+
+/* Where sandbox_note_inherited()'s scan ended: open descriptors at or
+ * above it were inherited (fd_each()). */
+static int inherit_seen_below = INT_MAX;
 
 static void note_inherited(int fd, void *arg)
 {
@@ -113,16 +154,18 @@ int sandbox_std_fds(void)
 
 void sandbox_note_inherited(int own_fd)
 {
-	if (fd_each(note_inherited, NULL) < 0)
-		fd_each_polled(INHERIT_MAX, note_inherited, NULL);
+	inherit_seen_below = fd_each(INHERIT_MAX, note_inherited, NULL);
 	if (own_fd >= 0 && own_fd < INHERIT_MAX)
 		inherited[own_fd / 8] &= (uint8_t)~(1u << (own_fd % 8));
 }
 
 bool sandbox_inherited(int fd)
 {
-	return fd >= 3 && fd < INHERIT_MAX &&
-	       (inherited[fd / 8] & (1u << (fd % 8)));
+	if (fd < 3 || fd >= INHERIT_MAX)
+		return false;
+	if (fd >= inherit_seen_below)	/* beyond picovm's own numbers */
+		return fcntl(fd, F_GETFD) >= 0;
+	return inherited[fd / 8] & (1u << (fd % 8));
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -246,8 +289,16 @@ int sandbox_process(const struct config *c)
 	/* The highest open descriptor, while /proc is still in sight (before
 	 * a chroot). */
 	int highest = 2;
-	if (fd_each(note_highest, &highest) < 0)
-		fd_each_polled(INHERIT_MAX, note_highest, &highest);
+	int seen = fd_each(INHERIT_MAX, note_highest, &highest);
+	/* Above what the scan saw only inherited descriptors can be open,
+	 * and of those only the nets' (sandbox_close_inherited()). */
+	for (unsigned i = 0; i < CONFIG_MAX_DEVICES; i++) {
+		int net[2] = { c->net[i].fd, c->net[i].passt_fd };
+		for (int j = 0; j < 2; j++)
+			if (c->net[i].present && net[j] >= seen && net[j] > highest &&
+			    fcntl(net[j], F_GETFD) >= 0)
+				highest = net[j];
+	}
 	int nofile_max = highest + 1 + SANDBOX_FD_HEADROOM;
 	struct rlimit core = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &core);

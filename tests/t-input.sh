@@ -236,6 +236,20 @@ else
 	ip netns del "$NS"
 fi
 
+# --- net.N.fd above the soft RLIMIT_NOFILE --------------------------------
+# picovm polls its descriptors below that limit at start; one inherited
+# above it (a parent with a higher limit) is still taken as inherited:
+# descriptor 100 under a soft limit of 64 is refused for not being a tap,
+# not for not being inherited.  And one picovm did not inherit is refused.
+status netfd-high bash -c 'exec 100</dev/null; ulimit -Sn 64; exec "$@"' sh \
+	"$PICOVM" run "$C" cmdline=picotest=exit:0 net.0.fd=100
+check "net.0.fd = 100 above a soft RLIMIT_NOFILE of 64: inherited, not a tap (exit 2)" \
+	eval 'test "$ST" = 2 && grep -q "descriptor 100 is not a tap" "$OUT.err"'
+status netfd-high-closed bash -c 'ulimit -Sn 64; exec "$@"' sh \
+	"$PICOVM" run "$C" cmdline=picotest=exit:0 net.0.fd=100
+check "net.0.fd = 100 above a soft RLIMIT_NOFILE of 64, not open: not inherited (exit 2)" \
+	eval 'test "$ST" = 2 && grep -q "descriptor 100 was not open" "$OUT.err"'
+
 # --- sandbox.user: a typo is never "no privilege drop" ---------------------
 # -1 is (uid_t)-1, "leave unchanged" to setresuid(); 4294967296 wrapped to
 # 0.  Each used to run the guest as root.  (Messages: t-golden.sh.)
