@@ -50,24 +50,42 @@ size_t cfg_prefix_len(const struct cfg_key *k)
 }
 
 /* The pattern with its N component replaced by text. */
+/* Appends s (at most n bytes of it) to buf at *o, truncating at len. */
+static void put_n(char *buf, size_t len, size_t *o, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && s[i] && *o + 1 < len; i++)
+		buf[(*o)++] = s[i];
+}
+
 static void instantiate(const char *pat, const char *text, char *buf,
 			size_t len)
 {
 	const char *p = n_component(pat);
+	size_t o = 0;
 
-	if (!p)
-		snprintf(buf, len, "%s", pat);
-	else
-		snprintf(buf, len, "%.*s%s%s", (int)(p - pat), pat, text,
-			 p + 1);
+	if (!len)
+		return;
+	if (!p) {
+		put_n(buf, len, &o, pat, SIZE_MAX);
+	} else {
+		put_n(buf, len, &o, pat, (size_t)(p - pat));
+		put_n(buf, len, &o, text, SIZE_MAX);
+		put_n(buf, len, &o, p + 1, SIZE_MAX);
+	}
+	buf[o] = 0;
 }
 
 void cfg_key_name(const struct cfg_key *k, unsigned n, char *buf, size_t len)
 {
 	char num[16];
+	size_t o = sizeof(num) - 1;
 
-	snprintf(num, sizeof(num), "%u", n);
-	instantiate(k->name, num, buf, len);
+	/* The digits by hand: this runs for every key at every start. */
+	num[o] = 0;
+	do
+		num[--o] = (char)('0' + n % 10);
+	while ((n /= 10) && o);
+	instantiate(k->name, num + o, buf, len);
 }
 
 /* Matches key against pattern: 1 with *n set, 0 no match, -1 a numbered

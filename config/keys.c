@@ -1078,9 +1078,9 @@ static void check_disks(struct cfg_loader *L, const struct config *c)
 		char key[32];
 		struct cfg_where w;
 
-		snprintf(key, sizeof(key), "disk.%u.path", i);
-		ok[i] = d->present && d->path && cfg_state(L, key, &w) == 1 &&
-			stat(d->path, &st[i]) == 0;
+		ok[i] = d->present && d->path &&
+			snprintf(key, sizeof(key), "disk.%u.path", i) > 0 &&
+			cfg_state(L, key, &w) == 1 && stat(d->path, &st[i]) == 0;
 		for (unsigned j = 0; ok[i] && j < i; j++) {
 			const struct disk_config *e = &c->disk[j];
 			bool writes = (!d->readonly && !d->ephemeral) ||

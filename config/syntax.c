@@ -404,6 +404,11 @@ static int check_range(const struct cfg_key *k, uint64_t v, char *why,
 {
 	char sv[CFG_VALUE_BUF], smin[CFG_VALUE_BUF], smax[CFG_VALUE_BUF], range[64];
 
+	/* The words only for an error: formatting them was a good part of
+	 * a start's config time. */
+	if (v >= k->min && (!k->max || v <= k->max) &&
+	    !(k->type == CFG_SIZE && k->align && v % k->align))
+		return 0;
 	format_number(k, v, sv, sizeof(sv));
 	format_number(k, k->min, smin, sizeof(smin));
 	format_number(k, k->max, smax, sizeof(smax));
