@@ -609,7 +609,6 @@ static int vmm_start(const struct config *c, const char *dir)
 	}
 	boot_plan_free(&plan);
 	restore_drop_fd(&vm);
-	hand_to_reaper(&vm);
 	/* Before the sandbox counts the open descriptors: the PIT helper's
 	 * start pipe is one, until the helper has dropped its copies of
 	 * picovm's descriptors (vm/pit.h). */
@@ -681,6 +680,9 @@ static int vmm_start(const struct config *c, const char *dir)
 		goto teardown;
 	}
 	machine_go(&vm.m);
+	/* After the go: the vCPUs need none of it, and until it the VM
+	 * would only be destroyed at picovm's exit. */
+	hand_to_reaper(&vm);
 	if (control_start(vm.control, &vm, &cd) < 0 || gdb_start(vm.gdb) < 0)
 		machine_stop(&vm.m, EXIT_VM_FAILURE, NULL);
 	if (sandbox_thread(SANDBOX_MAIN, "picovm") < 0)
