@@ -77,11 +77,12 @@ static int fd_each_proc(void (*fn)(int fd, void *arg), void *arg)
 
 /* Calls fn(fd, arg) for each open descriptor below limit, which is at
  * most RLIMIT_NOFILE (poll()'s own limit): a closed one answers
- * POLLNVAL.  0, or -1 when poll() failed (then fn may have been called
- * for some). */
+ * POLLNVAL.  The number of them, or -1 when poll() failed (then fn may
+ * have been called for some). */
 static int fd_each_below(int limit, void (*fn)(int fd, void *arg), void *arg)
 {
 	struct pollfd p[POLL_CHUNK];
+	int open_fds = 0;
 
 	for (int base = 0; base < limit; base += POLL_CHUNK) {
 		int n = limit - base < POLL_CHUNK ? limit - base : POLL_CHUNK;
@@ -90,24 +91,33 @@ static int fd_each_below(int limit, void (*fn)(int fd, void *arg), void *arg)
 		if (poll(p, (nfds_t)n, 0) < 0)
 			return -1;
 		for (int i = 0; i < n; i++)
-			if (!(p[i].revents & POLLNVAL))
+			if (!(p[i].revents & POLLNVAL)) {
 				fn(base + i, arg);
+				open_fds++;
+			}
 	}
-	return 0;
+	return open_fds;
 }
 
 /* Calls fn(fd, arg) for each open descriptor below the number it
- * returns; none at or above it can be open but what picovm inherited:
- * its own opens get numbers below RLIMIT_NOFILE.  A poll() below that
- * limit when it is small (the usual 1024), else /proc/self/fd (every
- * number: INT_MAX), else one poll() (or fcntl() each) up to max. */
+ * returns (fn must not mind a second call for one).  At or above that
+ * number none can be open but what picovm inherited: picovm opens a few
+ * dozen descriptors, each at the lowest free number, and at least half
+ * the numbers below it were free.  A poll() below RLIMIT_NOFILE or
+ * POLL_SCAN_MAX, whichever is less, when that holds; else
+ * /proc/self/fd (every number: INT_MAX); else one poll() (or fcntl()
+ * each) up to max. */
 static int fd_each(size_t max, void (*fn)(int fd, void *arg), void *arg)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur <= POLL_SCAN_MAX &&
-	    fd_each_below((int)rl.rlim_cur, fn, arg) == 0)
-		return (int)rl.rlim_cur;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		int bound = rl.rlim_cur < POLL_SCAN_MAX ? (int)rl.rlim_cur :
+							  POLL_SCAN_MAX;
+		int n = fd_each_below(bound, fn, arg);
+		if (n >= 0 && n <= bound / 2)
+			return bound;
+	}
 	if (fd_each_proc(fn, arg) == 0)
 		return INT_MAX;
 	size_t n = max;
