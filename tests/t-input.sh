@@ -250,7 +250,7 @@ status netfd-high-closed bash -c 'ulimit -Sn 64; exec "$@"' sh \
 check "net.0.fd = 100 above a soft RLIMIT_NOFILE of 64, not open: not inherited (exit 2)" \
 	eval 'test "$ST" = 2 && grep -q "descriptor 100 was not open" "$OUT.err"'
 
-# Above the polled range (4096) under a higher soft limit: descriptor 5000
+# Above the polled range (1024) under a higher soft limit: descriptor 5000
 # inherited is taken as such; with 4098 inherited (more than half of that
 # range: picovm's own could then land above it) the scan reads
 # /proc/self/fd, and picovm's own descriptor 4101 (its /dev/kvm) is still
