@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../seccomp/sandbox.h"
@@ -34,20 +35,32 @@ static const char *priv_hint(int err)
 						 "prepared tap with net.N.fd)" : "";
 }
 
+/* The MTU (unless it already is: a new tap's is 1500, and setting it runs
+ * the kernel's notifiers) and up, on one socket. */
 static int tap_up(struct tap *t, unsigned mtu)
 {
 	struct ifreq ifr;
-	int ret;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int ret = 0;
 
+	if (s < 0)
+		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->name);
-	ifr.ifr_mtu = (int)mtu;
-	if ((ret = ifreq_ioctl(SIOCSIFMTU, &ifr)) < 0)
-		return ret;
-	if ((ret = ifreq_ioctl(SIOCGIFFLAGS, &ifr)) < 0)
-		return ret;
-	ifr.ifr_flags = (short)(ifr.ifr_flags | IFF_UP);
-	return ifreq_ioctl(SIOCSIFFLAGS, &ifr);
+	if (ioctl(s, SIOCGIFMTU, &ifr) < 0 || ifr.ifr_mtu != (int)mtu) {
+		ifr.ifr_mtu = (int)mtu;
+		if (ioctl(s, SIOCSIFMTU, &ifr) < 0)
+			ret = -errno;
+	}
+	if (ret == 0 && ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		ret = -errno;
+	if (ret == 0 && !(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags = (short)(ifr.ifr_flags | IFF_UP);
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+			ret = -errno;
+	}
+	close(s);
+	return ret;
 }
 
 static int tap_bridge(struct tap *t, const char *bridge)
@@ -64,6 +77,36 @@ static int tap_bridge(struct tap *t, const char *bridge)
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", bridge);
 	ifr.ifr_ifindex = index;
 	return ifreq_ioctl(SIOCBRADDIF, &ifr);
+}
+
+/* How long tap = auto waits for its name (tun_set_iff()). */
+#define TAP_NAME_WAIT_MS 1000
+
+/* TUNSETIFF for t->name: 0 or -errno.  tap = auto waits for its name for
+ * up to TAP_NAME_WAIT_MS while it is busy: a VM of the same name that
+ * has just stopped leaves its tap to its reaper, which takes it down and
+ * renames it after that picovm's exit (vm/reaper.h), within a
+ * millisecond or so. */
+static int tun_set_iff(struct tap *t)
+{
+	struct timespec start, now, pause = { .tv_nsec = 50 * 1000 };
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->name);
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+		if (ioctl(t->fd, TUNSETIFF, &ifr) == 0)
+			return 0;
+		if (errno != EBUSY || !t->created)
+			return -errno;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000 >= TAP_NAME_WAIT_MS)
+			return -EBUSY;
+		nanosleep(&pause, NULL);
+	}
 }
 
 int tap_open(const struct config *c, unsigned n, struct tap *t)
@@ -126,10 +169,9 @@ int tap_open(const struct config *c, unsigned n, struct tap *t)
 			snprintf(t->name, sizeof(t->name), "%.11s-t%u", c->name, n);
 		else
 			snprintf(t->name, sizeof(t->name), "%s", nc->tap);
-		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->name);
-		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-		if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
-			int e = errno;
+		int r = tun_set_iff(t);
+		if (r < 0) {
+			int e = -r;
 			log_err("%s: net.%u.tap: cannot %s tap %s: %s%s", c->file, n,
 				t->created ? "create" : "attach to", t->name,
 				e == EBUSY ? "it is in use by another process" : strerror(e),

@@ -225,8 +225,9 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 	fi
 	# net.N.tap = auto: the tap goes away with its last descriptor, which
 	# waits for an RCU barrier; the reaper holds it, takes it down and
-	# renames it at picovm's stop (vm/reaper.h), so picovm's exit does not
-	# wait and the name is free for a VM started at once.
+	# renames it when picovm stops (vm/reaper.h), so picovm's exit waits
+	# for neither, and a VM of the same name started at once waits for
+	# the name (net/tap.c).
 	OUT=$WORK/auto1
 	timeout -k 3 60 ip netns exec "$NS" "$SUBREAP" "$PICOVM" run "$C" \
 		name=reapauto cmdline=picotest=spin net.0.tap=auto \
@@ -251,8 +252,8 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 		wait "$sr"
 		check "tap = auto: the first reaper and PIT helper end by themselves" \
 			reaped "$WORK/auto1"
-		# The renaming is the reaper's, before picovm's end: picovm's
-		# close of the tap then is not its last.
+		# The renaming is the reaper's: picovm's close of the tap then
+		# is not its last.
 		# picovm's main thread is the one that ran execve (the CPUID
 		# thread's ioctls may come before the main thread's first).
 		main=$(grep -m1 execve "$OUT.trace" | cut -d' ' -f1)
@@ -260,8 +261,43 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 			/SIOCSIFNAME/ && !ren { ren = NR; who = $1 }
 			$1 == m && /exit_group/ && !ex { ex = NR }
 			END { print ren + 0, who + 0, ex + 0 }' "$OUT.trace")
-		check "tap = auto: another process (the reaper) renames the tap before picovm exits (lines $ren, $ex)" \
-			test "$ren" -gt 0 -a "$who" != "$main" -a "$ex" -gt "$ren"
+		check "tap = auto: another process (the reaper) renames the tap (line $ren; picovm's exit: line $ex)" \
+			test "$ren" -gt 0 -a "$who" != "$main" -a "$ex" -gt 0
+		# The wait for the name is bounded: with the first VM's reaper
+		# held stopped (it cannot release the tap), a VM of the same
+		# name gives up after about a second with a clear error; once
+		# resumed, the reaper releases it and the next VM starts.
+		OUT=$WORK/auto3
+		timeout -k 3 60 ip netns exec "$NS" "$SUBREAP" "$PICOVM" run "$C" \
+			name=reapwait cmdline=picotest=spin net.0.tap=auto \
+			>"$OUT" 2>"$OUT.err" </dev/null &
+		sr=$!
+		for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
+		sub=$(kids "$sr")
+		vm=${sub:+$(kids $sub)}
+		rp=${vm:+$(child_named "$vm" picovm-reaper)}
+		if [ -n "$rp" ]; then
+			kill -STOP "$rp"
+			stop_143 "tap = auto, reaper stopped"
+			OUT=$WORK/auto4
+			timeout -k 3 60 ip netns exec "$NS" "$PICOVM" run "$C" name=reapwait \
+				cmdline=picotest=exit:0 net.0.tap=auto >"$OUT" 2>"$OUT.err" </dev/null
+			VM_STATUS=$?
+			check "tap = auto: the name still held (reaper stopped): status 2, the tap named in use ($VM_STATUS)" \
+				eval 'test "$VM_STATUS" = 2 && grep -q "reapwait-t0: it is in use" "$OUT.err"'
+			kill -CONT "$rp"
+			wait "$sr"
+			OUT=$WORK/auto5
+			timeout -k 3 60 ip netns exec "$NS" "$PICOVM" run "$C" name=reapwait \
+				cmdline=picotest=exit:0 net.0.tap=auto >"$OUT" 2>"$OUT.err" </dev/null
+			VM_STATUS=$?
+			check "tap = auto: once the reaper resumed, a VM of that name starts (status $VM_STATUS)" \
+				test "$VM_STATUS" = 0
+		else
+			kill "$sr" 2>/dev/null
+			wait "$sr"
+			fail "tap = auto, reaper stopped" "no picovm-reaper found under the VM: $(tail -c 300 "$OUT.err")"
+		fi
 		left=$(ip netns exec "$NS" ip -o link show | grep -Ec 'reapauto-t0|pvr[0-9]' || true)
 		info "taps left in the namespace right after the runs: $left (the second reaper may still be ending)"
 	else

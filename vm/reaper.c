@@ -33,9 +33,6 @@
 #define REAPER_MSG_KVM 1	/* descriptors to hold */
 #define REAPER_MSG_TAPS 2	/* taps to hold, and to release on a stop */
 #define REAPER_MSG_RELEASE 'R'	/* picovm stops: release the taps' names */
-/* How long picovm's stop waits for the reaper's answer at most: it only
- * ever takes that long when the reaper is stopped or stuck. */
-#define REAPER_RELEASE_MS 1000
 
 static int reaper_sock = -1;
 static bool reaper_started;	/* its first byte has arrived */
@@ -208,12 +205,8 @@ static int reaper_main(void *arg)
 		long r = sys3(SYS_read, 3, (long)&byte, 1);
 		if (r == 0 || (r < 0 && r != -EINTR))
 			break;	/* EOF: picovm has exited */
-		if (r == 1 && byte == REAPER_MSG_RELEASE) {
-			if (s >= 0)
-				release_taps(s, pid);
-			if (sys3(SYS_write, 3, (long)"", 1) != 1)
-				break;
-		}
+		if (r == 1 && byte == REAPER_MSG_RELEASE && s >= 0)
+			release_taps(s, pid);
 	}
 	child_exit(0);
 }
@@ -325,33 +318,18 @@ int reaper_hand(const int *fds, unsigned n, const int *tap_fds, unsigned ntap)
 	return ret;
 }
 
-/* A release asked for, its answer not read yet. */
-static bool release_asked;
-
-void reaper_release_begin(void)
+void reaper_release(void)
 {
 	char b = REAPER_MSG_RELEASE;
 
 	if (reaper_sock < 0 || !reaper_ntaps)
 		return;
 	reaper_ntaps = 0;
-	release_asked = write(reaper_sock, &b, 1) == 1;
-}
-
-void reaper_release(void)
-{
-	char b;
-	struct pollfd p = { .fd = reaper_sock, .events = POLLIN };
-
-	reaper_release_begin();		/* unless it was */
-	if (!release_asked)
-		return;
-	release_asked = false;
-	int r;
-	while ((r = poll(&p, 1, REAPER_RELEASE_MS)) < 0 && errno == EINTR)
-		;
-	if (r == 1 && read(reaper_sock, &b, 1) == 1)
-		return;
-	log_err("reaper: no answer; net.N.tap = auto names stay taken until "
-		"the reaper has ended");
+	/* No answer to wait for: the reaper takes the taps down and renames
+	 * them while picovm ends (a VM of the same name started at once
+	 * waits for the name: net/tap.c). */
+	if (write(reaper_sock, &b, 1) != 1)
+		log_err("reaper: cannot ask for the taps' release: %s; "
+			"net.N.tap = auto names stay taken until the reaper has "
+			"ended", strerror(errno));
 }

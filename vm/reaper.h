@@ -13,8 +13,7 @@
  *   reaper_hand()    once the VM and its vCPUs exist, before the sandbox:
  *                    copies of their descriptors go to the child, and of
  *                    the taps picovm created (net.N.tap = auto)
- *   reaper_release_begin(), reaper_release()
- *                    at the stop: the taps' names are set free
+ *   reaper_release() at the stop: the taps' names are set free
  *
  * The child waits for the end of picovm's side of the socket (picovm's
  * exit, however it ends: a SIGKILL too), closes what it holds and exits
@@ -41,17 +40,15 @@ int reaper_settle(void);
  * (taps picovm created: net.N.tap = auto) to the reaper.  Returns 0 or
  * -errno; without a reaper, does nothing and returns 0. */
 int reaper_hand(const int *fds, unsigned n, const int *tap_fds, unsigned ntap);
-/* At the stop, before picovm closes its taps: the reaper takes the taps
- * it holds down and renames them ("pvrPID.N"), so that their names are
- * free for a VM started at once, and answers; picovm's close is then not
- * the last one, and the tap's slow unregistering (an RCU barrier, 10-30
- * ms here) happens at the reaper's exit, after picovm's.  Waits for the
- * answer at most 1 s (a stopped reaper); without taps does nothing. */
+/* At the stop, once nothing writes to the taps any more (the I/O thread
+ * stopped), before picovm closes them: the reaper takes the taps it holds
+ * down and renames them ("pvrPID.N"), so that their names are free for a
+ * VM started next, and picovm's close is not the last one: the tap's
+ * slow unregistering (an RCU barrier, 10-30 ms here) happens at the
+ * reaper's exit, after picovm's.  picovm does not wait for it (the
+ * reaper's two ioctls take about 0.3 ms here, each waiting for a grace
+ * period): a VM of the same name started at once waits for the name
+ * instead (net/tap.c).  Without taps, or again, does nothing. */
 void reaper_release(void);
-/* The same request, without waiting for the answer: once nothing uses
- * the taps any more (the I/O thread stopped), so that the reaper's work
- * (taking a tap down waits for an RCU grace period) overlaps the rest of
- * picovm's stop; reaper_release() then only waits for the answer. */
-void reaper_release_begin(void);
 
 #endif

@@ -445,10 +445,10 @@ static void vm_teardown(struct vm *vm)
 	console_stop_begin(vm->console);
 	iothread_stop(vdevs_busy, &vm->vdevs);
 	/* Nothing writes to the taps now: the reaper may take them down
-	 * while the rest of the stop goes on (answer read below).  Not
-	 * when the I/O thread could not end its work. */
+	 * and rename them while the rest of the stop goes on.  Not when the
+	 * I/O thread could not end its work (then at the end, below). */
 	if (!iothread_left_busy())
-		reaper_release_begin();
+		reaper_release();
 	if (getenv("PICOVM_STATS") && vm->vcpus)
 		iothread_log_stats();
 	console_stop_begin(vm->console1);
@@ -464,7 +464,7 @@ static void vm_teardown(struct vm *vm)
 		vm->legacy[i] = NULL;
 	}
 	snapshot_close(vm);
-	reaper_release();	/* the taps' names free before picovm's exit */
+	reaper_release();	/* unless asked above */
 	/* I/O the stop could not end may still write into guest RAM: leave
 	 * it mapped, the process is about to exit.  Ordinary RAM is left to
 	 * the address space's end too (munmap here cost ~80 us of zapping
