@@ -228,15 +228,27 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 	# renames it when picovm stops (vm/reaper.h), so picovm's exit waits
 	# for neither, and a VM of the same name started at once waits for
 	# the name (net/tap.c).
-	OUT=$WORK/auto1
-	timeout -k 3 60 ip netns exec "$NS" "$SUBREAP" "$PICOVM" run "$C" \
-		name=reapauto cmdline=picotest=spin net.0.tap=auto \
-		>"$OUT" 2>"$OUT.err" </dev/null &
-	sr=$!
-	for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
-	sub=$(kids "$sr")
-	vm=${sub:+$(kids $sub)}
-	rp=${vm:+$(child_named "$vm" picovm-reaper)}
+	# spin_auto TAG NAME: a spinning VM called NAME with net.0.tap = auto
+	# under subreap, writing $WORK/TAG; sets sr, vm and rp (its reaper).
+	spin_auto() {
+		OUT=$WORK/$1
+		timeout -k 3 60 ip netns exec "$NS" "$SUBREAP" "$PICOVM" run "$C" \
+			name="$2" cmdline=picotest=spin net.0.tap=auto \
+			>"$OUT" 2>"$OUT.err" </dev/null &
+		sr=$!
+		for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
+		sub=$(kids "$sr")
+		vm=${sub:+$(kids $sub)}
+		rp=${vm:+$(child_named "$vm" picovm-reaper)}
+	}
+	# run_auto NAME: an exiting VM called NAME with net.0.tap = auto,
+	# writing $OUT; sets VM_STATUS.
+	run_auto() {
+		timeout -k 3 60 ip netns exec "$NS" "$PICOVM" run "$C" name="$1" \
+			cmdline=picotest=exit:0 net.0.tap=auto >"$OUT" 2>"$OUT.err" </dev/null
+		VM_STATUS=$?
+	}
+	spin_auto auto1 reapauto
 	if [ -n "$rp" ]; then
 		h=$(held "$rp")
 		check "tap = auto: the reaper holds its socket and one for the tap's ioctls, the VM, the vCPU and the tap ($h)" \
@@ -267,30 +279,18 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 		# held stopped (it cannot release the tap), a VM of the same
 		# name gives up after about a second with a clear error; once
 		# resumed, the reaper releases it and the next VM starts.
-		OUT=$WORK/auto3
-		timeout -k 3 60 ip netns exec "$NS" "$SUBREAP" "$PICOVM" run "$C" \
-			name=reapwait cmdline=picotest=spin net.0.tap=auto \
-			>"$OUT" 2>"$OUT.err" </dev/null &
-		sr=$!
-		for _ in $(seq 200); do grep -q spinning "$OUT" && break; sleep 0.05; done
-		sub=$(kids "$sr")
-		vm=${sub:+$(kids $sub)}
-		rp=${vm:+$(child_named "$vm" picovm-reaper)}
+		spin_auto auto3 reapwait
 		if [ -n "$rp" ]; then
 			kill -STOP "$rp"
 			stop_143 "tap = auto, reaper stopped"
 			OUT=$WORK/auto4
-			timeout -k 3 60 ip netns exec "$NS" "$PICOVM" run "$C" name=reapwait \
-				cmdline=picotest=exit:0 net.0.tap=auto >"$OUT" 2>"$OUT.err" </dev/null
-			VM_STATUS=$?
+			run_auto reapwait
 			check "tap = auto: the name still held (reaper stopped): status 2, the tap named in use ($VM_STATUS)" \
 				eval 'test "$VM_STATUS" = 2 && grep -q "reapwait-t0: it is in use" "$OUT.err"'
 			kill -CONT "$rp"
 			wait "$sr"
 			OUT=$WORK/auto5
-			timeout -k 3 60 ip netns exec "$NS" "$PICOVM" run "$C" name=reapwait \
-				cmdline=picotest=exit:0 net.0.tap=auto >"$OUT" 2>"$OUT.err" </dev/null
-			VM_STATUS=$?
+			run_auto reapwait
 			check "tap = auto: once the reaper resumed, a VM of that name starts (status $VM_STATUS)" \
 				test "$VM_STATUS" = 0
 		else
