@@ -49,7 +49,8 @@ struct snap_msrs;
 struct snap_vcpu;
 int vcpu_msr_list(int kvm_fd, struct snap_msrs *list);
 int vcpu_state_save(int fd, const struct snap_msrs *list, struct snap_vcpu *s);
-int vcpu_state_restore(int fd, const struct snap_msrs *allowed,
+/* vCPU id's state (id 0 is the boot vCPU), from s. */
+int vcpu_state_restore(int fd, unsigned id, const struct snap_msrs *allowed,
 		       struct snap_vcpu *s);
 
 /* vcpu/cpuid.c */

@@ -269,7 +269,7 @@ int restore_state(struct vm *vm)
 		return -1;
 	r->refused = true;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (vcpu_state_restore(vm->vcpus[i].fd, &allowed,
+		if (vcpu_state_restore(vm->vcpus[i].fd, i, &allowed,
 				       &r->st->vcpu[i]) < 0)
 			return -1;
 	if (restore_vm(vm, r->st) < 0)
