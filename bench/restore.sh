@@ -34,8 +34,8 @@
 # guest pages the clones share (the rest of that mapping's Pss: the page
 # cache of the snapshot's memory file) and picovm's own (every other
 # mapping: binary, heap, stacks, io_uring rings, ...; a helper process
-# with an address space of its own would count with it, picovm-pit and
-# picovm-reaper run in picovm's), and the clone's page tables beside it
+# with an address space of its own would count with it, picovm-reaper
+# runs in picovm's), and the clone's page tables beside it
 # (kernel memory, in no PSS).
 # The Linux guest is initramfs-only (no root disk), its job on a raw disk
 # (picovm.script=vda) given at restore: `exit 0` for the timed restores,
@@ -145,9 +145,9 @@ restore_report() {
 # mapping's size; a clone's guest RAM is the snapshot's memory file):
 # picovm and those of its child processes that have an address space of
 # their own (a fork shares pages with picovm, so each holds part of their
-# PSS), but not the helpers that run in picovm's (clone(CLONE_VM):
-# picovm-pit, vm/pit.h, and picovm-reaper, vm/reaper.h): their smaps are
-# picovm's and would count it twice; an address space is the same when
+# PSS), but not a helper that runs in picovm's (clone(CLONE_VM):
+# picovm-reaper, vm/reaper.h): its smaps are picovm's and would count it
+# twice; an address space is the same when
 # its maps are.  pte: their page tables (VmPTE), kernel memory that no
 # PSS counts.  Fails when picovm has no mapping of MEMFILE.
 clone_pss() {

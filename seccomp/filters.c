@@ -161,18 +161,13 @@ static const struct rule snapshot_rules[] = {
 /* vm/pit.c's PIT helper: one ioctl on the VM, reads from its hold pipe
  * (its only other descriptor), then its end.  It shares picovm's memory,
  * so it gets its filter before it waits for anything. */
-static const struct rule pit_rules[] = {
-	IOCTL(KVM_REINJECT_CONTROL),	/* reinjection off */
-	ALLOW(read),			/* the go byte, then picovm's end */
-	ALLOW(exit),			/* its end (a raw exit, no libc) */
-};
-
-/* vm/reaper.c with taps of net.N.tap = auto (without them it is in strict
- * mode): its socket, and on picovm's stop each tap down and renamed. */
+/* vm/reaper.c with taps of net.N.tap = auto or the PIT's call still to
+ * make (without either it is in strict mode): its socket, on vCPU 0's go
+ * byte reinjection off, and on picovm's stop each tap down and renamed. */
 static const struct rule reaper_rules[] = {
 	ALLOW(read),			/* picovm's requests, then its end */
-	ALLOW(write),			/* the answer */
 	ALLOW(exit),			/* its end (exit, not exit_group) */
+	IOCTL(KVM_REINJECT_CONTROL),	/* PIT reinjection off (vm/pit.h) */
 	IOCTL(SIOCGIFFLAGS),		/* is the tap up */
 	IOCTL(SIOCSIFFLAGS),		/* take it down (a renaming needs it) */
 	IOCTL(SIOCSIFNAME),		/* its name free for a restart */
@@ -194,9 +189,6 @@ static const struct rule *role_rules(enum sandbox_role role, size_t *n)
 	case SANDBOX_CONTROL:
 		*n = sizeof(control_rules) / sizeof(control_rules[0]);
 		return control_rules;
-	case SANDBOX_PIT:
-		*n = sizeof(pit_rules) / sizeof(pit_rules[0]);
-		return pit_rules;
 	case SANDBOX_GDB:
 		*n = sizeof(gdb_rules) / sizeof(gdb_rules[0]);
 		return gdb_rules;

@@ -23,7 +23,6 @@ static const struct { enum sandbox_role role; const char *name; unsigned mask; }
 	{ SANDBOX_IO, "io", SANDBOX_V_LOG_SEND },
 	{ SANDBOX_CONSOLE, "console", SANDBOX_V_LOG_SEND },
 	{ SANDBOX_CONTROL, "control", SANDBOX_V_SOCK | SANDBOX_V_DIR },
-	{ SANDBOX_PIT, "pit", 0 },
 	{ SANDBOX_GDB, "gdb", SANDBOX_V_SOCK | SANDBOX_V_DIR | SANDBOX_V_LOG_SEND },
 	{ SANDBOX_SERIAL1, "serial1", SANDBOX_V_SOCK | SANDBOX_V_DIR | SANDBOX_V_LOG_SEND },
 	{ SANDBOX_REAPER, "reaper", 0 },

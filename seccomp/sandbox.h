@@ -40,12 +40,10 @@ enum sandbox_role {
 	SANDBOX_IO,		/* the io_uring I/O thread */
 	SANDBOX_CONSOLE,	/* stdin/stdout of the console */
 	SANDBOX_CONTROL,	/* the control socket and systemd notify */
-	SANDBOX_PIT,		/* vm/pit.c: the helper that turns PIT
-				   reinjection off, then waits for
-				   picovm's end */
 	SANDBOX_GDB,		/* the gdb stub (gdb/) */
 	SANDBOX_SERIAL1,	/* serial.1's socket: COM2 to its client */
-	SANDBOX_REAPER,		/* vm/reaper.c with taps to release */
+	SANDBOX_REAPER,		/* vm/reaper.c with taps to release or
+				   PIT reinjection to turn off */
 	SANDBOX_NROLES
 };
 

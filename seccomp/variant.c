@@ -7,10 +7,8 @@
 
 bool sandbox_logs(enum sandbox_role role)
 {
-	/* The control thread may sendto already; the PIT helper and the
-	 * reaper never log. */
-	return role != SANDBOX_CONTROL && role != SANDBOX_PIT &&
-	       role != SANDBOX_REAPER;
+	/* The control thread may sendto already; the reaper never logs. */
+	return role != SANDBOX_CONTROL && role != SANDBOX_REAPER;
 }
 
 /* The roles that serve a listening socket: where its descriptor and its

@@ -38,7 +38,7 @@ if [ -n "$HAVE_STRACE" ]; then
 	info "fcntl(F_GETFD) calls from exec to exit: $n"
 	check "sandbox: no descriptor-by-descriptor scan (fewer than 10 fcntl(F_GETFD))" test "$n" -lt 10
 	# PIT reinjection off (vm/pit.h): one KVM_REINJECT_CONTROL, made by
-	# the helper process, succeeding.
+	# the reaper, succeeding.
 	# execve too: its line, the first, names picovm's main thread (the
 	# CPUID thread's first ioctl may come before the main thread's).
 	# An empty cache folder: the CPUID list is fetched (and cached).
@@ -48,7 +48,7 @@ if [ -n "$HAVE_STRACE" ]; then
 	hp=$(awk '/KVM_REINJECT_CONTROL/ { print $1; exit }' "$OUT.ioctl")
 	check "pit: KVM_REINJECT_CONTROL is called once" \
 		test "$(grep -c KVM_REINJECT_CONTROL "$OUT.ioctl")" = 1
-	check "pit: by a helper, not by picovm's main process, and it succeeds" \
+	check "pit: by the reaper, not by picovm's main process, and it succeeds" \
 		test -n "$hp" -a "$hp" != "$(head -1 "$OUT.ioctl" | cut -d' ' -f1)" \
 		-a -n "$(grep -E "^$hp .*= 0\$" "$OUT.ioctl")"
 	# KVM_GET_SUPPORTED_CPUID (0.35-0.5 ms of host CPUID exits here) runs
@@ -75,13 +75,13 @@ if [ -n "$HAVE_STRACE" ]; then
 	# lock for up to two grace periods, and vCPU 0's first KVM_RUN takes
 	# it.  Its line comes after the line where that KVM_RUN returned 0
 	# (strace resumes the vCPU only after printing its return, and the
-	# helper waits for a byte the vCPU writes after it).
+	# reaper waits for a byte the vCPU writes after it).
 	read -r ran call < <(awk '
 		/KVM_RUN/ && !vt { vt = $1 }
 		vt && $1 == vt && / = 0$/ && !ran { ran = NR }
 		/KVM_REINJECT_CONTROL/ && !call { call = NR }
 		END { print ran + 0, call + 0 }' "$OUT.ioctl")
-	check "pit: the helper's call starts only after vCPU 0's first KVM_RUN returned (lines $ran, $call)" \
+	check "pit: the reaper's call starts only after vCPU 0's first KVM_RUN returned (lines $ran, $call)" \
 		test "$ran" -gt 0 -a "$call" -gt "$ran"
 else
 	skip "stop: no io_uring wait ended in a timeout (ETIME)" "strace is not installed"
@@ -103,25 +103,24 @@ K=$GUEST/test64.elf
 C=$WORK/vm.conf
 conf "$C" kernel="$K" memory=64M serial=stdout
 
-# reaped FILE: the subreap output shows exactly the two processes picovm
-# leaves, its reaper and its PIT helper (vm/pit.h), each ended by itself
+# reaped FILE: the subreap output shows exactly the one process picovm
+# leaves, its reaper (which also made the PIT: vm/pit.h), ended by itself
 # with status 0.
 reaped() {
-	[ "$(grep -c '^orphan ' "$1")" = 2 ] &&
-		grep -qx 'orphan picovm-reaper status 0' "$1" &&
-		grep -qx 'orphan picovm-pit status 0' "$1"
+	[ "$(grep -c '^orphan ' "$1")" = 1 ] &&
+		grep -qx 'orphan picovm-reaper status 0' "$1"
 }
 
-# The guest's exit status reaches the caller unchanged; the two processes
-# picovm leaves, its reaper and PIT helper, end on their own once picovm
-# has exited (the watchdog only catches one that never does).
+# The guest's exit status reaches the caller unchanged; the one process
+# picovm leaves, its reaper, ends on its own once picovm has exited (the
+# watchdog only catches one that never does).
 for sb in on off; do
 	OUT=$WORK/reap-$sb
 	timeout -k 3 60 "$SUBREAP" "$PICOVM" run "$C" cmdline=picotest=exit:7 \
 		sandbox=$sb >"$OUT" 2>"$OUT.err" </dev/null
 	check "reaper (sandbox = $sb): the guest's exit status 7 reaches the caller" \
 		grep -qx 'status 7' "$OUT"
-	check "reaper (sandbox = $sb): exactly one reaper and one PIT helper, each ending by itself with status 0" \
+	check "reaper (sandbox = $sb): exactly one reaper (no other child), ending by itself with status 0" \
 		reaped "$OUT"
 done
 
@@ -157,17 +156,17 @@ held() {
 sub=$(kids "$sr")
 vm=${sub:+$(kids $sub)}
 if [ -n "$vm" ] && grep -q spinning "$OUT"; then
-	# While picovm runs, its PIT helper waits for picovm's end: it is
-	# never a zombie left for picovm to reap (vm/pit.h).
+	# While picovm runs, its reaper waits for picovm's end: it is never
+	# a zombie left for picovm to reap, and picovm starts no other child.
 	states=$(for p in $(kids $vm); do
 		echo "$(cat "/proc/$p/comm" 2>/dev/null):$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)"
 	done | sort | tr '\n' ' ')
-	check "pit: a running picovm's children are its reaper and PIT helper, neither a zombie ($states)" \
-		sh -c "echo '$states' | grep -Eq '^picovm-pit:[RS] picovm-reaper:[RS] \$'"
+	check "reaper: a running picovm's only child is its reaper, not a zombie ($states)" \
+		sh -c "echo '$states' | grep -Eq '^picovm-reaper:[RS] \$'"
 	kill -KILL $vm
 	wait "$sr"
 	check "reaper: SIGKILL to picovm: the caller sees status 137" grep -qx 'status 137' "$OUT"
-	check "reaper: SIGKILL to picovm: its reaper and PIT helper end by themselves with status 0" reaped "$OUT"
+	check "reaper: SIGKILL to picovm: its reaper ends by itself with status 0" reaped "$OUT"
 else
 	kill "$sr" 2>/dev/null
 	wait "$sr"
@@ -193,14 +192,8 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 	sub=$(kids "$sr")
 	vm=${sub:+$(kids $sub)}
 	rp=${vm:+$(child_named "$vm" picovm-reaper)}
-	hp=${vm:+$(child_named "$vm" picovm-pit)}
-	if [ -n "$rp" ] && [ -n "$hp" ]; then
-		kill -STOP "$rp" "$hp"
-		# The PIT helper, alive until picovm ends, holds the VM and
-		# its hold pipe; nothing else either.
-		h=$(held "$hp")
-		check "pit: the helper holds only the VM and its pipe ($h)" \
-			test "$h" = "anon_inode:kvm-vmx1 pipex1 "
+	if [ -n "$rp" ]; then
+		kill -STOP "$rp"
 		# What the reaper holds: its socket, the VM, the vCPUs; nothing
 		# else (no disk, no tap, no stdout).
 		h=$(held "$rp")
@@ -212,16 +205,16 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 			cmdline=picotest=exit:0 disk.0.path="$WORK/disk.img" \
 			net.0.tap=pvreap0 >"$OUT" 2>"$OUT.err" </dev/null
 		VM_STATUS=$?
-		check "restart at once: with the first reaper and PIT helper still there, the same disk and tap = NAME start again (status 0)" \
+		check "restart at once: with the first reaper still there, the same disk and tap = NAME start again (status 0)" \
 			test "$VM_STATUS" = 0
-		kill -CONT "$rp" "$hp"
+		kill -CONT "$rp"
 		wait "$sr"
-		check "restart at once: the first reaper and PIT helper end by themselves once resumed" \
+		check "restart at once: the first reaper ends by itself once resumed" \
 			reaped "$WORK/restart1"
 	else
 		kill "$sr" 2>/dev/null
 		wait "$sr"
-		fail "restart at once" "no picovm-reaper or picovm-pit found under the first VM: $(tail -c 300 "$OUT.err")"
+		fail "restart at once" "no picovm-reaper found under the first VM: $(tail -c 300 "$OUT.err")"
 	fi
 	# net.N.tap = auto: the tap goes away with its last descriptor, which
 	# waits for an RCU barrier; the reaper holds it, takes it down and
@@ -262,7 +255,7 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "pv-test-$$-re
 		check "tap = auto: a VM with the same name started at once creates its tap again (status 0)" \
 			test "$VM_STATUS" = 0
 		wait "$sr"
-		check "tap = auto: the first reaper and PIT helper end by themselves" \
+		check "tap = auto: the first reaper ends by itself" \
 			reaped "$WORK/auto1"
 		# The renaming is the reaper's: picovm's close of the tap then
 		# is not its last.

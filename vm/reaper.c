@@ -7,7 +7,6 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <linux/seccomp.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdalign.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pit.h"
 #include "rawsys.h"
 #include "../seccomp/sandbox.h"
 
@@ -32,11 +32,14 @@
 #define REAPER_MSG_END 0	/* the hand-over is complete */
 #define REAPER_MSG_KVM 1	/* descriptors to hold */
 #define REAPER_MSG_TAPS 2	/* taps to hold, and to release on a stop */
+#define REAPER_MSG_PIT 3	/* the VM: make its PIT (vm/pit.h), answer */
+#define REAPER_MSG_GO 'G'	/* vCPU 0 has run: PIT reinjection off */
 #define REAPER_MSG_RELEASE 'R'	/* picovm stops: release the taps' names */
 
 static int reaper_sock = -1;
 static bool reaper_started;	/* its first byte has arrived */
 static unsigned reaper_ntaps;	/* taps handed over */
+static bool reaper_has_vm;	/* it got the VM with the PIT request */
 
 /* The child runs in picovm's memory (clone(CLONE_VM): no copy of it to
  * make, and no copy-on-write fault for each page picovm writes after the
@@ -81,6 +84,52 @@ static struct cmsghdr *cmsg_next(struct msghdr *msg, struct cmsghdr *cm)
 	return CMSG_NXTHDR(msg, cm);
 }
 #pragma GCC diagnostic pop
+
+/* The child's VM descriptor, from the PIT request, and whether the
+ * reinjection call is still to be made (on the go byte). */
+static int pit_fd = -1;
+static bool pit_pending;
+
+/* The first descriptor a message carries (any others closed), or -1. */
+static int first_fd(struct msghdr *msg)
+{
+	int first = -1;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = cmsg_next(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (first < 0)
+				first = fd;
+			else
+				sys3(SYS_close, fd, 0, 0);
+		}
+	}
+	return first;
+}
+
+/* The PIT on the VM a request carries, and the answer (vm/pit.h). */
+static void make_pit(struct msghdr *msg)
+{
+	unsigned char e = EBADF;
+
+	if (pit_fd < 0 && (pit_fd = first_fd(msg)) >= 0) {
+		e = pit_child_create(pit_fd);
+		pit_pending = e == 0;
+	}
+	(void)sys3(SYS_write, 3, (long)&e, 1);
+}
+
+/* The go byte: reinjection off, once. */
+static void pit_went(void)
+{
+	if (pit_pending)
+		(void)pit_child_reinject_off(pit_fd);
+	pit_pending = false;
+}
 
 /* The taps in a message's descriptors, with their names (TUNGETIFF while
  * the child still may). */
@@ -135,14 +184,15 @@ static void release_taps(int s, long pid)
 	}
 }
 
-/* After the hand-over: strict mode (read, write, exit) without taps; with
- * them, a socket for their ioctls and the reaper's program (filters.c;
- * none with sandbox = off).  Returns the socket, or -1 when the taps
- * cannot be released (they are then only held). */
+/* After the hand-over: strict mode (read, write, exit) when there is
+ * nothing more to do but hold; with taps (a socket for their ioctls) or
+ * the PIT's call still to make, the reaper's program (filters.c; none
+ * with sandbox = off).  Returns the socket, or -1 when the taps cannot be
+ * released (they are then only held). */
 static int reaper_confine(void)
 {
 	long s = ntaps ? sys3(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
-	int len = s >= 0 ? reaper_prog_len : -1;
+	int len = s >= 0 || pit_pending ? reaper_prog_len : -1;
 
 	if (len == 0)
 		return (int)s;	/* sandbox = off */
@@ -160,11 +210,13 @@ static int reaper_confine(void)
 	return -1;
 }
 
-/* The child: takes descriptors until picovm says it has sent them all
- * (a message with none) or is gone, then only reads until picovm's end
- * closes, releasing the taps when asked.  Its last action is its exit,
- * which closes what it holds.  (Not made undumpable: that is a property
- * of the memory it shares with picovm.) */
+/* The child: makes the PIT when asked and takes descriptors until picovm
+ * says it has sent them all (a message with none) or is gone, then only
+ * reads until picovm's end closes, turning PIT reinjection off on the go
+ * byte and releasing the taps when asked.  Its last action is its exit,
+ * which closes what it holds; as the last user of picovm's memory, the
+ * address space's teardown is its too, after picovm's exit.  (Not made
+ * undumpable: that is a property of the memory it shares with picovm.) */
 static int reaper_main(void *arg)
 {
 	long sock = (long)arg;
@@ -197,9 +249,14 @@ static int reaper_main(void *arg)
 			break;	/* picovm is gone, or sent everything */
 		if (byte == REAPER_MSG_TAPS)
 			take_taps(&msg);
+		else if (byte == REAPER_MSG_PIT)
+			make_pit(&msg);
+		else if (byte == REAPER_MSG_GO)
+			pit_went();
 	}
-	/* From here read, write and exit only (and the taps' ioctls).  The
-	 * descriptors stay open until picovm's end of the socket closes. */
+	/* From here read, write and exit only (and the taps' and the PIT's
+	 * ioctls).  The descriptors stay open until picovm's end of the
+	 * socket closes. */
 	int s = reaper_confine();
 	for (;;) {
 		long r = sys3(SYS_read, 3, (long)&byte, 1);
@@ -207,6 +264,8 @@ static int reaper_main(void *arg)
 			break;	/* EOF: picovm has exited */
 		if (r == 1 && byte == REAPER_MSG_RELEASE && s >= 0)
 			release_taps(s, pid);
+		else if (r == 1 && byte == REAPER_MSG_GO)
+			pit_went();
 	}
 	child_exit(0);
 }
@@ -296,6 +355,46 @@ static int reaper_send_all(const int *fds, unsigned n, char byte)
 		ret = reaper_send(fds + i, n - i < REAPER_BATCH ? n - i :
 			REAPER_BATCH, byte);
 	return ret;
+}
+
+int reaper_pit(int vm_fd)
+{
+	if (reaper_settle() < 0 || reaper_sock < 0)
+		return -ECHILD;
+	int ret = reaper_send(&vm_fd, 1, REAPER_MSG_PIT);
+	if (ret < 0) {
+		log_err("reaper: asking for the PIT: %s", strerror(-ret));
+		return ret;
+	}
+	reaper_has_vm = true;
+	return 0;
+}
+
+int reaper_pit_answer(void)
+{
+	unsigned char b;
+	ssize_t n;
+
+	while ((n = read(reaper_sock, &b, 1)) < 0 && errno == EINTR)
+		;
+	return n == 1 ? b : -1;
+}
+
+void reaper_pit_go(void)
+{
+	char b = REAPER_MSG_GO;
+
+	/* The socket has room for a byte; a reaper gone first: EPIPE
+	 * (SIGPIPE is ignored). */
+	if (reaper_has_vm) {
+		ssize_t n = write(reaper_sock, &b, 1);
+		(void)n;
+	}
+}
+
+bool reaper_holds_vm(void)
+{
+	return reaper_has_vm;
 }
 
 int reaper_hand(const int *fds, unsigned n, const int *tap_fds, unsigned ntap)

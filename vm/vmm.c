@@ -316,14 +316,12 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	 * gdb stub (it looks at the vCPUs when it attaches). */
 	bool async = !vm->restore && !vm->gdb &&
 		     cpuid_prefetch_run(vcpus_setup, vm);
-	/* A fresh boot's PIT is made by its helper (vm/pit.h) after the
-	 * vCPUs: creating it waits for the kernel to make the PIT's worker
-	 * thread (longer on a busy host, where kthreadd waits for a CPU) and
-	 * for grace periods, which then overlap the vCPUs' set-up, the
-	 * tables, the reaper's hand-over, the sandbox and the vCPU threads'
-	 * start.  The helper drops its copies of picovm's descriptors first
-	 * (waited for in vmm_start(): pit_settle()); vmm_start() waits for
-	 * the PIT before any vCPU runs (pit_ready()). */
+	/* The PIT is made by the reaper (vm/pit.h) after the vCPUs:
+	 * creating it waits for the kernel to make the PIT's worker thread
+	 * (longer on a busy host, where kthreadd waits for a CPU) and for
+	 * grace periods, which then overlap the vCPUs' set-up, the tables,
+	 * the sandbox and the vCPU threads' start; vmm_start() waits for the
+	 * PIT before any vCPU runs (pit_ready()). */
 	ret = pit_reinject_off(vm->m.kvm.vm_fd, restore_pit_state(vm));
 	if (ret < 0) {
 		if (-ret & PIT_STATE_REFUSED)
@@ -347,7 +345,8 @@ static void hand_to_reaper(const struct vm *vm)
 	int fds[1 + CONFIG_MAX_VCPUS], taps[VIRTIO_MMIO_MAX_DEVICES];
 	unsigned n = 0;
 
-	fds[n++] = vm->m.kvm.vm_fd;
+	if (!reaper_holds_vm())		/* unless its PIT came first */
+		fds[n++] = vm->m.kvm.vm_fd;
 	for (unsigned i = 0; i < vm->nvcpus && n < 1 + CONFIG_MAX_VCPUS; i++)
 		fds[n++] = vm->vcpus[i].fd;
 	(void)reaper_hand(fds, n, taps,
@@ -609,10 +608,6 @@ static int vmm_start(const struct config *c, const char *dir)
 	}
 	boot_plan_free(&plan);
 	restore_drop_fd(&vm);
-	/* Before the sandbox counts the open descriptors: the PIT helper's
-	 * start pipe is one, until the helper has dropped its copies of
-	 * picovm's descriptors (vm/pit.h). */
-	pit_settle();
 	struct sandbox_fds sfds = { .ring_fd = iothread_ring_fd(),
 				    .snapshot = vm.snap != NULL,
 				    .log_send = log_stderr_is_socket() };

@@ -20,10 +20,10 @@
 #include "../../seccomp/bpf.h"
 #include "../../seccomp/filters.h"
 
-/* A child loads the PIT helper's embedded program (vm/pit.c) and makes
- * the call it allows (on a bad descriptor: EBADF, exit 0) or, with
+/* A child loads the reaper's embedded program (vm/reaper.c) and makes
+ * the PIT call it allows (on a bad descriptor: EBADF, exit 0) or, with
  * forbidden set, one it does not.  Returns the child's wait status. */
-static int pit_child(bool forbidden)
+static int reaper_child(bool forbidden)
 {
 	pid_t pid = fork();
 
@@ -31,7 +31,7 @@ static int pit_child(bool forbidden)
 		const struct sandbox_fds none = { .ring_fd = -1, .control_fd = -1,
 						   .control_dir_fd = -1 };
 		struct sock_filter prog[SANDBOX_BPF_MAX];
-		int len = sandbox_bpf_get(SANDBOX_PIT, &none, prog, SANDBOX_BPF_MAX);
+		int len = sandbox_bpf_get(SANDBOX_REAPER, &none, prog, SANDBOX_BPF_MAX);
 		struct sock_fprog fp = { .len = (unsigned short)len, .filter = prog };
 		if (len <= 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
@@ -91,12 +91,12 @@ int main(void)
 			free(want);
 		}
 	}
-	/* The embedded programs work as filters: the PIT helper's, loaded. */
-	int st = pit_child(false);
-	check("bpf: the PIT helper's filter allows KVM_REINJECT_CONTROL and exit",
+	/* The embedded programs work as filters: the reaper's, loaded. */
+	int st = reaper_child(false);
+	check("bpf: the reaper's filter allows KVM_REINJECT_CONTROL and exit",
 	      st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
-	st = pit_child(true);
-	check("bpf: the PIT helper's filter traps any other call (SIGSYS)",
+	st = reaper_child(true);
+	check("bpf: the reaper's filter traps any other call (SIGSYS)",
 	      st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
 	      "wait status %#x", st);
 	return check_failures ? 1 : 0;
