@@ -396,7 +396,7 @@ int sandbox_thread(enum sandbox_role role, const char *name)
 void sandbox_test_hook(enum sandbox_role role)
 {
 	static const char *const names[] = { "main", "vcpu", "io", "console",
-						    "control", "pit", "gdb", "serial1",
+						    "control", "gdb", "serial1",
 						    "reaper" };
 	_Static_assert(sizeof(names) / sizeof(names[0]) == SANDBOX_NROLES,
 		       "a name per role");
