@@ -15,6 +15,7 @@
 #include "control/control.h"
 #include "seccomp/sandbox.h"
 #include "vm/vmm.h"
+#include "vm/thread.h"
 
 #ifndef PICOVM_VERSION
 #define PICOVM_VERSION "unknown"	/* the Makefile defines it */
@@ -177,14 +178,8 @@ static int restore(int argc, char **argv)
 	return status;
 }
 
-/* Every thread's stack (vCPUs, I/O, console, control, gdb) is 256 KiB with
- * glibc's guard page below it, not RLIMIT_STACK's 8 MiB: each uses a few
- * KiB (the deepest, the gdb stub's packet handling, about 30 KiB), and a
- * stack in a 2 MiB region of its own costs a page-table page per thread
- * (kernel memory, per clone) where these few share one.
- * The resident pages are the same either way.  The main thread's stack
- * is the process's. */
-#define THREAD_STACK (256u << 10)
+/* The default stack size for any thread picovm does not start through
+ * thread_spawn() (vm/thread.h): THREAD_STACK, not RLIMIT_STACK's 8 MiB. */
 
 static void thread_stacks(void)
 {

@@ -29,6 +29,7 @@
 #include "../vm/log.h"
 #include "../vm/machine.h"
 #include "../vm/vm.h"
+#include "../vm/thread.h"
 
 /* Clients and the one refusal are opened after the sandbox caps the
  * descriptors: they must fit in its headroom. */
@@ -510,7 +511,7 @@ int control_start(struct control *ctl, struct vm *vm,
 		ctl->console = *console;
 		ctl->has_console = true;
 	}
-	int ret = pthread_create(&ctl->thread, NULL, control_thread, ctl);
+	int ret = thread_spawn(&ctl->thread, control_thread, ctl);
 	if (ret) {
 		log_err("control: cannot start its thread: %s", strerror(ret));
 		return -1;

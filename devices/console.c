@@ -21,6 +21,7 @@
 #include "../seccomp/sandbox.h"
 #include "../vm/log.h"
 #include "../vm/machine.h"
+#include "../vm/thread.h"
 
 #define CONSOLE_CHUNK 4096
 /* How long a stopping console keeps trying to deliver the guest's last
@@ -319,7 +320,7 @@ static struct console *start(struct machine *m, const struct chardev *cd,
 		if (tcsetattr(in_fd, TCSANOW, &raw) == 0)
 			c->tty = true;
 	}
-	int ret = pthread_create(&c->thread, NULL, console_thread, c);
+	int ret = thread_spawn(&c->thread, console_thread, c);
 	if (ret) {
 		log_err("console: cannot start thread: %s", strerror(ret));
 		if (c->tty)

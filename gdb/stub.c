@@ -28,6 +28,7 @@
 #include "../vm/pause.h"
 #include "../vm/usock.h"
 #include "../vm/vm.h"
+#include "../vm/thread.h"
 
 #define EXIT_VM_GDB_KILL 137	/* gdb's kill: as `picovm ctl NAME kill` */
 
@@ -676,7 +677,7 @@ int gdb_start(struct gdb *g)
 {
 	if (!g)
 		return 0;
-	int ret = pthread_create(&g->thread, NULL, gdb_thread, g);
+	int ret = thread_spawn(&g->thread, gdb_thread, g);
 	if (ret) {
 		log_err("gdb: cannot start its thread: %s", strerror(ret));
 		return -1;

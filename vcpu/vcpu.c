@@ -14,6 +14,7 @@
 #include "../vm/log.h"
 #include "../vm/machine.h"
 #include "../vm/pit.h"
+#include "../vm/thread.h"
 
 /* The signal that interrupts KVM_RUN; its handler does nothing, the
  * interruption is the point.  Blocked in every other thread. */
@@ -174,7 +175,7 @@ int vcpu_start(struct vcpu *v)
 		sigaction(VCPU_KICK_SIGNAL, &sa, NULL);	/* no SA_RESTART */
 		handler_set = true;
 	}
-	int ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	int ret = thread_spawn(&v->thread, vcpu_thread, v);
 	if (ret) {
 		log_err("vCPU %u: cannot start thread: %s", v->id, strerror(ret));
 		return -1;
@@ -199,8 +200,9 @@ void vcpu_destroy(struct vcpu *v)
 		pthread_join(v->thread, NULL);
 		v->started = false;
 	}
-	if (v->run)
-		munmap(v->run, v->m->kvm.run_size);
+	/* The run structure stays mapped to the address space's end, as
+	 * guest RAM does (vm_teardown()): its munmap was a TLB shootdown in
+	 * the middle of the stop. */
 	if (v->fd >= 0)
 		close(v->fd);
 	v->run = NULL;

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "machine.h"
 #include "../seccomp/sandbox.h"
+#include "thread.h"
 
 /* How long a stopping VM waits for the I/O already in flight (a few
  * chunks per disk, see virtio/blk.c) before it cancels it, and then for
@@ -566,7 +567,7 @@ int iothread_start(struct machine *m)
 	machine = m;
 	if (!ring_up)
 		return 0;	/* no virtio device: nothing to serve */
-	int ret = pthread_create(&thread, NULL, iothread_main, NULL);
+	int ret = thread_spawn(&thread, iothread_main, NULL);
 	if (ret) {
 		log_err("cannot start the io thread: %s", strerror(ret));
 		return -ret;
