@@ -9,6 +9,15 @@ export TOP
 RESULTS=$(mktemp "${TMPDIR:-/tmp}/picovm-results.XXXXXX")
 export RESULTS
 pattern=${1:-}
+# The binaries the tiers run, up to date (make test has just built them;
+# a tier run by hand after a change would otherwise test the old code).
+if ! out=$(make -s -C "$TOP" picovm guests tests/build/picovm-hooks 2>&1 &&
+	   make -s -C "$TOP/tests" tools 2>&1); then
+	echo "$out" | tail -n 20
+	echo "FAIL  build: picovm, the guests or the test tools do not build"
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
 # The unit tests (no /dev/kvm) first, then the fast KVM tiers, the slow
 # Linux tier (t-linux.sh) last.
 tiers=$(ls "$TOP"/tests/t-*"$pattern"*.sh 2>/dev/null)
