@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../vm/rawsys.h"
 
 /* ---- key names: lookup and suggestions --------------------------------- */
 
@@ -49,7 +50,6 @@ size_t cfg_prefix_len(const struct cfg_key *k)
 	return p ? (size_t)(p - k->name) : 0;
 }
 
-/* The pattern with its N component replaced by text. */
 /* Appends s (at most n bytes of it) to buf at *o, truncating at len. */
 static void put_n(char *buf, size_t len, size_t *o, const char *s, size_t n)
 {
@@ -57,6 +57,7 @@ static void put_n(char *buf, size_t len, size_t *o, const char *s, size_t n)
 		buf[(*o)++] = s[i];
 }
 
+/* The pattern with its N component replaced by text. */
 static void instantiate(const char *pat, const char *text, char *buf,
 			size_t len)
 {
@@ -78,14 +79,10 @@ static void instantiate(const char *pat, const char *text, char *buf,
 void cfg_key_name(const struct cfg_key *k, unsigned n, char *buf, size_t len)
 {
 	char num[16];
-	size_t o = sizeof(num) - 1;
 
-	/* The digits by hand: this runs for every key at every start. */
-	num[o] = 0;
-	do
-		num[--o] = (char)('0' + n % 10);
-	while ((n /= 10) && o);
-	instantiate(k->name, num + o, buf, len);
+	/* Not snprintf: this runs for every key at every start. */
+	num[raw_put_dec(num, 0, sizeof(num) - 1, n)] = 0;
+	instantiate(k->name, num, buf, len);
 }
 
 /* Matches key against pattern: 1 with *n set, 0 no match, -1 a numbered

@@ -403,11 +403,12 @@ static int check_range(const struct cfg_key *k, uint64_t v, char *why,
 		       size_t wn)
 {
 	char sv[CFG_VALUE_BUF], smin[CFG_VALUE_BUF], smax[CFG_VALUE_BUF], range[64];
+	bool low = v < k->min, high = k->max && v > k->max;
+	bool unaligned = k->type == CFG_SIZE && k->align && v % k->align;
 
 	/* The words only for an error: formatting them was a good part of
 	 * a start's config time. */
-	if (v >= k->min && (!k->max || v <= k->max) &&
-	    !(k->type == CFG_SIZE && k->align && v % k->align))
+	if (!low && !high && !unaligned)
 		return 0;
 	format_number(k, v, sv, sizeof(sv));
 	format_number(k, k->min, smin, sizeof(smin));
@@ -416,25 +417,20 @@ static int check_range(const struct cfg_key *k, uint64_t v, char *why,
 		snprintf(range, sizeof(range), "%s..%s", smin, smax);
 	else
 		snprintf(range, sizeof(range), "at least %s", smin);
-	if (v < k->min) {
+	if (low) {
 		snprintf(why, wn, "%s is below the minimum of %s; expected %s",
 			 sv, smin, range);
-		return -1;
-	}
-	if (k->max && v > k->max) {
+	} else if (high) {
 		snprintf(why, wn, "%s is above the maximum of %s; expected %s",
 			 sv, smax, range);
-		return -1;
-	}
-	if (k->type == CFG_SIZE && k->align && v % k->align) {
+	} else {
 		char sa[CFG_VALUE_BUF];
 
 		cfg_format_size(k->align, sa, sizeof(sa));
 		snprintf(why, wn, "%s is not a multiple of %s; expected a "
 			 "multiple of %s", sv, sa, sa);
-		return -1;
 	}
-	return 0;
+	return -1;
 }
 
 /* "auto, elf, pvh or bzimage"; last, when not NULL, is one more choice

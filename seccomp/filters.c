@@ -158,9 +158,6 @@ static const struct rule snapshot_rules[] = {
 	IOCTL(KVM_GET_CLOCK),		/* vm/snapshot.c, the VM */
 };
 
-/* vm/pit.c's PIT helper: one ioctl on the VM, reads from its hold pipe
- * (its only other descriptor), then its end.  It shares picovm's memory,
- * so it gets its filter before it waits for anything. */
 /* vm/reaper.c with taps of net.N.tap = auto or the PIT's call still to
  * make (without either it is in strict mode): its socket, on vCPU 0's go
  * byte reinjection off, and on picovm's stop each tap down and renamed. */

@@ -105,34 +105,26 @@ static int fd_each_below(int limit, void (*fn)(int fd, void *arg), void *arg)
  * dozen descriptors, each at the lowest free number, and at least half
  * the numbers below it were free.  A poll() below RLIMIT_NOFILE or
  * POLL_SCAN_MAX, whichever is less, when that holds; else
- * /proc/self/fd (every number: INT_MAX); else one poll() (or fcntl()
- * each) up to max. */
-static int fd_each(size_t max, void (*fn)(int fd, void *arg), void *arg)
+ * /proc/self/fd (every number: INT_MAX); else a poll() (or fcntl() each)
+ * below RLIMIT_NOFILE or max. */
+static int fd_each(int max, void (*fn)(int fd, void *arg), void *arg)
 {
 	struct rlimit rl;
+	int limit = max;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		int bound = rl.rlim_cur < POLL_SCAN_MAX ? (int)rl.rlim_cur :
-							  POLL_SCAN_MAX;
-		int n = fd_each_below(bound, fn, arg);
-		if (n >= 0 && n <= bound / 2)
-			return bound;
-	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)limit)
+		limit = (int)rl.rlim_cur;
+	int bound = limit < POLL_SCAN_MAX ? limit : POLL_SCAN_MAX;
+	int n = fd_each_below(bound, fn, arg);
+	if (n >= 0 && n <= bound / 2)
+		return bound;
 	if (fd_each_proc(fn, arg) == 0)
 		return INT_MAX;
-	size_t n = max;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < n)
-		n = (size_t)rl.rlim_cur;
-	struct pollfd *p = calloc(n, sizeof(*p));
-	for (size_t i = 0; p && i < n; i++)
-		p[i].fd = (int)i;
-	bool polled = p && poll(p, (nfds_t)n, 0) >= 0;
-	for (size_t i = 0; i < n; i++)
-		if (polled ? !(p[i].revents & POLLNVAL) :
-			     fcntl((int)i, F_GETFD) >= 0)
-			fn((int)i, arg);
-	free(p);
-	return (int)n;
+	if (fd_each_below(limit, fn, arg) < 0)
+		for (int i = 0; i < limit; i++)
+			if (fcntl(i, F_GETFD) >= 0)
+				fn(i, arg);
+	return limit;
 }
 
 /* Where sandbox_note_inherited()'s scan ended: open descriptors at or
@@ -296,8 +288,8 @@ int sandbox_process(const struct config *c)
 	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSYS, &sa, NULL);
-	/* The highest open descriptor, while /proc is still in sight (before
-	 * a chroot). */
+	/* The highest open descriptor, while /proc (fd_each()'s fallback) is
+	 * still in sight (before a chroot). */
 	int highest = 2;
 	int seen = fd_each(INHERIT_MAX, note_highest, &highest);
 	/* Above what the scan saw only inherited descriptors can be open,

@@ -139,7 +139,7 @@ static void *vcpu_thread(void *arg)
 	}
 	if (!machine_wait_go(v->m))
 		return NULL;	/* stopped before the guest ran */
-	bool ran = v->id != 0;	/* vCPU 0 lets the PIT helper go (vm/pit.h) */
+	bool ran = v->id != 0;	/* vCPU 0 lets the reaper's PIT call go (vm/pit.h) */
 	uint64_t none = 0, now = log_ns_since_start();
 	atomic_compare_exchange_strong(&v->m->run_ns, &none, now ? now : 1);
 	while (!machine_stopping(v->m)) {

@@ -5,7 +5,6 @@
 #include <linux/kvm.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 
 #include "log.h"
@@ -27,7 +26,9 @@ unsigned char pit_child_create(int vm_fd)
 {
 	long r = raw_syscall(SYS_ioctl, vm_fd, KVM_CREATE_PIT2,
 			     (long)&pit.config, 0, 0);
-	unsigned char e = r >= 0 ? 0 : r >= -127 ? (unsigned char)-r : EIO;
+	/* EEXIST: made already (by a reaper that died before answering). */
+	unsigned char e = r >= 0 || r == -EEXIST ? 0 :
+			  r >= -127 ? (unsigned char)-r : EIO;
 
 	/* A restore's state, before reinjection goes off: its errno with
 	 * the high bit set, so pit_ready() tells it apart. */
@@ -44,20 +45,17 @@ long pit_child_reinject_off(int vm_fd)
 			   0, 0);
 }
 
-/* KVM_CREATE_PIT2 (unless made: EEXIST) and a restore's KVM_SET_PIT2 on
- * this thread: 0, or -errno after printing (PIT_STATE_REFUSED set when
- * KVM refused the state). */
-static int pit_create_here(int vm_fd, bool load)
+/* An answer of pit_child_create(): 0, or -errno after printing why
+ * (PIT_STATE_REFUSED set when KVM refused the state). */
+static int pit_answer(unsigned char e)
 {
-	if (ioctl(vm_fd, KVM_CREATE_PIT2, &pit.config) < 0 && errno != EEXIST) {
-		int e = errno;
+	if (e & 0x80) {
+		log_err("restore: KVM_SET_PIT2: %s", strerror(e & 0x7f));
+		return -((e & 0x7f) | PIT_STATE_REFUSED);
+	}
+	if (e) {
 		log_err("KVM_CREATE_PIT2: %s", strerror(e));
 		return -e;
-	}
-	if (load && ioctl(vm_fd, KVM_SET_PIT2, &pit.state) < 0) {
-		int e = errno;
-		log_err("restore: KVM_SET_PIT2: %s", strerror(e));
-		return -(e | PIT_STATE_REFUSED);
 	}
 	return 0;
 }
@@ -77,15 +75,13 @@ int pit_reinject_off(int vm_fd, const struct kvm_pit_state2 *state)
 		return 0;
 	}
 	/* No reaper: the PIT and the call here, and their waits too. */
-	int r = pit_create_here(vm_fd, pit.load);
+	int r = pit_answer(pit_child_create(vm_fd));
 	if (r < 0)
 		return r;
-	if (ioctl(vm_fd, KVM_REINJECT_CONTROL, &pit.off) < 0) {
-		int e = errno;
-		log_err("KVM_REINJECT_CONTROL: %s", strerror(e));
-		return -e;
-	}
-	return 0;
+	long e = pit_child_reinject_off(vm_fd);
+	if (e < 0)
+		log_err("KVM_REINJECT_CONTROL: %s", strerror((int)-e));
+	return (int)e;
 }
 
 int pit_ready(void)
@@ -96,17 +92,7 @@ int pit_ready(void)
 	int e = reaper_pit_answer();
 	/* The reaper died first: the PIT (unless it was made) and its state
 	 * here then. */
-	if (e < 0)
-		return pit_create_here(pit.vm_fd, pit.load);
-	if (e & 0x80) {
-		log_err("restore: KVM_SET_PIT2: %s", strerror(e & 0x7f));
-		return -((e & 0x7f) | PIT_STATE_REFUSED);
-	}
-	if (e) {
-		log_err("KVM_CREATE_PIT2: %s", strerror(e));
-		return -e;
-	}
-	return 0;
+	return pit_answer(e < 0 ? pit_child_create(pit.vm_fd) : (unsigned char)e);
 }
 
 void pit_go(void)

@@ -63,9 +63,11 @@ int pit_ready(void);
  * never blocks. */
 void pit_go(void);
 
-/* The reaper's side (raw system calls only, vm/rawsys.h): the PIT on
- * vm_fd, loaded with a restore's state, as the byte it answers (0, an
- * errno, or 0x80 | the errno of a refused state); and the call. */
+/* The PIT on vm_fd (made already counts), loaded with a restore's state,
+ * as the byte the reaper answers (0, an errno, or 0x80 | the errno of a
+ * refused state); and the call, 0 or -errno.  Raw system calls only
+ * (vm/rawsys.h), so that the reaper may make them; picovm makes them
+ * itself without a reaper. */
 unsigned char pit_child_create(int vm_fd);
 long pit_child_reinject_off(int vm_fd);
 

@@ -5,9 +5,10 @@
  * for picovm afterwards).  They share picovm's TLS, errno among it, so
  * they call the kernel directly: the result, or -errno.
  */
-#include <stddef.h>
 #ifndef PICOVM_VM_RAWSYS_H
 #define PICOVM_VM_RAWSYS_H
+
+#include <stddef.h>
 
 static inline long raw_syscall(long nr, long a, long b, long c, long d, long e)
 {

@@ -90,25 +90,31 @@ static struct cmsghdr *cmsg_next(struct msghdr *msg, struct cmsghdr *cm)
 static int pit_fd = -1;
 static bool pit_pending;
 
-/* The first descriptor a message carries (any others closed), or -1. */
-static int first_fd(struct msghdr *msg)
+/* The descriptors a message carries, into fds (at most REAPER_BATCH: what
+ * its control buffer holds): their number. */
+static unsigned msg_fds(struct msghdr *msg, int *fds)
 {
-	int first = -1;
+	unsigned k = 0;
 
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = cmsg_next(msg, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
-			if (first < 0)
-				first = fd;
-			else
-				sys3(SYS_close, fd, 0, 0);
-		}
+		for (size_t i = 0; i < n && k < REAPER_BATCH; i++)
+			memcpy(&fds[k++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
 	}
-	return first;
+	return k;
+}
+
+/* The first descriptor a message carries (any others closed), or -1. */
+static int first_fd(struct msghdr *msg)
+{
+	int fds[REAPER_BATCH];
+	unsigned n = msg_fds(msg, fds);
+
+	for (unsigned i = 1; i < n; i++)
+		sys3(SYS_close, fds[i], 0, 0);
+	return n ? fds[0] : -1;
 }
 
 /* The PIT on the VM a request carries, and the answer (vm/pit.h). */
@@ -135,22 +141,18 @@ static void pit_went(void)
  * the child still may). */
 static void take_taps(struct msghdr *msg)
 {
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = cmsg_next(msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n && ntaps < REAPER_BATCH; i++) {
-			struct ifreq ifr;
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
-			memset(&ifr, 0, sizeof(ifr));
-			if (sys3(SYS_ioctl, fd, TUNGETIFF, (long)&ifr) < 0)
-				continue;	/* held all the same */
-			taps[ntaps].fd = fd;
-			memcpy(taps[ntaps].name, ifr.ifr_name, IFNAMSIZ);
-			taps[ntaps].name[IFNAMSIZ - 1] = 0;
-			ntaps++;
-		}
+	int fds[REAPER_BATCH];
+	unsigned n = msg_fds(msg, fds);
+
+	for (unsigned i = 0; i < n && ntaps < REAPER_BATCH; i++) {
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof(ifr));
+		if (sys3(SYS_ioctl, fds[i], TUNGETIFF, (long)&ifr) < 0)
+			continue;	/* held all the same */
+		taps[ntaps].fd = fds[i];
+		memcpy(taps[ntaps].name, ifr.ifr_name, IFNAMSIZ);
+		taps[ntaps].name[IFNAMSIZ - 1] = 0;
+		ntaps++;
 	}
 }
 

@@ -232,7 +232,7 @@ static int restore_vm(struct vm *vm, struct snap_state *st)
 		}
 	}
 	/* The clock goes on from the snapshot's time; no flags a host
-	 * would have to support.  (The PIT is loaded by its helper: vm/pit.h.) */
+	 * would have to support.  (The PIT is loaded by the reaper: vm/pit.h.) */
 	st->clock.flags = 0;
 	if (ioctl(fd, KVM_SET_CLOCK, &st->clock) < 0) {
 		log_err("restore: KVM_SET_CLOCK: %s", strerror(errno));

@@ -33,11 +33,11 @@ int restore_open(struct vm *vm, const char *dir);
 int restore_files(struct vm *vm);
 /* Maps the memory file as guest RAM (MAP_PRIVATE); -1 after printing. */
 int restore_memory(struct vm *vm);
-/* The saved PIT state of a restore (NULL for a fresh boot), for the PIT
- * helper (vm/pit.h), which creates the PIT and loads it before turning
- * reinjection off: KVM_SET_PIT2 takes the PIT's lock, which the
- * reinjection call holds through its grace period (13-16 ms here).  The
- * helper copies it; KVM refusing it is status 2 (vm/vmm.c). */
+/* The saved PIT state of a restore (NULL for a fresh boot), for
+ * pit_reinject_off() (vm/pit.h): the reaper creates the PIT and loads it
+ * before turning reinjection off (KVM_SET_PIT2 takes the PIT's lock, which
+ * the reinjection call holds through its grace period, 13-16 ms here).
+ * It is copied; KVM refusing it is status 2 (vm/vmm.c). */
 struct kvm_pit_state2;
 const struct kvm_pit_state2 *restore_pit_state(const struct vm *vm);
 /* After the vCPUs and devices exist: loads their state (the PIT's
@@ -53,7 +53,7 @@ void restore_drop_fd(struct vm *vm);
  * device refused a value): a bad snapshot, exit status 2. */
 bool restore_refused(const struct vm *vm);
 /* The snapshot's state was refused where restore.c does not see it (the
- * PIT's, by its helper): restore_refused() says so from now on. */
+ * PIT's, by the reaper): restore_refused() says so from now on. */
 void restore_refuse(struct vm *vm);
 /* Whether fd is the memory file this VM was restored from. */
 bool restore_is_source(const struct vm *vm, int fd);

@@ -227,6 +227,15 @@ static int vm_tables(struct vm *vm)
 	return 0;
 }
 
+/* A result of vm/pit.h's calls, passed on: a snapshot's PIT state KVM
+ * refused makes the restore's status 2 (restore_refused()). */
+static int pit_result(struct vm *vm, int ret)
+{
+	if (ret < 0 && (-ret & PIT_STATE_REFUSED))
+		restore_refuse(vm);
+	return ret;
+}
+
 /* Each vCPU's CPUID and registers (vm_build()): 0 or -1. */
 static int vcpus_setup(void *arg)
 {
@@ -322,12 +331,9 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	 * grace periods, which then overlap the vCPUs' set-up, the tables,
 	 * the sandbox and the vCPU threads' start; vmm_start() waits for the
 	 * PIT before any vCPU runs (pit_ready()). */
-	ret = pit_reinject_off(vm->m.kvm.vm_fd, restore_pit_state(vm));
-	if (ret < 0) {
-		if (-ret & PIT_STATE_REFUSED)
-			restore_refuse(vm);	/* status 2 */
+	if (pit_result(vm, pit_reinject_off(vm->m.kvm.vm_fd,
+					    restore_pit_state(vm))) < 0)
 		return -1;
-	}
 	if (!vm->restore && vm_tables(vm) < 0)
 		return -1;
 	if (async)
@@ -467,8 +473,8 @@ static void vm_teardown(struct vm *vm)
 	/* I/O the stop could not end may still write into guest RAM: leave
 	 * it mapped, the process is about to exit.  Ordinary RAM is left to
 	 * the address space's end too (munmap here cost ~80 us of zapping
-	 * and KVM MMU notifier work on picovm's way out; the PIT helper,
-	 * its last user, does it after picovm's exit, vm/pit.h); huge pages
+	 * and KVM MMU notifier work on picovm's way out; the reaper, its
+	 * last user, does it after picovm's exit, vm/reaper.h); huge pages
 	 * are given back now, so that a VM started at once finds the pool. */
 	if (vm->m.mem.huge && !iothread_left_busy())
 		gmem_free(&vm->m.mem);
@@ -666,12 +672,10 @@ static int vmm_start(const struct config *c, const char *dir)
 	}
 	/* The vCPUs' set-up (vm_build()), which the vCPU, console and I/O
 	 * threads' starts overlapped; then the vCPUs may run. */
-	ret = pit_ready();
+	ret = pit_result(&vm, pit_ready());
 	if (cpuid_prefetch_end() < 0 || ret < 0) {
-		if (ret < 0 && (-ret & PIT_STATE_REFUSED)) {
-			restore_refuse(&vm);
+		if (restore_refused(&vm))
 			status = EXIT_VM_BADINPUT;	/* a snapshot's PIT */
-		}
 		goto teardown;
 	}
 	machine_go(&vm.m);
