@@ -43,7 +43,8 @@ if [ -n "$HAVE_STRACE" ]; then
 	# CPUID thread's first ioctl may come before the main thread's).
 	# An empty cache folder: the CPUID list is fetched (and cached).
 	mkdir -p "$WORK/cc-empty"
-	XDG_CACHE_HOME=$WORK/cc-empty timeout -k 3 60 strace -f -qq -e trace=ioctl,execve \
+	XDG_CACHE_HOME=$WORK/cc-empty timeout -k 3 60 strace -f -qq \
+		-e trace=ioctl,execve,open,openat,close,mkdir,rename \
 		-o "$OUT.ioctl" "$PICOVM" run "$C" >"$OUT" 2>"$OUT.err" </dev/null
 	hp=$(awk '/KVM_REINJECT_CONTROL/ { print $1; exit }' "$OUT.ioctl")
 	check "pit: KVM_REINJECT_CONTROL is called once" \
@@ -57,6 +58,17 @@ if [ -n "$HAVE_STRACE" ]; then
 	ct=$(awk '/KVM_GET_SUPPORTED_CPUID/ { print $1; exit }' "$OUT.ioctl")
 	check "start-up: KVM_GET_SUPPORTED_CPUID is made once, by a thread other than the main one ($ct, main $main)" \
 		test -n "$ct" -a "$ct" != "$main" -a "$(grep -c KVM_GET_SUPPORTED_CPUID "$OUT.ioctl")" = 1
+	# It opens and closes nothing (the cache is written by the main
+	# thread): the main thread closes the inherited descriptors' numbers
+	# meanwhile, and a file of the thread's there was closed under it,
+	# its number reused by the reaper's socket, which the thread then
+	# wrote the cache into and closed (the reaper was lost, the cache
+	# left empty: seen in CI, about 1 run in 15 under strace).
+	n=$(awk -v t="$ct" '$1 == t && !/ioctl\(/ && !/resumed>/ && !/\+\+\+/' "$OUT.ioctl" | wc -l)
+	check "start-up: the CPUID thread opens and closes no file ($n such calls)" \
+		test -n "$ct" -a "$n" = 0
+	check "start-up: the run with an empty cache wrote the cache (the main thread)" \
+		test -s "$WORK/cc-empty/picovm/cpuid"
 	# The next VM takes the list from the cache that run wrote.
 	XDG_CACHE_HOME=$WORK/cc-empty timeout -k 3 60 strace -f -qq -e trace=ioctl \
 		-o "$OUT.ioctl2" "$PICOVM" run "$C" >"$OUT" 2>"$OUT.err" </dev/null

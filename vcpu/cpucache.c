@@ -23,8 +23,8 @@
 #define KEY_MAX 1024
 #define FILE_MAX (KEY_MAX + 8 + CPUCACHE_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2))
 
-/* The file's bytes, read or to be written: static (the CPUID thread that
- * writes it allocates nothing, and its stack is small). */
+/* The file's bytes, read or to be written: static (both calls are made
+ * on the main thread only, and allocate nothing). */
 static unsigned char file_buf[FILE_MAX];
 
 /* Up to len - 1 bytes of a small file, its last newline dropped; 0 or

@@ -66,17 +66,30 @@ static void cpuid_host_neutral(struct kvm_cpuid2 *c)
 	}
 }
 
-/* KVM_GET_SUPPORTED_CPUID on kvm_fd into list, brand string filled in,
- * and kept in the cache (vcpu/cpucache.h): 0 or the errno. */
-static int cpuid_get(int kvm_fd)
+/* KVM_GET_SUPPORTED_CPUID on kvm_fd into list, brand string filled in:
+ * 0 or the errno.  No file is touched: the CPUID thread runs it while
+ * the main thread closes the descriptors picovm inherited
+ * (sandbox_close_inherited() closes ranges of numbers, and a file this
+ * thread opened there would be closed under it, its number reused). */
+static int cpuid_fetch(int kvm_fd)
 {
 	list.c.nent = CPUID_MAX_ENTRIES;
 	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, &list.c) < 0)
 		return errno;
 	cpuid_brand(&list.c);
 	cpuid_host_neutral(&list.c);
-	cpucache_store(kvm_fd, &list.c);
 	return 0;
+}
+
+/* The fetch, and the list kept in the cache (vcpu/cpucache.h), on the
+ * main thread: 0 or the errno. */
+static int cpuid_get(int kvm_fd)
+{
+	int err = cpuid_fetch(kvm_fd);
+
+	if (!err)
+		cpucache_store(kvm_fd, &list.c);
+	return err;
 }
 
 /* The list came from the cache: there is no prefetch thread, and
@@ -121,7 +134,7 @@ static alignas(64) unsigned char pre_stack[128 * 1024];
 
 static void *cpuid_thread(void *arg)
 {
-	int err = cpuid_get(pre.kvm_fd);
+	int err = cpuid_fetch(pre.kvm_fd);
 
 	(void)arg;
 	pthread_mutex_lock(&pre.lock);
@@ -242,6 +255,8 @@ int cpuid_prefetch_end(void)
 
 const struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
 {
+	static bool stored;
+
 	if (cached)
 		return &list.c;
 	int err = cpuid_wait_list();
@@ -250,6 +265,10 @@ const struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
 		err = cpuid_obtain(kvm_fd);
 	else if (err)		/* it failed: once more, here */
 		err = cpuid_get(kvm_fd);
+	else if (!stored) {	/* the thread's list, cached from here */
+		stored = true;
+		cpucache_store(kvm_fd, &list.c);
+	}
 	if (err) {
 		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(err));
 		return NULL;
