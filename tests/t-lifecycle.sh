@@ -105,6 +105,31 @@ vm_run 60 "$OUT" run "$WORK/exitd.conf" kernel="$GUEST/test64.elf" cmdline=picot
 check "pit: the guest's periodic PIT interrupts arrive (picotest=pit exits 0)" \
 	test "$VM_STATUS" = 0 -a -n "$(grep -Ex 'pit: irqs=([5-9]|[1-9][0-9]+)' "$OUT")"
 
+# The vCPUs are told to go before picovm's main thread hears of the PIT,
+# and wait for it themselves (vm/pit.h: pit_gate_wait()): with the PIT
+# made 300 ms late (a test hook), the guest still runs only after it;
+# with the PIT reported failed, never.
+HOOKS=$TOP/tests/build/picovm-hooks
+conf "$WORK/pitg.conf" kernel="$EXIT_ELF" memory=64M
+if [ -n "$HAVE_STRACE" ]; then
+	OUT=$WORK/pit-slow
+	PICOVM_TEST_PIT=slow timeout -k 3 60 strace -f -qq -e trace=ioctl -o "$OUT.ioctl" \
+		"$HOOKS" run "$WORK/pitg.conf" >"$OUT" 2>"$OUT.err" </dev/null
+	st=$?
+	read -r made ran < <(awk '/KVM_CREATE_PIT2/ && !m { m = NR }
+		/KVM_RUN/ && !r { r = NR } END { print m + 0, r + 0 }' "$OUT.ioctl")
+	check "pit: made 300 ms late, the first KVM_RUN still comes after it (lines $made, $ran; status $st)" \
+		test "$st" = 0 -a "$made" -gt 0 -a "$ran" -gt "$made"
+else
+	skip "pit: made 300 ms late, the first KVM_RUN still comes after it" "strace is not installed"
+fi
+OUT=$WORK/pit-fail
+PICOVM_TEST_PIT=fail timeout -k 3 60 "$HOOKS" run "$WORK/pitg.conf" >"$OUT" 2>"$OUT.err" </dev/null
+st=$?
+check "pit: a failed PIT ends picovm with status 1, naming it, before the guest ran ($st)" \
+	eval 'test "$st" = 1 && grep -q "KVM_CREATE_PIT2: No such device" "$OUT.err" &&
+	      ! grep -q boot-timer "$OUT.err"'
+
 # --- The reaper (vm/reaper.h) ---
 SUBREAP=$TOP/tests/build/subreap
 if ! make -s -C "$TOP/tests" build/subreap >"$WORK/make.log" 2>&1; then

@@ -137,7 +137,7 @@ static void *vcpu_thread(void *arg)
 		machine_stop(v->m, EXIT_VM_FAILURE, NULL);
 		return NULL;
 	}
-	if (!machine_wait_go(v->m))
+	if (!machine_wait_go(v->m) || !pit_gate_wait())
 		return NULL;	/* stopped before the guest ran */
 	bool ran = v->id != 0;	/* vCPU 0 lets the reaper's PIT call go (vm/pit.h) */
 	uint64_t none = 0, now = log_ns_since_start();

@@ -2,9 +2,13 @@
 #include "pit.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <linux/kvm.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/syscall.h>
 
 #include "log.h"
@@ -22,13 +26,68 @@ static struct {
 } pit = { .vm_fd = -1 };
 static bool pit_went;
 
+/* The vCPUs' gate (pit_gate_wait()): GATE_SHUT until the PIT is there.
+ * Opened by whoever made the PIT, the reaper included (it runs in
+ * picovm's memory, and the vCPUs' private futex is its too), so that the
+ * vCPUs go on from the reaper's wake, not from picovm's main thread's
+ * after it; failed by pit_ready() or the stop.  It moves from GATE_SHUT
+ * only, once. */
+enum { GATE_SHUT, GATE_OPEN, GATE_FAILED };
+static int gate = GATE_SHUT;
+
+static void gate_set(int to)
+{
+	int shut = GATE_SHUT;
+
+	if (__atomic_compare_exchange_n(&gate, &shut, to, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST))
+		(void)raw_syscall(SYS_futex, (long)&gate, FUTEX_WAKE_PRIVATE,
+				  INT_MAX, 0, 0);
+}
+
+bool pit_gate_wait(void)
+{
+	int v;
+
+	while ((v = __atomic_load_n(&gate, __ATOMIC_SEQ_CST)) == GATE_SHUT)
+		(void)raw_syscall(SYS_futex, (long)&gate, FUTEX_WAIT_PRIVATE,
+				  GATE_SHUT, 0, 0);
+	return v == GATE_OPEN;
+}
+
+void pit_gate_fail(void)
+{
+	gate_set(GATE_FAILED);
+}
+
+#ifdef PICOVM_TEST_HOOKS
+/* PICOVM_TEST_PIT=slow: the PIT is made 300 ms late; =fail: it is made,
+ * and reported as failed (ENODEV).  Memory reads and raw calls only. */
+static bool pit_test(const char *what)
+{
+	const char *v = getenv("PICOVM_TEST_PIT");
+
+	return v && strcmp(v, what) == 0;
+}
+#endif
+
 unsigned char pit_child_create(int vm_fd)
 {
+#ifdef PICOVM_TEST_HOOKS
+	if (pit_test("slow")) {
+		struct timespec t = { 0, 300 * 1000 * 1000 };
+		(void)raw_syscall(SYS_nanosleep, (long)&t, 0, 0, 0, 0);
+	}
+#endif
 	long r = raw_syscall(SYS_ioctl, vm_fd, KVM_CREATE_PIT2,
 			     (long)&pit.config, 0, 0);
 	/* EEXIST: made already (by a reaper that died before answering). */
 	unsigned char e = r >= 0 || r == -EEXIST ? 0 :
 			  r >= -127 ? (unsigned char)-r : EIO;
+#ifdef PICOVM_TEST_HOOKS
+	if (pit_test("fail"))
+		e = ENODEV;
+#endif
 
 	/* A restore's state, before reinjection goes off: its errno with
 	 * the high bit set, so pit_ready() tells it apart. */
@@ -36,6 +95,8 @@ unsigned char pit_child_create(int vm_fd)
 		r = raw_syscall(SYS_ioctl, vm_fd, KVM_SET_PIT2, (long)&pit.state, 0, 0);
 		e = r >= 0 ? 0 : 0x80 | (r >= -127 ? (unsigned char)-r : EIO);
 	}
+	if (!e)
+		gate_set(GATE_OPEN);
 	return e;
 }
 
@@ -92,7 +153,10 @@ int pit_ready(void)
 	int e = reaper_pit_answer();
 	/* The reaper died first: the PIT (unless it was made) and its state
 	 * here then. */
-	return pit_answer(e < 0 ? pit_child_create(pit.vm_fd) : (unsigned char)e);
+	int r = pit_answer(e < 0 ? pit_child_create(pit.vm_fd) : (unsigned char)e);
+	if (r < 0)
+		gate_set(GATE_FAILED);
+	return r;
 }
 
 void pit_go(void)

@@ -44,8 +44,8 @@
  * PIT waits for the kernel to make the PIT's worker thread and for SRCU
  * grace periods as it adds its I/O devices: 0.1-0.5 ms here, which then
  * overlap the vCPUs' set-up, the tables, the sandbox and the vCPU
- * threads' start; picovm waits for it in pit_ready(), before any vCPU
- * runs.)  Call it after the vCPUs: KVM_CREATE_VCPU would wait for the
+ * threads' start; the vCPUs wait for it in pit_gate_wait(), before their
+ * first KVM_RUN.)  Call it after the vCPUs: KVM_CREATE_VCPU would wait for the
  * VM's lock meanwhile.  Without a reaper, makes the PIT and the call
  * itself (waiting for them).  Returns 0, or -errno after printing why
  * the call failed. */
@@ -54,10 +54,19 @@ int pit_reinject_off(int vm_fd, const struct kvm_pit_state2 *state);
  * (makes it here should the reaper have died first), loaded with state
  * when there was one (a restore: KVM_SET_PIT2, copied, before reinjection
  * goes off).  0, or -errno after printing why, with PIT_STATE_REFUSED set
- * in it when KVM refused the state; 0 at once otherwise.  Main thread,
- * before any vCPU runs. */
+ * in it when KVM refused the state; 0 at once otherwise.  Main thread;
+ * the vCPUs may be told to go before it (they wait in pit_gate_wait()). */
 int pit_ready(void);
 #define PIT_STATE_REFUSED 0x10000
+/* vCPU threads, before their first KVM_RUN: waits until the PIT is there
+ * (whoever made it opened the gate: usually the reaper, so the vCPUs do
+ * not wait for picovm's main thread to learn it first, a wake-up less
+ * between the PIT and the guest's first instruction).  False when it
+ * failed or the VM stops first (pit_gate_fail()): then never run. */
+bool pit_gate_wait(void);
+/* The stop, or a failed PIT: pit_gate_wait() returns false (unless the
+ * gate was open already). */
+void pit_gate_fail(void);
 /* vCPU 0, after its first KVM_RUN that returned 0 (it was in the guest):
  * lets the reaper make its call.  Only the first call does anything; it
  * never blocks. */

@@ -329,8 +329,8 @@ static int vm_build(struct vm *vm, const struct boot_plan *plan)
 	 * creating it waits for the kernel to make the PIT's worker thread
 	 * (longer on a busy host, where kthreadd waits for a CPU) and for
 	 * grace periods, which then overlap the vCPUs' set-up, the tables,
-	 * the sandbox and the vCPU threads' start; vmm_start() waits for the
-	 * PIT before any vCPU runs (pit_ready()). */
+	 * the sandbox and the vCPU threads' start; the vCPUs wait for the
+	 * PIT before their first KVM_RUN (pit_gate_wait()). */
 	if (pit_result(vm, pit_reinject_off(vm->m.kvm.vm_fd,
 					    restore_pit_state(vm))) < 0)
 		return -1;
@@ -434,6 +434,7 @@ static void vm_teardown(struct vm *vm)
 {
 	cpuid_prefetch_end();	/* a build that failed before its end */
 	atomic_store(&vm->m.stopping, true);
+	pit_gate_fail();		/* vCPUs told to go before the PIT came */
 	machine_wake_parked(&vm->m);	/* a paused VM stops too */
 	control_stopping(vm->control);
 	gdb_stopping(vm->gdb);
@@ -671,14 +672,17 @@ static int vmm_start(const struct config *c, const char *dir)
 		timerfd_settime(timer_fd, 0, &t, NULL);
 	}
 	/* The vCPUs' set-up (vm_build()), which the vCPU, console and I/O
-	 * threads' starts overlapped; then the vCPUs may run. */
+	 * threads' starts overlapped; then the vCPUs may run, once the PIT
+	 * is there too (vm/pit.h: pit_gate_wait()). */
+	if (cpuid_prefetch_end() < 0)
+		goto teardown;
+	machine_go(&vm.m);
 	ret = pit_result(&vm, pit_ready());
-	if (cpuid_prefetch_end() < 0 || ret < 0) {
+	if (ret < 0) {
 		if (restore_refused(&vm))
 			status = EXIT_VM_BADINPUT;	/* a snapshot's PIT */
 		goto teardown;
 	}
-	machine_go(&vm.m);
 	/* After the go: the vCPUs need none of it, and until it the VM
 	 * would only be destroyed at picovm's exit. */
 	hand_to_reaper(&vm);
