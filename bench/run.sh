@@ -52,7 +52,7 @@ sys_cmd() {
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
 echo "== exec to exit, smallest guest (enter, write the exit port), $RUNS runs, medians"
-echo "   guest: guest/build/exit.elf (PVH ELF; writes QEMU's isa-debug-exit 0xf4, then picovm's 0x510)"
+echo "   guest: guest/build/exit.elf (PVH ELF; writes picovm's boot-timer 0x511, QEMU's isa-debug-exit 0xf4, picovm's exit 0x510)"
 echo "   qemu: -cpu $QCPU (the first of host, host,-arch-capabilities, max that runs a guest here)"
 for i in "${!SYS_LABELS[@]}"; do
 	sys_cmd "$i"
