@@ -6,9 +6,7 @@
 #include <linux/futex.h>
 #include <linux/kvm.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/syscall.h>
 
 #include "log.h"
@@ -61,6 +59,9 @@ void pit_gate_fail(void)
 }
 
 #ifdef PICOVM_TEST_HOOKS
+#include <stdlib.h>
+#include <time.h>
+
 /* PICOVM_TEST_PIT=slow: the PIT is made 300 ms late; =fail: it is made,
  * and reported as failed (ENODEV).  Memory reads and raw calls only. */
 static bool pit_test(const char *what)
