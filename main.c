@@ -5,7 +5,6 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +14,6 @@
 #include "control/control.h"
 #include "seccomp/sandbox.h"
 #include "vm/vmm.h"
-#include "vm/thread.h"
 
 #ifndef PICOVM_VERSION
 #define PICOVM_VERSION "unknown"	/* the Makefile defines it */
@@ -178,20 +176,6 @@ static int restore(int argc, char **argv)
 	return status;
 }
 
-/* The default stack size for any thread picovm does not start through
- * thread_spawn() (vm/thread.h): THREAD_STACK, not RLIMIT_STACK's 8 MiB. */
-
-static void thread_stacks(void)
-{
-	pthread_attr_t a;
-
-	if (pthread_attr_init(&a) != 0)
-		return;
-	if (pthread_attr_setstacksize(&a, THREAD_STACK) == 0)
-		(void)pthread_setattr_default_np(&a);
-	pthread_attr_destroy(&a);
-}
-
 int main(int argc, char **argv)
 {
 	struct config c;
@@ -212,7 +196,6 @@ int main(int argc, char **argv)
 	mallopt(M_TOP_PAD, 0);
 	malloc_trim(0);
 #endif
-	thread_stacks();
 	/* Before anything is opened: see sandbox_std_fds(). */
 	if (sandbox_std_fds() < 0) {
 		fputs("picovm: cannot open /dev/null for a closed standard "

@@ -74,7 +74,10 @@ int sandbox_std_fds(void);
 void sandbox_note_inherited(int own_fd);
 /* Whether fd (>= 3) was open when sandbox_note_inherited() ran. */
 bool sandbox_inherited(int fd);
-/* own_fd (-1: none) is picovm's own, opened since: kept too. */
+/* own_fd (-1: none) is picovm's own, opened since: kept too.  Closes
+ * ranges of numbers: no other thread may open a file meanwhile (nor during
+ * sandbox_note_inherited()'s scan); the CPUID thread, the only one then,
+ * opens none (vcpu/cpuid.c). */
 void sandbox_close_inherited(const struct config *c, int own_fd);
 int sandbox_process(const struct config *c);
 /* Loads the calling thread's filter; returns 0 or -1 after printing why.

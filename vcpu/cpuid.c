@@ -255,8 +255,6 @@ int cpuid_prefetch_end(void)
 
 const struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
 {
-	static bool stored;
-
 	if (cached)
 		return &list.c;
 	int err = cpuid_wait_list();
@@ -265,10 +263,8 @@ const struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
 		err = cpuid_obtain(kvm_fd);
 	else if (err)		/* it failed: once more, here */
 		err = cpuid_get(kvm_fd);
-	else if (!stored) {	/* the thread's list, cached from here */
-		stored = true;
+	else			/* the thread's list, cached from here */
 		cpucache_store(kvm_fd, &list.c);
-	}
 	if (err) {
 		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(err));
 		return NULL;

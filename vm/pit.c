@@ -125,8 +125,7 @@ static int pit_answer(unsigned char e)
 int pit_reinject_off(int vm_fd, const struct kvm_pit_state2 *state)
 {
 	memset(&pit, 0, sizeof(pit));
-	pit.vm_fd = vm_fd;
-	pit.off.pit_reinject = 0;
+	pit.vm_fd = vm_fd;	/* pit.off: reinjection 0 */
 	pit.config.flags = KVM_PIT_SPEAKER_DUMMY;
 	pit.load = state != NULL;
 	if (pit.load)
